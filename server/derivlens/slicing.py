@@ -1,0 +1,213 @@
+"""Cut a module down to the code one function needs, so nothing else at module level runs.
+
+Pure. Kept: the module-level imports, definitions and assignments that bind a name the
+function uses, transitively (a helper's own globals, a constant's inputs). Dropped:
+everything else — calls, prints, loops, file writes, `if __name__ == "__main__":`.
+Kept statements stay on their original lines (dropped ones become blank lines), so a
+traceback from user code points at the user's own file and line.
+
+Which module names a function reads is decided by `symtable`, CPython's own scope
+analysis, so a local that shadows a module-level name does not drag that name in.
+"""
+
+from __future__ import annotations
+
+import ast
+import symtable
+from collections.abc import Iterator
+
+from derivlens.locate import FunctionInfo, Module
+
+#: Statements that only define things; any other module-level statement never runs.
+_DEFINITIONS = (
+    ast.Import,
+    ast.ImportFrom,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.Assign,
+    ast.AnnAssign,
+    ast.AugAssign,
+)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+ScopeIndex = dict[tuple[int, str], symtable.SymbolTable]
+
+
+def kept_statements(module: Module, target: FunctionInfo) -> list[ast.stmt]:
+    """The module-level statements `target` needs, in source order."""
+    scopes = _scope_index(module)
+    candidates = [s for s in module.tree.body if _is_definition(s)]
+    binders: dict[str, list[int]] = {}
+    for index, statement in enumerate(candidates):
+        for name in _bound_names(statement):
+            binders.setdefault(name, []).append(index)
+
+    kept = {i for i, s in enumerate(candidates) if s is target.statement or _is_future(s)}
+    if target.kind == "staticmethod":
+        kept |= set(binders.get(target.name.split(".", 1)[0], ()))
+    pending = [name for i in kept for name in _names_used(candidates[i], scopes)]
+    seen: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for index in binders.get(name, ()):
+            if index not in kept:
+                kept.add(index)
+                pending.extend(_names_used(candidates[index], scopes))
+    return [candidates[i] for i in sorted(kept)]
+
+
+def sliced_source(module: Module, target: FunctionInfo) -> str:
+    """The slice as source text; every kept line sits on its original line number."""
+    out: list[str] = []
+    for statement in kept_statements(module, target):
+        start = _first_line(statement)
+        end = statement.end_lineno or statement.lineno
+        out.extend([""] * (start - 1 - len(out)))
+        lines = list(module.lines[start - 1 : end])
+        if isinstance(statement, ast.ClassDef):
+            lines = _class_definitions_only(statement, lines, start)
+        out.extend(lines)
+    return "\n".join(out) + "\n"
+
+
+def _first_line(statement: ast.stmt) -> int:
+    decorators = getattr(statement, "decorator_list", [])
+    return min([statement.lineno] + [d.lineno for d in decorators])
+
+
+def _is_definition(statement: ast.stmt) -> bool:
+    if isinstance(statement, _DEFINITIONS):
+        return True
+    # `try: import numpy as np / except ImportError: np = None`, or an `if` that only defines.
+    if isinstance(statement, ast.Try | ast.If) and not _is_main_guard(statement):
+        inner = list(_child_statements(statement))
+        return bool(inner) and all(
+            _is_definition(s) or isinstance(s, ast.Pass) or _is_docstring(s) for s in inner
+        )
+    return False
+
+
+def _child_statements(statement: ast.stmt) -> Iterator[ast.stmt]:
+    for child in ast.iter_child_nodes(statement):
+        if isinstance(child, ast.stmt):
+            yield child
+        elif isinstance(child, ast.ExceptHandler):
+            yield from child.body
+
+
+def _is_main_guard(statement: ast.stmt) -> bool:
+    return isinstance(statement, ast.If) and "__main__" in ast.unparse(statement.test)
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Constant)
+        and isinstance(statement.value.value, str)
+    )
+
+
+def _is_future(statement: ast.stmt) -> bool:
+    return isinstance(statement, ast.ImportFrom) and statement.module == "__future__"
+
+
+def _bound_names(statement: ast.stmt) -> set[str]:
+    """The module-level names a definition statement binds."""
+    if isinstance(statement, ast.Import | ast.ImportFrom):
+        return {
+            (alias.asname or alias.name).split(".", 1)[0]
+            for alias in statement.names
+            if alias.name != "*"
+        }
+    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {statement.name}
+    if isinstance(statement, ast.Try | ast.If):
+        return {name for child in _child_statements(statement) for name in _bound_names(child)}
+    if isinstance(statement, ast.Assign):
+        targets = statement.targets
+    elif isinstance(statement, ast.AnnAssign | ast.AugAssign):
+        targets = [statement.target]
+    else:
+        return set()
+    # `x.attr = 1` and `d[k] = 1` change `x` and `d`: they run whenever `x`/`d` is needed.
+    return {node.id for t in targets for node in ast.walk(t) if isinstance(node, ast.Name)}
+
+
+def _scope_index(module: Module) -> ScopeIndex:
+    table = symtable.symtable(module.source, "<slice>", "exec")
+    index: ScopeIndex = {}
+    stack = [table]
+    while stack:
+        scope = stack.pop()
+        index[(scope.get_lineno(), scope.get_name())] = scope
+        stack.extend(scope.get_children())
+    return index
+
+
+def _names_used(node: ast.AST, scopes: ScopeIndex) -> set[str]:
+    """Module-level names `node` reads when it runs, or when the functions it defines run."""
+    used: set[str] = set()
+    if isinstance(node, _SCOPES):
+        used |= _names_used_in_scope(node, scopes)
+        for part in _evaluated_at_definition(node):
+            used |= _names_used(part, scopes)
+        return used
+    if isinstance(node, ast.Name):
+        return {node.id}
+    for child in ast.iter_child_nodes(node):
+        used |= _names_used(child, scopes)
+    return used
+
+
+def _names_used_in_scope(node: ast.AST, scopes: ScopeIndex) -> set[str]:
+    """Globals read in a function's or class's body and every scope nested in it."""
+    name = "lambda" if isinstance(node, ast.Lambda) else getattr(node, "name", "")
+    scope = scopes.get((getattr(node, "lineno", 0), name))
+    if scope is None:  # not found (should not happen): fall back to every name read
+        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    used: set[str] = set()
+    stack = [scope]
+    while stack:
+        current = stack.pop()
+        for symbol in current.get_symbols():
+            if symbol.is_global() or (
+                current.get_type() == "class" and symbol.is_referenced() and not symbol.is_assigned()
+            ):
+                used.add(symbol.get_name())
+        stack.extend(current.get_children())
+    return used
+
+
+def _evaluated_at_definition(node: ast.AST) -> Iterator[ast.AST]:
+    """Parts of a def, lambda or class that run when it is defined, in the enclosing scope."""
+    yield from getattr(node, "decorator_list", [])
+    if isinstance(node, ast.ClassDef):
+        yield from node.bases
+        yield from (k.value for k in node.keywords)
+        return
+    returns = getattr(node, "returns", None)
+    if returns is not None:
+        yield returns
+    args = getattr(node, "args", None)
+    if isinstance(args, ast.arguments):
+        yield from args.defaults
+        yield from (d for d in args.kw_defaults if d is not None)
+        for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+            if arg is not None and arg.annotation is not None:
+                yield arg.annotation
+
+
+def _class_definitions_only(cls: ast.ClassDef, lines: list[str], start: int) -> list[str]:
+    """A class's lines with every body statement that is not a definition turned to `pass`."""
+    for child in cls.body:
+        if _is_definition(child) or _is_docstring(child):
+            continue
+        first = _first_line(child) - start
+        last = (child.end_lineno or child.lineno) - start
+        lines[first] = " " * child.col_offset + "pass"
+        for i in range(first + 1, last + 1):
+            lines[i] = ""
+    return lines
