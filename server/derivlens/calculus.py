@@ -178,9 +178,7 @@ def to_scalar(value: Any) -> torch.Tensor:
         isinstance(value, np.ndarray) and value.size == 1
     ):
         return torch.tensor(float(np.asarray(value).reshape(())), dtype=DTYPE)
-    raise NotAScalar(
-        f"the function must return a number, but it returned {type(value).__name__}"
-    )
+    raise NotAScalar(f"the function must return a number, but it returned {type(value).__name__}")
 
 
 def _autograd_vmap(
@@ -304,13 +302,11 @@ def _disagreement_1d(
         return None
     where = np.flatnonzero(differs)
     first = where[0]
-    detail = (
-        f"f′ = {autograd[first]:.6g} by autograd, {estimate[first]:.6g} by central differences"
-    )
+    detail = f"f′ = {autograd[first]:.6g} by autograd, {estimate[first]:.6g} by central differences"
     if len(where) == 1:
         at = f"at x = {x[first]:.6g}"
     else:
-        at = f"at {len(where)} points from x = {x[where[0]]:.6g} to {x[where[-1]]:.6g} (first: x = {x[first]:.6g})"
+        at = f"at {len(where)} points from x = {x[where[0]]:.6g} to {x[where[-1]]:.6g}"
     return Warning(
         "disagreement",
         f"autograd and a central difference disagree {at}: {detail}. f may have a kink or "
@@ -431,7 +427,12 @@ def differentiate_2d(
     f, gx, gy = values.reshape(shape), gx.reshape(shape), gy.reshape(shape)
     _null_out(f, [gx, gy], np.array([xs.numpy(), ys.numpy()]), warnings, "xy")
     surface = Surface(
-        x=xs.numpy(), y=ys.numpy(), f=f, gradient_x=gx, gradient_y=gy, method=method,
+        x=xs.numpy(),
+        y=ys.numpy(),
+        f=f,
+        gradient_x=gx,
+        gradient_y=gy,
+        method=method,
         warnings=warnings,
     )
     surface.critical_points = critical_points_2d(surface)
@@ -544,8 +545,12 @@ def critical_points_2d(surface: Surface, max_cells: int = 16) -> list[tuple[floa
     with np.errstate(invalid="ignore"):
         crosses = (
             finite
-            & (cx.min(0) <= 0) & (cx.max(0) >= 0) & (cx.max(0) > cx.min(0))
-            & (cy.min(0) <= 0) & (cy.max(0) >= 0) & (cy.max(0) > cy.min(0))
+            & (cx.min(0) <= 0)
+            & (cx.max(0) >= 0)
+            & (cx.max(0) > cx.min(0))
+            & (cy.min(0) <= 0)
+            & (cy.max(0) >= 0)
+            & (cy.max(0) > cy.min(0))
         )
     found: list[tuple[float, float]] = []
     unvisited = {(int(i), int(j)) for i, j in zip(*np.nonzero(crosses), strict=True)}

@@ -165,8 +165,8 @@ def parse_module(source: str, filename: str = "<editor>") -> Module:
                         _ineligible(
                             node,
                             node.name,
-                            f"{node.name} is defined inside a block ({type(statement).__name__.lower()}"
-                            "), not at module level; derivlens only runs module-level definitions",
+                            f"{node.name} is defined inside a block, not at module level; "
+                            "derivlens only runs module-level definitions",
                         )
                     )
     return Module(source, tree, lines, tuple(functions), tuple(ineligible))
@@ -227,7 +227,9 @@ def _decorator_name(decorator: ast.expr) -> str:
     return ""
 
 
-def _assigned_lambda(statement: ast.Assign | ast.AnnAssign, lines: tuple[str, ...]) -> FunctionInfo | None:
+def _assigned_lambda(
+    statement: ast.Assign | ast.AnnAssign, lines: tuple[str, ...]
+) -> FunctionInfo | None:
     value = statement.value
     if not isinstance(value, ast.Lambda):
         return None
@@ -271,7 +273,9 @@ def _describe(
     )
 
 
-def _directive(lines: tuple[str, ...], start_line: int, def_line: int) -> tuple[PlotOptions, list[str]]:
+def _directive(
+    lines: tuple[str, ...], start_line: int, def_line: int
+) -> tuple[PlotOptions, list[str]]:
     """The `# derivlens:` comment above the definition (above decorators) or ending its line."""
     candidates = []
     if start_line >= 2:
@@ -295,7 +299,9 @@ def read_signature(node: FunctionNode, name: str) -> Signature:
     variables = tuple(a.arg for a in positional[:first_default])
     fixed = tuple(a.arg for a in positional[first_default:])
     fixed += tuple(
-        a.arg for a, default in zip(args.kwonlyargs, args.kw_defaults, strict=True) if default is not None
+        a.arg
+        for a, default in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+        if default is not None
     )
     missing = [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is None]
     problem = None
@@ -311,9 +317,10 @@ def read_signature(node: FunctionNode, name: str) -> Signature:
         )
     elif len(variables) > 2:
         shown = ", ".join(variables)
+        short = name.rsplit(".", 1)[-1]
         problem = (
             f"{name} has {len(variables)} variables ({shown}); derivlens plots one or two. "
-            f"Give the others default values to hold them fixed, e.g. `def {name.rsplit('.', 1)[-1]}"
-            f"({variables[0]}, {variables[1]}, {variables[2]}=1.0)`"
+            f"Give the others default values to hold them fixed, e.g. "
+            f"`def {short}({variables[0]}, {variables[1]}, {variables[2]}=1.0)`"
         )
     return Signature(variables=variables, fixed=fixed, problem=problem)

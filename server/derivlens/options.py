@@ -59,8 +59,14 @@ class OptionError(ValueError):
     """An option value a person wrote that cannot be used; the message says why."""
 
 
-def resolve(layers: list[PlotOptions], nvars: int) -> ResolvedOptions:
-    """Merge `layers` (highest precedence first) over the defaults and validate them."""
+def resolve(
+    layers: list[PlotOptions], nvars: int, notes: list[str] | None = None
+) -> ResolvedOptions:
+    """Merge `layers` (highest precedence first) over the defaults and validate them.
+
+    Adjustments made on the way (not errors) are appended to `notes`.
+    """
+    notes = notes if notes is not None else []
     merged = PlotOptions()
     for layer in layers:
         merged = merged.over(layer)
@@ -71,14 +77,14 @@ def resolve(layers: list[PlotOptions], nvars: int) -> ResolvedOptions:
         ydomain = merged.ydomain or domain
         check_interval("ydomain", ydomain)
     order = merged.order if merged.order is not None else DEFAULT_ORDER
-    max_order = MAX_ORDER_1D if nvars == 1 else MAX_ORDER_2D
-    if not 1 <= order <= max_order:
-        if nvars == 2:
-            raise OptionError(
-                f"order {order} is not available for two variables: they are plotted with "
-                "their gradient (order 1); use order=1"
-            )
+    if not 1 <= order <= MAX_ORDER_1D:
         raise OptionError(f"order must be 1 to {MAX_ORDER_1D}, got {order}")
+    if nvars == 2 and order > MAX_ORDER_2D:
+        # A global setting or a request made for curves: surfaces show the gradient.
+        notes.append(
+            f"order {order} is not available for two variables; showing the gradient (order 1)"
+        )
+        order = MAX_ORDER_2D
     default_samples = DEFAULT_SAMPLES_1D if nvars == 1 else DEFAULT_SAMPLES_2D
     samples = merged.samples if merged.samples is not None else default_samples
     max_samples = MAX_SAMPLES_1D if nvars == 1 else MAX_SAMPLES_2D

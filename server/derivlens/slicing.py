@@ -174,7 +174,9 @@ def _names_used_in_scope(node: ast.AST, scopes: ScopeIndex) -> set[str]:
         current = stack.pop()
         for symbol in current.get_symbols():
             if symbol.is_global() or (
-                current.get_type() == "class" and symbol.is_referenced() and not symbol.is_assigned()
+                current.get_type() == "class"
+                and symbol.is_referenced()
+                and not symbol.is_assigned()
             ):
                 used.add(symbol.get_name())
         stack.extend(current.get_children())
