@@ -1,0 +1,58 @@
+// derivlens for VS Code: starts the language server and shows plots in a panel.
+import * as vscode from 'vscode';
+import { targetFromCommandArgs } from './logic/lenses';
+import type { PlotTarget } from './logic/types';
+import { PlotPanel } from './panel';
+import { ServerManager } from './server';
+
+let server: ServerManager | undefined;
+
+export function activate(context: vscode.ExtensionContext): void {
+  const output = vscode.window.createOutputChannel('derivlens');
+  const open = (target: PlotTarget) => {
+    if (server) PlotPanel.show(context.extensionUri, server, target);
+  };
+  server = new ServerManager(output, open);
+  const srv = server;
+  context.subscriptions.push(
+    output,
+    { dispose: () => void srv.dispose() },
+    vscode.commands.registerCommand('derivlens.plotDerivative', (uri?: unknown) => {
+      const editor = vscode.window.activeTextEditor;
+      if (!editor || (uri instanceof vscode.Uri && editor.document.uri.toString() !== uri.toString())) {
+        void vscode.window.showWarningMessage('derivlens: put the cursor in a Python function, then run "Plot derivative of this function".');
+        return;
+      }
+      if (editor.document.languageId !== 'python') {
+        void vscode.window.showWarningMessage('derivlens: "Plot derivative of this function" works in Python files.');
+        return;
+      }
+      const pos = editor.selection.active;
+      open({ uri: editor.document.uri.toString(), position: { line: pos.line, character: pos.character } });
+    }),
+    // Code lenses of the server run this (see the middleware in server.ts).
+    vscode.commands.registerCommand('derivlens.openPlot', (...args: unknown[]) => {
+      const target = targetFromCommandArgs(args);
+      if (target) open(target);
+    }),
+    vscode.commands.registerCommand('derivlens.restartServer', async () => {
+      await srv.restart();
+      PlotPanel.current?.replotNow();
+    }),
+    vscode.commands.registerCommand('derivlens.showOutput', () => output.show()),
+    vscode.workspace.onDidChangeConfiguration(async (e) => {
+      if (e.affectsConfiguration('derivlens.pythonPath')) {
+        output.appendLine('derivlens.pythonPath changed: restarting the server.');
+        await srv.restart();
+        PlotPanel.current?.replotNow();
+      }
+    }),
+  );
+  void srv.start();
+}
+
+export async function deactivate(): Promise<void> {
+  PlotPanel.current?.dispose();
+  await server?.dispose();
+  server = undefined;
+}

@@ -1,0 +1,302 @@
+// The plot panel: a webview beside the editor, driven by the pure state in logic/state.ts.
+import * as crypto from 'node:crypto';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { buildPlotArgs, parseControls, type RawControls } from './logic/args';
+import { resultToCsv } from './logic/csv';
+import { toPlotError } from './logic/errors';
+import { CLIENT_LENS_COMMAND, SERVER_PLOT_COMMAND, scanDefLines } from './logic/lenses';
+import { type Action, followTarget, initialState, type Origin, type PanelState, reduce, replotsOnEdit } from './logic/state';
+import { plotTheme } from './logic/theme';
+import type { ImageFormat, PlotArgs, PlotResult, PlotTarget, Theme } from './logic/types';
+import { toView } from './logic/view';
+
+export const EDIT_DEBOUNCE_MS = 400;
+const FOLLOW_DEBOUNCE_MS = 300;
+
+export interface Plotter {
+  plot(args: PlotArgs, token?: vscode.CancellationToken): Promise<PlotResult>;
+}
+
+export function currentTheme(): Theme {
+  return plotTheme(vscode.window.activeColorTheme.kind, vscode.workspace.getConfiguration('derivlens').get<string>('theme'));
+}
+
+type FromWebview =
+  | { type: 'ready' }
+  | { type: 'controls'; raw: RawControls }
+  | { type: 'replot' }
+  | { type: 'reset' }
+  | { type: 'follow'; on: boolean }
+  | { type: 'savePng' }
+  | { type: 'saveSvg' }
+  | { type: 'copyCsv' };
+
+export class PlotPanel implements vscode.Disposable {
+  static current: PlotPanel | undefined;
+
+  /** Opens the panel (or reuses it) and plots the function at `target`. */
+  static show(extensionUri: vscode.Uri, plotter: Plotter, target: PlotTarget): PlotPanel {
+    if (!PlotPanel.current) PlotPanel.current = new PlotPanel(extensionUri, plotter);
+    else PlotPanel.current.panel.reveal(undefined, true);
+    void PlotPanel.current.plot('open', target);
+    return PlotPanel.current;
+  }
+
+  private readonly panel: vscode.WebviewPanel;
+  private state: PanelState = initialState();
+  private readonly disposables: vscode.Disposable[] = [];
+  private cts: vscode.CancellationTokenSource | undefined;
+  private editTimer: ReturnType<typeof setTimeout> | undefined;
+  private followTimer: ReturnType<typeof setTimeout> | undefined;
+
+  private constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly plotter: Plotter,
+  ) {
+    const media = vscode.Uri.joinPath(extensionUri, 'media');
+    this.panel = vscode.window.createWebviewPanel(
+      'derivlens.plot',
+      'derivlens',
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      { enableScripts: true, localResourceRoots: [media], enableFindWidget: false },
+    );
+    this.panel.iconPath = vscode.Uri.joinPath(media, 'icon.svg');
+    this.panel.webview.html = this.html();
+    this.disposables.push(
+      this.panel.onDidDispose(() => this.dispose()),
+      this.panel.webview.onDidReceiveMessage((m: FromWebview) => void this.onMessage(m)),
+      vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)),
+      vscode.window.onDidChangeTextEditorSelection((e) => this.onSelection(e)),
+      vscode.window.onDidChangeActiveColorTheme(() => this.replotNow()),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('derivlens') && !e.affectsConfiguration('derivlens.pythonPath')) this.replotNow();
+      }),
+    );
+  }
+
+  dispose(): void {
+    if (PlotPanel.current === this) PlotPanel.current = undefined;
+    this.cts?.cancel();
+    clearTimeout(this.editTimer);
+    clearTimeout(this.followTimer);
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.panel.dispose();
+  }
+
+  /** Re-plots the current function (after a server restart, a theme or settings change). */
+  replotNow(): void {
+    if (this.state.target) void this.plot('replot');
+  }
+
+  private dispatch(action: Action): void {
+    this.state = reduce(this.state, action);
+    this.render();
+  }
+
+  private render(): void {
+    const view = toView(this.state);
+    this.panel.title = this.state.result ? `derivlens: ${this.state.result.function}` : 'derivlens';
+    void this.panel.webview.postMessage({ type: 'view', view });
+  }
+
+  async plot(origin: Origin, target?: PlotTarget): Promise<void> {
+    this.dispatch({ type: 'request', origin, target });
+    const seq = this.state.seq;
+    const current = this.state.target;
+    if (!current) return;
+    this.cts?.cancel();
+    const cts = new vscode.CancellationTokenSource();
+    this.cts = cts;
+    const args = buildPlotArgs(current, this.state.overrides, { theme: currentTheme() });
+    try {
+      const result = await this.plotter.plot(args, cts.token);
+      this.dispatch({ type: 'result', seq, result });
+    } catch (e) {
+      if (seq !== this.state.seq) return; // superseded (and cancelled) by a newer request
+      this.dispatch({ type: 'error', seq, error: toPlotError(e) });
+    } finally {
+      if (this.cts === cts) this.cts = undefined;
+      cts.dispose();
+    }
+  }
+
+  private onEdit(e: vscode.TextDocumentChangeEvent): void {
+    const uri = e.document.uri.toString();
+    if (!e.contentChanges.length || !replotsOnEdit(this.state, uri)) return;
+    this.dispatch({
+      type: 'edit',
+      uri,
+      changes: e.contentChanges.map((c) => ({ startLine: c.range.start.line, endLine: c.range.end.line, text: c.text })),
+    });
+    clearTimeout(this.editTimer);
+    this.editTimer = setTimeout(() => void this.plot('replot'), EDIT_DEBOUNCE_MS);
+  }
+
+  private onSelection(e: vscode.TextEditorSelectionChangeEvent): void {
+    if (!this.state.follow || e.textEditor.document.languageId !== 'python') return;
+    clearTimeout(this.followTimer);
+    const doc = e.textEditor.document;
+    const pos = e.selections[0]?.active;
+    if (!pos) return;
+    this.followTimer = setTimeout(async () => {
+      const cursor: PlotTarget = { uri: doc.uri.toString(), position: { line: pos.line, character: pos.character } };
+      const next = followTarget(this.state, cursor, await this.defLines(doc));
+      if (next) void this.plot('follow', next);
+    }, FOLLOW_DEBOUNCE_MS);
+  }
+
+  /** Lines of the functions the server offers lenses for; a plain scan if lenses are off. */
+  private async defLines(doc: vscode.TextDocument): Promise<number[]> {
+    try {
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+      const ours = (lenses ?? []).filter((l) => l.command && (l.command.command === CLIENT_LENS_COMMAND || l.command.command === SERVER_PLOT_COMMAND));
+      if (ours.length) return ours.map((l) => l.range.start.line);
+    } catch {
+      /* fall through */
+    }
+    return scanDefLines(doc.getText());
+  }
+
+  private async onMessage(m: FromWebview): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        this.render();
+        return;
+      case 'controls': {
+        const parsed = parseControls(m.raw);
+        this.dispatch({ type: 'controls', overrides: parsed.overrides, errors: parsed.errors });
+        if (!parsed.errors.length) void this.plot('replot');
+        return;
+      }
+      case 'replot':
+        void this.plot('replot');
+        return;
+      case 'reset':
+        this.dispatch({ type: 'reset' });
+        void this.plot('replot');
+        return;
+      case 'follow':
+        this.dispatch({ type: 'follow', on: m.on });
+        return;
+      case 'savePng':
+        await this.save('png');
+        return;
+      case 'saveSvg':
+        await this.save('svg');
+        return;
+      case 'copyCsv': {
+        const r = this.state.result;
+        if (!r) return;
+        const csv = resultToCsv(r);
+        await vscode.env.clipboard.writeText(csv);
+        void vscode.window.showInformationMessage(`derivlens: copied ${csv.split('\n').length - 2} rows of ${r.function} as CSV.`);
+        return;
+      }
+    }
+  }
+
+  private async save(format: ImageFormat): Promise<void> {
+    const r = this.state.result;
+    const target = this.state.target;
+    if (!r || !target) return;
+    let data = r.image?.format === format ? r.image.data : undefined;
+    if (!data) {
+      try {
+        const args = buildPlotArgs(target, this.state.overrides, { theme: currentTheme(), format });
+        const res = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `derivlens: drawing ${r.function} as ${format.toUpperCase()}…`, cancellable: true },
+          (_p, token) => this.plotter.plot(args, token),
+        );
+        data = res.image?.format === format ? res.image.data : undefined;
+        if (!data) throw new Error(`the server returned no ${format.toUpperCase()} image`);
+      } catch (e) {
+        const err = toPlotError(e);
+        void vscode.window.showErrorMessage(`derivlens: could not draw ${format.toUpperCase()}: ${err.message}`);
+        return;
+      }
+    }
+    const docUri = vscode.Uri.parse(target.uri);
+    const dir = docUri.scheme === 'file' ? path.dirname(docUri.fsPath) : vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const name = `${r.function.replace(/[^\w.-]+/g, '_')}.${format}`;
+    const dest = await vscode.window.showSaveDialog({
+      defaultUri: dir ? vscode.Uri.file(path.join(dir, name)) : undefined,
+      filters: format === 'png' ? { 'PNG image': ['png'] } : { 'SVG image': ['svg'] },
+      saveLabel: `Save ${format.toUpperCase()}`,
+    });
+    if (!dest) return;
+    await vscode.workspace.fs.writeFile(dest, Buffer.from(data, 'base64'));
+    void vscode.window.showInformationMessage(`derivlens: saved ${vscode.workspace.asRelativePath(dest)}.`);
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
+    const css = webview.asWebviewUri(vscode.Uri.joinPath(media, 'panel.css'));
+    const js = webview.asWebviewUri(vscode.Uri.joinPath(media, 'panel.js'));
+    const nonce = crypto.randomBytes(16).toString('base64');
+    const csp = `default-src 'none'; img-src data: ${webview.cspSource}; style-src ${webview.cspSource}; script-src 'nonce-${nonce}'; font-src ${webview.cspSource};`;
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="${css}">
+<title>derivlens</title>
+</head>
+<body data-status="empty">
+<header class="head">
+  <div class="titles">
+    <h1 id="title">derivlens</h1>
+    <span id="subtitle" class="muted"></span>
+  </div>
+  <span id="method" class="badge" hidden></span>
+  <span id="status" class="status" aria-live="polite"></span>
+</header>
+<div id="error" class="error" role="alert" hidden>
+  <div class="error-head"><strong id="error-title"></strong> <code id="error-kind"></code></div>
+  <pre id="error-message"></pre>
+</div>
+<ul id="warnings" class="warnings" hidden></ul>
+<figure id="figure" hidden><img id="plot" alt=""></figure>
+<dl id="details" class="details" hidden>
+  <dt>Fixed</dt><dd id="fixed"></dd>
+  <dt>Critical points</dt><dd id="critical"></dd>
+</dl>
+<form id="controls" class="controls" autocomplete="off">
+  <fieldset>
+    <label class="field"><span id="domain-label">x from</span>
+      <input id="domain-min" name="domainMin" type="number" step="any" inputmode="decimal"></label>
+    <label class="field"><span>to</span>
+      <input id="domain-max" name="domainMax" type="number" step="any" inputmode="decimal"></label>
+    <span id="ydomain-fields" hidden>
+      <label class="field"><span>y from</span>
+        <input id="ydomain-min" name="ydomainMin" type="number" step="any" inputmode="decimal"></label>
+      <label class="field"><span>to</span>
+        <input id="ydomain-max" name="ydomainMax" type="number" step="any" inputmode="decimal"></label>
+    </span>
+    <label class="field"><span>Order</span>
+      <select id="order" name="order">
+        <option value="1">1</option><option value="2">2</option><option value="3">3</option><option value="4">4</option>
+      </select></label>
+    <label class="field"><span>Samples</span>
+      <input id="samples" name="samples" type="number" min="2" step="1"></label>
+  </fieldset>
+  <div class="buttons">
+    <button id="replot" type="submit">Plot</button>
+    <button id="reset" type="button" class="secondary" title="Back to the directive, settings and defaults">Reset</button>
+    <label class="toggle" title="Plot the function under the cursor as it moves"><input id="follow" type="checkbox"> Follow cursor</label>
+    <span class="spacer"></span>
+    <button id="save-png" type="button" class="secondary">Save PNG</button>
+    <button id="save-svg" type="button" class="secondary">Save SVG</button>
+    <button id="copy-csv" type="button" class="secondary" title="Copy the sampled values as CSV">Copy CSV</button>
+  </div>
+  <ul id="input-errors" class="input-errors" hidden></ul>
+</form>
+<footer id="footer" class="muted"></footer>
+<script nonce="${nonce}" src="${js}"></script>
+</body>
+</html>`;
+  }
+}

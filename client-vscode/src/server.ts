@@ -1,0 +1,253 @@
+// Starting, checking and restarting the derivlens language server.
+import * as cp from 'node:child_process';
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import {
+  ExecuteCommandRequest,
+  LanguageClient,
+  type LanguageClientOptions,
+  type ServerOptions,
+  State,
+  TransportKind,
+} from 'vscode-languageclient/node';
+import {
+  CHECK_SCRIPT,
+  chooseInterpreter,
+  installCommand,
+  type InterpreterChoice,
+  missingMessage,
+  missingPackages,
+  notRunnableMessage,
+  parseCheckOutput,
+} from './logic/interpreter';
+import { rewriteLensCommand, SERVER_PLOT_COMMAND, targetFromCommandArgs } from './logic/lenses';
+import type { PlotArgs, PlotResult, PlotTarget } from './logic/types';
+
+/** The `derivlens` settings the server reads (SPEC §6); `pythonPath` is the client's own. */
+export function serverSettings(): Record<string, unknown> {
+  const c = vscode.workspace.getConfiguration('derivlens');
+  const s: Record<string, unknown> = {
+    domain: c.get('domain'),
+    order: c.get('order'),
+    hover: { enabled: c.get('hover.enabled'), timeoutSeconds: c.get('hover.timeoutSeconds') },
+    codeLens: { enabled: c.get('codeLens.enabled') },
+    timeoutSeconds: c.get('timeoutSeconds'),
+    memoryLimitMB: c.get('memoryLimitMB'),
+    theme: c.get('theme'),
+  };
+  const samples = c.get<number | null>('samples');
+  if (typeof samples === 'number') s.samples = samples;
+  return s;
+}
+
+interface PythonExtensionApi {
+  environments?: {
+    getActiveEnvironmentPath(resource?: vscode.Uri): { id: string; path: string };
+    resolveEnvironment(env: { id: string; path: string } | string): Promise<{ executable?: { uri?: vscode.Uri } } | undefined>;
+    onDidChangeActiveEnvironmentPath?: vscode.Event<unknown>;
+  };
+}
+
+class ServerUnavailable extends Error {
+  readonly data = { kind: 'client' };
+}
+
+export class ServerManager implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private starting: Promise<void> | undefined;
+  private unavailable: string | undefined;
+  private pythonListener: vscode.Disposable | undefined;
+  private choice: InterpreterChoice | undefined;
+
+  constructor(
+    private readonly output: vscode.OutputChannel,
+    private readonly onLensPlot: (target: PlotTarget) => unknown,
+  ) {}
+
+  /** Starts the server (once); resolves when it runs or when starting failed (the user is told). */
+  start(): Promise<void> {
+    if (!this.starting) this.starting = this.doStart();
+    return this.starting;
+  }
+
+  async restart(): Promise<void> {
+    const previous = this.starting;
+    this.starting = undefined;
+    if (previous) await previous.catch(() => undefined);
+    await this.stopClient();
+    await this.start();
+  }
+
+  async plot(args: PlotArgs, token?: vscode.CancellationToken): Promise<PlotResult> {
+    await this.start();
+    const client = this.client;
+    if (!client || client.state !== State.Running) {
+      throw new ServerUnavailable(
+        `The derivlens language server is not running${this.unavailable ? `: ${this.unavailable}` : ''}. ` +
+          'Fix it, then run "derivlens: Restart language server".',
+      );
+    }
+    return client.sendRequest(ExecuteCommandRequest.type, { command: SERVER_PLOT_COMMAND, arguments: [args] }, token) as Promise<PlotResult>;
+  }
+
+  async dispose(): Promise<void> {
+    this.pythonListener?.dispose();
+    await this.stopClient();
+  }
+
+  private async stopClient(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      try {
+        await client.stop(5000);
+      } catch (e) {
+        this.output.appendLine(`stopping the server: ${String(e)}`);
+      }
+    }
+  }
+
+  private async pythonExtensionInterpreter(): Promise<string | undefined> {
+    const ext = vscode.extensions.getExtension<PythonExtensionApi>('ms-python.python');
+    if (!ext) return undefined;
+    try {
+      const api = ext.isActive ? ext.exports : await ext.activate();
+      const envs = api?.environments;
+      if (!envs) return undefined;
+      if (!this.pythonListener && envs.onDidChangeActiveEnvironmentPath) {
+        this.pythonListener = envs.onDidChangeActiveEnvironmentPath(() => {
+          if (this.choice?.source !== 'setting') {
+            this.output.appendLine('The Python extension changed its interpreter: restarting the server.');
+            void this.restart();
+          }
+        });
+      }
+      const resource = vscode.window.activeTextEditor?.document.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri;
+      const active = envs.getActiveEnvironmentPath(resource);
+      const env = await envs.resolveEnvironment(active);
+      return env?.executable?.uri?.fsPath ?? active?.path;
+    } catch (e) {
+      this.output.appendLine(`The Python extension did not give an interpreter: ${String(e)}`);
+      return undefined;
+    }
+  }
+
+  private async resolveInterpreter(): Promise<InterpreterChoice> {
+    const setting = vscode.workspace.getConfiguration('derivlens').get<string>('pythonPath');
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const viaExtension = setting?.trim() ? undefined : await this.pythonExtensionInterpreter();
+    return chooseInterpreter({ setting, pythonExtension: viaExtension, workspaceFolder: folder, home: os.homedir(), env: process.env });
+  }
+
+  private check(python: string): Promise<{ ok: true; stdout: string } | { ok: false; detail: string }> {
+    return new Promise((resolve) => {
+      cp.execFile(python, ['-c', CHECK_SCRIPT], { timeout: 60_000, windowsHide: true }, (err, stdout, stderr) => {
+        if (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          const detail = code === 'ENOENT' ? 'not found' : `${err.message.split('\n')[0]}${stderr ? ` — ${stderr.trim().split('\n').pop()}` : ''}`;
+          resolve({ ok: false, detail });
+        } else {
+          resolve({ ok: true, stdout });
+        }
+      });
+    });
+  }
+
+  private async doStart(): Promise<void> {
+    this.unavailable = undefined;
+    const choice = await this.resolveInterpreter();
+    this.choice = choice;
+    this.output.appendLine(`Python interpreter: ${choice.path} (${choice.source})`);
+    const checked = await this.check(choice.path);
+    if (!checked.ok) {
+      const msg = notRunnableMessage(choice, checked.detail);
+      this.unavailable = msg;
+      this.output.appendLine(msg);
+      void this.offerFix(msg, undefined);
+      return;
+    }
+    const info = parseCheckOutput(checked.stdout);
+    if (!info) {
+      const msg = notRunnableMessage(choice, `unexpected output ${JSON.stringify(checked.stdout.slice(0, 200))}`);
+      this.unavailable = msg;
+      this.output.appendLine(msg);
+      void this.offerFix(msg, undefined);
+      return;
+    }
+    this.output.appendLine(`Python ${info.python ?? '?'} at ${info.executable ?? choice.path}: derivlens ${info.derivlens ? 'yes' : 'MISSING'}, torch ${info.torch ? 'yes' : 'MISSING'}`);
+    const missing = missingPackages(info);
+    if (missing.length) {
+      const msg = missingMessage(choice, missing);
+      this.unavailable = msg;
+      this.output.appendLine(msg);
+      void this.offerFix(msg, installCommand(info.executable ?? choice.path, missing, process.platform));
+      return;
+    }
+
+    const serverOptions: ServerOptions = {
+      command: choice.path,
+      args: ['-m', 'derivlens', 'serve'],
+      transport: TransportKind.stdio,
+      options: { cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, env: { ...process.env, PYTHONUNBUFFERED: '1' } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [
+        { scheme: 'file', language: 'python' },
+        { scheme: 'untitled', language: 'python' },
+      ],
+      initializationOptions: { derivlens: serverSettings() },
+      synchronize: { configurationSection: 'derivlens' },
+      outputChannel: this.output,
+      middleware: {
+        // A click on a "Plot derivative" lens opens the panel instead of discarding the result.
+        executeCommand: async (command, args, next) => {
+          if (command === SERVER_PLOT_COMMAND) {
+            const target = targetFromCommandArgs(args);
+            if (target) return this.onLensPlot(target);
+          }
+          return next(command, args);
+        },
+        provideCodeLenses: async (document, token, next) => {
+          const lenses = await next(document, token);
+          for (const lens of lenses ?? []) rewriteLensCommand(lens.command);
+          return lenses;
+        },
+        resolveCodeLens: async (lens, token, next) => {
+          const resolved = await next(lens, token);
+          if (resolved) rewriteLensCommand(resolved.command);
+          return resolved;
+        },
+      },
+    };
+    const client = new LanguageClient('derivlens', 'derivlens', serverOptions, clientOptions);
+    this.client = client;
+    try {
+      await client.start();
+      this.output.appendLine('derivlens language server started.');
+    } catch (e) {
+      const msg = `derivlens: the language server (${choice.path} -m derivlens serve) did not start: ${e instanceof Error ? e.message : String(e)}`;
+      this.unavailable = msg;
+      this.output.appendLine(msg);
+      void vscode.window.showErrorMessage(msg, 'Show output').then((pick) => pick && this.output.show());
+    }
+  }
+
+  private async offerFix(message: string, install: string | undefined): Promise<void> {
+    const actions = install ? ['Install in a terminal', 'Choose interpreter', 'Retry'] : ['Choose interpreter', 'Retry'];
+    const pick = await vscode.window.showErrorMessage(message, ...actions);
+    if (pick === 'Install in a terminal' && install) {
+      const term = vscode.window.createTerminal({ name: 'derivlens: install' });
+      term.show();
+      term.sendText(install);
+      const again = await vscode.window.showInformationMessage(
+        `Running "${install}" in a terminal. Restart the derivlens server when it has finished.`,
+        'Restart server',
+      );
+      if (again) await this.restart();
+    } else if (pick === 'Choose interpreter') {
+      await vscode.commands.executeCommand('workbench.action.openSettings', 'derivlens.pythonPath');
+    } else if (pick === 'Retry') {
+      await this.restart();
+    }
+  }
+}

@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  enclosingDefLine,
+  followTarget,
+  initialState,
+  type PanelState,
+  reduce,
+  replotsOnEdit,
+  shiftPosition,
+} from '../src/logic/state';
+import type { PlotResult, PlotTarget } from '../src/logic/types';
+import { toView } from '../src/logic/view';
+
+const A: PlotTarget = { uri: 'file:///w/a.py', position: { line: 5, character: 4 } };
+const B: PlotTarget = { uri: 'file:///w/a.py', position: { line: 12, character: 0 } };
+
+function result(name = 'f', extra: Partial<PlotResult> = {}): PlotResult {
+  return {
+    function: name,
+    file: '/w/a.py',
+    line: 6,
+    variables: ['x'],
+    fixed: { a: 1.5 },
+    domain: [-5, 5],
+    order: 1,
+    method: 'autograd',
+    x: [-5, 0, 5],
+    f: [1, 2, 3],
+    derivatives: { '1': [0, 0, 0] },
+    critical_points: [0.25],
+    warnings: [{ kind: 'non-finite', message: '1 point' }],
+    image: { format: 'png', data: 'AAAA', width: 1200, height: 800, scale: 2 },
+    ...extra,
+  };
+}
+
+function plotted(): PanelState {
+  let s = reduce(initialState(), { type: 'request', origin: 'open', target: A });
+  s = reduce(s, { type: 'result', seq: s.seq, result: result() });
+  return s;
+}
+
+describe('panel state', () => {
+  it('starts empty; a request without a target does nothing', () => {
+    const s = initialState();
+    assert.equal(s.status, 'empty');
+    assert.equal(reduce(s, { type: 'request', origin: 'replot' }), s);
+  });
+  it('loading -> result', () => {
+    let s = reduce(initialState(), { type: 'request', origin: 'open', target: A });
+    assert.equal(s.status, 'loading');
+    assert.equal(s.seq, 1);
+    s = reduce(s, { type: 'result', seq: 1, result: result() });
+    assert.equal(s.status, 'result');
+    assert.equal(s.result?.function, 'f');
+    assert.equal(s.error, null);
+  });
+  it('drops responses to superseded requests', () => {
+    let s = reduce(initialState(), { type: 'request', origin: 'open', target: A });
+    s = reduce(s, { type: 'request', origin: 'replot' });
+    const stale = reduce(s, { type: 'result', seq: 1, result: result('old') });
+    assert.equal(stale, s);
+    assert.equal(reduce(s, { type: 'error', seq: 1, error: { kind: 'timeout', message: 'x' } }), s);
+  });
+  it('error for another function: no plot; the next plot works', () => {
+    let s = plotted();
+    s = reduce(s, { type: 'request', origin: 'open', target: B });
+    s = reduce(s, { type: 'error', seq: s.seq, error: { kind: 'timeout', message: 'took longer than 10 s' } });
+    assert.equal(s.status, 'error');
+    assert.equal(s.result, null);
+    const v = toView(s);
+    assert.deepEqual(v.error, { kind: 'timeout', title: 'Timed out', message: 'took longer than 10 s' });
+    assert.equal(v.image, null);
+    s = reduce(s, { type: 'request', origin: 'open', target: A });
+    s = reduce(s, { type: 'result', seq: s.seq, result: result() });
+    assert.equal(s.status, 'result');
+    assert.equal(toView(s).error, null);
+  });
+  it('error after an edit keeps the last plot, dimmed', () => {
+    let s = plotted();
+    s = reduce(s, { type: 'request', origin: 'replot' });
+    s = reduce(s, { type: 'error', seq: s.seq, error: { kind: 'syntax', message: 'invalid syntax' } });
+    const v = toView(s);
+    assert.equal(v.status, 'error');
+    assert.equal(v.stale, true);
+    assert.ok(v.image);
+    assert.deepEqual(v.warnings, []);
+  });
+  it('controls persist on replot; a new function keeps only the order', () => {
+    let s = plotted();
+    s = reduce(s, { type: 'controls', overrides: { domain: [0, 1], order: 3, samples: 11 } });
+    s = reduce(s, { type: 'request', origin: 'replot' });
+    assert.deepEqual(s.overrides, { domain: [0, 1], order: 3, samples: 11 });
+    s = reduce(s, { type: 'request', origin: 'open', target: B });
+    assert.deepEqual(s.overrides, { order: 3 });
+    s = reduce(s, { type: 'reset' });
+    assert.deepEqual(s.overrides, {});
+  });
+  it('follow: not-found between functions keeps the current plot', () => {
+    let s = reduce(plotted(), { type: 'follow', on: true });
+    const before = s.result;
+    s = reduce(s, { type: 'request', origin: 'follow', target: B });
+    assert.equal(s.status, 'loading');
+    s = reduce(s, { type: 'error', seq: s.seq, error: { kind: 'not-found', message: 'no function' } });
+    assert.equal(s.status, 'result');
+    assert.equal(s.result, before);
+    assert.deepEqual(s.target, A);
+  });
+  it('follow: other errors are shown', () => {
+    let s = reduce(plotted(), { type: 'follow', on: true });
+    s = reduce(s, { type: 'request', origin: 'follow', target: B });
+    s = reduce(s, { type: 'error', seq: s.seq, error: { kind: 'unsupported-signature', message: '3 variables' } });
+    assert.equal(s.status, 'error');
+    assert.deepEqual(s.target, B);
+  });
+  it('edits above the target shift it; edits elsewhere do not', () => {
+    let s = plotted();
+    s = reduce(s, { type: 'edit', uri: A.uri, changes: [{ startLine: 0, endLine: 0, text: 'import math\n\n' }] });
+    assert.equal(s.target?.position.line, 7);
+    const same = reduce(s, { type: 'edit', uri: 'file:///w/other.py', changes: [{ startLine: 0, endLine: 0, text: '\n' }] });
+    assert.equal(same, s);
+    assert.equal(replotsOnEdit(s, A.uri), true);
+    assert.equal(replotsOnEdit(s, 'file:///w/other.py'), false);
+    assert.equal(replotsOnEdit(initialState(), A.uri), false);
+  });
+});
+
+describe('shiftPosition', () => {
+  const p = { line: 10, character: 3 };
+  it('insertions and deletions above', () => {
+    assert.deepEqual(shiftPosition(p, [{ startLine: 2, endLine: 2, text: 'a\nb\n' }]), { line: 12, character: 3 });
+    assert.deepEqual(shiftPosition(p, [{ startLine: 2, endLine: 5, text: '' }]), { line: 7, character: 3 });
+  });
+  it('edits on or below the line do not move it', () => {
+    assert.deepEqual(shiftPosition(p, [{ startLine: 10, endLine: 10, text: 'x\n\n' }]), p);
+    assert.deepEqual(shiftPosition(p, [{ startLine: 11, endLine: 20, text: '' }]), p);
+  });
+  it('a change spanning the line moves to its start', () => {
+    assert.deepEqual(shiftPosition(p, [{ startLine: 8, endLine: 12, text: 'y' }]), { line: 8, character: 3 });
+  });
+});
+
+describe('follow mode', () => {
+  const defs = [2, 9, 20];
+  it('enclosingDefLine', () => {
+    assert.equal(enclosingDefLine(defs, 0), undefined);
+    assert.equal(enclosingDefLine(defs, 2), 2);
+    assert.equal(enclosingDefLine(defs, 15), 9);
+    assert.equal(enclosingDefLine(defs, 100), 20);
+  });
+  it('only when on, and only to another function', () => {
+    const s = { ...initialState(), target: { uri: A.uri, position: { line: 10, character: 0 } } };
+    const cursor = (line: number, uri = A.uri) => ({ uri, position: { line, character: 1 } });
+    assert.equal(followTarget(s, cursor(25), defs), undefined); // follow is off
+    const on = { ...s, follow: true };
+    assert.equal(followTarget(on, cursor(12), defs), undefined); // same function
+    assert.equal(followTarget(on, cursor(1), defs), undefined); // above every function
+    assert.deepEqual(followTarget(on, cursor(25), defs), cursor(25));
+    assert.deepEqual(followTarget(on, cursor(12, 'file:///w/b.py'), defs), cursor(12, 'file:///w/b.py'));
+  });
+});
+
+describe('view model', () => {
+  it('shows the image at width/scale, name, method, fixed, critical points, warnings', () => {
+    const v = toView(plotted());
+    assert.equal(v.title, 'f(x)');
+    assert.equal(v.subtitle, 'a.py:6');
+    assert.equal(v.method, 'autograd');
+    assert.equal(v.fixed, 'a = 1.5');
+    assert.equal(v.critical, '0.25');
+    assert.deepEqual(v.warnings, [{ kind: 'non-finite', message: '1 point' }]);
+    assert.deepEqual(v.image, { src: 'data:image/png;base64,AAAA', width: 600, height: 400, format: 'png' });
+    assert.deepEqual(v.controls, { domainMin: '-5', domainMax: '5', ydomainMin: '', ydomainMax: '', order: '1', samples: '3' });
+    assert.equal(v.canExport, true);
+  });
+  it('svg images and missing scale', () => {
+    const s = plotted();
+    s.result = result('g', { image: { format: 'svg', data: 'PHN2Zz4=', width: 600, height: 400 } });
+    assert.deepEqual(toView(s).image, { src: 'data:image/svg+xml;base64,PHN2Zz4=', width: 600, height: 400, format: 'svg' });
+  });
+  it('two variables: y domain shown, order fixed to 1', () => {
+    const s = plotted();
+    s.result = result('g', { variables: ['x', 'y'], ydomain: [0, 2], x: [0, 1], y: [0, 1, 2], fixed: {}, critical_points: [] });
+    const v = toView(s);
+    assert.equal(v.twoVariables, true);
+    assert.equal(v.title, 'g(x, y)');
+    assert.equal(v.controls.ydomainMax, '2');
+    assert.equal(v.controls.order, '1');
+    assert.equal(v.fixed, 'none');
+    assert.equal(v.critical, 'none in the domain');
+  });
+  it('overrides show in the controls', () => {
+    const s = reduce(plotted(), { type: 'controls', overrides: { domain: [-1, 2], samples: 50 } });
+    assert.equal(toView(s).controls.domainMin, '-1');
+    assert.equal(toView(s).controls.samples, '50');
+  });
+});
