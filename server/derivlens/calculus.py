@@ -24,6 +24,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 from torch.func import grad, vmap
+from torch.overrides import TorchFunctionMode, resolve_name
 
 Method = Literal["autograd", "finite-difference"]
 DTYPE = torch.float64
@@ -113,10 +114,14 @@ def differentiate_1d(
     xs = torch.from_numpy(sample_points(domain, samples))
     scalar_fn = _scalar(fn)
     values: np.ndarray
-    reason = None
-    vectorized = True
+    reason = find_conversion(scalar_fn, [(p,) for p in _probe_points(xs)])
+    vectorized = reason is None
     try:
+        if reason is not None:
+            raise _SkipAutograd
         values, derivatives, connected = _autograd_vmap(scalar_fn, xs, order)
+    except _SkipAutograd:
+        pass
     except Exception as error:
         _reraise_if_fatal(error)
         vectorized = False
@@ -154,6 +159,68 @@ def differentiate_1d(
     curves = Curves(x=x, f=values, derivatives=derivatives, method=method, warnings=warnings)
     curves.critical_points = critical_points_1d(x, derivatives[1])
     return curves
+
+
+class _SkipAutograd(Exception):
+    """Autograd is known not to follow the function: go straight to finite differences."""
+
+
+#: Tensor methods through which a value leaves autograd's graph, and how to say so.
+CONVERSIONS = {
+    "torch.Tensor.__float__": "it converts the tensor to a Python float (math functions do this)",
+    "torch.Tensor.__int__": "it converts the tensor to an int",
+    "torch.Tensor.__index__": "it converts the tensor to an int",
+    "torch.Tensor.__complex__": "it converts the tensor to a complex",
+    "torch.Tensor.item": "it calls .item()",
+    "torch.Tensor.tolist": "it calls .tolist()",
+    "torch.Tensor.__array__": "it passes the tensor to numpy",
+    "torch.Tensor.numpy": "it passes the tensor to numpy",
+    "torch.Tensor.detach": "it calls .detach()",
+    "torch.Tensor.detach_": "it calls .detach_()",
+    "torch.Tensor.data.__get__": "it uses .data",
+}
+
+
+class _ConversionSpy(TorchFunctionMode):
+    """Notes every call that takes a value out of the graph (float(x), .item(), numpy...)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if args and isinstance(args[0], torch.Tensor) and args[0].requires_grad:
+            name = resolve_name(func) or ""
+            if name in CONVERSIONS and CONVERSIONS[name] not in self.found:
+                self.found.append(CONVERSIONS[name])
+        return func(*args, **(kwargs or {}))
+
+
+def find_conversion(
+    fn: Callable[..., torch.Tensor], probes: Sequence[tuple[torch.Tensor, ...]]
+) -> str | None:
+    """Why autograd cannot follow `fn`, from running it at a few points under a spy.
+
+    Some conversions raise (numpy on a tensor that requires grad), others silently cut
+    the graph (`math.sin(x) * x` has a wrong autograd derivative and no error): torch's
+    function-override mode sees both.
+    """
+    spy = _ConversionSpy()
+    for point in probes:
+        args = [p.clone().requires_grad_(True) for p in point]
+        try:
+            with spy:
+                fn(*args)
+        except Exception as error:
+            _reraise_if_fatal(error)
+    if not spy.found:
+        return None
+    return "autograd cannot follow this function: " + " and ".join(spy.found)
+
+
+def _probe_points(points: torch.Tensor, count: int = 5) -> list[torch.Tensor]:
+    index = np.unique(np.linspace(0, len(points) - 1, count).round().astype(int))
+    return [points[int(i)] for i in index]
 
 
 def _scalar(fn: Callable[..., Any]) -> Callable[..., torch.Tensor]:
@@ -198,9 +265,8 @@ def _autograd_vmap(
 def _autograd_loop(
     fn: Callable[..., torch.Tensor], xs: torch.Tensor, order: int
 ) -> tuple[np.ndarray, dict[int, np.ndarray], np.ndarray]:
-    chain = [fn]
-    for _ in range(order):
-        chain.append(grad(chain[-1]))
+    """One point at a time with torch.autograd: Python control flow on x is fine here,
+    and so are custom autograd.Functions written without torch.func support."""
     values = np.full(len(xs), np.nan)
     connected = np.ones(len(xs), dtype=bool)
     derivatives = {k: np.full(len(xs), np.nan) for k in range(1, order + 1)}
@@ -212,9 +278,26 @@ def _autograd_loop(
             continue
         values[i] = out.item()
         connected[i] = out.requires_grad
-        for k in range(1, order + 1):
-            derivatives[k][i] = chain[k](xi.clone()).item()
+        for k, derivative in enumerate(_nested_grads(out, (point,), order), start=1):
+            derivatives[k][i] = derivative[0]
     return values, derivatives, connected
+
+
+def _nested_grads(
+    out: torch.Tensor, inputs: tuple[torch.Tensor, ...], order: int
+) -> list[list[float]]:
+    """[d¹out, ..., dᵏout] with respect to each input (a graph-free result is zero)."""
+    found = []
+    current = [out]
+    for k in range(1, order + 1):
+        target = current[0]
+        if target.requires_grad:
+            grads = torch.autograd.grad(target, inputs, create_graph=k < order, allow_unused=True)
+            current = [torch.zeros(()) if g is None else g for g in grads]
+        else:
+            current = [torch.zeros(()) for _ in inputs]
+        found.append([float(g.item()) for g in current])
+    return found
 
 
 def _evaluate(
@@ -386,10 +469,15 @@ def differentiate_2d(
     grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
     px, py = grid_x.reshape(-1), grid_y.reshape(-1)
     scalar_fn = _scalar(fn)
-    reason = None
-    vectorized = True
+    probes = list(zip(_probe_points(px), _probe_points(py), strict=True))
+    reason = find_conversion(scalar_fn, probes)
+    vectorized = reason is None
     try:
+        if reason is not None:
+            raise _SkipAutograd
         values, gx, gy, connected = _gradient_vmap(scalar_fn, px, py)
+    except _SkipAutograd:
+        pass
     except Exception as error:
         _reraise_if_fatal(error)
         vectorized = False
@@ -452,7 +540,6 @@ def _gradient_vmap(
 def _gradient_loop(
     fn: Callable[..., torch.Tensor], px: torch.Tensor, py: torch.Tensor
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    gradient = grad(fn, argnums=(0, 1))
     n = len(px)
     values, gx, gy = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     connected = np.ones(n, dtype=bool)
@@ -464,8 +551,7 @@ def _gradient_loop(
             continue
         values[i] = out.item()
         connected[i] = out.requires_grad
-        da, db = gradient(px[i].clone(), py[i].clone())
-        gx[i], gy[i] = da.item(), db.item()
+        gx[i], gy[i] = _nested_grads(out, (a, b), 1)[0]
     return values, gx, gy, connected
 
 

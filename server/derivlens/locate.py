@@ -10,6 +10,8 @@ take `self`, `async def`s) are remembered too, so that a request for one gets a 
 from __future__ import annotations
 
 import ast
+import symtable
+import warnings
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -69,6 +71,7 @@ class Module:
 
     source: str
     tree: ast.Module = field(repr=False)
+    scopes: symtable.SymbolTable = field(repr=False)
     lines: tuple[str, ...] = field(repr=False)
     functions: tuple[FunctionInfo, ...]
     ineligible: tuple[Ineligible, ...]
@@ -125,7 +128,12 @@ class Module:
 def parse_module(source: str, filename: str = "<editor>") -> Module:
     """Parse `source`; a syntax error becomes kind `syntax` with its line."""
     try:
-        tree = ast.parse(source, filename=filename)
+        with warnings.catch_warnings():  # invalid escapes etc. are the user's linter's job
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source, filename=filename)
+            # The compiler's scope pass finds errors ast.parse lets through
+            # (`return` outside a function, `nonlocal` at module level).
+            scopes = symtable.symtable(source, filename, "exec")
     except SyntaxError as error:
         where = f"line {error.lineno}" if error.lineno else "the file"
         raise DerivlensError(
@@ -169,7 +177,7 @@ def parse_module(source: str, filename: str = "<editor>") -> Module:
                             "derivlens only runs module-level definitions",
                         )
                     )
-    return Module(source, tree, lines, tuple(functions), tuple(ineligible))
+    return Module(source, tree, scopes, lines, tuple(functions), tuple(ineligible))
 
 
 def _ineligible(node: ast.stmt, name: str, reason: str) -> Ineligible:

@@ -160,12 +160,11 @@ def parse_directive(comment: str) -> tuple[PlotOptions, list[str]]:
         try:
             if not sep:
                 raise OptionError(f"{item!r} has no value; write key=value")
-            if key in ("domain", "xdomain"):
-                values["domain"] = parse_interval(value)
-                check_interval("domain", values["domain"])  # type: ignore[arg-type]
-            elif key == "ydomain":
-                values["ydomain"] = parse_interval(value)
-                check_interval("ydomain", values["ydomain"])  # type: ignore[arg-type]
+            if key in ("domain", "xdomain", "ydomain"):
+                name = "ydomain" if key == "ydomain" else "domain"
+                interval = parse_interval(value)
+                check_interval(name, interval)
+                values[name] = interval
             elif key in ("order", "samples"):
                 try:
                     values[key] = int(value)
@@ -195,7 +194,7 @@ def settings_options(settings: dict[str, object]) -> tuple[PlotOptions, list[str
                 raise OptionError(f"{domain!r} is not a range")
             check_interval("domain", values["domain"])  # type: ignore[arg-type]
         except (OptionError, TypeError, ValueError) as problem:
-            values.pop("domain", None)
+            values.pop("domain", None)  # a bad setting falls back to the default
             problems.append(f"setting derivlens.domain ignored: {problem}")
     for key in ("order", "samples"):
         value = settings.get(key)

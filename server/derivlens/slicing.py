@@ -137,9 +137,8 @@ def _bound_names(statement: ast.stmt) -> set[str]:
 
 
 def _scope_index(module: Module) -> ScopeIndex:
-    table = symtable.symtable(module.source, "<slice>", "exec")
     index: ScopeIndex = {}
-    stack = [table]
+    stack = [module.scopes]
     while stack:
         scope = stack.pop()
         index[(scope.get_lineno(), scope.get_name())] = scope
