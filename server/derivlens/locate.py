@@ -10,6 +10,7 @@ take `self`, `async def`s) are remembered too, so that a request for one gets a 
 from __future__ import annotations
 
 import ast
+import re
 import symtable
 import warnings
 from dataclasses import dataclass, field
@@ -263,8 +264,9 @@ def _describe(
         name_col = name_node.col_offset
     else:
         text = lines[def_line - 1] if def_line <= len(lines) else ""
-        short = name.rsplit(".", 1)[-1]
-        name_col = max(text.find(short, statement.col_offset), 0)
+        short = re.escape(name.rsplit(".", 1)[-1])
+        found = re.compile(rf"\bdef\s+({short})\b").search(text, statement.col_offset)
+        name_col = found.start(1) if found else statement.col_offset
     directive, problems = _directive(lines, start_line, def_line)
     return FunctionInfo(
         name=name,
