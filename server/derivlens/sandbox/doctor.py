@@ -13,4 +13,6 @@ class LayerStatus:
 
 
 def doctor() -> list[LayerStatus]:
-    return [LayerStatus("env-allowlist", True, "the worker starts with an allow-listed environment")]
+    return [
+        LayerStatus("env-allowlist", True, "the worker starts with an allow-listed environment")
+    ]

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 #: Variables copied from the server's environment when set.
-PASSTHROUGH = ("PATH", "LANG", "LANGUAGE", "TZ", "TERM")
+PASSTHROUGH = ("PATH", "LANG", "LANGUAGE", "TZ")
 #: Prefixes copied too (locale settings).
 PASSTHROUGH_PREFIXES = ("LC_",)
 
@@ -24,27 +25,49 @@ FIXED = {
     "OPENBLAS_NUM_THREADS": "1",
     "NUMEXPR_NUM_THREADS": "1",
     "PYTHONDONTWRITEBYTECODE": "1",
-    "PYTHONUNBUFFERED": "1",
     "PYTHONNOUSERSITE": "1",
-    "PYTHONHASHSEED": "0",
+    "PYTHONSAFEPATH": "1",
 }
 
 
 def package_root() -> str:
-    """The folder holding the `derivlens` package (needed on PYTHONPATH if not installed)."""
+    """The folder holding the `derivlens` package (put on PYTHONPATH for the worker)."""
     return str(Path(__file__).resolve().parents[2])
 
 
-def clean_environment(home: str, source: Mapping[str, str] | None = None) -> dict[str, str]:
+def cache_dir() -> str:
+    """A persistent folder for matplotlib's font cache (so cold starts stay fast)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = os.path.join(base, "derivlens", "matplotlib")
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        if os.access(path, os.W_OK):
+            return path
+    except OSError:
+        pass
+    return tempfile.mkdtemp(prefix="derivlens-mpl-")
+
+
+def private_home() -> str:
+    """A fresh private folder: the worker's HOME, the children's cwd and TMPDIR."""
+    home = tempfile.mkdtemp(prefix="derivlens-sandbox-")
+    os.chmod(home, 0o700)
+    return home
+
+
+def clean_environment(
+    home: str, mpl_dir: str, source: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """The worker's whole environment: allow-listed names, private HOME and config dirs."""
     source = os.environ if source is None else source
-    env = {k: v for k, v in source.items() if k in PASSTHROUGH or k.startswith(PASSTHROUGH_PREFIXES)}
+    env = {
+        k: v for k, v in source.items() if k in PASSTHROUGH or k.startswith(PASSTHROUGH_PREFIXES)
+    }
     env.setdefault("PATH", "/usr/bin:/bin")
     env.update(FIXED)
     env["HOME"] = home
     env["TMPDIR"] = home
-    env["MPLCONFIGDIR"] = os.path.join(home, "matplotlib")
-    env["XDG_CACHE_HOME"] = os.path.join(home, "cache")
+    env["MPLCONFIGDIR"] = mpl_dir
     env["PYTHONPATH"] = package_root()
     return env
 

@@ -1,85 +1,266 @@
-"""The parent side: the API the CLI and the server call (never imports torch)."""
+"""The parent side: the API the CLI and the language server call.
+
+It starts the warm worker (`worker.py`) with an allow-listed environment, sends it
+requests, enforces the wall-clock deadline, kills a child's whole process group on
+timeout or cancellation, and replaces a worker that died or hung. It never imports
+torch and never runs user code.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import os
+import shutil
 import signal
-import tempfile
+import sys
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from derivlens.errors import DerivlensError
-from derivlens.sandbox import protocol
-from derivlens.sandbox.env import clean_environment, python_executable
+from derivlens.sandbox import protocol, verdict
+from derivlens.sandbox.env import cache_dir, clean_environment, private_home
+
+#: A cold start imports torch and matplotlib and renders once (about 3 s here).
+START_TIMEOUT = 180.0
+
+
+@dataclass
+class _Pending:
+    future: asyncio.Future[tuple[Any, ...]]
+    pid: int | None = None
+
+
+@dataclass
+class _Worker:
+    """One running worker process and the requests waiting on it."""
+
+    proc: asyncio.subprocess.Process
+    ready: asyncio.Future[None]
+    pending: dict[int, _Pending] = field(default_factory=dict)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    dead: bool = False
+
+    def alive(self) -> bool:
+        return not self.dead and self.proc.returncode is None
+
+
+def _killpg(pid: int) -> None:
+    for target in (-pid, pid):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(target, signal.SIGKILL)
 
 
 class Evaluator:
-    """Evaluates requests in sandboxed children of a warm worker."""
+    """Evaluates requests in sandboxed children of a warm worker (one child each)."""
 
-    def __init__(self, *, memory_mb: int = 2048, log: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        memory_mb: int = 2048,
+        log: Callable[[str], None] | None = None,
+        prefork: bool = True,
+    ) -> None:
         self.memory_mb = memory_mb
+        self.prefork = prefork
         self._log = log or (lambda _msg: None)
-        self._home = tempfile.mkdtemp(prefix="derivlens-")
+        self._worker: _Worker | None = None
+        self._lock = asyncio.Lock()
+        self._ids = itertools.count(1)
+        self._home: str | None = None
 
-    async def start(self) -> None:
-        return None
-
+    # -- lifecycle ----------------------------------------------------------------------
     @property
     def ready(self) -> bool:
-        return True
+        w = self._worker
+        return w is not None and w.alive() and w.ready.done() and not w.ready.exception()
 
+    async def start(self) -> None:
+        """Spawn the warm worker if there is none alive; return once it is ready."""
+        async with self._lock:
+            w = self._worker
+            if w is None or not w.alive():
+                if w is not None:
+                    await self._stop(w)
+                w = self._worker = await self._spawn()
+        await asyncio.wait_for(asyncio.shield(w.ready), START_TIMEOUT)
+
+    async def _spawn(self) -> _Worker:
+        if self._home is None:
+            self._home = private_home()
+        args = [sys.executable, "-m", "derivlens.sandbox.worker"]
+        if not self.prefork:
+            args.append("--no-prefork")
+        proc = await asyncio.create_subprocess_exec(
+            *args,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=clean_environment(self._home, cache_dir()),
+            cwd=self._home,
+            start_new_session=True,
+            limit=protocol.MAX_REPLY_BYTES + 1024,
+        )
+        loop = asyncio.get_running_loop()
+        w = _Worker(proc, loop.create_future())
+        w.tasks.append(asyncio.create_task(self._read_replies(w)))
+        w.tasks.append(asyncio.create_task(self._read_stderr(w)))
+        self._log(f"derivlens sandbox: started worker pid {proc.pid}")
+        return w
+
+    async def close(self) -> None:
+        w, self._worker = self._worker, None
+        if w is not None:
+            await self._stop(w)
+        if self._home is not None:
+            shutil.rmtree(self._home, ignore_errors=True)
+            self._home = None
+
+    async def _stop(self, w: _Worker) -> None:
+        w.dead = True
+        for p in w.pending.values():
+            if p.pid is not None:
+                _killpg(p.pid)
+        _killpg(w.proc.pid)
+        with contextlib.suppress(ProcessLookupError):
+            w.proc.kill()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(w.proc.wait(), 5)
+        for task in w.tasks:
+            task.cancel()
+        self._fail_all(w, "the evaluation worker was stopped")
+
+    def _fail_all(self, w: _Worker, why: str) -> None:
+        w.dead = True
+        if not w.ready.done():
+            w.ready.set_exception(DerivlensError("internal", f"{why}; see the server log"))
+            w.ready.exception()  # mark retrieved
+        for p in w.pending.values():
+            if not p.future.done():
+                p.future.set_result(("died", why))
+
+    # -- the worker's output ------------------------------------------------------------
+    async def _read_replies(self, w: _Worker) -> None:
+        assert w.proc.stdout is not None
+        reader = w.proc.stdout
+        try:
+            while True:
+                msg = protocol.decode(await protocol.read_frame_async(reader))
+                op = msg.get("op")
+                if op == "ready":
+                    if not w.ready.done():
+                        w.ready.set_result(None)
+                    continue
+                p = w.pending.get(msg.get("id", -1))
+                if op == "reply":
+                    body = await protocol.read_frame_async(reader)
+                    if p is not None and not p.future.done():
+                        p.future.set_result(("reply", body))
+                elif p is None or p.future.done():
+                    continue
+                elif op == "started":
+                    p.pid = int(msg["pid"])
+                elif op == "exit":
+                    p.future.set_result(("exit", msg.get("code"), msg.get("signal")))
+                elif op == "error":
+                    p.future.set_result(("oversized", str(msg.get("message"))))
+        except (protocol.FrameError, ValueError, KeyError, TypeError) as exc:
+            if not w.dead:
+                self._log(f"derivlens sandbox: worker channel closed ({exc})")
+        finally:
+            self._fail_all(w, "the evaluation worker stopped unexpectedly")
+
+    async def _read_stderr(self, w: _Worker) -> None:
+        assert w.proc.stderr is not None
+        logged = 0
+        while True:
+            line = await w.proc.stderr.readline()
+            if not line:
+                return
+            if logged < 200:  # a chatty worker must not flood the log
+                logged += 1
+                self._log("derivlens worker: " + line.decode(errors="replace").rstrip()[:500])
+
+    # -- evaluation ---------------------------------------------------------------------
     async def evaluate(
         self, request: dict[str, Any], *, timeout: float, memory_mb: int | None = None
     ) -> dict[str, Any]:
-        proc = await asyncio.create_subprocess_exec(
-            python_executable(),
-            "-m",
-            "derivlens.sandbox.oneshot",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-            env=clean_environment(self._home),
-            cwd=self._home,
-            start_new_session=True,
-        )
-        assert proc.stdin is not None and proc.stdout is not None
+        """Run one request in a fresh sandboxed child; see the module docstring."""
+        await self.start()
+        w = self._worker
+        assert w is not None
+        memory = int(memory_mb if memory_mb is not None else self.memory_mb)
+        rid = next(self._ids)
+        pending = _Pending(asyncio.get_running_loop().create_future())
+        w.pending[rid] = pending
+        envelope = {"request": request, "timeout": timeout, "memory_mb": memory}
         try:
-            proc.stdin.write(protocol.encode(request))
-            await proc.stdin.drain()
-            proc.stdin.close()
-            body = await asyncio.wait_for(protocol.read_frame_async(proc.stdout), timeout)
-        except asyncio.TimeoutError:
-            raise DerivlensError(
-                "timeout", f"{request.get('function')} did not finish within {timeout:g} s"
-            ) from None
-        except protocol.FrameError as exc:
-            raise DerivlensError("crashed", f"the evaluation died: {exc}") from None
+            assert w.proc.stdin is not None
+            w.proc.stdin.write(protocol.encode({"op": "run", "id": rid, "envelope": envelope}))
+            await w.proc.stdin.drain()
+            outcome = await asyncio.wait_for(asyncio.shield(pending.future), timeout)
+        except (asyncio.TimeoutError, TimeoutError):
+            await self._abandon(w, rid, pending, hung=pending.pid is None)
+            raise verdict.timeout_error(request, timeout) from None
+        except asyncio.CancelledError:
+            await self._abandon(w, rid, pending, hung=False)
+            raise
+        except (ConnectionError, OSError):
+            outcome = ("died", "the evaluation worker is gone")
         finally:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            await proc.wait()
-        envelope = protocol.decode(body)
-        reply = envelope["reply"]
-        if "error" in reply:
-            raise DerivlensError.from_json(reply["error"])
-        result: dict[str, Any] = reply["result"]
-        result["sandbox"] = envelope["layers"]
-        return result
+            w.pending.pop(rid, None)
+        return self._interpret(outcome, request, timeout)
 
-    async def close(self) -> None:
-        return None
+    async def _abandon(self, w: _Worker, rid: int, p: _Pending, *, hung: bool) -> None:
+        """Kill the child's process group now; a worker that never started it is replaced."""
+        if p.pid is not None:
+            _killpg(p.pid)
+        if hung or not w.alive():
+            self._log("derivlens sandbox: worker did not respond; replacing it")
+            if self._worker is w:
+                self._worker = None
+            await self._stop(w)
+            return
+        with contextlib.suppress(Exception):
+            assert w.proc.stdin is not None
+            w.proc.stdin.write(protocol.encode({"op": "cancel", "id": rid}))
+
+    def _interpret(
+        self, outcome: tuple[Any, ...], request: dict[str, Any], timeout: float
+    ) -> dict[str, Any]:
+        kind = outcome[0]
+        if kind == "reply":
+            result, envelope = verdict.from_reply(outcome[1], request)
+            text = envelope.get("output")
+            if isinstance(text, str) and text:
+                self._log(f"{request.get('function')} printed: {text[:2000]}")
+            self._log(f"timings {envelope.get('timings')}")
+            notes = envelope.get("notes")
+            if isinstance(notes, dict) and notes:
+                self._log(f"derivlens sandbox: inactive layers: {notes}")
+            return result
+        if kind == "exit":
+            raise verdict.from_exit(outcome[1], outcome[2], request, timeout)
+        if kind == "oversized":
+            raise verdict.oversized(request, outcome[1])
+        raise DerivlensError(
+            "crashed",
+            f"{outcome[1]} while evaluating {request.get('function')}; "
+            "it has been restarted, try again",
+        )
 
 
-def evaluate_once(request: dict[str, Any], *, timeout: float, memory_mb: int = 2048) -> dict[str, Any]:
-    """Synchronous start-evaluate-close for the CLI."""
+def evaluate_once(
+    request: dict[str, Any], *, timeout: float, memory_mb: int = 2048
+) -> dict[str, Any]:
+    """Synchronous start, evaluate, close (the CLI's one-shot use)."""
 
     async def run() -> dict[str, Any]:
-        ev = Evaluator(memory_mb=memory_mb)
-        await ev.start()
+        ev = Evaluator(memory_mb=memory_mb, prefork=False)
         try:
+            await ev.start()
             return await ev.evaluate(request, timeout=timeout, memory_mb=memory_mb)
         finally:
             await ev.close()

@@ -74,4 +74,6 @@ async def read_frame_async(reader: asyncio.StreamReader, limit: int = MAX_REPLY_
             raise FrameError(f"frame of {size} bytes exceeds the {limit}-byte limit")
         return await reader.readexactly(size)
     except asyncio.IncompleteReadError as exc:
-        raise FrameError("channel closed" if not exc.partial else "channel closed mid-frame") from exc
+        raise FrameError(
+            "channel closed" if not exc.partial else "channel closed mid-frame"
+        ) from exc

@@ -1,0 +1,117 @@
+"""Latency of one hover-sized evaluation, request in -> PNG out, four ways.
+
+    .venv/bin/python bench/bench_sandbox.py [--runs N]
+
+pre-forked (the default Evaluator), fork-per-request, a fresh interpreter per request,
+and the same computation in-process with no sandbox at all. Prints medians and the
+ratio pre-forked / in-process (goal: <= 1.3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
+
+from derivlens.sandbox import Evaluator, protocol  # noqa: E402
+from derivlens.sandbox.env import cache_dir, clean_environment, private_home  # noqa: E402
+
+CODE = "import torch\n\ndef f(x):\n    return torch.sin(3 * x) * torch.exp(-x * x / 4)\n"
+REQUEST: dict[str, Any] = {
+    "code": CODE,
+    "filename": "/tmp/derivlens_bench.py",
+    "function": "f",
+    "variables": ["x"],
+    "domain": [-5.0, 5.0],
+    "ydomain": None,
+    "order": 1,
+    "samples": 401,
+    "render": {"format": "png", "theme": "light", "size": "hover"},
+    "project_root": None,
+}
+PAUSE = 0.25  # between requests, as between hovers: lets the spare get ready
+
+
+def check(result: dict[str, Any]) -> None:
+    assert result["image"]["data"].startswith("iVBORw0KGgo"), "no PNG came back"
+
+
+async def sandboxed(prefork: bool, runs: int) -> list[float]:
+    ev = Evaluator(prefork=prefork)
+    await ev.start()
+    times = []
+    try:
+        for _ in range(runs + 1):
+            await asyncio.sleep(PAUSE)
+            t = time.perf_counter()
+            check(await ev.evaluate(dict(REQUEST), timeout=30))
+            times.append(time.perf_counter() - t)
+    finally:
+        await ev.close()
+    return times[1:]
+
+
+def fresh(runs: int) -> list[float]:
+    home = private_home()
+    env = clean_environment(home, cache_dir())
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        out = subprocess.run(
+            [sys.executable, "-m", "derivlens.sandbox.oneshot"],
+            input=protocol.encode(dict(REQUEST)),
+            capture_output=True,
+            env=env,
+            cwd=home,
+            check=True,
+        ).stdout
+        check(protocol.decode(out[4:])["reply"]["result"])
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def in_process(runs: int) -> list[float]:
+    from derivlens import runner
+
+    runner.warm_up()
+    times = []
+    for _ in range(runs + 1):
+        t = time.perf_counter()
+        reply = runner.run_request(dict(REQUEST))
+        check(reply["result"])
+        times.append(time.perf_counter() - t)
+    return times[1:]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--fresh-runs", type=int, default=3)
+    args = parser.parse_args()
+    rows = {
+        "pre-forked": asyncio.run(sandboxed(True, args.runs)),
+        "fork-per-request": asyncio.run(sandboxed(False, args.runs)),
+        "fresh interpreter": fresh(args.fresh_runs),
+        "in-process, no sandbox": in_process(args.runs),
+    }
+    base = statistics.median(rows["in-process, no sandbox"])
+    print(f"hover PNG of a {REQUEST['samples']}-point curve and f', {os.cpu_count()} CPUs")
+    print(f"{'mode':<24} {'median ms':>10} {'min ms':>8} {'x in-process':>13}")
+    for name, times in rows.items():
+        med = statistics.median(times)
+        print(f"{name:<24} {med * 1000:>10.1f} {min(times) * 1000:>8.1f} {med / base:>13.2f}")
+    ratio = statistics.median(rows["pre-forked"]) / base
+    print(f"pre-forked / in-process = {ratio:.2f} (goal <= 1.3)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,254 @@
+"""One evaluation's process: forked from the warm worker, sandboxed, used once.
+
+`prepare` runs right after the fork (while the child is still a spare waiting for
+work): own process group, parent-death signal, every inherited descriptor closed,
+namespaces entered, the Landlock ruleset and seccomp filter built. `serve` reads the one
+request, applies the rest (project folder, limits, filter, audit hook, capped output),
+runs the runner, and writes one reply frame. The process then exits; it is never reused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import sys
+import traceback
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any, NoReturn
+
+from derivlens.sandbox import protocol
+from derivlens.sandbox.layers import LayerUnavailable, audit, namespaces, output, rlimits
+from derivlens.sandbox.layers.audit import SandboxRefusal
+
+PR_SET_PDEATHSIG = 1
+SYSCALL = "make a system call the sandbox forbids"
+
+
+@dataclass
+class ChildConfig:
+    """What the worker tells each child: where things are, which layers to try."""
+
+    read_paths: list[str]
+    layers: dict[str, bool] = field(default_factory=dict)  # name -> wanted
+    warm: bool = True  # render once while waiting, so the request finds its pages copied
+
+    def wants(self, name: str) -> bool:
+        return self.layers.get(name, True)
+
+
+class Child:
+    def __init__(self, req_fd: int, rep_fd: int, config: ChildConfig) -> None:
+        self.req_fd = req_fd
+        self.rep_fd = rep_fd
+        self.config = config
+        self.pid = os.getpid()
+        self.active: list[str] = ["env-allowlist", "private-tmp"]
+        self.notes: dict[str, str] = {}
+        self.refusals: list[tuple[str, str]] = []
+        self.ruleset: Any = None
+        self.filter: Any = None
+        self.filename = ""
+
+    # -- before the request -------------------------------------------------------------
+    def prepare(self) -> None:
+        with contextlib.suppress(OSError):
+            os.setpgid(0, 0)
+        keep = {self.req_fd, self.rep_fd}
+        for fd in _open_fds():
+            if fd > 2 and fd not in keep:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        output.redirect_fds()
+        self._try("namespaces", namespaces.apply)
+        if sys.platform.startswith("linux"):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        self._try("landlock", self._build_ruleset)
+        self._try("seccomp", self._build_filter)
+        if self.config.warm:
+            _warm_pages()
+
+    def _build_ruleset(self) -> None:
+        if not self.config.wants("landlock"):
+            raise LayerUnavailable("turned off")
+        from derivlens.sandbox.layers.landlock_fs import Ruleset
+
+        self.ruleset = Ruleset()
+        self.ruleset.allow_read(self.config.read_paths)
+
+    def _build_filter(self) -> None:
+        if not self.config.wants("seccomp"):
+            raise LayerUnavailable("turned off")
+        from derivlens.sandbox.layers import seccomp_filter
+
+        self.filter = seccomp_filter.build(self.pid)
+
+    def _try(self, name: str, step: Any, *args: Any) -> bool:
+        try:
+            step(*args)
+        except LayerUnavailable as exc:
+            self.notes[name] = str(exc)
+            return False
+        except Exception as exc:  # a layer must never take the evaluation down
+            self.notes[name] = f"{type(exc).__name__}: {exc}"
+            return False
+        if name not in self.active and name not in ("landlock", "seccomp"):
+            self.active.append(name)
+        return True
+
+    # -- the request --------------------------------------------------------------------
+    def serve(self) -> NoReturn:
+        try:
+            envelope = protocol.decode(protocol.read_frame(self.req_fd, protocol.MAX_REQUEST_BYTES))
+        except protocol.FrameError:
+            os._exit(0)  # the worker went away or shut us down: nothing to do
+        import time
+
+        t0 = time.perf_counter()
+        request: dict[str, Any] = envelope["request"]
+        timeout = float(envelope.get("timeout", 10.0))
+        memory_mb = int(envelope.get("memory_mb", 2048))
+        request["memory_mb"] = memory_mb
+        self.filename = str(request.get("filename") or "")
+        self._apply_layers(request, timeout, memory_mb)
+        captured = output.capture()
+        from derivlens import runner
+
+        t1 = time.perf_counter()
+
+        try:
+            reply = runner.run_request(request)
+        except BaseException as exc:  # runner never raises; user code might exit() though
+            reply = self._escaped(exc, request)
+        reply = self._explain(reply, request)
+        t2 = time.perf_counter()
+        timings = {"layers_ms": (t1 - t0) * 1000, "run_ms": (t2 - t1) * 1000}
+        self._send({"reply": reply, "layers": self.active, "notes": self.notes,
+                    "output": captured.text(), "timings": timings})  # fmt: skip
+        os._exit(0)
+
+    def _apply_layers(self, request: dict[str, Any], timeout: float, memory_mb: int) -> None:
+        readable: list[str] | None = None
+        if self.ruleset is not None:
+            extra = [p for p in (request.get("project_root"), os.path.dirname(self.filename)) if p]
+            self.ruleset.allow_read(extra)
+            if self._try("landlock", self.ruleset.apply):
+                self.active.append("landlock")
+                readable = list(self.ruleset.paths)
+        if self._try("rlimits", rlimits.apply, timeout + 1.0, memory_mb):
+            pass
+        if self.filter is not None:
+            from derivlens.sandbox.layers import seccomp_filter
+
+            signal.signal(signal.SIGSYS, self._on_sigsys)
+            if self._try("seccomp", seccomp_filter.load, self.filter):
+                self.active.append("seccomp")
+        self.filter = None
+        self._try("audit-hook", audit.install, audit.make_hook(self.refusals, readable, self.pid))
+        self.active.append("output-cap")
+
+    def _on_sigsys(self, signum: int, frame: FrameType | None) -> None:
+        where = self._user_line(frame)
+        if not self.refusals:
+            self.refusals.append((SYSCALL, where or "seccomp"))
+        raise SandboxRefusal(f"derivlens sandbox: the kernel refused a system call ({where})")
+
+    def _user_line(self, frame: FrameType | None) -> str:
+        while frame is not None:
+            if frame.f_code.co_filename == self.filename:
+                line = traceback.extract_stack(frame, limit=1)[-1]
+                text = (line.line or "").strip()
+                return f"{os.path.basename(self.filename)}:{line.lineno}" + (
+                    f": {text[:60]}" if text else ""
+                )
+            frame = frame.f_back
+        return ""
+
+    # -- the reply ----------------------------------------------------------------------
+    def _escaped(self, exc: BaseException, request: dict[str, Any]) -> dict[str, Any]:
+        name = request.get("function", "the function")
+        if isinstance(exc, SystemExit | KeyboardInterrupt):
+            text = (
+                f"{name} tried to exit the process ({type(exc).__name__}); return a value instead"
+            )
+            return {"error": {"kind": "user-error", "message": text}}
+        return {"error": {"kind": "internal", "message": f"{type(exc).__name__}: {exc}"}}
+
+    def _explain(self, reply: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+        """A refusal that made the evaluation fail is reported as `blocked`, in words."""
+        if not self.refusals or "error" not in reply:
+            return reply
+        what, detail = self.refusals[0]
+        name = request.get("function", "the function")
+        text = (
+            f"{name} tried to {what} ({detail}). Plotted functions run in a sandbox without "
+            "processes, network, signals or file writes; remove that call from the code it runs"
+        )
+        return {"error": {"kind": "blocked", "message": text}}
+
+    def _send(self, envelope: dict[str, Any]) -> None:
+        try:
+            data = protocol.encode(envelope)
+        except (TypeError, ValueError) as exc:
+            bad = {"error": {"kind": "internal", "message": f"the result is not JSON: {exc}"}}
+            data = protocol.encode({**envelope, "reply": bad, "output": ""})
+        if len(data) > protocol.MAX_REPLY_BYTES:
+            mb = len(data) / 2**20
+            big = {
+                "error": {
+                    "kind": "crashed",
+                    "message": f"the result is too large to send back ({mb:.0f} MB); "
+                    "use fewer samples",
+                }
+            }
+            data = protocol.encode({**envelope, "reply": big, "output": ""})
+        with contextlib.suppress(OSError):
+            protocol.write_all(self.rep_fd, data)
+
+
+WARM_REQUEST: dict[str, Any] = {
+    "code": "def f(x):\n    return x * x\n",
+    "filename": "<derivlens-warm>",
+    "function": "f",
+    "variables": ["x"],
+    "domain": [-1.0, 1.0],
+    "ydomain": None,
+    "order": 1,
+    "samples": 101,
+    "render": {"format": "png", "theme": "light", "size": "hover"},
+    "project_root": None,
+}
+
+
+def _warm_pages() -> None:
+    """One small evaluation in the spare: copy-on-write faults happen now, not later."""
+    from derivlens import runner
+
+    runner.run_request(dict(WARM_REQUEST))
+    sys.modules.pop(runner.MODULE_NAME, None)
+
+
+def _open_fds() -> list[int]:
+    try:
+        return [int(n) for n in os.listdir("/proc/self/fd")]
+    except OSError:
+        return list(range(3, 256))
+
+
+def run(req_fd: int, rep_fd: int, config: ChildConfig) -> NoReturn:
+    """The whole life of a child, called right after fork()."""
+    try:
+        child = Child(req_fd, rep_fd, config)
+        child.prepare()
+        child.serve()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            msg = {"error": {"kind": "internal", "message": traceback.format_exc(limit=3)[-500:]}}
+            protocol.write_all(rep_fd, protocol.encode({"reply": msg, "layers": []}))
+    os._exit(70)
+
+
+__all__ = ["Child", "ChildConfig", "run"]

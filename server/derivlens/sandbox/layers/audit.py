@@ -1,0 +1,133 @@
+"""A PEP 578 audit hook: clear words for the common refusals. Not a boundary.
+
+CPython says audit hooks cannot contain code that wants out (and some paths raise no
+event at all: `torch.save`, `_posixsubprocess`); seccomp and Landlock do the containing.
+This hook only makes the usual attempts fail early, with a message naming the thing
+("start a process (os.system)"), and remembers the first refusal for the reply.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+
+class SandboxRefusal(PermissionError):
+    """Raised inside user code when the sandbox refuses an operation."""
+
+
+PROCESS = "start a process"
+NETWORK = "use the network"
+SOCKET = "open a socket"
+WRITE = "write to a file"
+CHANGE = "change the file system"
+SIGNAL = "send a signal to another process"
+CTYPES = "call C code through ctypes"
+READ = "read a file outside Python and your project"
+
+_EVENTS: dict[str, str] = {
+    "os.system": PROCESS,
+    "os.exec": PROCESS,
+    "os.posix_spawn": PROCESS,
+    "os.spawn": PROCESS,
+    "os.fork": PROCESS,
+    "os.forkpty": PROCESS,
+    "os.startfile": PROCESS,
+    "pty.spawn": PROCESS,
+    "subprocess.Popen": PROCESS,
+    "socket.__new__": SOCKET,
+    "socket.connect": NETWORK,
+    "socket.bind": NETWORK,
+    "socket.sendto": NETWORK,
+    "socket.sendmsg": NETWORK,
+    "socket.getaddrinfo": NETWORK,
+    "socket.gethostbyname": NETWORK,
+    "urllib.Request": NETWORK,
+    "http.client.connect": NETWORK,
+    "ftplib.connect": NETWORK,
+    "smtplib.connect": NETWORK,
+    "webbrowser.open": PROCESS,
+    "os.remove": CHANGE,
+    "os.rename": CHANGE,
+    "os.mkdir": CHANGE,
+    "os.rmdir": CHANGE,
+    "os.chmod": CHANGE,
+    "os.chown": CHANGE,
+    "os.link": CHANGE,
+    "os.symlink": CHANGE,
+    "os.truncate": CHANGE,
+    "os.utime": CHANGE,
+    "os.mkfifo": CHANGE,
+    "os.mknod": CHANGE,
+    "shutil.rmtree": CHANGE,
+    "shutil.copyfile": WRITE,
+    "shutil.move": CHANGE,
+    "os.kill": SIGNAL,
+    "os.killpg": SIGNAL,
+    "signal.pthread_kill": SIGNAL,
+    "ctypes.dlopen": CTYPES,
+    "ctypes.dlsym": CTYPES,
+    "ctypes.dlsym/handle": CTYPES,
+    "ctypes.call_function": CTYPES,
+    "ctypes.cdata": CTYPES,
+    "sys.remote_exec": PROCESS,
+}
+
+_WRITE_MODE = frozenset("wax+")
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | getattr(os, "O_APPEND", 0)
+
+
+def _short(value: Any) -> str:
+    text = os.fsdecode(value) if isinstance(value, str | bytes) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def make_hook(
+    refusals: list[tuple[str, str]], readable: Sequence[str] | None, pid: int
+) -> Callable[[str, tuple[Any, ...]], None]:
+    """The hook; `readable` lists the path prefixes Landlock lets us read (None: no check)."""
+    events = dict(_EVENTS)
+    prefixes = tuple(p.rstrip("/") + "/" for p in readable) if readable is not None else None
+    exact = frozenset(p.rstrip("/") or "/" for p in readable) if readable is not None else None
+    realpath = os.path.realpath
+
+    def refuse(what: str, detail: str) -> None:
+        if not refusals:
+            refusals.append((what, detail))
+        raise SandboxRefusal(f"derivlens sandbox: your function may not {what} ({detail})")
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        if event == "open":
+            path, mode, flags = (list(args) + [None, None, None])[:3]
+            writing = (isinstance(mode, str) and not _WRITE_MODE.isdisjoint(mode)) or (
+                isinstance(flags, int) and flags & _WRITE_FLAGS
+            )
+            if writing:
+                refuse(WRITE, f"open {_short(path)!s} for writing")
+            if prefixes is not None and isinstance(path, str | bytes):
+                real = realpath(os.fsdecode(path))
+                if real not in exact and not real.startswith(prefixes):  # type: ignore[operator]
+                    refuse(READ, f"open {_short(path)}")
+            return
+        what = events.get(event)
+        if what is None:
+            return
+        if what is SIGNAL and args and args[0] in (pid, 0) and event != "os.killpg":
+            return  # signalling ourselves (raise, alarm-like tricks) is harmless
+        if event == "socket.__new__" and len(args) > 1:
+            detail = f"socket.socket(family={_short(args[1])})"
+        elif event in ("os.system",):
+            detail = f"os.system({_short(args[0])})" if args else event
+        elif event == "subprocess.Popen" and len(args) > 1:
+            detail = f"subprocess, {_short(args[1])}"
+        else:
+            detail = event
+        refuse(what, detail)
+
+    return hook
+
+
+def install(hook: Callable[[str, tuple[Any, ...]], None]) -> None:
+    sys.addaudithook(hook)
