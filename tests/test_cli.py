@@ -1,0 +1,151 @@
+"""`derivlens plot` as a user runs it: exit codes, one JSON object, files, clear errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.helpers import array
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "article.py"
+
+
+def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "derivlens", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def json_of(completed: subprocess.CompletedProcess[str]) -> dict:
+    lines = completed.stdout.strip().splitlines()
+    assert len(lines) == 1, completed.stdout  # exactly one JSON object
+    return json.loads(lines[0])
+
+
+def write(tmp_path: Path, source: str, name: str = "user.py") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(source))
+    return path
+
+
+def test_plot_article_cubic_to_png_with_json(tmp_path):
+    out = tmp_path / "plots" / "cubic.png"
+    completed = run_cli(
+        "plot", str(EXAMPLES), "--function", "f", "--order", "2", "--out", str(out), "--json"
+    )
+    assert completed.returncode == 0, completed.stderr
+    result = json_of(completed)
+    x = array(result["x"])
+    assert result["function"] == "f" and result["line"] == 15
+    assert result["domain"] == [-2.0, 2.0]  # from the file's directive
+    np.testing.assert_allclose(array(result["derivatives"]["1"]), 3 * x**2 - 4 * x + 1, atol=1e-9)
+    np.testing.assert_allclose(array(result["derivatives"]["2"]), 6 * x - 4, atol=1e-9)
+    assert result["image"] == {
+        "format": "png",
+        "path": str(out),
+        "width": result["image"]["width"],
+        "height": result["image"]["height"],
+    }
+    with Image.open(out) as image:
+        assert image.format == "PNG"
+        assert image.size == (result["image"]["width"], result["image"]["height"])
+    assert "rlimits" in result["sandbox"]
+    assert result["elapsed_ms"] > 0
+
+
+def test_plot_by_line_two_variables_to_svg(tmp_path):
+    out = tmp_path / "surface.svg"
+    completed = run_cli(
+        "plot", str(EXAMPLES), "--line", "27", "--samples", "11", "--y-domain", "-1", "1",
+        "--out", str(out), "--json",
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    result = json_of(completed)
+    assert result["function"] == "h" and result["variables"] == ["x", "y"]
+    assert result["ydomain"] == [-1.0, 1.0]
+    assert np.array(result["gradient"]["x"]).shape == (11, 11)
+    assert out.read_text().lstrip().startswith(("<?xml", "<svg"))
+
+
+def test_human_output_without_json(tmp_path):
+    completed = run_cli("plot", str(EXAMPLES), "--function", "h_at_y_1")
+    assert completed.returncode == 0, completed.stderr
+    assert "h_at_y_1(x, y=1.0): autograd, order 1" in completed.stdout
+    assert "critical points: 0" in completed.stdout
+
+
+def test_syntax_error_is_exit_2_with_line(tmp_path):
+    path = write(tmp_path, "def f(x):\n    return (x +\n")
+    completed = run_cli("plot", str(path), "--function", "f", "--json")
+    assert completed.returncode == 2
+    error = json_of(completed)["error"]
+    assert error["kind"] == "syntax" and "line" in error["message"]
+
+
+def test_missing_function_and_missing_file_are_not_found(tmp_path):
+    path = write(tmp_path, "def f(x):\n    return x\n")
+    completed = run_cli("plot", str(path), "--function", "g", "--json")
+    assert completed.returncode == 2
+    assert json_of(completed)["error"]["kind"] == "not-found"
+    completed = run_cli("plot", str(tmp_path / "nope.py"), "--function", "f", "--json")
+    assert completed.returncode == 2
+    assert json_of(completed)["error"] == {
+        "kind": "not-found",
+        "message": f"no such file: {tmp_path / 'nope.py'}",
+    }
+
+
+def test_unsupported_signature_says_what_to_do(tmp_path):
+    path = write(tmp_path, "def f(x, y, z):\n    return x\n")
+    completed = run_cli("plot", str(path), "--function", "f")
+    assert completed.returncode == 2
+    assert "unsupported-signature" in completed.stderr
+    assert "default values to hold them fixed" in completed.stderr
+
+
+def test_user_exception_is_exit_1_without_traceback(tmp_path):
+    path = write(
+        tmp_path,
+        """
+        def f(x):
+            return x / undefined_name
+        """,
+    )
+    completed = run_cli("plot", str(path), "--function", "f", "--json")
+    assert completed.returncode == 1
+    error = json_of(completed)["error"]
+    assert error["kind"] == "user-error"
+    assert "NameError" in error["message"] and "user.py:3" in error["message"]
+    assert "Traceback" not in completed.stdout + completed.stderr
+
+
+def test_infinite_loop_times_out(tmp_path):
+    path = write(tmp_path, "def f(x):\n    while True:\n        pass\n")
+    completed = run_cli("plot", str(path), "--function", "f", "--timeout", "1", "--json")
+    assert completed.returncode == 1
+    assert json_of(completed)["error"]["kind"] == "timeout"
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--order", "9"], "order must be 1 to 4"),
+        (["--domain", "3", "1"], "--domain must go from low to high"),
+        (["--out", "plot.gif"], "--out must end in .png or .svg"),
+    ],
+)
+def test_bad_arguments_are_usage_errors(tmp_path, args, needle):
+    completed = run_cli("plot", str(EXAMPLES), "--function", "f", *args, "--json")
+    assert completed.returncode == 2
+    error = json_of(completed)["error"]
+    assert error["kind"] == "usage" and needle in error["message"]
