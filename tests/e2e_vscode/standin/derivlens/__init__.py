@@ -1,0 +1,1 @@
+"""Stand-in for the derivlens language server (see ../README.md)."""
