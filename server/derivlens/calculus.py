@@ -113,23 +113,14 @@ def differentiate_1d(
     """f and its derivatives of orders 1..`order` at `samples` points spanning `domain`."""
     xs = torch.from_numpy(sample_points(domain, samples))
     scalar_fn = _scalar(fn)
-    values: np.ndarray
-    reason = find_conversion(scalar_fn, [(p,) for p in _probe_points(xs)])
-    vectorized = reason is None
-    try:
-        if reason is not None:
-            raise _SkipAutograd
-        values, derivatives, connected = _autograd_vmap(scalar_fn, xs, order)
-    except _SkipAutograd:
-        pass
-    except Exception as error:
-        _reraise_if_fatal(error)
-        vectorized = False
-        try:
-            values, derivatives, connected = _autograd_loop(scalar_fn, xs, order)
-        except Exception as loop_error:
-            _reraise_if_fatal(loop_error)
-            reason = _why_autograd_failed(loop_error)
+    outcome, vectorized, reason = _autograd(
+        scalar_fn,
+        [(p,) for p in _probe_points(xs)],
+        lambda: _autograd_vmap(scalar_fn, xs, order),
+        lambda: _autograd_loop(scalar_fn, xs, order),
+    )
+    if outcome is not None:
+        values, derivatives, connected = outcome
 
     x = xs.numpy()
     step = np.cbrt(EPS) * np.maximum(1.0, np.abs(x))
@@ -161,8 +152,29 @@ def differentiate_1d(
     return curves
 
 
-class _SkipAutograd(Exception):
-    """Autograd is known not to follow the function: go straight to finite differences."""
+def _autograd(
+    fn: Callable[..., torch.Tensor],
+    probes: Sequence[tuple[torch.Tensor, ...]],
+    vectorized: Callable[[], Any],
+    pointwise: Callable[[], Any],
+) -> tuple[Any, bool, str | None]:
+    """(outcome, whether it was vectorized, why autograd cannot be used — or None).
+
+    The vectorized way first, the per-point loop when vmap cannot trace the function,
+    and no autograd at all when the function leaves the graph (then `outcome` is None).
+    """
+    reason = find_conversion(fn, probes)
+    if reason is not None:
+        return None, False, reason
+    try:
+        return vectorized(), True, None
+    except Exception as error:
+        _reraise_if_fatal(error)
+    try:
+        return pointwise(), False, None
+    except Exception as error:
+        _reraise_if_fatal(error)
+        return None, False, _why_autograd_failed(error)
 
 
 #: Tensor methods through which a value leaves autograd's graph, and how to say so.
@@ -469,23 +481,14 @@ def differentiate_2d(
     grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
     px, py = grid_x.reshape(-1), grid_y.reshape(-1)
     scalar_fn = _scalar(fn)
-    probes = list(zip(_probe_points(px), _probe_points(py), strict=True))
-    reason = find_conversion(scalar_fn, probes)
-    vectorized = reason is None
-    try:
-        if reason is not None:
-            raise _SkipAutograd
-        values, gx, gy, connected = _gradient_vmap(scalar_fn, px, py)
-    except _SkipAutograd:
-        pass
-    except Exception as error:
-        _reraise_if_fatal(error)
-        vectorized = False
-        try:
-            values, gx, gy, connected = _gradient_loop(scalar_fn, px, py)
-        except Exception as loop_error:
-            _reraise_if_fatal(loop_error)
-            reason = _why_autograd_failed(loop_error)
+    outcome, vectorized, reason = _autograd(
+        scalar_fn,
+        list(zip(_probe_points(px), _probe_points(py), strict=True)),
+        lambda: _gradient_vmap(scalar_fn, px, py),
+        lambda: _gradient_loop(scalar_fn, px, py),
+    )
+    if outcome is not None:
+        values, gx, gy, connected = outcome
 
     hx = np.cbrt(EPS) * np.maximum(1.0, np.abs(px.numpy()))
     hy = np.cbrt(EPS) * np.maximum(1.0, np.abs(py.numpy()))
