@@ -10,6 +10,7 @@ DERIVLENS_E2E_STANDIN=1 runs against the dependency-free stand-in server (harnes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -94,7 +95,9 @@ def _run(cmd: list[str], cwd: Path, env: dict[str, str], what: str, timeout: flo
     t = time.monotonic()
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
-        pytest.fail(f"{what} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        pytest.fail(
+            f"{what} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
     return time.monotonic() - t
 
 
@@ -128,14 +131,12 @@ def _kill_group(pgid: int) -> None:
         except ProcessLookupError:
             return
         time.sleep(0.1)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _kill_leftovers(run_dir: Path) -> list[int]:
-    """Processes of this run only: Chromium with our profile dir, anything whose cwd is in run_dir."""
+    """Processes of this run only: Chromium with our profile, anything with its cwd in run_dir."""
     marker = str(run_dir)
 
     def ours(p: Path) -> bool:
@@ -148,10 +149,8 @@ def _kill_leftovers(run_dir: Path) -> list[int]:
 
     pids = _pids_where(ours)
     for pid in pids:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     return pids
 
 
@@ -162,7 +161,13 @@ def e2e_env() -> Iterator[dict[str, object]]:
     timings: dict[str, float] = {}
     env = _env()
     t = time.monotonic()
-    _run(["bash", str(REPO / "scripts" / "setup_vscode_e2e.sh")], REPO, env, "setup_vscode_e2e.sh", 900)
+    _run(
+        ["bash", str(REPO / "scripts" / "setup_vscode_e2e.sh")],
+        REPO,
+        env,
+        "setup_vscode_e2e.sh",
+        900,
+    )
     timings["setup"] = time.monotonic() - t
     # Build and package the extension from the committed lock file (system Node).
     t = time.monotonic()
@@ -184,22 +189,51 @@ def e2e_env() -> Iterator[dict[str, object]]:
     # are read from the remote machine's settings, not the user's.
     (user_data / "Machine").mkdir()
     (user_data / "Machine" / "settings.json").write_text(
-        json.dumps({"derivlens.pythonPath": str(PYTHON), "derivlens.timeoutSeconds": 4}, indent=2))
+        json.dumps({"derivlens.pythonPath": str(PYTHON), "derivlens.timeoutSeconds": 4}, indent=2)
+    )
 
     env24 = dict(env, PATH=f"{NODE24}:{env['PATH']}")
     t = time.monotonic()
-    _run([str(CODE_SERVER), "--user-data-dir", str(user_data), "--extensions-dir", str(exts),
-          "--install-extension", str(vsix)], run_dir, env24, "install the .vsix")
+    _run(
+        [
+            str(CODE_SERVER),
+            "--user-data-dir",
+            str(user_data),
+            "--extensions-dir",
+            str(exts),
+            "--install-extension",
+            str(vsix),
+        ],
+        run_dir,
+        env24,
+        "install the .vsix",
+    )
     timings["install_vsix"] = time.monotonic() - t
 
     port = _free_port()
     log = open(run_dir / "code-server.log", "w")  # noqa: SIM115
     t = time.monotonic()
     cs = subprocess.Popen(
-        [str(CODE_SERVER), "--bind-addr", f"127.0.0.1:{port}", "--auth", "none", "--disable-telemetry",
-         "--disable-update-check", "--disable-workspace-trust", "--user-data-dir", str(user_data),
-         "--extensions-dir", str(exts), str(ws)],
-        cwd=run_dir, env=env24, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        [
+            str(CODE_SERVER),
+            "--bind-addr",
+            f"127.0.0.1:{port}",
+            "--auth",
+            "none",
+            "--disable-telemetry",
+            "--disable-update-check",
+            "--disable-workspace-trust",
+            "--user-data-dir",
+            str(user_data),
+            "--extensions-dir",
+            str(exts),
+            str(ws),
+        ],
+        cwd=run_dir,
+        env=env24,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
         start_new_session=True,  # setsid: its pid is the process group to stop at the end
     )
     try:
@@ -210,13 +244,21 @@ def e2e_env() -> Iterator[dict[str, object]]:
                 break
             except OSError:
                 if cs.poll() is not None:
-                    pytest.fail(f"code-server exited: {(run_dir / 'code-server.log').read_text()[-3000:]}")
+                    pytest.fail(
+                        f"code-server exited: {(run_dir / 'code-server.log').read_text()[-3000:]}"
+                    )
                 time.sleep(0.1)
         else:
             pytest.fail("code-server did not answer /healthz in 30 s")
         timings["code_server_start"] = time.monotonic() - t
-        yield {"url": url, "run_dir": run_dir, "workspace": ws, "env": env24, "timings": timings,
-               "user_data": user_data}
+        yield {
+            "url": url,
+            "run_dir": run_dir,
+            "workspace": ws,
+            "env": env24,
+            "timings": timings,
+            "user_data": user_data,
+        }
     finally:
         _kill_group(cs.pid)
         cs.wait(timeout=10)
@@ -235,11 +277,24 @@ def test_vscode_end_to_end(e2e_env: dict[str, object]) -> None:
     profile = run_dir / "chrome-profile"
     profile.mkdir()
     env = dict(e2e_env["env"])  # type: ignore[arg-type]
-    env.update(CS_URL=str(e2e_env["url"]), WORKSPACE=str(e2e_env["workspace"]), SHOTS=str(SHOTS),
-               CHROME=CHROME, PW_CORE=str(PW_CORE), PROFILE=str(profile))
+    env.update(
+        CS_URL=str(e2e_env["url"]),
+        WORKSPACE=str(e2e_env["workspace"]),
+        SHOTS=str(SHOTS),
+        CHROME=CHROME,
+        PW_CORE=str(PW_CORE),
+        PROFILE=str(profile),
+    )
     t = time.monotonic()
-    driver = subprocess.Popen(["node", str(HERE / "drive.mjs")], cwd=HERE, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    driver = subprocess.Popen(
+        ["node", str(HERE / "drive.mjs")],
+        cwd=HERE,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     out_lines = []
     try:
         assert driver.stdout is not None
@@ -258,7 +313,7 @@ def test_vscode_end_to_end(e2e_env: dict[str, object]) -> None:
     print("timings (s): " + ", ".join(f"{k}={v:.1f}" for k, v in timings.items()))
     results_line = next((ln for ln in out_lines if ln.startswith("RESULTS ")), None)
     assert results_line, "drive.mjs printed no RESULTS line:\n" + "".join(out_lines[-40:])
-    results = json.loads(results_line[len("RESULTS "):])
+    results = json.loads(results_line[len("RESULTS ") :])
     (SHOTS / "results.json").write_text(json.dumps(results, indent=2))
     checks = results["checks"]
     print("checks: " + ", ".join(f"{k}={'ok' if checks.get(k) else 'FAIL'}" for k in CHECKS))

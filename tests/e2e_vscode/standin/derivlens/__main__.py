@@ -1,4 +1,5 @@
 """Minimal LSP server mimicking derivlens' protocol (SPEC §6) with fake plots."""
+
 import base64
 import json
 import re
@@ -23,8 +24,12 @@ def png(w, h, bg, fg, seed):
     def chunk(t, d):
         return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(data, 1)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(data, 1))
+        + chunk(b"IEND", b"")
+    )
 
 
 def defs(text):
@@ -47,7 +52,7 @@ def enclosing(text, line):
 def body(text, start):
     lines = text.splitlines()
     out = [lines[start]]
-    for ln in lines[start + 1:]:
+    for ln in lines[start + 1 :]:
         if ln and not ln[0].isspace():
             break
         out.append(ln)
@@ -85,17 +90,34 @@ def plot(arg):
     src = body(text, d[0])
     if "while True" in src:
         time.sleep(2)
-        return None, {"code": -32803, "message": f"{d[1]} took longer than 2 s.", "data": {"kind": "timeout"}}
+        return None, {
+            "code": -32803,
+            "message": f"{d[1]} took longer than 2 s.",
+            "data": {"kind": "timeout"},
+        }
     dark = arg.get("theme") == "dark"
     bg, fg = ((30, 30, 30), (120, 180, 255)) if dark else ((255, 255, 255), (30, 90, 200))
     seed = zlib.crc32(src.encode()) % 200
     data = base64.b64encode(png(600, 400, bg, fg, seed)).decode()
     xs = [-1.0, 0.0, 1.0]
-    return {"function": d[1], "file": arg["uri"], "line": d[0] + 1, "variables": ["x"], "fixed": {},
-            "domain": [-5.0, 5.0], "order": 1, "method": "autograd", "x": xs, "f": [1, 0, 1],
-            "derivatives": {"1": [-2, 0, 2]}, "critical_points": [0.0], "warnings": [],
-            "image": {"format": "png", "data": data, "width": 600, "height": 400, "scale": 2},
-            "sandbox": ["standin"], "elapsed_ms": 1.0}, None
+    return {
+        "function": d[1],
+        "file": arg["uri"],
+        "line": d[0] + 1,
+        "variables": ["x"],
+        "fixed": {},
+        "domain": [-5.0, 5.0],
+        "order": 1,
+        "method": "autograd",
+        "x": xs,
+        "f": [1, 0, 1],
+        "derivatives": {"1": [-2, 0, 2]},
+        "critical_points": [0.0],
+        "warnings": [],
+        "image": {"format": "png", "data": data, "width": 600, "height": 400, "scale": 2},
+        "sandbox": ["standin"],
+        "elapsed_ms": 1.0,
+    }, None
 
 
 while True:
@@ -104,20 +126,46 @@ while True:
         break
     m, mid, p = msg.get("method"), msg.get("id"), msg.get("params") or {}
     if m == "initialize":
-        send({"jsonrpc": "2.0", "id": mid, "result": {"capabilities": {
-            "hoverProvider": True, "textDocumentSync": 1, "codeLensProvider": {"resolveProvider": False},
-            "executeCommandProvider": {"commands": ["derivlens.plot"]}}}})
+        send(
+            {
+                "jsonrpc": "2.0",
+                "id": mid,
+                "result": {
+                    "capabilities": {
+                        "hoverProvider": True,
+                        "textDocumentSync": 1,
+                        "codeLensProvider": {"resolveProvider": False},
+                        "executeCommandProvider": {"commands": ["derivlens.plot"]},
+                    }
+                },
+            }
+        )
     elif m == "textDocument/didOpen":
         DOCS[p["textDocument"]["uri"]] = p["textDocument"]["text"]
     elif m == "textDocument/didChange":
         DOCS[p["textDocument"]["uri"]] = p["contentChanges"][-1]["text"]
     elif m == "textDocument/codeLens":
         uri = p["textDocument"]["uri"]
-        send({"jsonrpc": "2.0", "id": mid, "result": [
-            {"range": {"start": {"line": i, "character": 0}, "end": {"line": i, "character": 3}},
-             "command": {"title": "Plot derivative", "command": "derivlens.plot",
-                         "arguments": [{"uri": uri, "position": {"line": i, "character": 4}}]}}
-            for i, _, _ in defs(DOCS.get(uri, ""))]})
+        send(
+            {
+                "jsonrpc": "2.0",
+                "id": mid,
+                "result": [
+                    {
+                        "range": {
+                            "start": {"line": i, "character": 0},
+                            "end": {"line": i, "character": 3},
+                        },
+                        "command": {
+                            "title": "Plot derivative",
+                            "command": "derivlens.plot",
+                            "arguments": [{"uri": uri, "position": {"line": i, "character": 4}}],
+                        },
+                    }
+                    for i, _, _ in defs(DOCS.get(uri, ""))
+                ],
+            }
+        )
     elif m == "textDocument/hover":
         uri, line = p["textDocument"]["uri"], p["position"]["line"]
         d = [x for x in defs(DOCS.get(uri, "")) if x[0] == line]
@@ -125,8 +173,19 @@ while True:
             send({"jsonrpc": "2.0", "id": mid, "result": None})
         else:
             img = base64.b64encode(png(160, 100, (255, 255, 255), (30, 90, 200), 0)).decode()
-            send({"jsonrpc": "2.0", "id": mid, "result": {"contents": {"kind": "markdown",
-                  "value": f"**{d[0][1]}** (stand-in)\n\n![plot](data:image/png;base64,{img})\n\n▁▂▃▄▅▆▇█"}}})
+            send(
+                {
+                    "jsonrpc": "2.0",
+                    "id": mid,
+                    "result": {
+                        "contents": {
+                            "kind": "markdown",
+                            "value": f"**{d[0][1]}** (stand-in)\n\n"
+                            f"![plot](data:image/png;base64,{img})\n\n▁▂▃▄▅▆▇█",
+                        }
+                    },
+                }
+            )
     elif m == "workspace/executeCommand":
         res, err = plot(p["arguments"][0])
         send({"jsonrpc": "2.0", "id": mid, **({"error": err} if err else {"result": res})})
