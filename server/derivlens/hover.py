@@ -1,6 +1,9 @@
 """Hover markdown for a result: a summary line, the plot, and a sparkline for text clients.
 
-Pure: a result dict in, markdown out. The image is a `data:` URI PNG; VS Code's
+Pure: a result dict in, markdown out. The text (summary, sparklines, warnings) comes
+first and the image last: a client that shows no images (Neovim) prints the data URI as
+one huge line, which would otherwise push the sparkline out of its hover window.
+The image is a `data:` URI PNG; VS Code's
 `|width=…,height=…` suffix shows the 2×-drawn PNG at its CSS size (other clients ignore
 it or show the text). Markdown stays under `MAX_MARKDOWN` characters (VS Code cuts
 hovers at 100,000): if the image would not fit, the hover says so and keeps the text.
@@ -57,11 +60,11 @@ def sparklines(result: dict[str, Any]) -> list[str]:
 
 
 def hover_markdown(result: dict[str, Any]) -> str:
-    lines = [summary_line(result), ""]
+    lines = [summary_line(result), "", *[line + "  " for line in sparklines(result)]]
+    warnings = [f"*{w['kind']}:* {w['message']}  " for w in result.get("warnings") or []]
+    if warnings:
+        lines += ["", *warnings]
     image = result.get("image")
-    text_part = [*[line + "  " for line in sparklines(result)], ""]
-    for warning in result.get("warnings") or []:
-        text_part.append(f"*{warning['kind']}:* {warning['message']}  ")
     if image and image.get("format") == "png":
         width = round(image["width"] / image.get("scale", 1))
         height = round(image["height"] / image.get("scale", 1))
@@ -69,12 +72,12 @@ def hover_markdown(result: dict[str, Any]) -> str:
             f"![plot of {result['function']} and its derivative]"
             f"(data:image/png;base64,{image['data']}|width={width},height={height})"
         )
-        budget = MAX_MARKDOWN - sum(len(line) + 1 for line in lines + text_part)
+        budget = MAX_MARKDOWN - sum(len(line) + 1 for line in lines) - 2
         if len(picture) <= budget:
-            lines += [picture, ""]
+            lines += ["", picture]
         else:
-            lines += ["*(plot too large for a hover: run “Plot derivative” to see it)*", ""]
-    return "\n".join(lines + text_part).rstrip() + "\n"
+            lines += ["", "*(plot too large for a hover: run “Plot derivative” to see it)*"]
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def error_markdown(function: str, kind: str, message: str) -> str:
