@@ -21,8 +21,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
-from derivlens.sandbox import Evaluator, protocol  # noqa: E402
-from derivlens.sandbox.env import cache_dir, clean_environment, private_home  # noqa: E402
+from derivlens.sandbox import Evaluator, protocol
+from derivlens.sandbox.env import cache_dir, clean_environment, private_home
 
 CODE = "import torch\n\ndef f(x):\n    return torch.sin(3 * x) * torch.exp(-x * x / 4)\n"
 REQUEST: dict[str, Any] = {

@@ -68,25 +68,24 @@ class Child:
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         self._try("landlock", self._build_ruleset)
         self._try("seccomp", self._build_filter)
-        if self.config.warm:
+        if self.config.warm and self.config.wants("warm"):
             _warm_pages()
 
     def _build_ruleset(self) -> None:
-        if not self.config.wants("landlock"):
-            raise LayerUnavailable("turned off")
         from derivlens.sandbox.layers.landlock_fs import Ruleset
 
         self.ruleset = Ruleset()
         self.ruleset.allow_read(self.config.read_paths)
 
     def _build_filter(self) -> None:
-        if not self.config.wants("seccomp"):
-            raise LayerUnavailable("turned off")
         from derivlens.sandbox.layers import seccomp_filter
 
         self.filter = seccomp_filter.build(self.pid)
 
     def _try(self, name: str, step: Any, *args: Any) -> bool:
+        if not self.config.wants(name):
+            self.notes[name] = "turned off"
+            return False
         try:
             step(*args)
         except LayerUnavailable as exc:
@@ -114,7 +113,7 @@ class Child:
         request["memory_mb"] = memory_mb
         self.filename = str(request.get("filename") or "")
         self._apply_layers(request, timeout, memory_mb)
-        captured = output.capture()
+        captured = output.capture() if self.config.wants("output-cap") else output.CappedText()
         from derivlens import runner
 
         t1 = time.perf_counter()
@@ -138,8 +137,7 @@ class Child:
             if self._try("landlock", self.ruleset.apply):
                 self.active.append("landlock")
                 readable = list(self.ruleset.paths)
-        if self._try("rlimits", rlimits.apply, timeout + 1.0, memory_mb):
-            pass
+        self._try("rlimits", rlimits.apply, timeout + 1.0, memory_mb)
         if self.filter is not None:
             from derivlens.sandbox.layers import seccomp_filter
 
@@ -148,7 +146,8 @@ class Child:
                 self.active.append("seccomp")
         self.filter = None
         self._try("audit-hook", audit.install, audit.make_hook(self.refusals, readable, self.pid))
-        self.active.append("output-cap")
+        if self.config.wants("output-cap"):
+            self.active.append("output-cap")
 
     def _on_sigsys(self, signum: int, frame: FrameType | None) -> None:
         where = self._user_line(frame)
@@ -167,6 +166,15 @@ class Child:
             frame = frame.f_back
         return ""
 
+    def probe(self) -> NoReturn:
+        """For `derivlens doctor`: apply every layer, report which held, run nothing."""
+        self._apply_layers({"filename": "", "project_root": None}, 1.0, 2048)
+        details = {}
+        if "landlock" in self.active and self.ruleset is not None:
+            details["landlock"] = self.ruleset.describe()
+        self._send({"reply": {}, "layers": self.active, "notes": self.notes, "details": details})
+        os._exit(0)
+
     # -- the reply ----------------------------------------------------------------------
     def _escaped(self, exc: BaseException, request: dict[str, Any]) -> dict[str, Any]:
         name = request.get("function", "the function")
@@ -179,10 +187,25 @@ class Child:
 
     def _explain(self, reply: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
         """A refusal that made the evaluation fail is reported as `blocked`, in words."""
-        if not self.refusals or "error" not in reply:
+        error = reply.get("error")
+        if not isinstance(error, dict):
+            return reply
+        name = request.get("function", "the function")
+        if not self.refusals:
+            message = str(error.get("message", ""))
+            fenced = "landlock" in self.active or "seccomp" in self.active
+            if (
+                fenced
+                and error.get("kind") in ("user-error", "internal")
+                and ("Permission denied" in message or "[Errno 13]" in message)
+            ):
+                text = (
+                    f"{name} tried to write a file, or read one outside Python and your "
+                    f"project, which the sandbox forbids ({message})"
+                )
+                return {"error": {"kind": "blocked", "message": text}}
             return reply
         what, detail = self.refusals[0]
-        name = request.get("function", "the function")
         text = (
             f"{name} tried to {what} ({detail}). Plotted functions run in a sandbox without "
             "processes, network, signals or file writes; remove that call from the code it runs"
@@ -238,11 +261,13 @@ def _open_fds() -> list[int]:
         return list(range(3, 256))
 
 
-def run(req_fd: int, rep_fd: int, config: ChildConfig) -> NoReturn:
+def run(req_fd: int, rep_fd: int, config: ChildConfig, probe: bool = False) -> NoReturn:
     """The whole life of a child, called right after fork()."""
     try:
         child = Child(req_fd, rep_fd, config)
         child.prepare()
+        if probe:
+            child.probe()
         child.serve()
     except BaseException:
         with contextlib.suppress(Exception):

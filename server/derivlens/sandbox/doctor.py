@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
+import json
+import platform
+import subprocess
+import sys
 from dataclasses import dataclass
+
+from derivlens.sandbox.env import cache_dir, clean_environment, private_home
+
+#: Every layer, in the order they are applied, with what it does when active.
+LAYERS = {
+    "rlimits": "CPU time, address space (+ the memory limit), no core files, no file growth, "
+    "64 open files",
+    "seccomp": "no exec, fork, sockets, file writes, ptrace, process_vm, io_uring, mount, "
+    "namespaces, or signals to other processes",
+    "landlock": "read-only view of Python, the installed packages and the project",
+    "namespaces": "own user and network namespace: no network interface at all",
+    "audit-hook": "PEP 578 hook naming common refusals in errors (messages, not a boundary)",
+    "env-allowlist": "the worker starts with an allow-listed environment: no tokens or keys",
+    "private-tmp": "an empty private folder as cwd, HOME and TMPDIR",
+    "output-cap": "stdout/stderr captured, first 64 KiB kept, C-level output discarded",
+}
 
 
 @dataclass(frozen=True)
@@ -13,6 +33,40 @@ class LayerStatus:
 
 
 def doctor() -> list[LayerStatus]:
-    return [
-        LayerStatus("env-allowlist", True, "the worker starts with an allow-listed environment")
-    ]
+    """Probe the layers in a throwaway child, as an evaluation would get them."""
+    if not sys.platform.startswith("linux"):
+        why = f"not available on {platform.system()}: only Linux offers it"
+        return [
+            LayerStatus(name, name in ("env-allowlist", "private-tmp", "output-cap", "rlimits",
+                                       "audit-hook"), LAYERS[name] if name not in
+                        ("seccomp", "landlock", "namespaces") else why)
+            for name in LAYERS
+        ]  # fmt: skip
+    home = private_home()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "derivlens.sandbox.probe"],
+            capture_output=True,
+            env=clean_environment(home, cache_dir()),
+            cwd=home,
+            timeout=60,
+            check=False,
+        )
+        report = json.loads(proc.stdout or b"{}")
+    except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+        report = {"layers": [], "notes": {"probe": f"the probe failed: {exc}"}}
+    finally:
+        import shutil
+
+        shutil.rmtree(home, ignore_errors=True)
+    active = set(report.get("layers") or [])
+    notes = report.get("notes") or {}
+    details = report.get("details") or {}
+    out = []
+    for name, what in LAYERS.items():
+        if name in active:
+            out.append(LayerStatus(name, True, details.get(name, what)))
+        else:
+            why = notes.get(name) or notes.get("probe") or "not applied"
+            out.append(LayerStatus(name, False, str(why)))
+    return out

@@ -15,7 +15,7 @@ import os
 import shutil
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,9 +62,12 @@ class Evaluator:
         memory_mb: int = 2048,
         log: Callable[[str], None] | None = None,
         prefork: bool = True,
+        without: Sequence[str] = (),
     ) -> None:
+        """`prefork` keeps a spare child ready; `without` turns layers off (diagnosis)."""
         self.memory_mb = memory_mb
         self.prefork = prefork
+        self.without = tuple(without)
         self._log = log or (lambda _msg: None)
         self._worker: _Worker | None = None
         self._lock = asyncio.Lock()
@@ -93,6 +96,8 @@ class Evaluator:
         args = [sys.executable, "-m", "derivlens.sandbox.worker"]
         if not self.prefork:
             args.append("--no-prefork")
+        for name in self.without:
+            args += ["--without", name]
         proc = await asyncio.create_subprocess_exec(
             *args,
             stdin=asyncio.subprocess.PIPE,

@@ -87,8 +87,8 @@ def from_exit(
     if sig == signal.SIGSYS:
         return DerivlensError(
             "blocked",
-            f"{name} made a system call the sandbox forbids and was stopped; plotted functions "
-            f"run with {RULES}",
+            f"{name} made a system call the sandbox forbids (such as starting a process or "
+            f"opening a socket) and was stopped; plotted functions run with {RULES}",
         )
     if sig == signal.SIGKILL:
         return DerivlensError(

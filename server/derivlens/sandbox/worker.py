@@ -132,10 +132,9 @@ class Worker:
             slot = self.take_child()
             slot.id = int(message["id"])
             self.send({"op": "started", "id": slot.id, "pid": slot.pid})
-            try:
+            # if the child is already dead, its exit status tells the parent
+            with contextlib.suppress(OSError):
                 protocol.write_all(slot.req_w, protocol.encode(message["envelope"]))
-            except OSError:
-                pass  # the child is already dead: its exit status tells the parent
         elif op == "cancel":
             for slot in list(self.slots.values()):
                 if slot.id == message.get("id"):

@@ -100,7 +100,7 @@ def make_hook(
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
         if event == "open":
-            path, mode, flags = (list(args) + [None, None, None])[:3]
+            path, mode, flags = [*args, None, None, None][:3]
             writing = (isinstance(mode, str) and not _WRITE_MODE.isdisjoint(mode)) or (
                 isinstance(flags, int) and flags & _WRITE_FLAGS
             )

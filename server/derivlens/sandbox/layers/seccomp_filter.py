@@ -1,10 +1,13 @@
 """seccomp: the kernel refuses processes, sockets, writes and tampering outright.
 
-Built with `pyseccomp` (libseccomp). Refused calls TRAP: the kernel sends SIGSYS, the
-call fails, and the child's SIGSYS handler (see `child.py`) turns that into a `blocked`
-error at the user's line; if the handler was removed, SIGSYS kills the child and the
-parent reports `blocked` all the same. Threads stay allowed (clone with CLONE_THREAD);
-clone3 answers ENOSYS so that glibc falls back to clone, whose flags can be checked.
+Built with `pyseccomp` (libseccomp). Processes, sockets, tracing and the like TRAP: the
+kernel sends SIGSYS, the call fails, and the child's SIGSYS handler (see `child.py`)
+turns that into a `blocked` error at the user's line; if the handler is gone (or the
+signal blocked), SIGSYS kills the child and the parent reports `blocked` all the same.
+Writing and changing files fail with EACCES instead, exactly as Landlock refuses them:
+C++ writers (torch.save) abort the whole process on the ENOSYS a trap returns.
+Threads stay allowed (clone with CLONE_THREAD); clone3 answers ENOSYS so that glibc
+falls back to clone, whose flags can be checked.
 """
 
 from __future__ import annotations
@@ -39,7 +42,10 @@ DENIED = (
     "name_to_handle_at", "open_by_handle_at", "setpgid", "setsid", "setpriority",
     # signals to others
     "tkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_send_signal", "pidfd_getfd",
-    # changing the file system
+)  # fmt: skip
+
+#: Fail with EACCES, like a read-only file system view.
+FILE_CHANGES = (
     "creat", "mknod", "mknodat", "rename", "renameat", "renameat2", "unlink", "unlinkat",
     "mkdir", "mkdirat", "rmdir", "link", "linkat", "symlink", "symlinkat", "truncate",
     "chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat",
@@ -71,17 +77,21 @@ def build(pid: int) -> Any:
     except Exception as exc:
         raise LayerUnavailable(f"libseccomp could not create a filter ({exc})") from exc
     deny = sc.TRAP
+    eacces = sc.ERRNO(errno.EACCES)
     for name in DENIED:
         if _resolvable(name):
             f.add_rule(deny, name)
+    for name in FILE_CHANGES:
+        if _resolvable(name):
+            f.add_rule(eacces, name)
     f.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
     if _resolvable("openat2"):
         f.add_rule(sc.ERRNO(errno.ENOSYS), "openat2")
     f.add_rule(deny, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))
     for flag in WRITE_FLAGS:
         if _resolvable("open"):
-            f.add_rule(deny, "open", sc.Arg(1, sc.MASKED_EQ, flag, flag))
-        f.add_rule(deny, "openat", sc.Arg(2, sc.MASKED_EQ, flag, flag))
+            f.add_rule(eacces, "open", sc.Arg(1, sc.MASKED_EQ, flag, flag))
+        f.add_rule(eacces, "openat", sc.Arg(2, sc.MASKED_EQ, flag, flag))
     # kill/tgkill: only this process may be signalled (pid compared as the kernel sees it)
     for name in ("kill", "tgkill"):
         f.add_rule(deny, name, sc.Arg(0, sc.LT, pid))
