@@ -44,19 +44,29 @@ def check(result: dict[str, Any]) -> None:
     assert result["image"]["data"].startswith("iVBORw0KGgo"), "no PNG came back"
 
 
-async def sandboxed(prefork: bool, runs: int) -> list[float]:
-    ev = Evaluator(prefork=prefork)
-    await ev.start()
-    times = []
+async def interleaved(runs: int) -> dict[str, list[float]]:
+    """Rounds of pre-forked, fork-per-request and in-process, so machine noise hits all."""
+    from derivlens import runner
+
+    runner.warm_up()
+    pre, per = Evaluator(prefork=True), Evaluator(prefork=False)
+    await asyncio.gather(pre.start(), per.start())
+    times: dict[str, list[float]] = {"pre-forked": [], "fork-per-request": [], "in-process": []}
     try:
-        for _ in range(runs + 1):
-            await asyncio.sleep(PAUSE)
+        for i in range(runs + 1):
+            for name, ev in (("pre-forked", pre), ("fork-per-request", per)):
+                await asyncio.sleep(PAUSE)
+                t = time.perf_counter()
+                check(await ev.evaluate(dict(REQUEST), timeout=30))
+                if i:
+                    times[name].append(time.perf_counter() - t)
             t = time.perf_counter()
-            check(await ev.evaluate(dict(REQUEST), timeout=30))
-            times.append(time.perf_counter() - t)
+            check(runner.run_request(dict(REQUEST))["result"])
+            if i:
+                times["in-process"].append(time.perf_counter() - t)
     finally:
-        await ev.close()
-    return times[1:]
+        await asyncio.gather(pre.close(), per.close())
+    return times
 
 
 def fresh(runs: int) -> list[float]:
@@ -78,29 +88,17 @@ def fresh(runs: int) -> list[float]:
     return times
 
 
-def in_process(runs: int) -> list[float]:
-    from derivlens import runner
-
-    runner.warm_up()
-    times = []
-    for _ in range(runs + 1):
-        t = time.perf_counter()
-        reply = runner.run_request(dict(REQUEST))
-        check(reply["result"])
-        times.append(time.perf_counter() - t)
-    return times[1:]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--fresh-runs", type=int, default=3)
     args = parser.parse_args()
+    measured = asyncio.run(interleaved(args.runs))
     rows = {
-        "pre-forked": asyncio.run(sandboxed(True, args.runs)),
-        "fork-per-request": asyncio.run(sandboxed(False, args.runs)),
+        "pre-forked": measured["pre-forked"],
+        "fork-per-request": measured["fork-per-request"],
         "fresh interpreter": fresh(args.fresh_runs),
-        "in-process, no sandbox": in_process(args.runs),
+        "in-process, no sandbox": measured["in-process"],
     }
     base = statistics.median(rows["in-process, no sandbox"])
     print(f"hover PNG of a {REQUEST['samples']}-point curve and f', {os.cpu_count()} CPUs")

@@ -241,7 +241,6 @@ class Evaluator:
             text = envelope.get("output")
             if isinstance(text, str) and text:
                 self._log(f"{request.get('function')} printed: {text[:2000]}")
-            self._log(f"timings {envelope.get('timings')}")
             notes = envelope.get("notes")
             if isinstance(notes, dict) and notes:
                 self._log(f"derivlens sandbox: inactive layers: {notes}")
