@@ -189,8 +189,12 @@ export class PlotPanel implements vscode.Disposable {
         const r = this.state.result;
         if (!r) return;
         const csv = resultToCsv(r);
-        await vscode.env.clipboard.writeText(csv);
-        void vscode.window.showInformationMessage(`derivlens: copied ${csv.split('\n').length - 2} rows of ${r.function} as CSV.`);
+        try {
+          await vscode.env.clipboard.writeText(csv);
+          void vscode.window.showInformationMessage(`derivlens: copied ${csv.split('\n').length - 2} rows of ${r.function} as CSV.`);
+        } catch (e) {
+          void vscode.window.showErrorMessage(`derivlens: could not copy to the clipboard: ${e instanceof Error ? e.message : String(e)}`);
+        }
         return;
       }
     }

@@ -87,18 +87,23 @@ describe('panel state', () => {
     assert.ok(v.image);
     assert.deepEqual(v.warnings, []);
   });
-  it('controls persist on replot; a new function keeps only the order', () => {
+  it('controls persist on replot; another function starts from its directive and defaults', () => {
     let s = plotted();
     s = reduce(s, { type: 'controls', overrides: { domain: [0, 1], order: 3, samples: 11 } });
     s = reduce(s, { type: 'request', origin: 'replot' });
     assert.deepEqual(s.overrides, { domain: [0, 1], order: 3, samples: 11 });
     s = reduce(s, { type: 'request', origin: 'open', target: B });
-    assert.deepEqual(s.overrides, { order: 3 });
+    assert.deepEqual(s.overrides, {});
+    s = reduce(s, { type: 'controls', overrides: { order: 2 } });
+    s = reduce(s, { type: 'request', origin: 'follow', target: A });
+    assert.deepEqual(s.overrides, {});
+    s = reduce(s, { type: 'controls', overrides: { order: 2 } });
     s = reduce(s, { type: 'reset' });
     assert.deepEqual(s.overrides, {});
   });
-  it('follow: not-found between functions keeps the current plot', () => {
+  it('follow: not-found between functions keeps the current plot and its controls', () => {
     let s = reduce(plotted(), { type: 'follow', on: true });
+    s = reduce(s, { type: 'controls', overrides: { domain: [0, 2] } });
     const before = s.result;
     s = reduce(s, { type: 'request', origin: 'follow', target: B });
     assert.equal(s.status, 'loading');
@@ -106,6 +111,7 @@ describe('panel state', () => {
     assert.equal(s.status, 'result');
     assert.equal(s.result, before);
     assert.deepEqual(s.target, A);
+    assert.deepEqual(s.overrides, { domain: [0, 2] });
   });
   it('follow: other errors are shown', () => {
     let s = reduce(plotted(), { type: 'follow', on: true });

@@ -36,6 +36,7 @@ const context = await chromium.launchPersistentContext(PROFILE, {
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
          '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
+await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: CS_URL });
 const page = context.pages()[0] || (await context.newPage());
 page.on('pageerror', (e) => log(`pageerror: ${e.message}`));
 const shot = async (name) => {
@@ -272,6 +273,30 @@ try {
   info = await waitPanel((i) => ok(i) && i.seq > beforeNext.seq, 'plot after the error');
   check('next_plot_after_error', ok(info) && /wave/.test(info.title) && !info.error, info);
   await shot('panel-after-error');
+
+  // 8. Panel controls: order 3 re-plots with three derivatives.
+  const beforeOrder = await panelInfo();
+  await panel.locator('#order').selectOption('3');
+  info = await waitPanel((i) => ok(i) && i.seq > beforeOrder.seq, 'order 3');
+  check('order_control', ok(info) && info.src !== beforeOrder.src, info);
+
+  // 9. Copy CSV: the clipboard holds the sampled data (header x,f,f',f'',f''').
+  await panel.locator('#copy-csv').click();
+  await page.locator('.notifications-toasts .notification-toast', { hasText: 'as CSV' }).first().waitFor({ timeout: 15000 }).catch(() => {});
+  const csv = await page.evaluate(() => navigator.clipboard.readText()).catch((e) => `clipboard error: ${e.message}`);
+  const csvLines = csv.trim().split('\n');
+  check('copy_csv', csvLines[0] === "x,f,f',f'',f'''" && csvLines.length === 402, { header: csvLines[0], rows: csvLines.length - 1 });
+  await page.keyboard.press('Escape');
+
+  // 10. Follow cursor: with the toggle on, moving into another function re-plots it.
+  await panel.locator('#follow').check();
+  await page.waitForTimeout(300);
+  const beforeFollow = await panelInfo();
+  await clickWord('return x**2 + 0.5', '0.5');
+  info = await waitPanel((i) => ok(i) && /bowl/.test(i.title) && i.seq > beforeFollow.seq, 'follow to bowl');
+  check('follow_cursor', ok(info) && /bowl\(x, y\)/.test(info.title), info);
+  await page.waitForTimeout(300);
+  results.details.shot_surface = await shot('panel-surface-dark');
 } catch (e) {
   log(`FAILED: ${e.stack || e.message}`);
   results.error = String(e.message || e);

@@ -49,6 +49,9 @@ CHECKS = [
     "dark_theme",
     "infinite_loop_error",
     "next_plot_after_error",
+    "order_control",
+    "copy_csv",
+    "follow_cursor",
 ]
 
 USER_SETTINGS = {

@@ -22,6 +22,7 @@ export interface PanelState {
   origin: Origin | null;
   /** The target before a `follow` request, restored if the cursor is not in a function after all. */
   previousTarget: PlotTarget | null;
+  previousOverrides: Overrides | null;
   /** The last successful result; shown dimmed under an error after an edit broke the function. */
   result: PlotResult | null;
   error: PlotError | null;
@@ -53,6 +54,7 @@ export function initialState(): PanelState {
     seq: 0,
     origin: null,
     previousTarget: null,
+    previousOverrides: null,
     result: null,
     error: null,
     inputErrors: [],
@@ -71,18 +73,18 @@ export function reduce(state: PanelState, action: Action): PanelState {
         origin: action.origin,
         target,
         previousTarget: action.origin === 'follow' ? state.target : null,
+        previousOverrides: action.origin === 'follow' ? state.overrides : null,
       };
       if (action.origin !== 'replot') {
-        // Another function (maybe): its own directive and defaults apply again; the order stays.
-        const { order } = state.overrides;
-        next.overrides = order === undefined ? {} : { order };
+        // Another function (maybe): its own directive, the settings and the defaults apply again.
+        next.overrides = {};
         next.inputErrors = [];
       }
       return next;
     }
     case 'result':
       if (action.seq !== state.seq) return state;
-      return { ...state, status: 'result', result: action.result, error: null, previousTarget: null };
+      return { ...state, status: 'result', result: action.result, error: null, previousTarget: null, previousOverrides: null };
     case 'error': {
       if (action.seq !== state.seq) return state;
       if (state.origin === 'follow' && action.error.kind === 'not-found') {
@@ -91,7 +93,9 @@ export function reduce(state: PanelState, action: Action): PanelState {
           ...state,
           status: state.error ? 'error' : state.result ? 'result' : 'empty',
           target: state.previousTarget ?? state.target,
+          overrides: state.previousOverrides ?? state.overrides,
           previousTarget: null,
+          previousOverrides: null,
         };
       }
       return {
@@ -101,6 +105,7 @@ export function reduce(state: PanelState, action: Action): PanelState {
         // After an edit the last good plot stays (dimmed); for another function it goes.
         result: state.origin === 'replot' ? state.result : null,
         previousTarget: null,
+        previousOverrides: null,
       };
     }
     case 'controls':
