@@ -297,6 +297,34 @@ try {
   check('follow_cursor', ok(info) && /bowl\(x, y\)/.test(info.title), info);
   await page.waitForTimeout(300);
   results.details.shot_surface = await shot('panel-surface-dark');
+
+  // 11. An interpreter without derivlens and torch: an error that names both, with a fix.
+  if (process.env.MACHINE_SETTINGS && process.env.BARE_PYTHON) {
+    await panel.locator('#follow').uncheck().catch(() => {});
+    const ms = JSON.parse(fs.readFileSync(process.env.MACHINE_SETTINGS, 'utf8'));
+    ms['derivlens.pythonPath'] = process.env.BARE_PYTHON;
+    fs.writeFileSync(process.env.MACHINE_SETTINGS, JSON.stringify(ms, null, 2));
+    await page.reload({ waitUntil: 'domcontentloaded' }); // code-server reads settings files at load
+    await page.locator('.monaco-workbench').waitFor({ timeout: T });
+    if (!(await lines.filter({ hasText: 'def wave' }).count())) {
+      await page.locator('.monaco-workbench').click({ position: { x: 800, y: 500 } });
+      await page.keyboard.press('Control+P');
+      await qi.fill('demo.py');
+      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'demo.py' }).first().click();
+    }
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'does not have the derivlens and torch packages' }).first();
+    let text = null;
+    let buttons = [];
+    try {
+      await toast.waitFor({ timeout: T });
+      text = (await toast.locator('.notification-list-item-message').first().textContent()) || '';
+      buttons = await toast.locator('.monaco-button').allTextContents();
+    } catch {
+      /* reported below */
+    }
+    check('missing_packages_error', text && text.includes(process.env.BARE_PYTHON) && buttons.some((b) => /Install/.test(b)), { text, buttons });
+    await shot('missing-packages');
+  }
 } catch (e) {
   log(`FAILED: ${e.stack || e.message}`);
   results.error = String(e.message || e);

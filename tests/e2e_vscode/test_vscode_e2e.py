@@ -52,6 +52,7 @@ CHECKS = [
     "order_control",
     "copy_csv",
     "follow_cursor",
+    "missing_packages_error",
 ]
 
 USER_SETTINGS = {
@@ -195,6 +196,10 @@ def e2e_env() -> Iterator[dict[str, object]]:
         json.dumps({"derivlens.pythonPath": str(PYTHON), "derivlens.timeoutSeconds": 4}, indent=2)
     )
 
+    # A Python without derivlens and torch, for the "missing packages" check.
+    bare = run_dir / "bare-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+
     env24 = dict(env, PATH=f"{NODE24}:{env['PATH']}")
     t = time.monotonic()
     _run(
@@ -287,6 +292,8 @@ def test_vscode_end_to_end(e2e_env: dict[str, object]) -> None:
         CHROME=CHROME,
         PW_CORE=str(PW_CORE),
         PROFILE=str(profile),
+        MACHINE_SETTINGS=str(e2e_env["user_data"] / "Machine" / "settings.json"),  # type: ignore[operator]
+        BARE_PYTHON=str(run_dir / "bare-venv" / "bin" / "python"),
     )
     t = time.monotonic()
     driver = subprocess.Popen(
