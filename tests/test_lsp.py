@@ -621,6 +621,30 @@ async def test_cancelled_command_kills_its_child(shared: LanguageClient, workdir
     assert time.monotonic() - started < COMMAND_TIMEOUT_S
 
 
+async def test_burst_of_hovers_drops_the_stale_ones(shared: LanguageClient, workdir: Path):
+    """The cursor moves over ten functions, a hover every 20 ms: only the last one counts."""
+    text = "\n".join(f"def f{k}(x):\n    return x ** 2 + {k} * x\n" for k in range(10))
+    uri = open_document(shared, workdir / "burst.py", text)
+    started = time.perf_counter()
+    pending = []
+    for k in range(10):
+        pending.append(
+            asyncio.ensure_future(shared.text_document_hover_async(hover_params(uri, 3 * k)))
+        )
+        await asyncio.sleep(0.02)
+    outcomes = await asyncio.gather(*pending, return_exceptions=True)
+    elapsed = time.perf_counter() - started
+    last = outcomes[-1]
+    assert isinstance(last, types.Hover), last
+    assert last.contents.value.startswith("**f9(x)**")
+    stale = outcomes[:-1]
+    cancelled = [o for o in stale if isinstance(o, JsonRpcException) and o.code == -32800]
+    answered = [o for o in stale if isinstance(o, types.Hover)]
+    assert len(cancelled) + len(answered) == len(stale), stale
+    assert len(answered) <= 3, "stale hovers were evaluated instead of dropped"
+    assert elapsed < 3.0
+
+
 async def test_server_process_never_loads_torch(shared: LanguageClient, workdir: Path):
     uri = open_document(shared, workdir / "no_torch.py", CUBIC)
     assert await hover(shared, uri, 2) is not None  # it has evaluated something by now

@@ -32,6 +32,10 @@ from derivlens.settings import Settings, parse_settings
 PLOT_COMMAND = "derivlens.plot"
 REQUEST_FAILED = -32803
 CACHE_SIZE = 64
+#: A hover that replaces one still in flight (the cursor is moving) waits this long
+#: before it reaches the sandbox: if yet another hover replaces it meanwhile, it costs
+#: nothing, instead of a fork and a kill in the worker.
+HOVER_SETTLE_S = 0.025
 log = logging.getLogger("derivlens")
 
 
@@ -117,13 +121,17 @@ class DerivlensServer(LanguageServer):
             if token is not None:
                 self.work_done_progress.end(token, types.WorkDoneProgressEnd(message="ready"))
 
-    async def evaluate(self, prepared: engine.Prepared, timeout: float) -> dict[str, Any]:
-        """The §5 result for `prepared`, from the cache or from the sandbox."""
+    async def evaluate(
+        self, prepared: engine.Prepared, timeout: float, settle: float = 0.0
+    ) -> dict[str, Any]:
+        """The §5 result for `prepared`, from the cache or (after `settle` s) the sandbox."""
         key = (*prepared.cache_key, self.settings.memory_mb)
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
             return dict(cached, elapsed_ms=0.0)
+        if settle > 0:
+            await asyncio.sleep(settle)
         await self.ensure_worker()
         started = time.perf_counter()
         raw = await self.evaluator.evaluate(
@@ -193,11 +201,16 @@ class DerivlensServer(LanguageServer):
         if task is not None and not task.done():
             task.cancel()
 
-    def supersede_hover(self, task: asyncio.Task[Any]) -> None:
-        """A new hover makes the previous, still running one stale: stop its child."""
+    def supersede_hover(self, task: asyncio.Task[Any]) -> bool:
+        """A new hover makes the previous, still running one stale: stop its child.
+
+        True if there was one (the cursor is moving).
+        """
         previous, self._hover_task = self._hover_task, task
         if previous is not None and previous is not task and not previous.done():
             previous.cancel()
+            return True
+        return False
 
 
 server = DerivlensServer()
@@ -293,7 +306,7 @@ async def on_hover(ls: DerivlensServer, params: types.HoverParams) -> types.Hove
         return None
     task = asyncio.current_task()
     assert task is not None
-    ls.supersede_hover(task)
+    moving = ls.supersede_hover(task)
     request_id = ls.track(task)
     line_range = types.Range(
         start=types.Position(line=params.position.line, character=0),
@@ -303,7 +316,8 @@ async def on_hover(ls: DerivlensServer, params: types.HoverParams) -> types.Hove
         await ls.ready_to_evaluate()
         render = engine.Render(format="png", theme=ls.settings.render_theme, size="hover")
         prepared = ls.prepare(module, function, path, PlotOptions(), render)
-        result = await ls.evaluate(prepared, ls.settings.hover_timeout_s)
+        settle = HOVER_SETTLE_S if moving else 0.0
+        result = await ls.evaluate(prepared, ls.settings.hover_timeout_s, settle)
         text = hover_markdown(result)
     except DerivlensError as error:
         ls.log(f"derivlens: hover on {function.name}: {error.kind}: {error.message}")
