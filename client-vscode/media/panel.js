@@ -109,7 +109,10 @@
 
   window.addEventListener('message', (event) => {
     const msg = event.data;
-    if (msg && msg.type === 'view') render(msg.view);
+    if (msg && msg.type === 'view') {
+      render(msg.view);
+      if (msg.persist) vscode.setState(msg.persist);
+    }
   });
 
   for (const id of inputs) $(id).addEventListener('change', sendControls);

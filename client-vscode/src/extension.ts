@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { targetFromCommandArgs } from './logic/lenses';
 import type { PlotTarget } from './logic/types';
-import { PlotPanel } from './panel';
+import { PANEL_VIEW_TYPE, PlotPanel } from './panel';
 import { ServerManager } from './server';
 
 let server: ServerManager | undefined;
@@ -40,6 +40,11 @@ export function activate(context: vscode.ExtensionContext): void {
       PlotPanel.current?.replotNow();
     }),
     vscode.commands.registerCommand('derivlens.showOutput', () => output.show()),
+    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel, saved: unknown) {
+        PlotPanel.revive(panel, context.extensionUri, srv, saved);
+      },
+    }),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       if (e.affectsConfiguration('derivlens.pythonPath')) {
         output.appendLine('derivlens.pythonPath changed: restarting the server.');

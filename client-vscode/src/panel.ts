@@ -5,13 +5,14 @@ import * as vscode from 'vscode';
 import { buildPlotArgs, parseControls, type RawControls } from './logic/args';
 import { resultToCsv } from './logic/csv';
 import { toPlotError } from './logic/errors';
-import { CLIENT_LENS_COMMAND, SERVER_PLOT_COMMAND, scanDefLines } from './logic/lenses';
+import { CLIENT_LENS_COMMAND, SERVER_PLOT_COMMAND, scanDefLines, targetFromCommandArgs } from './logic/lenses';
 import { type Action, followTarget, initialState, type Origin, type PanelState, reduce, replotsOnEdit } from './logic/state';
 import { plotTheme } from './logic/theme';
 import type { ImageFormat, PlotArgs, PlotResult, PlotTarget, Theme } from './logic/types';
 import { toView } from './logic/view';
 
 export const EDIT_DEBOUNCE_MS = 400;
+export const PANEL_VIEW_TYPE = 'derivlens.plot';
 const FOLLOW_DEBOUNCE_MS = 300;
 
 export interface Plotter {
@@ -43,6 +44,15 @@ export class PlotPanel implements vscode.Disposable {
     return PlotPanel.current;
   }
 
+  /** Brings back the panel of a previous session (window reload), plotting the same function. */
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, plotter: Plotter, saved: unknown): void {
+    PlotPanel.current?.dispose();
+    const p = new PlotPanel(extensionUri, plotter, panel);
+    PlotPanel.current = p;
+    const target = targetFromCommandArgs([(saved as { target?: unknown } | undefined)?.target]);
+    if (target) void p.plot('open', target);
+  }
+
   private readonly panel: vscode.WebviewPanel;
   private state: PanelState = initialState();
   private readonly disposables: vscode.Disposable[] = [];
@@ -53,14 +63,21 @@ export class PlotPanel implements vscode.Disposable {
   private constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly plotter: Plotter,
+    existing?: vscode.WebviewPanel,
   ) {
     const media = vscode.Uri.joinPath(extensionUri, 'media');
-    this.panel = vscode.window.createWebviewPanel(
-      'derivlens.plot',
-      'derivlens',
-      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
-      { enableScripts: true, localResourceRoots: [media], enableFindWidget: false },
-    );
+    const options = { enableScripts: true, localResourceRoots: [media], enableFindWidget: false };
+    if (existing) {
+      this.panel = existing;
+      this.panel.webview.options = options;
+    } else {
+      this.panel = vscode.window.createWebviewPanel(
+        PANEL_VIEW_TYPE,
+        'derivlens',
+        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+        options,
+      );
+    }
     this.panel.iconPath = vscode.Uri.joinPath(media, 'icon.svg');
     this.panel.webview.html = this.html();
     this.disposables.push(
@@ -97,7 +114,8 @@ export class PlotPanel implements vscode.Disposable {
   private render(): void {
     const view = toView(this.state);
     this.panel.title = this.state.result ? `derivlens: ${this.state.result.function}` : 'derivlens';
-    void this.panel.webview.postMessage({ type: 'view', view });
+    // `persist` is kept by the webview (setState) so that the panel comes back after a reload.
+    void this.panel.webview.postMessage({ type: 'view', view, persist: { target: this.state.target } });
   }
 
   async plot(origin: Origin, target?: PlotTarget): Promise<void> {

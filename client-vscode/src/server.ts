@@ -83,7 +83,7 @@ export class ServerManager implements vscode.Disposable {
     const client = this.client;
     if (!client || client.state !== State.Running) {
       throw new ServerUnavailable(
-        `The derivlens language server is not running${this.unavailable ? `: ${this.unavailable}` : ''}. ` +
+        `The derivlens language server is not running${this.unavailable ? `: ${this.unavailable.replace(/^derivlens: /, '').replace(/\.$/, '')}` : ''}. ` +
           'Fix it, then run "derivlens: Restart language server".',
       );
     }

@@ -306,7 +306,9 @@ try {
     fs.writeFileSync(process.env.MACHINE_SETTINGS, JSON.stringify(ms, null, 2));
     await page.reload({ waitUntil: 'domcontentloaded' }); // code-server reads settings files at load
     await page.locator('.monaco-workbench').waitFor({ timeout: T });
-    if (!(await lines.filter({ hasText: 'def wave' }).count())) {
+    const restoredEditor = await page.locator('.editor-instance .view-lines', { hasText: 'def wave' }).first()
+      .waitFor({ timeout: 15000 }).then(() => true, () => false);
+    if (!restoredEditor) {
       await page.locator('.monaco-workbench').click({ position: { x: 800, y: 500 } });
       await page.keyboard.press('Control+P');
       await qi.fill('demo.py');
@@ -323,6 +325,10 @@ try {
       /* reported below */
     }
     check('missing_packages_error', text && text.includes(process.env.BARE_PYTHON) && buttons.some((b) => /Install/.test(b)), { text, buttons });
+    // The panel came back with the window (webview serializer) and says why it cannot plot.
+    await page.locator('.tabs-container .tab', { hasText: 'derivlens' }).first().click().catch(() => {});
+    const restored = await waitPanel((i) => i.status === 'error' && i.error && i.error.kind === 'client', 'restored panel', 30000);
+    check('panel_restored_after_reload', restored && restored.error && /not running/.test(restored.error.message), restored);
     await shot('missing-packages');
   }
 } catch (e) {

@@ -53,6 +53,7 @@ CHECKS = [
     "copy_csv",
     "follow_cursor",
     "missing_packages_error",
+    "panel_restored_after_reload",
 ]
 
 USER_SETTINGS = {
