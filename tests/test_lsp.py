@@ -708,12 +708,22 @@ async def test_did_change_configuration_without_settings_pulls_them(
     fresh: LanguageClient, tmp_path: Path
 ):
     uri = open_document(fresh, tmp_path / "pull.py", CUBIC)
-    fresh.set_configuration({"derivlens": {"domain": [1, 4]}})
+    # a partial configuration goes over the initializationOptions' domain [-2, 3]
+    fresh.set_configuration({"derivlens": {"samples": 11}})
     fresh.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
     deadline = time.monotonic() + 5
     while True:  # the pull is a round trip of its own
-        result = await plot(fresh, at(uri, 2, samples=11))
+        result = await plot(fresh, at(uri, 2))
+        if len(result["x"]) == 11 or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.1)
+    assert_grid(result, [-2.0, 3.0], 11)
+    fresh.set_configuration({"derivlens": {"domain": [1, 4]}})
+    fresh.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    deadline = time.monotonic() + 5
+    while True:
+        result = await plot(fresh, at(uri, 2))
         if result["domain"] == [1.0, 4.0] or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.1)
-    assert_grid(result, [1.0, 4.0], 11)
+    assert_grid(result, [1.0, 4.0], 401)  # samples back to the default

@@ -57,6 +57,8 @@ class DerivlensServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("derivlens", __version__, protocol_cls=DerivlensProtocol)
         self.settings = Settings()
+        #: From initializationOptions: what client settings (which may be partial) go over.
+        self.initial_settings = Settings()
         self._evaluator: Any = None
         self._cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
         self._tasks: dict[Any, asyncio.Task[Any]] = {}
@@ -228,7 +230,7 @@ def _uri_path(uri: str) -> str:
 def on_initialize(ls: DerivlensServer, params: types.InitializeParams) -> None:
     options = params.initialization_options
     if isinstance(options, dict):
-        ls.settings = parse_settings(options.get("derivlens", options))
+        ls.settings = ls.initial_settings = parse_settings(options.get("derivlens", options))
 
 
 @server.feature(types.INITIALIZED)
@@ -266,7 +268,7 @@ async def pull_configuration(ls: DerivlensServer) -> None:
 
 def apply_settings(ls: DerivlensServer, raw: dict[str, Any]) -> None:
     before = ls.settings
-    ls.settings = parse_settings(raw)
+    ls.settings = parse_settings(raw, base=ls.initial_settings)
     for problem in ls.settings.problems:
         ls.log(f"derivlens: {problem}", types.MessageType.Warning)
     if before.code_lens_enabled != ls.settings.code_lens_enabled:
