@@ -441,8 +441,17 @@ def _requested_options(request: dict[str, Any]) -> PlotOptions:
     return PlotOptions(**values)
 
 
+class _ExpectedFailures(logging.Filter):
+    """pygls logs every error response with a traceback; ours are answers, not bugs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(error, JsonRpcException) and error.code in (REQUEST_FAILED, -32602))
+
+
 def run_server(tcp: tuple[str, int] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(_ExpectedFailures())
     if tcp is not None:
         server.start_tcp(*tcp)
     else:

@@ -26,8 +26,8 @@ def timeout_error(request: dict[str, Any], timeout: float) -> DerivlensError:
     return DerivlensError(
         "timeout",
         f"{_name(request)} did not finish within {timeout:g} s; look for an endless loop or "
-        "a slow computation, use fewer samples, or allow more time (--timeout, or the "
-        "derivlens timeout settings)",
+        "a slow computation, use fewer samples, or allow more time (the setting "
+        "derivlens.timeoutSeconds in an editor, --timeout on the command line)",
     )
 
 
