@@ -131,7 +131,7 @@ def differentiate_1d(
         reason = _disconnection(connected, values, estimate)
     warnings: list[Warning] = []
     if reason is not None:
-        values = _evaluate(scalar_fn, xs, vectorized=False, tolerate=True)
+        values = _evaluate(scalar_fn, xs, vectorized=False)
         derivatives = {k: _finite_difference(scalar_fn, x, k) for k in range(1, order + 1)}
         warnings.append(
             Warning(
@@ -313,19 +313,16 @@ def _nested_grads(
 
 
 def _evaluate(
-    fn: Callable[..., torch.Tensor],
-    points: torch.Tensor,
-    vectorized: bool,
-    tolerate: bool = False,
+    fn: Callable[..., torch.Tensor], points: torch.Tensor, vectorized: bool
 ) -> np.ndarray:
-    """f at `points` without gradients (NaN where f is undefined, if `tolerate`)."""
+    """f at `points` without gradients (NaN where f is undefined)."""
     with torch.no_grad():
         if vectorized:
             return vmap(fn)(points).numpy().copy()
-        return _pointwise(lambda p: fn(p).item(), list(points), tolerate=True)
+        return _pointwise(lambda p: fn(p).item(), list(points))
 
 
-def _pointwise(call: Callable[[Any], float], points: Sequence[Any], tolerate: bool) -> np.ndarray:
+def _pointwise(call: Callable[[Any], float], points: Sequence[Any]) -> np.ndarray:
     """`call` at every point; a point where f is undefined gives NaN unless all are."""
     out = np.full(len(points), np.nan)
     first_error: BaseException | None = None
@@ -333,8 +330,6 @@ def _pointwise(call: Callable[[Any], float], points: Sequence[Any], tolerate: bo
         try:
             out[i] = call(point)
         except POINTWISE_ERRORS as error:
-            if not tolerate:
-                raise FunctionFailed(error) from error
             first_error = first_error or error
         except Exception as error:
             _reraise_if_fatal(error)
@@ -350,7 +345,7 @@ def _finite_difference(fn: Callable[..., torch.Tensor], x: np.ndarray, order: in
     total = np.zeros_like(x)
     for offset, weight in zip(offsets, weights, strict=True):
         at = torch.from_numpy(x + offset * step)
-        total += weight * _pointwise(lambda p: fn(p).item(), list(at), tolerate=True)
+        total += weight * _pointwise(lambda p: fn(p).item(), list(at))
     return total / (divisor * step**order)
 
 
@@ -498,7 +493,7 @@ def differentiate_2d(
         reason = _disconnection(connected, values, np.hypot(estimate_x, estimate_y))
     warnings: list[Warning] = []
     if reason is not None:
-        values = _pointwise(lambda p: scalar_fn(*p).item(), list(zip(px, py, strict=True)), True)
+        values = _pointwise(lambda p: scalar_fn(*p).item(), list(zip(px, py, strict=True)))
         gx = _finite_difference_2d(scalar_fn, px.numpy(), py.numpy(), 0)
         gy = _finite_difference_2d(scalar_fn, px.numpy(), py.numpy(), 1)
         warnings.append(
@@ -576,7 +571,7 @@ def _central_2d(
                 sides.append(vmap(fn)(a, b).numpy().copy())
             else:
                 pairs = list(zip(a, b, strict=True))
-                sides.append(_pointwise(lambda p: fn(*p).item(), pairs, tolerate=True))
+                sides.append(_pointwise(lambda p: fn(*p).item(), pairs))
     return (sides[0] - sides[1]) / (2 * step)
 
 
@@ -591,7 +586,7 @@ def _finite_difference_2d(
         a = px + offset * step if axis == 0 else px
         b = py + offset * step if axis == 1 else py
         pairs = list(zip(torch.from_numpy(a), torch.from_numpy(b), strict=True))
-        total += weight * _pointwise(lambda p: fn(*p).item(), pairs, tolerate=True)
+        total += weight * _pointwise(lambda p: fn(*p).item(), pairs)
     return total / (divisor * step)
 
 

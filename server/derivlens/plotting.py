@@ -498,46 +498,21 @@ def _ticks(
     texts = [_fmt_number(float(v)) for v in values]
     fig = ax.get_figure()
     assert isinstance(fig, Figure)
-    if axis == "x":
-        trans = ax.get_xaxis_transform()
-        if grid:
-            ax.vlines(
-                values, 0, 1, transform=trans, colors=palette.grid, linewidths=0.7, zorder=0.5
-            )
-        if labels:
-            shifted = offset_copy(trans, fig=fig, y=-style.pad, units="points")
-            for v, t in zip(values, texts, strict=True):
-                _text(
-                    ax,
-                    v,
-                    0,
-                    t,
-                    shifted,
-                    color=palette.foreground,
-                    size=style.tick,
-                    ha="center",
-                    va="top",
-                )
-    else:
-        trans = ax.get_yaxis_transform()
-        if grid:
-            ax.hlines(
-                values, 0, 1, transform=trans, colors=palette.grid, linewidths=0.7, zorder=0.5
-            )
-        if labels:
-            shifted = offset_copy(trans, fig=fig, x=-style.pad, units="points")
-            for v, t in zip(values, texts, strict=True):
-                _text(
-                    ax,
-                    0,
-                    v,
-                    t,
-                    shifted,
-                    color=palette.foreground,
-                    size=style.tick,
-                    ha="right",
-                    va="center_baseline",
-                )
+    along_x = axis == "x"
+    trans = ax.get_xaxis_transform() if along_x else ax.get_yaxis_transform()
+    if grid:
+        lines = ax.vlines if along_x else ax.hlines
+        lines(values, 0, 1, transform=trans, colors=palette.grid, linewidths=0.7, zorder=0.5)
+    if labels:
+        # x labels sit below the axis, y labels left of it, `style.pad` points away.
+        pad = -style.pad
+        shifted = offset_copy(
+            trans, fig=fig, x=0 if along_x else pad, y=pad if along_x else 0, units="points"
+        )
+        ha, va = ("center", "top") if along_x else ("right", "center_baseline")
+        for v, t in zip(values, texts, strict=True):
+            x, y = (float(v), 0.0) if along_x else (0.0, float(v))
+            _text(ax, x, y, t, shifted, color=palette.foreground, size=style.tick, ha=ha, va=va)
     return texts if labels else []
 
 

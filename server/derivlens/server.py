@@ -89,13 +89,12 @@ class DerivlensServer(LanguageServer):
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def ready_to_evaluate(self) -> None:
-        """Settings first (a request must not race the configuration), then the worker."""
+    async def await_configuration(self) -> None:
+        """A request must not race the client's configuration (its options depend on it)."""
         try:
             await asyncio.wait_for(self.configured.wait(), timeout=2.0)
         except TimeoutError:
             self.configured.set()  # a client that never answers: go on with what we have
-        await self.ensure_worker()
 
     async def ensure_worker(self) -> None:
         """Wait for the warm worker, with `window/workDoneProgress` on a cold start."""
@@ -147,8 +146,8 @@ class DerivlensServer(LanguageServer):
 
     # --- documents -------------------------------------------------------------------------
 
-    def module_for(self, uri: str) -> tuple[Module, str, str]:
-        """The parsed current text of `uri` (unsaved edits included), its path and text."""
+    def module_for(self, uri: str) -> tuple[Module, str]:
+        """The parsed current text of `uri` (unsaved edits included) and its path."""
         document = self.workspace.get_text_document(uri)
         path = document.path or _uri_path(uri)
         try:
@@ -161,7 +160,7 @@ class DerivlensServer(LanguageServer):
             module = parse_module(source, path)
             self._modules = {k: v for k, v in self._modules.items() if k[0] != uri}
             self._modules[key] = module
-        return module, path, source
+        return module, path
 
     def project_root(self, path: str) -> str:
         for folder in self.workspace.folders.values():
@@ -178,13 +177,12 @@ class DerivlensServer(LanguageServer):
         requested: PlotOptions,
         render: engine.Render,
     ) -> engine.Prepared:
-        plot_settings = self.settings.plot
         return engine.prepare_function(
             module,
             function,
             path,
             requested=requested,
-            settings=plot_settings,
+            settings=self.settings.plot,
             settings_notes=list(self.settings.problems),
             render=render,
             project_root=self.project_root(path),
@@ -300,7 +298,7 @@ async def on_hover(ls: DerivlensServer, params: types.HoverParams) -> types.Hove
     if not ls.settings.hover_enabled:
         return None
     try:
-        module, path, _ = ls.module_for(params.text_document.uri)
+        module, path = ls.module_for(params.text_document.uri)
     except DerivlensError:
         return None  # mid-typing syntax errors: no hover, no noise
     function = module.hover_target(params.position.line + 1)
@@ -315,7 +313,7 @@ async def on_hover(ls: DerivlensServer, params: types.HoverParams) -> types.Hove
         end=types.Position(line=params.position.line + 1, character=0),
     )
     try:
-        await ls.ready_to_evaluate()
+        await ls.await_configuration()
         render = engine.Render(format="png", theme=ls.settings.render_theme, size="hover")
         prepared = ls.prepare(module, function, path, PlotOptions(), render)
         settle = HOVER_SETTLE_S if moving else 0.0
@@ -342,7 +340,7 @@ def on_code_lens(ls: DerivlensServer, params: types.CodeLensParams) -> list[type
         return []
     uri = params.text_document.uri
     try:
-        module, _, _ = ls.module_for(uri)
+        module, _ = ls.module_for(uri)
     except DerivlensError:
         return []
     lenses = []
@@ -376,9 +374,9 @@ async def plot_command(ls: DerivlensServer, *arguments: Any) -> dict[str, Any]:
     assert task is not None
     request_id = ls.track(task)
     try:
-        await ls.ready_to_evaluate()
+        await ls.await_configuration()
         request = _plot_arguments(arguments)
-        module, path, _ = ls.module_for(request["uri"])
+        module, path = ls.module_for(request["uri"])
         position = request["position"]
         function = module.require_at(position["line"] + 1, position["character"])
         theme = request.get("theme") or ls.settings.render_theme
