@@ -27,7 +27,7 @@ import pytest
 import pytest_asyncio
 
 from derivlens.errors import DerivlensError
-from derivlens.sandbox import Evaluator, doctor, evaluate_once
+from derivlens.sandbox import Evaluator, doctor, evaluate_once, prespawn
 from derivlens.sandbox.env import clean_environment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -426,6 +426,40 @@ def test_evaluate_once() -> None:
         assert "seccomp" in result["sandbox"] or not sys.platform.startswith("linux")
     finally:
         s.close()
+
+
+def test_prespawned_worker_is_adopted_and_cleaned_up() -> None:
+    """`derivlens serve` starts the worker before importing pygls; the Evaluator adopts it."""
+    s = Scene()
+    early = prespawn()
+    assert early is not None
+
+    async def run() -> tuple[int, dict[str, Any]]:
+        evaluator = Evaluator(adopt=early)
+        try:
+            await evaluator.start()
+            assert evaluator._worker is not None
+            pid = evaluator._worker.proc.pid
+            return pid, await evaluator.evaluate(request(OK_CODE, s), timeout=30)
+        finally:
+            await evaluator.close()
+
+    try:
+        pid, result = asyncio.run(run())
+    finally:
+        s.close()
+    assert pid == early.popen.pid
+    assert result["image"]["data"].startswith("iVBORw0KGgo")
+    assert early.popen.poll() is not None  # stopped with the evaluator
+    assert not os.path.exists(early.home)
+
+
+def test_unused_prespawned_worker_is_stopped_on_close() -> None:
+    early = prespawn()
+    assert early is not None
+    asyncio.run(Evaluator(adopt=early).close())
+    assert early.popen.poll() is not None
+    assert not os.path.exists(early.home)
 
 
 def _nobody_can_run_python() -> bool:

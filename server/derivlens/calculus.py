@@ -1,11 +1,12 @@
-"""Sample a function and its exact derivatives with torch autograd (torch.func).
+"""Sample a function and its exact derivatives with torch autograd, vmapped.
 
 Pure: takes a callable, returns arrays and warnings; knows nothing of files, processes
 or plots. Every value is that of f at one point alone (SPEC §4), so `x - x.mean()` has
 derivative 0. Three ways, tried in order:
 
-1. `vmap` over nested `torch.func.grad` — exact and fast, for the usual tensor code;
-2. a per-point loop over the same `grad`s — exact, for Python control flow on the
+1. a `vmap`ped forward, differentiated by torch.autograd — exact and fast, for the
+   usual tensor code (vmap keeps points independent, so derivatives stay pointwise);
+2. a per-point loop with torch.autograd — exact, for Python control flow on the
    variable (`if x > 0:`), which vmap cannot trace;
 3. central finite differences (4th-order stencils) — for code autograd cannot follow
    (`math`, numpy, `float(x)`), with a `finite-difference` warning that says why.
@@ -23,7 +24,7 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-from torch.func import grad, vmap
+from torch.func import vmap
 from torch.overrides import TorchFunctionMode, resolve_name
 
 Method = Literal["autograd", "finite-difference"]
@@ -263,14 +264,15 @@ def to_scalar(value: Any) -> torch.Tensor:
 def _autograd_vmap(
     fn: Callable[..., torch.Tensor], xs: torch.Tensor, order: int
 ) -> tuple[np.ndarray, dict[int, np.ndarray], np.ndarray]:
+    """All points at once: `vmap` evaluates f at each point alone, so the derivative of
+    the sum of the outputs with respect to xᵢ is f′(xᵢ), exactly (the Jacobian is
+    diagonal), and so on for higher orders. Plain torch.autograd on a vmapped forward;
+    torch.func.grad would do the same but imports torch._dynamo (a second of cold start)."""
     traced = xs.clone().requires_grad_(True)
     out = vmap(fn)(traced)
     connected = np.full(xs.shape, out.requires_grad)
-    derivatives = {}
-    derivative = fn
-    for k in range(1, order + 1):
-        derivative = grad(derivative)
-        derivatives[k] = vmap(derivative)(xs).detach().numpy().copy()
+    nested = _nested_grads(out, (traced,), order)
+    derivatives = {k: grads[0].detach().numpy().copy() for k, grads in enumerate(nested, 1)}
     return out.detach().numpy().copy(), derivatives, connected
 
 
@@ -291,24 +293,32 @@ def _autograd_loop(
         values[i] = out.item()
         connected[i] = out.requires_grad
         for k, derivative in enumerate(_nested_grads(out, (point,), order), start=1):
-            derivatives[k][i] = derivative[0]
+            derivatives[k][i] = derivative[0].item()
     return values, derivatives, connected
 
 
 def _nested_grads(
     out: torch.Tensor, inputs: tuple[torch.Tensor, ...], order: int
-) -> list[list[float]]:
-    """[d¹out, ..., dᵏout] with respect to each input (a graph-free result is zero)."""
+) -> list[list[torch.Tensor]]:
+    """[d¹out, ..., dᵏout] with respect to each input, pointwise (a graph-free result is 0).
+
+    `out` is f at one point, or at many points evaluated independently (under vmap), where
+    differentiating the sum gives every point's own derivative.
+    """
     found = []
     current = [out]
     for k in range(1, order + 1):
         target = current[0]
         if target.requires_grad:
-            grads = torch.autograd.grad(target, inputs, create_graph=k < order, allow_unused=True)
-            current = [torch.zeros(()) if g is None else g for g in grads]
+            grads = torch.autograd.grad(
+                target.sum(), inputs, create_graph=k < order, allow_unused=True
+            )
+            current = [
+                torch.zeros_like(x) if g is None else g for g, x in zip(grads, inputs, strict=True)
+            ]
         else:
-            current = [torch.zeros(()) for _ in inputs]
-        found.append([float(g.item()) for g in current])
+            current = [torch.zeros_like(x) for x in inputs]
+        found.append(current)
     return found
 
 
@@ -528,11 +538,17 @@ def differentiate_2d(
 def _gradient_vmap(
     fn: Callable[..., torch.Tensor], px: torch.Tensor, py: torch.Tensor
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    traced = px.clone().requires_grad_(True)
-    out = vmap(fn)(traced, py)
+    """Every grid point at once, as `_autograd_vmap` does for curves."""
+    tx, ty = px.clone().requires_grad_(True), py.clone().requires_grad_(True)
+    out = vmap(fn)(tx, ty)
     connected = np.full(px.shape, out.requires_grad)
-    gx, gy = vmap(grad(fn, argnums=(0, 1)))(px, py)
-    return out.detach().numpy().copy(), gx.numpy().copy(), gy.numpy().copy(), connected
+    gx, gy = _nested_grads(out, (tx, ty), 1)[0]
+    return (
+        out.detach().numpy().copy(),
+        gx.detach().numpy().copy(),
+        gy.detach().numpy().copy(),
+        connected,
+    )
 
 
 def _gradient_loop(
@@ -549,7 +565,8 @@ def _gradient_loop(
             continue
         values[i] = out.item()
         connected[i] = out.requires_grad
-        gx[i], gy[i] = _nested_grads(out, (a, b), 1)[0]
+        da, db = _nested_grads(out, (a, b), 1)[0]
+        gx[i], gy[i] = da.item(), db.item()
     return values, gx, gy, connected
 
 

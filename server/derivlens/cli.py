@@ -205,15 +205,19 @@ def summary(result: dict[str, Any]) -> str:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    from derivlens.server import run_server
-
+    tcp = None
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
         if not port.isdigit():
             raise UsageError(f"derivlens serve: --tcp needs HOST:PORT, got {args.tcp!r}")
-        run_server(tcp=(host or "127.0.0.1", int(port)))
-    else:
-        run_server()
+        tcp = (host or "127.0.0.1", int(port))
+    from derivlens.sandbox import prespawn
+
+    # The worker's cold start (~2.5 s) runs while this process imports pygls (~0.5 s).
+    early_worker = prespawn()
+    from derivlens.server import run_server
+
+    run_server(tcp=tcp, early_worker=early_worker)
     return EXIT_OK
 
 

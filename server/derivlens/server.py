@@ -60,6 +60,8 @@ class DerivlensServer(LanguageServer):
         #: From initializationOptions: what client settings (which may be partial) go over.
         self.initial_settings = Settings()
         self._evaluator: Any = None
+        #: A worker `derivlens serve` started before importing pygls (see `prespawn`).
+        self.early_worker: Any = None
         self._cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
         self._tasks: dict[Any, asyncio.Task[Any]] = {}
         self._hover_task: asyncio.Task[Any] | None = None
@@ -75,7 +77,10 @@ class DerivlensServer(LanguageServer):
         if self._evaluator is None:
             from derivlens.sandbox import Evaluator
 
-            self._evaluator = Evaluator(memory_mb=self.settings.memory_mb, log=self.log)
+            self._evaluator = Evaluator(
+                memory_mb=self.settings.memory_mb, log=self.log, adopt=self.early_worker
+            )
+            self.early_worker = None
         return self._evaluator
 
     def log(self, message: str, kind: types.MessageType = types.MessageType.Log) -> None:
@@ -447,9 +452,10 @@ class _ExpectedFailures(logging.Filter):
         return not (isinstance(error, JsonRpcException) and error.code in (REQUEST_FAILED, -32602))
 
 
-def run_server(tcp: tuple[str, int] | None = None) -> None:
+def run_server(tcp: tuple[str, int] | None = None, early_worker: Any = None) -> None:
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("pygls.protocol.json_rpc").addFilter(_ExpectedFailures())
+    server.early_worker = early_worker
     if tcp is not None:
         server.start_tcp(*tcp)
     else:

@@ -7,6 +7,6 @@ code never runs in their process.
 from __future__ import annotations
 
 from derivlens.sandbox.doctor import LayerStatus, doctor
-from derivlens.sandbox.evaluator import Evaluator, evaluate_once
+from derivlens.sandbox.evaluator import EarlyWorker, Evaluator, evaluate_once, prespawn
 
-__all__ = ["Evaluator", "LayerStatus", "doctor", "evaluate_once"]
+__all__ = ["EarlyWorker", "Evaluator", "LayerStatus", "doctor", "evaluate_once", "prespawn"]

@@ -14,6 +14,7 @@ import itertools
 import os
 import shutil
 import signal
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,10 +35,93 @@ class _Pending:
 
 
 @dataclass
+class EarlyWorker:
+    """A worker process started before any event loop exists (see `prespawn`)."""
+
+    popen: subprocess.Popen[bytes]
+    home: str
+
+
+class _AdoptedProcess:
+    """The part of `asyncio.subprocess.Process` the evaluator uses, over an early Popen."""
+
+    def __init__(
+        self,
+        popen: subprocess.Popen[bytes],
+        stdin: asyncio.StreamWriter,
+        stdout: asyncio.StreamReader,
+        stderr: asyncio.StreamReader,
+    ) -> None:
+        self._popen = popen
+        self.pid = popen.pid
+        self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
+
+    @property
+    def returncode(self) -> int | None:
+        return self._popen.poll()
+
+    def kill(self) -> None:
+        self._popen.kill()
+
+    async def wait(self) -> int:
+        while self._popen.poll() is None:
+            await asyncio.sleep(0.02)
+        return self._popen.returncode
+
+
+def _worker_command(prefork: bool, without: Sequence[str]) -> list[str]:
+    args = [sys.executable, "-m", "derivlens.sandbox.worker"]
+    if not prefork:
+        args.append("--no-prefork")
+    for name in without:
+        args += ["--without", name]
+    return args
+
+
+def prespawn(*, prefork: bool = True, without: Sequence[str] = ()) -> EarlyWorker | None:
+    """Start the worker now, before the caller's own (slow) imports.
+
+    Its cold start (torch, matplotlib, the first autograd: about 2.5 s) then overlaps the
+    language server's start-up; an `Evaluator(adopt=...)` takes the process over in its
+    event loop. None if it cannot start here (the Evaluator then starts one itself).
+    """
+    home = private_home()
+    try:
+        popen = subprocess.Popen(
+            _worker_command(prefork, without),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=clean_environment(home, cache_dir()),
+            cwd=home,
+            start_new_session=True,
+        )
+    except OSError:
+        shutil.rmtree(home, ignore_errors=True)
+        return None
+    return EarlyWorker(popen, home)
+
+
+async def _adopt(popen: subprocess.Popen[bytes]) -> _AdoptedProcess:
+    """Connect an early worker's pipes to the running event loop."""
+    loop = asyncio.get_running_loop()
+    assert popen.stdin is not None and popen.stdout is not None and popen.stderr is not None
+
+    async def reader(pipe: Any) -> asyncio.StreamReader:
+        stream = asyncio.StreamReader(limit=protocol.MAX_REPLY_BYTES + 1024)
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), pipe)
+        return stream
+
+    transport, flow = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, popen.stdin)
+    stdin = asyncio.StreamWriter(transport, flow, None, loop)
+    return _AdoptedProcess(popen, stdin, await reader(popen.stdout), await reader(popen.stderr))
+
+
+@dataclass
 class _Worker:
     """One running worker process and the requests waiting on it."""
 
-    proc: asyncio.subprocess.Process
+    proc: asyncio.subprocess.Process | _AdoptedProcess
     ready: asyncio.Future[None]
     pending: dict[int, _Pending] = field(default_factory=dict)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -63,8 +147,10 @@ class Evaluator:
         log: Callable[[str], None] | None = None,
         prefork: bool = True,
         without: Sequence[str] = (),
+        adopt: EarlyWorker | None = None,
     ) -> None:
-        """`prefork` keeps a spare child ready; `without` turns layers off (diagnosis)."""
+        """`prefork` keeps a spare child ready; `without` turns layers off (diagnosis);
+        `adopt` is a worker `prespawn` started, used as the first worker."""
         self.memory_mb = memory_mb
         self.prefork = prefork
         self.without = tuple(without)
@@ -73,6 +159,7 @@ class Evaluator:
         self._lock = asyncio.Lock()
         self._ids = itertools.count(1)
         self._home: str | None = None
+        self._early = adopt
 
     # -- lifecycle ----------------------------------------------------------------------
     @property
@@ -91,23 +178,28 @@ class Evaluator:
         await asyncio.wait_for(asyncio.shield(w.ready), START_TIMEOUT)
 
     async def _spawn(self) -> _Worker:
-        if self._home is None:
-            self._home = private_home()
-        args = [sys.executable, "-m", "derivlens.sandbox.worker"]
-        if not self.prefork:
-            args.append("--no-prefork")
-        for name in self.without:
-            args += ["--without", name]
-        proc = await asyncio.create_subprocess_exec(
-            *args,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=clean_environment(self._home, cache_dir()),
-            cwd=self._home,
-            start_new_session=True,
-            limit=protocol.MAX_REPLY_BYTES + 1024,
-        )
+        proc: asyncio.subprocess.Process | _AdoptedProcess
+        early, self._early = self._early, None
+        if early is not None and early.popen.poll() is None:
+            if self._home is not None:
+                shutil.rmtree(self._home, ignore_errors=True)
+            self._home = early.home
+            proc = await _adopt(early.popen)
+        else:
+            if early is not None:  # it died before we needed it: start afresh
+                shutil.rmtree(early.home, ignore_errors=True)
+            if self._home is None:
+                self._home = private_home()
+            proc = await asyncio.create_subprocess_exec(
+                *_worker_command(self.prefork, self.without),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=clean_environment(self._home, cache_dir()),
+                cwd=self._home,
+                start_new_session=True,
+                limit=protocol.MAX_REPLY_BYTES + 1024,
+            )
         loop = asyncio.get_running_loop()
         w = _Worker(proc, loop.create_future())
         w.tasks.append(asyncio.create_task(self._read_replies(w)))
@@ -119,6 +211,11 @@ class Evaluator:
         w, self._worker = self._worker, None
         if w is not None:
             await self._stop(w)
+        early, self._early = self._early, None
+        if early is not None:  # started early but never needed
+            _killpg(early.popen.pid)
+            early.popen.wait()
+            shutil.rmtree(early.home, ignore_errors=True)
         if self._home is not None:
             shutil.rmtree(self._home, ignore_errors=True)
             self._home = None
