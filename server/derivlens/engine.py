@@ -9,7 +9,7 @@ and shape of SPEC §5.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from derivlens.errors import DerivlensError
@@ -65,7 +65,28 @@ class Prepared:
     notes: tuple[str, ...]
     render: Render | None
     project_root: str | None = None
-    request: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def request(self) -> dict[str, Any]:
+        """The JSON request the sandbox child's `runner.run_request` takes."""
+        options, render = self.options, self.render
+        return {
+            "code": self.code,
+            "filename": os.path.abspath(self.path),
+            "function": self.function.name,
+            "variables": list(self.function.signature.variables),
+            "domain": list(options.domain),
+            "ydomain": list(options.ydomain) if options.ydomain else None,
+            "order": options.order,
+            "samples": options.samples,
+            "render": (
+                {"format": render.format, "theme": render.theme, "size": render.size}
+                if render
+                else None
+            ),
+            "project_root": self.project_root,
+            "warnings": [{"kind": "options", "message": note} for note in self.notes],
+        }
 
     @property
     def cache_key(self) -> tuple[Any, ...]:
@@ -136,7 +157,7 @@ def prepare_function(
     )
     code = sliced_source(module, function)
     root = project_root or os.path.dirname(os.path.abspath(path))
-    prepared = Prepared(
+    return Prepared(
         path=path,
         function=function,
         code=code,
@@ -145,31 +166,6 @@ def prepare_function(
         render=render,
         project_root=root,
     )
-    object.__setattr__(prepared, "request", _request(prepared))
-    return prepared
-
-
-def _request(prepared: Prepared) -> dict[str, Any]:
-    """The JSON request the sandbox child's `runner.run_request` takes."""
-    options = prepared.options
-    render = prepared.render
-    return {
-        "code": prepared.code,
-        "filename": os.path.abspath(prepared.path),
-        "function": prepared.function.name,
-        "variables": list(prepared.function.signature.variables),
-        "domain": list(options.domain),
-        "ydomain": list(options.ydomain) if options.ydomain else None,
-        "order": options.order,
-        "samples": options.samples,
-        "render": (
-            {"format": render.format, "theme": render.theme, "size": render.size}
-            if render
-            else None
-        ),
-        "project_root": prepared.project_root,
-        "warnings": [{"kind": "options", "message": note} for note in prepared.notes],
-    }
 
 
 def finish(prepared: Prepared, result: dict[str, Any], elapsed_ms: float) -> dict[str, Any]:
