@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_sandbox.py [--runs N]
 
-pre-forked (the default Evaluator), fork-per-request, a fresh interpreter per request,
+pre-forked (the default Sandbox), fork-per-request, a fresh interpreter per request,
 and the same computation in-process with no sandbox at all. Prints medians and the
 ratio pre-forked / in-process (goal: <= 1.3).
 """
@@ -21,27 +21,23 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
-from derivlens.sandbox import Evaluator, protocol
+from derivlens import SANDBOX_APP, engine, model, wire
+from derivlens.model import Render
+from derivlens.sandbox import Outcome, Sandbox, protocol
 from derivlens.sandbox.env import cache_dir, clean_environment, private_home
 
 CODE = "import torch\n\ndef f(x):\n    return torch.sin(3 * x) * torch.exp(-x * x / 4)\n"
-REQUEST: dict[str, Any] = {
-    "code": CODE,
-    "filename": "/tmp/derivlens_bench.py",
-    "function": "f",
-    "variables": ["x"],
-    "domain": [-5.0, 5.0],
-    "ydomain": None,
-    "order": 1,
-    "samples": 401,
-    "render": {"format": "png", "theme": "light", "size": "hover"},
-    "project_root": None,
-}
+PREPARED = engine.prepare_source(
+    CODE, "/tmp/derivlens_bench.py", name="f", render=Render(size="hover")
+)
+REQUEST: dict[str, Any] = wire.unstructure(PREPARED.request)
 PAUSE = 0.25  # between requests, as between hovers: lets the spare get ready
 
 
-def check(result: dict[str, Any]) -> None:
-    assert result["image"]["data"].startswith("iVBORw0KGgo"), "no PNG came back"
+def check(reply: Any) -> None:
+    """The application's reply (from a child or in-process) is a result with a PNG."""
+    result = engine.finish(PREPARED, Outcome(reply, (), {}, ""), 0.0)
+    assert isinstance(result.image, model.Image) and result.image.data.startswith("iVBORw0KGgo")
 
 
 async def interleaved(runs: int) -> dict[str, list[float]]:
@@ -49,7 +45,7 @@ async def interleaved(runs: int) -> dict[str, list[float]]:
     from derivlens import runner
 
     runner.warm_up()
-    pre, per = Evaluator(prefork=True), Evaluator(prefork=False)
+    pre, per = Sandbox(SANDBOX_APP, prefork=True), Sandbox(SANDBOX_APP, prefork=False)
     await asyncio.gather(pre.start(), per.start())
     times: dict[str, list[float]] = {"pre-forked": [], "fork-per-request": [], "in-process": []}
     try:
@@ -57,11 +53,11 @@ async def interleaved(runs: int) -> dict[str, list[float]]:
             for name, ev in (("pre-forked", pre), ("fork-per-request", per)):
                 await asyncio.sleep(PAUSE)
                 t = time.perf_counter()
-                check(await ev.evaluate(dict(REQUEST), timeout=30))
+                check((await ev.run(REQUEST, timeout=30, **PREPARED.sandbox_job)).reply)
                 if i:
                     times[name].append(time.perf_counter() - t)
             t = time.perf_counter()
-            check(runner.run_request(dict(REQUEST))["result"])
+            check(runner.run(REQUEST))
             if i:
                 times["in-process"].append(time.perf_counter() - t)
     finally:
@@ -76,14 +72,14 @@ def fresh(runs: int) -> list[float]:
     for _ in range(runs):
         t = time.perf_counter()
         out = subprocess.run(
-            [sys.executable, "-m", "derivlens.sandbox.oneshot"],
-            input=protocol.encode(dict(REQUEST)),
+            [sys.executable, str(Path(__file__).with_name("oneshot.py"))],
+            input=protocol.encode(REQUEST),
             capture_output=True,
             env=env,
             cwd=home,
             check=True,
         ).stdout
-        check(protocol.decode(out[4:])["reply"]["result"])
+        check(protocol.decode(out[4:])["reply"])
         times.append(time.perf_counter() - t)
     return times
 
@@ -101,7 +97,7 @@ def main() -> int:
         "in-process, no sandbox": measured["in-process"],
     }
     base = statistics.median(rows["in-process, no sandbox"])
-    print(f"hover PNG of a {REQUEST['samples']}-point curve and f', {os.cpu_count()} CPUs")
+    print(f"hover PNG of a {PREPARED.options.samples}-point curve and f', {os.cpu_count()} CPUs")
     print(f"{'mode':<24} {'median ms':>10} {'min ms':>8} {'x in-process':>13}")
     for name, times in rows.items():
         med = statistics.median(times)

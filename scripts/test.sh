@@ -28,8 +28,8 @@ step "VS Code end-to-end tools (Node 24, code-server, playwright-core)"
 bash scripts/setup_vscode_e2e.sh
 
 step "lint and types (ruff, mypy)"
-.venv/bin/ruff check server tests bench
-.venv/bin/ruff format --check server tests bench
+.venv/bin/ruff check server tests bench scripts
+.venv/bin/ruff format --check server tests bench scripts
 .venv/bin/mypy
 
 step "pytest"

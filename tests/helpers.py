@@ -8,9 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from derivlens import engine, runner
-from derivlens.errors import DerivlensError
-from derivlens.options import PlotOptions
+from derivlens import engine, runner, wire
+from derivlens.model import Render
+from derivlens.options import Source, read_all
+from derivlens.sandbox import Outcome
 
 
 def evaluate_source(
@@ -19,23 +20,27 @@ def evaluate_source(
     name: str | None = None,
     *,
     line: int | None = None,
-    render: engine.Render | None = None,
+    render: Render | None = None,
+    params: dict[str, float] | None = None,
     **options: Any,
 ) -> dict[str, Any]:
-    """Plot `name` from `source` the way the CLI does, but in this process (no sandbox)."""
+    """Plot `name` from `source` as the CLI does, but in this process (no sandbox): the
+    result as JSON, after the same checks the server makes of a child's reply."""
     path = tmp_path / "user_module.py"
     text = textwrap.dedent(source)
     path.write_text(text)
-    for key in ("domain", "ydomain"):
-        if key in options:
-            options[key] = tuple(options[key])
-    prepared = engine.prepare(
-        text, str(path), name=name, line=line, requested=PlotOptions(**options), render=render
+    prepared = engine.prepare_source(
+        text,
+        str(path),
+        name=name,
+        line=line,
+        requested=read_all(options, Source.REQUEST),
+        params=params,
+        render=render,
     )
-    reply = runner.run_request(prepared.request)
-    if "error" in reply:
-        raise DerivlensError.from_json(reply["error"])
-    return engine.finish(prepared, reply["result"], 0.0)
+    reply = runner.run(wire.unstructure(prepared.request))
+    result = engine.finish(prepared, Outcome(reply, (), {}, ""), 0.0)
+    return wire.result_json(result)
 
 
 def array(values: list[Any]) -> np.ndarray:

@@ -50,12 +50,14 @@ def test_plot_article_cubic_to_png_with_json(tmp_path):
     assert result["domain"] == [-2.0, 2.0]  # from the file's directive
     np.testing.assert_allclose(array(result["derivatives"]["1"]), 3 * x**2 - 4 * x + 1, atol=1e-9)
     np.testing.assert_allclose(array(result["derivatives"]["2"]), 6 * x - 4, atol=1e-9)
-    assert result["image"] == {
+    image = result["image"]
+    assert {k: v for k, v in image.items() if k != "axes"} == {
         "format": "png",
         "path": str(out),
-        "width": result["image"]["width"],
-        "height": result["image"]["height"],
+        "width": image["width"],
+        "height": image["height"],
     }
+    assert [axes["name"] for axes in image["axes"]] == ["f", "f′", "f″"]
     with Image.open(out) as image:
         assert image.format == "PNG"
         assert image.size == (result["image"]["width"], result["image"]["height"])
@@ -139,13 +141,29 @@ def test_infinite_loop_times_out(tmp_path):
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["--order", "9"], "order must be 1 to 4"),
-        (["--domain", "3", "1"], "--domain must go from low to high"),
+        (["--order", "9"], "--order must be 1 to 4, got 9"),
+        (["--domain", "3", "1"], "--domain: it must go from low to high, got 3..1"),
+        (["--samples", "lots"], "--samples: it must be a whole number, got 'lots'"),
         (["--out", "plot.gif"], "--out must end in .png or .svg"),
+        (["--param", "a"], "--param: write it as NAME=VALUE"),
+        (["--frobnicate"], "unrecognized arguments: --frobnicate"),
     ],
 )
-def test_bad_arguments_are_usage_errors(tmp_path, args, needle):
+def test_bad_arguments_are_invalid_options(tmp_path, args, needle):
     completed = run_cli("plot", str(EXAMPLES), "--function", "f", *args, "--json")
     assert completed.returncode == 2
     error = json_of(completed)["error"]
-    assert error["kind"] == "usage" and needle in error["message"]
+    assert error["kind"] == "invalid-options" and needle in error["message"], error
+
+
+def test_samples_over_the_surface_limit_is_invalid_options_with_the_range(tmp_path):
+    path = write(tmp_path, "def bowl(x, y):\n    return x**2 + y**2\n")
+    completed = run_cli("plot", str(path), "--function", "bowl", "--samples", "1000", "--json")
+    assert completed.returncode == 2
+    assert json_of(completed)["error"] == {
+        "kind": "invalid-options",
+        "message": "--samples must be 2 to 401 for a function of two variables, got 1000",
+    }
+    human = run_cli("plot", str(path), "--function", "bowl", "--samples", "1000")
+    assert human.returncode == 2 and human.stdout == ""
+    assert "invalid-options: --samples must be 2 to 401" in human.stderr

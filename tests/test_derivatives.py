@@ -1,7 +1,8 @@
 """Numbers a user would check: derivlens's values against analytic derivatives.
 
-Autograd results must match to 1e-9, finite differences to 1e-5 (SPEC §4). Every case
-runs the whole pipeline (locate → slice → execute → differentiate) in this process.
+Autograd results must match to 1e-9, finite differences to 1e-5 (docs/protocol.md,
+"Semantics"). Every case runs the whole pipeline (locate → slice → execute →
+differentiate) in this process.
 """
 
 from __future__ import annotations
@@ -430,11 +431,17 @@ def test_directive_sets_options_and_request_overrides_it(tmp_path):
     assert len(overridden["x"]) == 51  # samples still from the directive
 
 
-def test_bad_directive_item_is_a_warning_not_a_failure(tmp_path):
-    result = evaluate_source(
-        tmp_path, "def f(x):  # derivlens: domain=2..-2 colour=red\n    return x\n", "f"
-    )
-    messages = " ".join(w["message"] for w in result["warnings"])
-    assert "domain must go from low to high" in messages
-    assert "unknown option 'colour'" in messages
-    assert result["domain"] == [-5.0, 5.0]
+@pytest.mark.parametrize(
+    ("directive", "needle"),
+    [
+        ("domain=2..-2", "directive domain: it must go from low to high, got 2..-2"),
+        ("colour=red", "directive: unknown option 'colour'; the options are domain, ydomain"),
+        ("samples=1", "directive samples must be 2 to 100000, got 1"),
+        ("order", "directive: 'order' has no value"),
+    ],
+)
+def test_bad_directive_is_invalid_options_naming_the_range(tmp_path, directive, needle):
+    with pytest.raises(DerivlensError) as caught:
+        evaluate_source(tmp_path, f"def f(x):  # derivlens: {directive}\n    return x\n", "f")
+    assert caught.value.kind == "invalid-options"
+    assert needle in caught.value.message

@@ -278,8 +278,8 @@ async def test_hover_shows_png_sparkline_and_summary(shared: LanguageClient, wor
     image = Image.open(io.BytesIO(png))
     image.load()
     assert image.format == "PNG"
-    # hover-sized: 3.6 x 2 in at 100 CSS px per inch, drawn at an integer device-pixel ratio
-    assert (width, height) == (360, 200)
+    # hover-sized: it fits a VS Code hover (360×180 CSS px) with the summary line above it
+    assert (width, height) == (360, 150)
     scale = image.size[0] // width
     assert scale >= 1 and image.size == (width * scale, height * scale)
     colors = image.convert("RGB").getcolors(maxcolors=1 << 20)
@@ -519,7 +519,8 @@ async def test_malformed_command_arguments_get_an_error_response(
                 types.ExecuteCommandParams(command="derivlens.plot", arguments=arguments)
             )
         )
-        assert error.code in (-32602, -32803), (arguments, error)
+        assert error.code == -32803, (arguments, error)
+        assert error.data["kind"] == "invalid-options", (arguments, error)
         assert error.message
     not_a_function = await expect_error(plot(shared, at(uri, 0)))  # `import torch`
     assert not_a_function.code == -32803 and not_a_function.data == {"kind": "not-found"}

@@ -2,7 +2,7 @@
 
 Each hostile case asserts the error kind and that nothing escaped: no file created, no
 connection or datagram received, no secret in any output; then an ordinary function
-evaluates correctly in the same Evaluator. As root, the hostile cases run once more as
+evaluates correctly in the same Sandbox. As root, the hostile cases run once more as
 an unprivileged user (`test_same_cases_unprivileged`).
 """
 
@@ -26,8 +26,11 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from derivlens import SANDBOX_APP, engine, wire
 from derivlens.errors import DerivlensError
-from derivlens.sandbox import Evaluator, doctor, evaluate_once, prespawn
+from derivlens.model import Render
+from derivlens.options import Source, read_all
+from derivlens.sandbox import Sandbox, doctor, prespawn, run_once
 from derivlens.sandbox.env import clean_environment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,21 +100,27 @@ class Scene:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def request(code: str, scene: Scene, **extra: Any) -> dict[str, Any]:
-    req = {
-        "code": code,
-        "filename": str(scene.project / "user.py"),
-        "function": "f",
-        "variables": ["x"],
-        "domain": [-2.0, 2.0],
-        "ydomain": None,
-        "order": 1,
-        "samples": 41,
-        "render": {"format": "png", "theme": "light", "size": "hover"},
-        "project_root": str(scene.project),
-    }
-    req.update(extra)
-    return req
+def prepared(code: str, scene: Scene, **options: Any) -> engine.Prepared:
+    """`f` of `code` (as the file `user.py` of the scene's project), ready for the sandbox."""
+    return engine.prepare_source(
+        code,
+        str(scene.project / "user.py"),
+        name="f",
+        requested=read_all({"domain": [-2.0, 2.0], "samples": 41, **options}, Source.REQUEST),
+        render=Render(size="hover"),
+        project_root=str(scene.project),
+    )
+
+
+async def evaluate(
+    sandbox: Sandbox, code: str, scene: Scene, *, timeout: float, **options: Any
+) -> dict[str, Any]:
+    """What the language server would answer for `f`: the checked result, as JSON."""
+    ready = prepared(code, scene, **options)
+    outcome = await sandbox.run(
+        wire.unstructure(ready.request), timeout=timeout, **ready.sandbox_job
+    )
+    return wire.result_json(engine.finish(ready, outcome, 0.0))
 
 
 @pytest.fixture(scope="module")
@@ -134,15 +143,15 @@ def logs() -> list[str]:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def evaluator(scene: Scene, logs: list[str]) -> AsyncIterator[Evaluator]:
-    ev = Evaluator(log=logs.append)
-    await ev.start()
-    yield ev
-    await ev.close()
+async def evaluator(scene: Scene, logs: list[str]) -> AsyncIterator[Sandbox]:
+    sandbox = Sandbox(SANDBOX_APP, log=logs.append)
+    await sandbox.start()
+    yield sandbox
+    await sandbox.close()
 
 
-async def ordinary(ev: Evaluator, scene: Scene) -> dict[str, Any]:
-    result = await ev.evaluate(request(OK_CODE, scene), timeout=10)
+async def ordinary(sandbox: Sandbox, scene: Scene) -> dict[str, Any]:
+    result = await evaluate(sandbox, OK_CODE, scene, timeout=10)
     assert result["image"]["data"].startswith("iVBORw0KGgo")
     assert abs(result["f"][-1] - 2 * __import__("math").sin(2.0)) < 1e-9
     return result
@@ -282,12 +291,12 @@ HOSTILE: dict[str, tuple[str, set[str], str]] = {
 @pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize("case", sorted(HOSTILE))
 async def test_hostile_case_is_contained(
-    case: str, evaluator: Evaluator, scene: Scene, logs: list[str]
+    case: str, evaluator: Sandbox, scene: Scene, logs: list[str]
 ) -> None:
     code, kinds, words = HOSTILE[case]
     started = time.monotonic()
     with pytest.raises(DerivlensError) as info:
-        await evaluator.evaluate(request(scene.fill(code), scene), timeout=TIMEOUT)
+        await evaluate(evaluator, scene.fill(code), scene, timeout=TIMEOUT)
     elapsed = time.monotonic() - started
     error = info.value
     assert error.kind in kinds, f"{case}: {error.kind}: {error.message}"
@@ -303,12 +312,10 @@ async def test_hostile_case_is_contained(
 
 
 @pytest.mark.asyncio(loop_scope="module")
-async def test_printing_100MB_is_capped(
-    evaluator: Evaluator, scene: Scene, logs: list[str]
-) -> None:
+async def test_printing_100MB_is_capped(evaluator: Sandbox, scene: Scene, logs: list[str]) -> None:
     code = "def f(x):\n    print('y' * 100_000_000)\n    return x * x\n"
     started = time.monotonic()
-    result = await evaluator.evaluate(request(code, scene, samples=5), timeout=10)
+    result = await evaluate(evaluator, code, scene, timeout=10, samples=5)
     assert time.monotonic() - started < 8
     assert result["f"][0] == 4.0
     assert sum(len(line) for line in logs) < 1_000_000
@@ -317,7 +324,7 @@ async def test_printing_100MB_is_capped(
 
 
 @pytest.mark.asyncio(loop_scope="module")
-async def test_ordinary_function_reports_layers(evaluator: Evaluator, scene: Scene) -> None:
+async def test_ordinary_function_reports_layers(evaluator: Sandbox, scene: Scene) -> None:
     result = await ordinary(evaluator, scene)
     if sys.platform.startswith("linux"):
         for layer in ("rlimits", "seccomp", "landlock", "namespaces", "audit-hook"):
@@ -325,11 +332,11 @@ async def test_ordinary_function_reports_layers(evaluator: Evaluator, scene: Sce
 
 
 @pytest.mark.asyncio(loop_scope="module")
-async def test_concurrent_evaluations(evaluator: Evaluator, scene: Scene) -> None:
-    slow = request("import time\ndef f(x):\n    time.sleep(10)\n", scene)
+async def test_concurrent_evaluations(evaluator: Sandbox, scene: Scene) -> None:
+    slow = "import time\ndef f(x):\n    time.sleep(10)\n"
     results = await asyncio.gather(
         ordinary(evaluator, scene),
-        evaluator.evaluate(slow, timeout=1),
+        evaluate(evaluator, slow, scene, timeout=1),
         ordinary(evaluator, scene),
         return_exceptions=True,
     )
@@ -346,12 +353,12 @@ def _children(pid: int) -> set[int]:
 
 
 @pytest.mark.asyncio(loop_scope="module")
-async def test_cancel_kills_the_child(evaluator: Evaluator, scene: Scene) -> None:
+async def test_cancel_kills_the_child(evaluator: Sandbox, scene: Scene) -> None:
     await ordinary(evaluator, scene)
     w = evaluator._worker
     assert w is not None
     task = asyncio.create_task(
-        evaluator.evaluate(request("def f(x):\n    while True: pass\n", scene), timeout=30)
+        evaluate(evaluator, "def f(x):\n    while True: pass\n", scene, timeout=30)
     )
     await asyncio.sleep(0.5)
     during = {p.pid for p in w.pending.values() if p.pid is not None}
@@ -366,7 +373,7 @@ async def test_cancel_kills_the_child(evaluator: Evaluator, scene: Scene) -> Non
 
 
 @pytest.mark.asyncio(loop_scope="module")
-async def test_dead_worker_is_replaced(evaluator: Evaluator, scene: Scene) -> None:
+async def test_dead_worker_is_replaced(evaluator: Sandbox, scene: Scene) -> None:
     w = evaluator._worker
     assert w is not None
     os.kill(w.proc.pid, signal.SIGKILL)
@@ -378,13 +385,13 @@ async def test_dead_worker_is_replaced(evaluator: Evaluator, scene: Scene) -> No
 
 
 @pytest.mark.asyncio(loop_scope="module")
-async def test_hung_worker_is_replaced(evaluator: Evaluator, scene: Scene) -> None:
+async def test_hung_worker_is_replaced(evaluator: Sandbox, scene: Scene) -> None:
     w = evaluator._worker
     assert w is not None
     os.kill(w.proc.pid, signal.SIGSTOP)
     try:
         with pytest.raises(DerivlensError) as info:
-            await evaluator.evaluate(request(OK_CODE, scene), timeout=1)
+            await evaluate(evaluator, OK_CODE, scene, timeout=1)
         assert info.value.kind == "timeout"
     finally:
         with contextlib.suppress(ProcessLookupError):
@@ -393,11 +400,9 @@ async def test_hung_worker_is_replaced(evaluator: Evaluator, scene: Scene) -> No
 
 
 @pytest.mark.asyncio(loop_scope="module")
-async def test_user_error_passes_through(evaluator: Evaluator, scene: Scene) -> None:
+async def test_user_error_passes_through(evaluator: Sandbox, scene: Scene) -> None:
     with pytest.raises(DerivlensError) as info:
-        await evaluator.evaluate(
-            request("def f(x):\n    raise KeyError('nope')\n", scene), timeout=5
-        )
+        await evaluate(evaluator, "def f(x):\n    raise KeyError('nope')\n", scene, timeout=5)
     assert info.value.kind == "user-error"
     assert "KeyError" in info.value.message
 
@@ -409,7 +414,7 @@ def test_clean_environment_drops_secrets() -> None:
 
 
 def test_doctor_names_every_layer() -> None:
-    statuses = {s.name: s for s in doctor()}
+    statuses = {s.name: s for s in doctor(SANDBOX_APP)}
     assert set(statuses) >= {
         "rlimits", "seccomp", "landlock", "namespaces", "audit-hook", "env-allowlist",
         "private-tmp", "output-cap",
@@ -418,10 +423,14 @@ def test_doctor_names_every_layer() -> None:
         assert status.detail
 
 
-def test_evaluate_once() -> None:
+def test_run_once() -> None:
     s = Scene()
     try:
-        result = evaluate_once(request(OK_CODE, s), timeout=30)
+        ready = prepared(OK_CODE, s)
+        outcome = run_once(
+            SANDBOX_APP, wire.unstructure(ready.request), timeout=30, **ready.sandbox_job
+        )
+        result = wire.result_json(engine.finish(ready, outcome, 0.0))
         assert result["image"]["data"].startswith("iVBORw0KGgo")
         assert "seccomp" in result["sandbox"] or not sys.platform.startswith("linux")
     finally:
@@ -429,20 +438,20 @@ def test_evaluate_once() -> None:
 
 
 def test_prespawned_worker_is_adopted_and_cleaned_up() -> None:
-    """`derivlens serve` starts the worker before importing pygls; the Evaluator adopts it."""
+    """`derivlens serve` starts the worker before importing pygls; the Sandbox adopts it."""
     s = Scene()
-    early = prespawn()
+    early = prespawn(SANDBOX_APP)
     assert early is not None
 
     async def run() -> tuple[int, dict[str, Any]]:
-        evaluator = Evaluator(adopt=early)
+        sandbox = Sandbox(SANDBOX_APP, adopt=early)
         try:
-            await evaluator.start()
-            assert evaluator._worker is not None
-            pid = evaluator._worker.proc.pid
-            return pid, await evaluator.evaluate(request(OK_CODE, s), timeout=30)
+            await sandbox.start()
+            assert sandbox._worker is not None
+            pid = sandbox._worker.proc.pid
+            return pid, await evaluate(sandbox, OK_CODE, s, timeout=30)
         finally:
-            await evaluator.close()
+            await sandbox.close()
 
     try:
         pid, result = asyncio.run(run())
@@ -455,9 +464,9 @@ def test_prespawned_worker_is_adopted_and_cleaned_up() -> None:
 
 
 def test_unused_prespawned_worker_is_stopped_on_close() -> None:
-    early = prespawn()
+    early = prespawn(SANDBOX_APP)
     assert early is not None
-    asyncio.run(Evaluator(adopt=early).close())
+    asyncio.run(Sandbox(SANDBOX_APP, adopt=early).close())
     assert early.popen.poll() is not None
     assert not os.path.exists(early.home)
 

@@ -1,13 +1,15 @@
-"""`derivlens plot | serve | doctor`: the command line of SPEC §1.
+"""`derivlens plot | serve | doctor`: the command line (docs/protocol.md, "Command line").
 
 The CLI process never runs user code: `plot` prepares a request and hands it to the
-sandbox, then writes the image the sandbox drew.
+sandbox, then writes the image the sandbox drew. It never prints a traceback: every
+failure is one error object (`--json`) or one line on stderr, with its exit status.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import binascii
 import json
 import os
 import sys
@@ -15,22 +17,21 @@ import time
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from derivlens import __version__
-from derivlens.errors import DerivlensError
-from derivlens.options import OptionError, PlotOptions, check_interval, parse_number
+import attrs
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from derivlens import SANDBOX_APP, __version__, model, wire
+from derivlens.errors import DerivlensError, ErrorKind, InvalidOptions
+from derivlens.model import ImageFile, Render, Result
+from derivlens.options import Source, add_cli_arguments, from_cli, parse_number
+
+EXIT_OK = 0
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MEMORY_MB = 2048
 
 
-class UsageError(Exception):
-    """Bad command-line arguments (exit status 2)."""
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}")
+        raise InvalidOptions(f"{self.prog}: {message}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,10 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     which.add_argument("--line", type=int, metavar="L", help="1-based line inside the function")
     plot.add_argument("--column", type=int, default=0, metavar="C", help="0-based column")
-    plot.add_argument("--domain", nargs=2, type=parse_number, metavar=("A", "B"))
-    plot.add_argument("--y-domain", nargs=2, type=parse_number, metavar=("A", "B"), dest="ydomain")
-    plot.add_argument("--order", type=int, metavar="K", help="highest derivative, 1-4 (default 1)")
-    plot.add_argument("--samples", type=int, metavar="N", help="points per axis")
+    add_cli_arguments(plot)
+    plot.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="hold a parameter with a default at another value (repeatable)",
+    )
     plot.add_argument("--out", metavar="PATH", help="write the plot to PATH.png or PATH.svg")
     plot.add_argument("--json", action="store_true", help="print the result as one JSON object")
     plot.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS")
@@ -78,130 +83,152 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return serve_command(args)
         return doctor_command()
-    except UsageError as error:
-        return _fail_usage(str(error), want_json)
-    except OptionError as error:
-        return _fail_usage(f"derivlens plot: {error}", want_json)
+    except DerivlensError as error:
+        return fail(error, want_json)
+    except Exception as error:  # a bug of ours: still one clear line, no traceback
+        return fail(
+            DerivlensError(ErrorKind.INTERNAL, f"{type(error).__name__}: {error}"), want_json
+        )
 
 
-def _fail_usage(message: str, want_json: bool) -> int:
+def fail(error: DerivlensError, want_json: bool) -> int:
     if want_json:
-        print(json.dumps({"error": {"kind": "usage", "message": message}}))
+        print(json.dumps(wire.error_json(error)))
     else:
-        print(message, file=sys.stderr)
-        print("Try 'derivlens --help'.", file=sys.stderr)
-    return EXIT_USAGE
+        print(f"derivlens: {error.kind.value}: {error.message}", file=sys.stderr)
+        if error.kind is ErrorKind.INVALID_OPTIONS:
+            print("Try 'derivlens plot --help'.", file=sys.stderr)
+    return error.exit_status
 
 
 def plot_command(args: argparse.Namespace) -> int:
     from derivlens import engine
+    from derivlens.sandbox import run_once
 
     started = time.perf_counter()
+    prepared = engine.prepare_source(
+        read_source(args.file),
+        args.file,
+        name=args.function,
+        line=args.line,
+        column=args.column,
+        requested=from_cli(args),
+        source=Source.CLI,
+        params=read_params(args.param),
+        render=render_for(args),
+    )
     try:
-        requested = _requested_options(args)
-        render = _render_for(args)
-        try:
-            with open(args.file, encoding="utf-8") as handle:
-                source = handle.read()
-        except FileNotFoundError:
-            raise DerivlensError("not-found", f"no such file: {args.file}") from None
-        except (OSError, UnicodeDecodeError) as error:
-            raise DerivlensError("not-found", f"cannot read {args.file}: {error}") from None
-        prepared = engine.prepare(
-            source,
-            args.file,
-            name=args.function,
-            line=args.line,
-            column=args.column,
-            requested=requested,
-            render=render,
+        outcome = run_once(
+            SANDBOX_APP,
+            wire.unstructure(prepared.request),
+            timeout=args.timeout,
+            memory_mb=args.memory_mb,
+            **prepared.sandbox_job,
         )
-        from derivlens.sandbox import evaluate_once
-
-        result = evaluate_once(prepared.request, timeout=args.timeout, memory_mb=args.memory_mb)
-        result = engine.finish(prepared, result, (time.perf_counter() - started) * 1000)
-        if args.out:
-            result["image"] = _write_image(result.get("image"), args.out)
+        result = engine.finish(prepared, outcome, (time.perf_counter() - started) * 1000)
     except DerivlensError as error:
-        if args.json:
-            print(json.dumps(error.to_json()))
-        else:
-            print(f"derivlens: {error.kind}: {error.message}", file=sys.stderr)
-        return error.exit_status
-    if args.json:
-        print(json.dumps(result))
-    else:
-        print(summary(result))
+        raise flag_hint(error, args) from None
+    if args.out:
+        result = attrs.evolve(result, image=write_image(result, args.out))
+    print(json.dumps(wire.result_json(result)) if args.json else summary(result))
     return EXIT_OK
 
 
-def _requested_options(args: argparse.Namespace) -> PlotOptions:
-    domain = tuple(args.domain) if args.domain else None
-    ydomain = tuple(args.ydomain) if args.ydomain else None
-    if domain:
-        check_interval("--domain", domain)
-    if ydomain:
-        check_interval("--y-domain", ydomain)
-    return PlotOptions(domain=domain, ydomain=ydomain, order=args.order, samples=args.samples)
+def read_source(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise DerivlensError("not-found", f"no such file: {path}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise DerivlensError("not-found", f"cannot read {path}: {error}") from None
 
 
-def _render_for(args: argparse.Namespace) -> Any:
-    from derivlens.engine import Render
+def read_params(items: list[str]) -> dict[str, float]:
+    params = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            if not (sep and name.strip().isidentifier()):
+                raise ValueError(f"write it as NAME=VALUE, got {item!r}")
+            params[name.strip()] = parse_number(value)
+        except ValueError as problem:
+            raise InvalidOptions(f"--param: {problem}", option="params") from None
+    return params
 
+
+def render_for(args: argparse.Namespace) -> Render | None:
     if not args.out:
         return None
     extension = os.path.splitext(args.out)[1].lower()
     if extension not in (".png", ".svg"):
-        raise UsageError(f"derivlens plot: --out must end in .png or .svg, got {args.out!r}")
+        raise InvalidOptions(f"--out must end in .png or .svg, got {args.out!r}")
     return Render(format=extension[1:], theme=args.theme, size=args.size)
 
 
-def _write_image(image: dict[str, Any] | None, path: str) -> dict[str, Any]:
-    if not image:
+def flag_hint(error: DerivlensError, args: argparse.Namespace) -> DerivlensError:
+    """An error with the flag that would help, for the kinds a flag fixes."""
+    if error.kind is ErrorKind.TIMEOUT:
+        return DerivlensError(error.kind, f"{error.message}, or allow more time (--timeout)")
+    if error.kind is ErrorKind.MEMORY:
+        text = f"{error.message}, or raise the limit (--memory-mb, now {args.memory_mb})"
+        return DerivlensError(error.kind, text)
+    return error
+
+
+def write_image(result: Result, path: str) -> ImageFile:
+    image = result.image
+    if not isinstance(image, model.Image):
         raise DerivlensError("internal", "the plot was not drawn")
-    data = base64.b64decode(image["data"])
-    folder = os.path.dirname(os.path.abspath(path))
     try:
-        os.makedirs(folder, exist_ok=True)
+        data = base64.b64decode(image.data, validate=True)
+    except (binascii.Error, ValueError):
+        raise DerivlensError("crashed", "the plot came back damaged") from None
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         with open(path, "wb") as handle:
             handle.write(data)
     except OSError as error:
         raise DerivlensError("not-found", f"cannot write {path}: {error.strerror}") from None
-    return {
-        "format": image["format"],
-        "path": os.path.abspath(path),
-        "width": image["width"],
-        "height": image["height"],
-    }
+    return ImageFile(
+        format=image.format,
+        path=os.path.abspath(path),
+        width=image.width,
+        height=image.height,
+        axes=image.axes,
+    )
 
 
-def summary(result: dict[str, Any]) -> str:
+def summary(result: Result) -> str:
     """A few human lines about a result, for the CLI without --json."""
-    variables = ", ".join(result["variables"])
-    fixed = ", ".join(f"{k}={v}" for k, v in result.get("fixed", {}).items())
-    head = f"{result['function']}({variables}{', ' + fixed if fixed else ''})"
-    lo, hi = result["domain"]
+    variables = ", ".join(result.variables)
+    fixed = ", ".join(f"{k}={v}" for k, v in result.fixed.items())
+    head = f"{result.function}({variables}{', ' + fixed if fixed else ''})"
+    lo, hi = result.domain
+    ranges = f"x in [{lo:g}, {hi:g}]"
+    if isinstance(result, model.SurfaceResult):
+        ranges += f", y in [{result.ydomain[0]:g}, {result.ydomain[1]:g}]"
     lines = [
-        f"{head}: {result['method']}, order {result['order']}, x in [{lo:g}, {hi:g}]"
-        + (
-            f", y in [{result['ydomain'][0]:g}, {result['ydomain'][1]:g}]"
-            if "ydomain" in result
-            else ""
-        )
-        + f" ({result['elapsed_ms']:.0f} ms)"
+        f"{head}: {result.method}, order {result.order}, {ranges} ({result.elapsed_ms:.0f} ms)"
     ]
-    points = result.get("critical_points") or []
+    points: list[Any] = list(result.critical_points)
     if points:
-        shown = ", ".join(
-            f"({p[0]:.4g}, {p[1]:.4g})" if isinstance(p, list) else f"{p:.6g}" for p in points[:8]
-        )
+        shown = ", ".join(_point(p) for p in points[:8])
         lines.append(f"  critical points: {shown}{' ...' if len(points) > 8 else ''}")
-    for warning in result.get("warnings", []):
-        lines.append(f"  warning ({warning['kind']}): {warning['message']}")
-    image = result.get("image")
-    if image:
-        lines.append(f"  wrote {image['path']} ({image['width']}×{image['height']} px)")
+    for warning in result.warnings:
+        lines.append(f"  warning ({warning.kind.value}): {warning.message}")
+    if isinstance(result.image, ImageFile):
+        image = result.image
+        lines.append(f"  wrote {image.path} ({image.width}×{image.height} px)")
     return "\n".join(lines)
+
+
+def _point(p: Any) -> str:
+    if isinstance(p, tuple) and len(p) == 2:
+        return f"({p[0]:.4g}, {p[1]:.4g})"
+    if isinstance(p, list):
+        return "[" + ", ".join(f"{v:.6g}" for v in p) + "]"
+    return f"{p:.6g}"
 
 
 def serve_command(args: argparse.Namespace) -> int:
@@ -209,12 +236,13 @@ def serve_command(args: argparse.Namespace) -> int:
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
         if not port.isdigit():
-            raise UsageError(f"derivlens serve: --tcp needs HOST:PORT, got {args.tcp!r}")
+            raise InvalidOptions(f"derivlens serve: --tcp needs HOST:PORT, got {args.tcp!r}")
         tcp = (host or "127.0.0.1", int(port))
+    from derivlens import SANDBOX_APP
     from derivlens.sandbox import prespawn
 
-    # The worker's cold start (~2.5 s) runs while this process imports pygls (~0.5 s).
-    early_worker = prespawn()
+    # The worker's cold start (~2 s) runs while this process imports pygls (~0.5 s).
+    early_worker = prespawn(SANDBOX_APP)
     from derivlens.server import run_server
 
     run_server(tcp=tcp, early_worker=early_worker)
@@ -225,6 +253,7 @@ def doctor_command() -> int:
     import importlib.util
     import platform
 
+    from derivlens import SANDBOX_APP
     from derivlens.sandbox import doctor
 
     print(f"derivlens {__version__} on Python {platform.python_version()} ({sys.executable})")
@@ -233,7 +262,7 @@ def doctor_command() -> int:
         found = importlib.util.find_spec(package) is not None
         print(f"  {package:12s} {'installed' if found else 'MISSING — pip install ' + package}")
     print("sandbox layers:")
-    for layer in doctor():
+    for layer in doctor(SANDBOX_APP):
         mark = "on " if layer.active else "off"
         print(f"  [{mark}] {layer.name:14s} {layer.detail}")
     return EXIT_OK

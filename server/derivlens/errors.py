@@ -1,56 +1,67 @@
-"""The one error type every layer raises, with the kinds of SPEC §5.
+"""The error model: one exception type, with the kinds of docs/protocol.md ("Errors").
 
-A kind tells the caller what went wrong in a machine-readable way (CLI exit status,
-LSP error data); the message tells a person what happened and what to do next.
+A kind tells a program what went wrong (the CLI's exit status, the LSP error's
+`data.kind`); the message tells a person what happened and what to do next.
 """
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from enum import Enum
 
-ErrorKind = Literal[
-    "syntax",
-    "not-found",
-    "unsupported-signature",
-    "user-error",
-    "timeout",
-    "memory",
-    "blocked",
-    "crashed",
-    "internal",
-]
-ERROR_KINDS: frozenset[str] = frozenset(get_args(ErrorKind))
 
-#: Kinds that mean "the request itself is wrong" (CLI exit status 2); the others mean
-#: "the evaluation failed" (exit status 1).
-USAGE_KINDS: frozenset[str] = frozenset({"syntax", "not-found", "unsupported-signature"})
+class ErrorKind(str, Enum):
+    """Why a plot failed. The values are the strings on the wire."""
+
+    SYNTAX = "syntax"
+    NOT_FOUND = "not-found"
+    UNSUPPORTED_SIGNATURE = "unsupported-signature"
+    INVALID_OPTIONS = "invalid-options"
+    USER_ERROR = "user-error"
+    TIMEOUT = "timeout"
+    MEMORY = "memory"
+    BLOCKED = "blocked"
+    CRASHED = "crashed"
+    INTERNAL = "internal"
+
+    @property
+    def is_usage(self) -> bool:
+        """The request itself is wrong (CLI exit status 2), not the evaluation (1)."""
+        return self in _USAGE
+
+
+_USAGE = frozenset(
+    {
+        ErrorKind.SYNTAX,
+        ErrorKind.NOT_FOUND,
+        ErrorKind.UNSUPPORTED_SIGNATURE,
+        ErrorKind.INVALID_OPTIONS,
+    }
+)
 
 
 class DerivlensError(Exception):
-    """A failure to report to the user: a kind from SPEC §5 and a short, specific message."""
+    """A failure to report to the user: a kind and a short, specific message.
 
-    def __init__(self, kind: ErrorKind, message: str) -> None:
-        if kind not in ERROR_KINDS:
-            raise ValueError(f"unknown error kind {kind!r}")
+    `option` names the option a kind `invalid-options` is about (the panel shows the
+    message beside that control).
+    """
+
+    def __init__(self, kind: ErrorKind | str, message: str, *, option: str | None = None) -> None:
         super().__init__(message)
-        self.kind: ErrorKind = kind
+        self.kind = ErrorKind(kind)
         self.message = message
-
-    def to_json(self) -> dict[str, dict[str, str]]:
-        return {"error": {"kind": self.kind, "message": self.message}}
-
-    @classmethod
-    def from_json(cls, payload: dict[str, object]) -> DerivlensError:
-        """Rebuild an error from `{"kind": ..., "message": ...}` (as a child sends it)."""
-        kind = payload.get("kind")
-        message = str(payload.get("message", "unknown error"))
-        if kind not in ERROR_KINDS:
-            return cls("internal", f"unexpected error kind {kind!r}: {message}")
-        return cls(kind, message)  # type: ignore[arg-type]
+        self.option = option
 
     @property
     def exit_status(self) -> int:
-        return 2 if self.kind in USAGE_KINDS else 1
+        return 2 if self.kind.is_usage else 1
 
     def __repr__(self) -> str:
-        return f"DerivlensError({self.kind!r}, {self.message!r})"
+        return f"DerivlensError({self.kind.value!r}, {self.message!r})"
+
+
+class InvalidOptions(DerivlensError):
+    """A bad option value, from any source; the message gives the allowed range."""
+
+    def __init__(self, message: str, *, option: str | None = None) -> None:
+        super().__init__(ErrorKind.INVALID_OPTIONS, message, option=option)

@@ -1,10 +1,10 @@
 """Find the functions derivlens can plot in a source file, and the one at a position.
 
-Pure: parses with `ast`, imports nothing heavy, runs no user code. Eligible (SPEC §2):
-module-level `def`s, module-level names bound to a `lambda`, and `@staticmethod`s of
-module-level classes (named `Class.method`). Other functions (nested ones, methods that
-take `self`, `async def`s) are remembered too, so that a request for one gets a clear
-"why not" instead of a bare "not found".
+Pure: parses with `ast`, imports nothing heavy, runs no user code. Eligible
+(docs/protocol.md, "Which function"): module-level `def`s, module-level names bound to a
+`lambda`, and `@staticmethod`s of module-level classes (named `Class.method`). Other
+functions (nested ones, methods that take `self`, `async def`s) are remembered too, so
+that a request for one gets a clear "why not" instead of a bare "not found".
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import ast
 import re
 import symtable
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from derivlens.errors import DerivlensError
-from derivlens.options import DIRECTIVE_RE, PlotOptions, parse_directive
+from derivlens.errors import DerivlensError, InvalidOptions
+from derivlens.options import DIRECTIVE_RE, parse_directive
 
 FunctionKind = Literal["def", "lambda", "staticmethod"]
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
@@ -29,7 +30,7 @@ class Signature:
 
     variables: tuple[str, ...]
     fixed: tuple[str, ...]
-    problem: str | None  # why it cannot be plotted (SPEC kind `unsupported-signature`)
+    problem: str | None  # why it cannot be plotted (error kind `unsupported-signature`)
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,8 @@ class FunctionInfo:
     end_line: int
     name_col: int  # column (0-based) of the name on `def_line`
     signature: Signature
-    directive: PlotOptions
-    directive_problems: tuple[str, ...]
+    directive: Mapping[str, Any] = field(compare=False)  # options its directive sets
+    directive_problems: tuple[InvalidOptions, ...] = field(compare=False)
 
     def encloses(self, line: int) -> bool:
         return self.start_line <= line <= self.end_line
@@ -285,7 +286,7 @@ def _describe(
 
 def _directive(
     lines: tuple[str, ...], start_line: int, def_line: int
-) -> tuple[PlotOptions, list[str]]:
+) -> tuple[dict[str, Any], list[InvalidOptions]]:
     """The `# derivlens:` comment above the definition (above decorators) or ending its line."""
     candidates = []
     if start_line >= 2:
@@ -298,7 +299,7 @@ def _directive(
         match = DIRECTIVE_RE.search(text)
         if match:
             return parse_directive(match.group("body"))
-    return PlotOptions(), []
+    return {}, []
 
 
 def read_signature(node: FunctionNode, name: str) -> Signature:

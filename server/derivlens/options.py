@@ -1,207 +1,391 @@
-"""Plot options, the `# derivlens:` directive, and the precedence that merges them.
+"""The plot options, declared once, and the four places that set them.
 
-Precedence (SPEC §3): the request's options > the function's directive > the client's
-settings > the defaults. Every layer is a `PlotOptions` with `None` for "not said".
+`PlotOptions` is the table: one field per option, its metadata (`option(...)`) giving the
+kind of value, the default and the bounds for one and for two variables, the directive
+aliases, the CLI flag and the help text. Everything else derives from it: the
+`# derivlens:` directive, the client settings, the arguments of the `derivlens.plot`
+command, the CLI flags, and every message about a bad value (which states the allowed
+range). Adding an option is one field here plus its use in the maths.
+
+Precedence (docs/protocol.md, "Options"): the request > the directive > the settings >
+the defaults. A bad value from any source is `invalid-options`; a setting that is fine
+in itself but outside the range for this function (`samples: 1000` for a surface) gives
+way to the default with an `options` warning, since settings apply to every function.
 """
 
 from __future__ import annotations
 
+import argparse
 import ast
 import math
 import re
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Iterable, Mapping
+from enum import Enum
+from typing import Any
 
-DEFAULT_DOMAIN = (-5.0, 5.0)
-DEFAULT_ORDER = 1
-DEFAULT_SAMPLES_1D = 401
-DEFAULT_SAMPLES_2D = 61
-MAX_ORDER_1D = 4
-MAX_ORDER_2D = 1
-MIN_SAMPLES = 2
-MAX_SAMPLES_1D = 100_000
-MAX_SAMPLES_2D = 401
+import attrs
+
+from derivlens.errors import InvalidOptions
 
 Interval = tuple[float, float]
 
 
-@dataclass(frozen=True)
+class Kind(Enum):
+    """What sort of value an option takes, and so how each source writes it."""
+
+    INTERVAL = "interval"  # `-2..2` in text, `[-2, 2]` in JSON, `A B` on the CLI
+    WHOLE = "whole"  # a whole number
+
+
+class Source(Enum):
+    """Where a value came from: it prefixes the messages about it."""
+
+    REQUEST = "request"
+    CLI = "cli"
+    DIRECTIVE = "directive"
+    SETTINGS = "settings"
+
+    def name_of(self, option: str) -> str:
+        """How a person refers to `option` in this source."""
+        spec = spec_of(option)
+        if self is Source.CLI:
+            return spec.cli
+        if self is Source.DIRECTIVE:
+            return f"directive {option}"
+        if self is Source.SETTINGS:
+            return f"setting derivlens.{option}"
+        return option
+
+
+@attrs.frozen
+class Spec:
+    """One option's declaration (the metadata of its `PlotOptions` field)."""
+
+    kind: Kind
+    help: str
+    cli: str
+    #: The default for a function of n variables; may read options resolved before it.
+    default: Callable[[int, Mapping[str, Any]], Any]
+    #: Inclusive bounds of a WHOLE option, per number of variables.
+    bounds: Mapping[int, tuple[int, int]] = attrs.field(factory=dict)
+    #: Numbers of variables the option applies to.
+    variables: tuple[int, ...] = (1, 2)
+    aliases: tuple[str, ...] = ()
+
+
+def option(default_1: Any, **spec: Any) -> Any:
+    """A `PlotOptions` field: `default_1` is its value for one variable."""
+    return attrs.field(default=default_1, metadata={"spec": Spec(**spec)})
+
+
+def _fixed(value: Any) -> Callable[[int, Mapping[str, Any]], Any]:
+    return lambda _nvars, _resolved: value
+
+
+@attrs.frozen
 class PlotOptions:
-    """Options one source (request, directive, settings) sets; `None` means unset."""
+    """The options of one evaluation, every one decided (the table of all options)."""
 
-    domain: Interval | None = None
-    ydomain: Interval | None = None
-    order: int | None = None
-    samples: int | None = None
-
-    def over(self, lower: PlotOptions) -> PlotOptions:
-        """These options, with what they leave unset taken from `lower`."""
-        return replace(
-            self,
-            **{
-                f.name: getattr(lower, f.name)
-                for f in fields(self)
-                if getattr(self, f.name) is None
-            },
-        )
-
-
-@dataclass(frozen=True)
-class ResolvedOptions:
-    """Every option decided, validated for a function of `nvars` variables."""
-
-    domain: Interval
-    ydomain: Interval | None
-    order: int
-    samples: int
-
-
-class OptionError(ValueError):
-    """An option value a person wrote that cannot be used; the message says why."""
-
-
-def resolve(
-    layers: list[PlotOptions], nvars: int, notes: list[str] | None = None
-) -> ResolvedOptions:
-    """Merge `layers` (highest precedence first) over the defaults and validate them.
-
-    Adjustments made on the way (not errors) are appended to `notes`.
-    """
-    notes = notes if notes is not None else []
-    merged = PlotOptions()
-    for layer in layers:
-        merged = merged.over(layer)
-    domain = merged.domain or DEFAULT_DOMAIN
-    check_interval("domain", domain)
-    ydomain = None
-    if nvars == 2:
-        ydomain = merged.ydomain or domain
-        check_interval("ydomain", ydomain)
-    order = merged.order if merged.order is not None else DEFAULT_ORDER
-    if not 1 <= order <= MAX_ORDER_1D:
-        raise OptionError(f"order must be 1 to {MAX_ORDER_1D}, got {order}")
-    if nvars == 2 and order > MAX_ORDER_2D:
-        # A global setting or a request made for curves: surfaces show the gradient.
-        notes.append(
-            f"order {order} is not available for two variables; showing the gradient (order 1)"
-        )
-        order = MAX_ORDER_2D
-    default_samples = DEFAULT_SAMPLES_1D if nvars == 1 else DEFAULT_SAMPLES_2D
-    samples = merged.samples if merged.samples is not None else default_samples
-    max_samples = MAX_SAMPLES_1D if nvars == 1 else MAX_SAMPLES_2D
-    if not MIN_SAMPLES <= samples <= max_samples:
-        raise OptionError(f"samples must be {MIN_SAMPLES} to {max_samples}, got {samples}")
-    return ResolvedOptions(domain=domain, ydomain=ydomain, order=order, samples=samples)
+    domain: Interval = option(
+        (-5.0, 5.0),
+        kind=Kind.INTERVAL,
+        help="the interval of x (and of y too, unless ydomain is given)",
+        cli="--domain",
+        default=_fixed((-5.0, 5.0)),
+        aliases=("xdomain",),
+    )
+    ydomain: Interval | None = option(
+        None,
+        kind=Kind.INTERVAL,
+        help="the interval of y, for a function of two variables (default: the domain)",
+        cli="--y-domain",
+        default=lambda _nvars, resolved: resolved["domain"],
+        variables=(2,),
+    )
+    order: int = option(
+        1,
+        kind=Kind.WHOLE,
+        help="the highest derivative to plot (two variables: the gradient, order 1)",
+        cli="--order",
+        default=_fixed(1),
+        bounds={1: (1, 4), 2: (1, 1)},
+    )
+    samples: int = option(
+        401,
+        kind=Kind.WHOLE,
+        help="sample points per axis (default 401, or a 61×61 grid for two variables)",
+        cli="--samples",
+        default=lambda nvars, _resolved: 401 if nvars == 1 else 61,
+        bounds={1: (2, 100_000), 2: (2, 401)},
+    )
 
 
-def check_interval(name: str, interval: Interval) -> None:
-    lo, hi = interval
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        raise OptionError(f"{name} must be finite, got {lo}..{hi}")
-    if not lo < hi:
-        raise OptionError(f"{name} must go from low to high, got {lo}..{hi}")
+NAMES: tuple[str, ...] = tuple(f.name for f in attrs.fields(PlotOptions))
 
 
-# --- the `# derivlens: domain=-2..2 order=2 samples=400` directive -----------------------
+def spec_of(name: str) -> Spec:
+    spec: Spec = getattr(attrs.fields(PlotOptions), name).metadata["spec"]
+    return spec
 
-DIRECTIVE_RE = re.compile(r"#\s*derivlens\s*:(?P<body>.*)$")
+
+def specs() -> Iterable[tuple[str, Spec]]:
+    return ((name, spec_of(name)) for name in NAMES)
+
+
+# --- reading values ----------------------------------------------------------------------
+
 _NAMED_CONSTANTS = {"pi": math.pi, "tau": math.tau, "e": math.e}
 
 
 def parse_number(text: str) -> float:
-    """A number as people write it in a directive: `-2`, `1e-3`, `pi`, `-2pi`, `pi/2`."""
-    text = re.sub(r"(\d)(pi|tau)\b", r"\1*\2", text.strip())
+    """A number as people write it: `-2`, `1e-3`, `pi`, `-2pi`, `pi/2`."""
+    cleaned = re.sub(r"(\d)(pi|tau)\b", r"\1*\2", text.strip())
     try:
-        tree = ast.parse(text, mode="eval")
+        tree = ast.parse(cleaned, mode="eval")
     except SyntaxError:
-        raise OptionError(f"{text!r} is not a number") from None
-    return _eval_constant(tree.body, text)
+        raise ValueError(f"{text!r} is not a number") from None
+    return _constant(tree.body, text)
 
 
-def _eval_constant(node: ast.expr, text: str) -> float:
+def _constant(node: ast.expr, text: str) -> float:
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        if isinstance(node.value, bool):
+            raise ValueError(f"{text!r} is not a number")
         return float(node.value)
     if isinstance(node, ast.Name) and node.id in _NAMED_CONSTANTS:
         return _NAMED_CONSTANTS[node.id]
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        value = _eval_constant(node.operand, text)
+        value = _constant(node.operand, text)
         return -value if isinstance(node.op, ast.USub) else value
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult | ast.Div):
-        left, right = _eval_constant(node.left, text), _eval_constant(node.right, text)
+        left, right = _constant(node.left, text), _constant(node.right, text)
         if isinstance(node.op, ast.Mult):
             return left * right
         if right == 0:
-            raise OptionError(f"{text!r} divides by zero")
+            raise ValueError(f"{text!r} divides by zero")
         return left / right
-    raise OptionError(f"{text!r} is not a number (use digits, pi, tau or e)")
+    raise ValueError(f"{text!r} is not a number (use digits, pi, tau or e)")
 
 
-def parse_interval(text: str) -> Interval:
-    """`-2..2` (also `-2,2` and `[-2, 2]`) as a (low, high) pair."""
-    body = text.strip().strip("[]()")
-    parts = body.split("..") if ".." in body else body.split(",")
+def _number(value: Any) -> float:
+    """A JSON number, or text in the directive's notation (what a person typed)."""
+    if isinstance(value, str):
+        return parse_number(value)
+    if type(value) in (int, float):
+        return float(value)
+    raise ValueError(f"{value!r} is not a number")
+
+
+def _interval(value: Any) -> Interval:
+    if isinstance(value, str):
+        body = value.strip().strip("[]()")
+        parts: list[Any] = body.split("..") if ".." in body else body.split(",")
+    elif isinstance(value, list | tuple):
+        parts = list(value)
+    else:
+        raise ValueError(f"{value!r} is not a range; write it like -2..2 or [-2, 2]")
     if len(parts) != 2:
-        raise OptionError(f"{text!r} is not a range; write it like -2..2")
-    interval = (parse_number(parts[0]), parse_number(parts[1]))
-    return interval
+        raise ValueError(f"{value!r} is not a range; write it like -2..2 or [-2, 2]")
+    lo, hi = _number(parts[0]), _number(parts[1])
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ValueError(f"it must be finite, got {lo:g}..{hi:g}")
+    if not lo < hi:
+        raise ValueError(f"it must go from low to high, got {lo:g}..{hi:g}")
+    return (lo, hi)
 
 
-def parse_directive(comment: str) -> tuple[PlotOptions, list[str]]:
-    """Options from the text after `# derivlens:`, and a note for every item not understood.
+def _whole(value: Any) -> int:
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            raise ValueError(f"it must be a whole number, got {value!r}") from None
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer():
+        return int(value)
+    raise ValueError(f"it must be a whole number, got {value!r}")
 
-    A typo in a directive should not stop the plot: it is reported as a warning instead.
-    """
-    problems: list[str] = []
-    values: dict[str, object] = {}
-    for item in re.split(r"[\s;]+", comment.strip()):
+
+_READERS: dict[Kind, Callable[[Any], Any]] = {Kind.INTERVAL: _interval, Kind.WHOLE: _whole}
+
+
+def _range_text(bounds: tuple[int, int]) -> str:
+    lo, hi = bounds
+    return f"{lo}" if lo == hi else f"{lo} to {hi}"
+
+
+def _widest(spec: Spec) -> tuple[int, int] | None:
+    if not spec.bounds:
+        return None
+    return min(b[0] for b in spec.bounds.values()), max(b[1] for b in spec.bounds.values())
+
+
+def read(name: str, value: Any, source: Source) -> Any:
+    """`value` for option `name`, checked against its widest bounds; else InvalidOptions."""
+    spec = spec_of(name)
+    label = source.name_of(name)
+    try:
+        parsed = _READERS[spec.kind](value)
+    except ValueError as problem:
+        raise InvalidOptions(f"{label}: {problem}", option=name) from None
+    widest = _widest(spec)
+    if widest is not None and not widest[0] <= parsed <= widest[1]:
+        raise InvalidOptions(
+            f"{label} must be {_range_text(widest)}, got {parsed}{_per_variables(spec)}",
+            option=name,
+        )
+    return parsed
+
+
+def _per_variables(spec: Spec) -> str:
+    if len({*spec.bounds.values()}) <= 1:
+        return ""
+    parts = [
+        f"{_range_text(b)} for {n} variable{'s' if n > 1 else ''}"
+        for n, b in sorted(spec.bounds.items())
+    ]
+    return f" ({'; '.join(parts)})"
+
+
+def read_all(values: Mapping[str, Any], source: Source) -> dict[str, Any]:
+    """Every option in `values` (other keys are not read here), each checked."""
+    return {
+        name: read(name, values[name], source) for name in NAMES if values.get(name) is not None
+    }
+
+
+def read_settings(values: Mapping[str, Any]) -> Layer:
+    """The plot options among the client's settings; a bad one fails only where used."""
+    good: dict[str, Any] = {}
+    bad: dict[str, InvalidOptions] = {}
+    for name in NAMES:
+        if values.get(name) is None:
+            continue
+        try:
+            good[name] = read(name, values[name], Source.SETTINGS)
+        except InvalidOptions as problem:
+            bad[name] = problem
+    return Layer(Source.SETTINGS, good, bad)
+
+
+# --- the directive: `# derivlens: domain=-2..2 order=2 samples=400` -------------------------
+
+DIRECTIVE_RE = re.compile(r"#\s*derivlens\s*:(?P<body>.*)$")
+
+
+def _directive_key(key: str) -> str | None:
+    wanted = key.strip().lower().replace("_", "").replace("-", "")
+    for name, spec in specs():
+        if wanted == name or wanted in spec.aliases:
+            return name
+    return None
+
+
+def parse_directive(body: str) -> tuple[dict[str, Any], list[InvalidOptions]]:
+    """The options the text after `# derivlens:` sets, and what was wrong in it."""
+    values: dict[str, Any] = {}
+    problems: list[InvalidOptions] = []
+    for item in re.split(r"[\s;]+", body.strip()):
         if not item:
             continue
-        key, sep, value = item.partition("=")
-        key = key.strip().lower().replace("_", "").replace("-", "")
-        try:
-            if not sep:
-                raise OptionError(f"{item!r} has no value; write key=value")
-            if key in ("domain", "xdomain", "ydomain"):
-                name = "ydomain" if key == "ydomain" else "domain"
-                interval = parse_interval(value)
-                check_interval(name, interval)
-                values[name] = interval
-            elif key in ("order", "samples"):
-                try:
-                    values[key] = int(value)
-                except ValueError:
-                    raise OptionError(f"{key} must be a whole number, got {value!r}") from None
-            else:
-                raise OptionError(
-                    f"unknown option {key!r}; the options are domain, ydomain, order, samples"
+        key, sep, text = item.partition("=")
+        name = _directive_key(key)
+        if name is None:
+            problems.append(
+                InvalidOptions(
+                    f"directive: unknown option {key.strip()!r}; the options are "
+                    f"{', '.join(NAMES)} (e.g. # derivlens: domain=-2..2 order=2)"
                 )
-        except OptionError as problem:
-            problems.append(f"directive: {problem}")
-    return PlotOptions(**values), problems  # type: ignore[arg-type]
-
-
-def settings_options(settings: dict[str, object]) -> tuple[PlotOptions, list[str]]:
-    """The plot options in client settings (`domain`, `order`, `samples`), leniently."""
-    problems: list[str] = []
-    values: dict[str, object] = {}
-    domain = settings.get("domain")
-    if domain is not None:
-        try:
-            if isinstance(domain, str):
-                values["domain"] = parse_interval(domain)
-            elif isinstance(domain, list | tuple) and len(domain) == 2:
-                values["domain"] = (float(domain[0]), float(domain[1]))
-            else:
-                raise OptionError(f"{domain!r} is not a range")
-            check_interval("domain", values["domain"])  # type: ignore[arg-type]
-        except (OptionError, TypeError, ValueError) as problem:
-            values.pop("domain", None)  # a bad setting falls back to the default
-            problems.append(f"setting derivlens.domain ignored: {problem}")
-    for key in ("order", "samples"):
-        value = settings.get(key)
-        if value is None:
-            continue
-        if isinstance(value, int | float) and not isinstance(value, bool) and value == int(value):
-            values[key] = int(value)
+            )
+        elif not sep:
+            problems.append(
+                InvalidOptions(f"directive: {item!r} has no value; write {name}=…", option=name)
+            )
         else:
-            problems.append(f"setting derivlens.{key} ignored: {value!r} is not a whole number")
-    return PlotOptions(**values), problems  # type: ignore[arg-type]
+            try:
+                values[name] = read(name, text, Source.DIRECTIVE)
+            except InvalidOptions as problem:
+                problems.append(problem)
+    return values, problems
+
+
+# --- the CLI ----------------------------------------------------------------------------
+
+
+def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
+    """One flag per option (`--domain A B`, `--samples N`, ...), read later by `from_cli`."""
+    for name, spec in specs():
+        if spec.kind is Kind.INTERVAL:
+            parser.add_argument(spec.cli, nargs=2, metavar=("A", "B"), dest=name, help=spec.help)
+        else:
+            parser.add_argument(spec.cli, metavar=name[0].upper(), dest=name, help=spec.help)
+
+
+def from_cli(namespace: argparse.Namespace) -> dict[str, Any]:
+    return read_all({name: getattr(namespace, name, None) for name in NAMES}, Source.CLI)
+
+
+# --- precedence ---------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Layer:
+    """What one source said (already read), highest precedence first in `resolve`."""
+
+    source: Source
+    values: Mapping[str, Any]
+    #: Options this source set to a bad value: raised if nothing above it sets them.
+    problems: Mapping[str, InvalidOptions] = attrs.field(factory=dict)
+
+
+def resolve(layers: Iterable[Layer], nvars: int) -> tuple[PlotOptions, list[str]]:
+    """The options for a function of `nvars` variables, and notes on what gave way.
+
+    A value outside this function's range is InvalidOptions, except from the settings
+    (they are for every function): then the next layer or the default applies, noted.
+    """
+    layers = list(layers)
+    resolved: dict[str, Any] = {}
+    notes: list[str] = []
+    for name, spec in specs():
+        resolved[name] = _decide(name, spec, layers, nvars, notes, resolved)
+    return PlotOptions(**resolved), notes
+
+
+def _decide(
+    name: str,
+    spec: Spec,
+    layers: list[Layer],
+    nvars: int,
+    notes: list[str],
+    resolved: Mapping[str, Any],
+) -> Any:
+    applies = nvars in spec.variables
+    for layer in layers:
+        if name in layer.problems:
+            raise layer.problems[name]
+        if name not in layer.values:
+            continue
+        value = layer.values[name]
+        label = layer.source.name_of(name)
+        problem = None
+        if not applies:
+            problem = f"{label} is only for functions of {_arity(spec.variables)}"
+        elif nvars in spec.bounds and not spec.bounds[nvars][0] <= value <= spec.bounds[nvars][1]:
+            problem = (
+                f"{label} must be {_range_text(spec.bounds[nvars])} for a function of "
+                f"{_arity((nvars,))}, got {value}"
+            )
+        if problem is None:
+            return value
+        if layer.source is not Source.SETTINGS:
+            raise InvalidOptions(problem, option=name)
+        if applies:
+            notes.append(f"{problem}; using the default")
+    return spec.default(nvars, resolved) if applies else None
+
+
+def _arity(counts: tuple[int, ...]) -> str:
+    words = {1: "one variable", 2: "two variables"}
+    return " or ".join(words.get(n, f"{n} variables") for n in counts)

@@ -1,15 +1,18 @@
-"""The child side of an evaluation: run the sliced user code, differentiate, render.
+"""The sandbox application: run the sliced user code, differentiate, render.
 
-This is the only module that executes user code. It runs inside the sandbox's child
-process (never in the CLI or the language server), takes a JSON-able request and
-returns a JSON-able reply — `{"result": {...}}` or `{"error": {"kind", "message"}}` —
-and never raises, so a broken function can only ever produce an error reply.
+The only module that executes user code. It runs inside the sandbox's child process
+(never in the CLI or the language server): the worker loads it
+(`Sandbox("derivlens.runner")`), calls `warm_up` once before forking, and each child
+calls `run` with one `model.EvaluationRequest` as JSON. `run` answers
+`{"result": <a model result>}` or `{"error": {"kind", "message"}}` and never raises,
+so a broken function can only ever produce an error reply.
 """
 
 from __future__ import annotations
 
 import base64
 import builtins
+import functools
 import inspect
 import math
 import os
@@ -19,102 +22,162 @@ import types
 import warnings
 from typing import Any
 
+from derivlens import model, wire
 from derivlens.errors import DerivlensError
+from derivlens.model import EvaluationRequest, Render, Result
+from derivlens.options import PlotOptions
 
 MODULE_NAME = "__derivlens_user__"
 
 
-def warm_up() -> None:
-    """Import and exercise torch, torch.func and matplotlib once, before any fork.
+# --- the sandbox's entry points -----------------------------------------------------------
 
-    `torch.set_num_threads(1)` must come before the first torch op: a forked child of a
+
+def warm_up() -> None:
+    """Import and exercise torch and matplotlib once, before any fork.
+
+    `torch.set_num_threads(1)` comes before the first torch op: a forked child of a
     process that ran a multi-threaded op deadlocks on its first parallel op.
     """
     import torch
 
     torch.set_num_threads(1)
+    torch.set_num_interop_threads(1)
     torch.set_default_dtype(torch.float64)
-    from derivlens import calculus, plotting
+    from derivlens import calculus
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        curves = calculus.differentiate_1d(lambda x: torch.sin(x) * x**2, (-1.0, 1.0), 64, 2)
         calculus.differentiate_1d(lambda x: x if x > 0 else -x, (-1.0, 1.0), 8, 1)
         calculus.differentiate_1d(math.sin, (-1.0, 1.0), 8, 1)
-        surface = calculus.differentiate_2d(lambda x, y: x * x + y, (-1.0, 1.0), (-1.0, 1.0), 9)
-    for result in (
-        curves_result("warm", ["x"], {}, (-1.0, 1.0), 2, curves),
-        surface_result("warm", {}, (-1.0, 1.0), (-1.0, 1.0), surface),
+    for code, variables, order in (
+        ("def f(x):\n    return x * x * x\n", ("x",), 2),
+        ("def f(x, y):\n    return x * x + y\n", ("x", "y"), 1),
     ):
         for size in ("hover", "panel"):
-            plotting.render(result, fmt="png", theme="light", size=size)
+            compute(_warm_request(code, variables, order, Render(size=size)))
+    sys.modules.pop(MODULE_NAME, None)
 
 
-def run_request(request: dict[str, Any]) -> dict[str, Any]:
-    """Evaluate one request; every failure becomes an error reply with a SPEC §5 kind."""
+def warm_child() -> None:
+    """One small evaluation in a spare child: its copy-on-write faults happen now."""
+    compute(_warm_request("def f(x):\n    return x * x\n", ("x",), 1, Render(size="hover")))
+    sys.modules.pop(MODULE_NAME, None)
+
+
+def read_paths() -> list[str]:
+    """matplotlib's data, configuration and cache folders (fonts, matplotlibrc)."""
+    import matplotlib
+
+    return [matplotlib.get_configdir(), matplotlib.get_cachedir(), matplotlib.get_data_path()]
+
+
+def run(request: Any) -> dict[str, Any]:
+    """Evaluate one request; every failure becomes an error reply with its kind."""
+    name = "the function"
     try:
-        return {"result": evaluate(request)}
+        typed: EvaluationRequest = wire.structure(request, EvaluationRequest)
+        name = typed.function
+        return {"result": wire.unstructure(compute(typed))}
+    except wire.Malformed as error:
+        return _error(DerivlensError("internal", f"a malformed request ({error})"))
     except DerivlensError as error:
-        return error.to_json()
+        return _error(error)
     except MemoryError:
-        return _memory_error(request)
+        return _error(out_of_memory(name))
     except Exception as error:
         from derivlens.calculus import is_allocation_failure
 
         if is_allocation_failure(error):
-            return _memory_error(request)
-        return DerivlensError(
-            "internal", f"derivlens failed unexpectedly ({type(error).__name__}: {error})"
-        ).to_json()
+            return _error(out_of_memory(name))
+        return _error(
+            DerivlensError(
+                "internal", f"derivlens failed unexpectedly ({type(error).__name__}: {error})"
+            )
+        )
 
 
-def evaluate(request: dict[str, Any]) -> dict[str, Any]:
+def _error(error: DerivlensError) -> dict[str, Any]:
+    return {"error": wire.unstructure(model.ErrorInfo.of(error))}
+
+
+def out_of_memory(name: str) -> DerivlensError:
+    return DerivlensError(
+        "memory",
+        f"{name} ran out of memory; use fewer samples or a smaller computation",
+    )
+
+
+def _warm_request(
+    code: str, variables: tuple[str, ...], order: int, render: Render
+) -> EvaluationRequest:
+    nvars = len(variables)
+    options = PlotOptions(
+        domain=(-1.0, 1.0),
+        ydomain=(-1.0, 1.0) if nvars == 2 else None,
+        order=order,
+        samples=101 if nvars == 1 else 21,
+    )
+    return EvaluationRequest(
+        code=code,
+        filename="<derivlens-warm>",
+        function="f",
+        variables=variables,
+        options=options,
+        render=render,
+    )
+
+
+# --- one evaluation -----------------------------------------------------------------------
+
+
+def compute(request: EvaluationRequest) -> Result:
+    """The result of one request (image included), or a `DerivlensError`."""
     import torch
 
-    from derivlens import calculus
+    from derivlens import calculus, results
 
     torch.set_default_dtype(torch.float64)
-    filename = request["filename"]
-    function = load_function(request["code"], filename, request["function"], request)
-    variables = list(request["variables"])
-    fixed = fixed_values(function, len(variables))
-    domain = (float(request["domain"][0]), float(request["domain"][1]))
-    name = request["function"]
+    function = load_function(request)
+    fixed = {**fixed_values(function), **request.params}
+    if request.params:
+        function = functools.partial(function, **request.params)
+    options, name = request.options, request.function
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if len(variables) == 1:
+            result: Result
+            if len(request.variables) == 1:
                 curves = calculus.differentiate_1d(
-                    function, domain, int(request["samples"]), int(request["order"])
+                    function, options.domain, options.samples, options.order
                 )
-                result = curves_result(name, variables, fixed, domain, request["order"], curves)
+                result = results.curves(request, fixed, curves)
             else:
-                ydomain = (float(request["ydomain"][0]), float(request["ydomain"][1]))
+                assert options.ydomain is not None
                 surface = calculus.differentiate_2d(
-                    function, domain, ydomain, int(request["samples"])
+                    function, options.domain, options.ydomain, options.samples
                 )
-                result = surface_result(name, fixed, domain, ydomain, surface, variables)
+                result = results.surface(request, fixed, surface)
     except calculus.FunctionFailed as failed:
-        raise user_error(failed.error, filename, name) from None
+        raise user_error(failed.error, request.filename, name) from None
     except calculus.NotAScalar as error:
         raise DerivlensError("user-error", f"{name}: {error}") from None
-    result["warnings"] = list(request.get("warnings") or []) + result["warnings"]
-    render = request.get("render")
-    result["image"] = rendered_image(result, render) if render else None
+    if request.render is not None:
+        result = results.with_image(result, rendered_image(result, request.render))
     return result
 
 
-def load_function(code: str, filename: str, qualname: str, request: dict[str, Any]) -> Any:
-    """Execute the sliced module as a real module and return the function `qualname`."""
+def load_function(request: EvaluationRequest) -> Any:
+    """Execute the sliced module as a real module and return the function it names."""
     module = types.ModuleType(MODULE_NAME)
-    module.__file__ = filename
+    module.__file__ = request.filename
     module.__dict__["__builtins__"] = builtins
     sys.modules[MODULE_NAME] = module  # dataclasses and typing look modules up by name
-    for folder in (request.get("project_root"), os.path.dirname(filename)):
+    for folder in (request.project_root, os.path.dirname(request.filename)):
         if folder and folder not in sys.path:
             sys.path.insert(0, folder)
     try:
-        compiled = compile(code, filename, "exec", dont_inherit=True)
+        compiled = compile(request.code, request.filename, "exec", dont_inherit=True)
     except SyntaxError as error:
         raise DerivlensError(
             "syntax", f"the code does not compile: {error.msg} (line {error.lineno})"
@@ -126,17 +189,19 @@ def load_function(code: str, filename: str, qualname: str, request: dict[str, An
     except MemoryError:
         raise
     except Exception as error:
-        raise user_error(error, filename, "the module code it needs") from None
+        raise user_error(error, request.filename, "the module code it needs") from None
     target: Any = module
-    for part in qualname.split("."):
+    for part in request.function.split("."):
         target = getattr(target, part, None)
     if not callable(target):
-        raise DerivlensError("not-found", f"{qualname} is not a function after running the file")
+        raise DerivlensError(
+            "not-found", f"{request.function} is not a function after running the file"
+        )
     return target
 
 
-def fixed_values(function: Any, nvars: int) -> dict[str, Any]:
-    """The parameters held at their defaults, as JSON numbers where they are numbers."""
+def fixed_values(function: Any) -> dict[str, model.FixedValue]:
+    """The parameters held at their defaults, as JSON values (numbers where they are)."""
     try:
         parameters = list(inspect.signature(function).parameters.values())
     except (TypeError, ValueError):
@@ -151,7 +216,7 @@ def fixed_values(function: Any, nvars: int) -> dict[str, Any]:
     return fixed
 
 
-def json_value(value: Any) -> Any:
+def json_value(value: Any) -> model.FixedValue:
     try:
         import torch
 
@@ -159,88 +224,26 @@ def json_value(value: Any) -> Any:
             value = value.item()
     except ImportError:  # pragma: no cover - torch is always there in the child
         pass
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    if isinstance(value, bool | int | str) or value is None:
         return value
-    if isinstance(value, int | float):
-        number = float(value)
-        return number if math.isfinite(number) else None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def series(values: Any) -> list[float | None]:
-    """A NaN-holed array as a JSON list with nulls."""
-    return [float(v) if math.isfinite(v) else None for v in values.tolist()]
-
-
-def grid(values: Any) -> list[list[float | None]]:
-    return [series(row) for row in values]
-
-
-def curves_result(
-    name: str,
-    variables: list[str],
-    fixed: dict[str, Any],
-    domain: tuple[float, float],
-    order: int,
-    curves: Any,
-) -> dict[str, Any]:
-    return {
-        "function": name,
-        "variables": variables,
-        "fixed": fixed,
-        "domain": [domain[0], domain[1]],
-        "order": int(order),
-        "method": curves.method,
-        "x": series(curves.x),
-        "f": series(curves.f),
-        "derivatives": {str(k): series(v) for k, v in sorted(curves.derivatives.items())},
-        "critical_points": curves.critical_points,
-        "warnings": [{"kind": w.kind, "message": w.message} for w in curves.warnings],
-    }
-
-
-def surface_result(
-    name: str,
-    fixed: dict[str, Any],
-    domain: tuple[float, float],
-    ydomain: tuple[float, float],
-    surface: Any,
-    variables: list[str] | None = None,
-) -> dict[str, Any]:
-    return {
-        "function": name,
-        "variables": variables or ["x", "y"],
-        "fixed": fixed,
-        "domain": [domain[0], domain[1]],
-        "ydomain": [ydomain[0], ydomain[1]],
-        "order": 1,
-        "method": surface.method,
-        "x": series(surface.x),
-        "y": series(surface.y),
-        "f": grid(surface.f),
-        "gradient": {"x": grid(surface.gradient_x), "y": grid(surface.gradient_y)},
-        "critical_points": [[x, y] for x, y in surface.critical_points],
-        "warnings": [{"kind": w.kind, "message": w.message} for w in surface.warnings],
-    }
-
-
-def rendered_image(result: dict[str, Any], render: dict[str, Any]) -> dict[str, Any]:
+def rendered_image(result: Result, render: Render) -> model.Image:
     from derivlens import plotting
 
-    image = plotting.render(
-        result,
-        fmt=render.get("format", "png"),
-        theme=render.get("theme", "light"),
-        size=render.get("size", "panel"),
+    image = plotting.render(result, render)
+    return model.Image(
+        format=image.format,
+        data=base64.b64encode(image.data).decode("ascii"),
+        width=image.width,
+        height=image.height,
+        scale=image.scale,
+        axes=image.axes,
     )
-    return {
-        "format": image.format,
-        "data": base64.b64encode(image.data).decode("ascii"),
-        "width": image.width,
-        "height": image.height,
-        "scale": image.scale,
-    }
 
 
 def user_error(error: BaseException, filename: str, what: str) -> DerivlensError:
@@ -264,13 +267,3 @@ def user_error(error: BaseException, filename: str, what: str) -> DerivlensError
     else:
         message = f"running {what} raised {message}"
     return DerivlensError("user-error", message)
-
-
-def _memory_error(request: dict[str, Any]) -> dict[str, Any]:
-    limit = request.get("memory_mb")
-    budget = f"the {limit} MB memory limit" if limit else "the memory limit"
-    return DerivlensError(
-        "memory",
-        f"{request.get('function', 'the function')} ran out of memory (over {budget}); "
-        "use fewer samples or a smaller computation, or raise derivlens.memoryLimitMB",
-    ).to_json()

@@ -1,31 +1,35 @@
-"""The client's `derivlens` settings (SPEC §6), typed, with lenient parsing.
+"""The client's `derivlens` settings (docs/protocol.md, "Settings"), typed.
 
 Settings arrive as JSON from three places (initializationOptions, workspace/configuration,
 didChangeConfiguration), nested (`{"hover": {"enabled": false}}`) or dotted
-(`{"hover.enabled": false}`). A value of the wrong type is ignored with a note rather
-than breaking the server.
+(`{"hover.enabled": false}`). The plot options among them (domain, order, samples, ...)
+are read by `options.read_settings`: a bad one fails the evaluations that use it with
+`invalid-options`. A server setting of the wrong type is ignored with a logged note.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
 from typing import Any, Literal
 
-from derivlens.options import PlotOptions, settings_options
+import attrs
+
+from derivlens.options import NAMES, Layer, Source, read_settings
 
 ThemeSetting = Literal["auto", "light", "dark"]
 
 
-@dataclass(frozen=True)
+@attrs.frozen
 class Settings:
-    plot: PlotOptions = field(default_factory=PlotOptions)
+    plot: Layer = attrs.field(factory=lambda: Layer(Source.SETTINGS, {}))
     hover_enabled: bool = True
     hover_timeout_s: float = 3.0
+    hover_sparkline: bool = True
     code_lens_enabled: bool = True
     timeout_s: float = 10.0
     memory_mb: int = 2048
     theme: ThemeSetting = "auto"
-    problems: tuple[str, ...] = field(default=(), compare=False)
+    problems: tuple[str, ...] = attrs.field(default=(), eq=False)
 
     @property
     def render_theme(self) -> Literal["light", "dark"]:
@@ -43,42 +47,62 @@ def _flatten(raw: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def _number(low: float, high: float, kind: type) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if type(value) in (int, float) and low <= value <= high:
+            return kind(value)
+        raise ValueError(f"{value!r} is not {low:g} to {high:g}")
+
+    return check
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ValueError(f"{value!r} is not true or false")
+
+
+def _theme(value: Any) -> ThemeSetting:
+    if value in ("auto", "light", "dark"):
+        return value
+    raise ValueError(f"{value!r} is not auto, light or dark")
+
+
+#: Server settings: (setting key, attribute, reader).
+SERVER_SETTINGS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
+    ("hover.enabled", "hover_enabled", _flag),
+    ("hover.timeoutSeconds", "hover_timeout_s", _number(0.1, 600, float)),
+    ("hover.sparkline", "hover_sparkline", _flag),
+    ("codeLens.enabled", "code_lens_enabled", _flag),
+    ("timeoutSeconds", "timeout_s", _number(0.1, 3600, float)),
+    ("memoryLimitMB", "memory_mb", _number(64, 1 << 20, int)),
+    ("theme", "theme", _theme),
+)
+
+
 def parse_settings(raw: Any, base: Settings | None = None) -> Settings:
     """`raw` (the `derivlens` section) over `base`; unknown keys are ignored."""
     settings = base or Settings()
     if not isinstance(raw, dict):
         return settings
     flat = _flatten(raw)
-    problems: list[str] = []
-    plot, plot_problems = settings_options(flat)
-    problems += plot_problems
-    changes: dict[str, Any] = {"plot": plot.over(settings.plot)}
-
-    def number(key: str, attribute: str, low: float, high: float, kind: type = float) -> None:
-        value = flat.get(key)
-        if value is None:
-            return
-        if isinstance(value, int | float) and not isinstance(value, bool) and low <= value <= high:
-            changes[attribute] = kind(value)
-        else:
-            problems.append(f"setting derivlens.{key} ignored: {value!r} is not {low}..{high}")
-
-    def flag(key: str, attribute: str) -> None:
-        value = flat.get(key)
-        if isinstance(value, bool):
-            changes[attribute] = value
-        elif value is not None:
-            problems.append(f"setting derivlens.{key} ignored: {value!r} is not true/false")
-
-    flag("hover.enabled", "hover_enabled")
-    flag("codeLens.enabled", "code_lens_enabled")
-    number("hover.timeoutSeconds", "hover_timeout_s", 0.1, 600)
-    number("timeoutSeconds", "timeout_s", 0.1, 3600)
-    number("memoryLimitMB", "memory_mb", 64, 1 << 20, int)
-    theme = flat.get("theme")
-    if theme in ("auto", "light", "dark"):
-        changes["theme"] = theme
-    elif theme is not None:
-        problems.append(f"setting derivlens.theme ignored: {theme!r} is not auto, light or dark")
+    plot = read_settings(flat)
+    said = {name for name in NAMES if name in flat}  # replaces the base's (null: unset)
+    kept = settings.plot
+    changes: dict[str, Any] = {
+        "plot": Layer(
+            Source.SETTINGS,
+            {**{k: v for k, v in kept.values.items() if k not in said}, **plot.values},
+            {**{k: v for k, v in kept.problems.items() if k not in said}, **plot.problems},
+        )
+    }
+    problems = [problem.message for problem in plot.problems.values()]
+    for key, attribute, reader in SERVER_SETTINGS:
+        if flat.get(key) is None:
+            continue
+        try:
+            changes[attribute] = reader(flat[key])
+        except ValueError as problem:
+            problems.append(f"setting derivlens.{key} ignored: {problem}")
     changes["problems"] = tuple(problems)
-    return replace(settings, **changes)
+    return attrs.evolve(settings, **changes)

@@ -1,12 +1,23 @@
-"""Run user code contained: a warm, forked worker and the isolation layers of SPEC §7.
+"""Run an application's jobs contained: a warm, forked worker and isolation layers.
 
-The server and the CLI only ever see `Evaluator`, `evaluate_once` and `doctor`; user
-code never runs in their process.
+Generic: it knows no LSP and no maths. An application is a module the worker imports
+(`Sandbox("derivlens.runner")`) with:
+
+- `run(request) -> reply`: the job, in a sandboxed child; the request and the reply are
+  JSON, the reply `{"result": ...}` or `{"error": {"kind", "message"}}`; it never raises;
+- `warm_up()` (optional): once in the worker before any fork (imports, caches);
+- `warm_child()` (optional): in each spare child before its job arrives;
+- `read_paths()` (optional): extra folders children may read (the app's data files).
+
+The promises (docs/protocol.md, "Sandbox"): no new processes, no network, no file
+writes, reading limited to Python, the packages and the project, limits on time and
+memory, an allow-listed environment; what a child sends back is checked before use.
 """
 
 from __future__ import annotations
 
 from derivlens.sandbox.doctor import LayerStatus, doctor
-from derivlens.sandbox.evaluator import EarlyWorker, Evaluator, evaluate_once, prespawn
+from derivlens.sandbox.supervisor import EarlyWorker, Sandbox, prespawn, run_once
+from derivlens.sandbox.verdict import Outcome
 
-__all__ = ["EarlyWorker", "Evaluator", "LayerStatus", "doctor", "evaluate_once", "prespawn"]
+__all__ = ["EarlyWorker", "LayerStatus", "Outcome", "Sandbox", "doctor", "prespawn", "run_once"]

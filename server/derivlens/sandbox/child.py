@@ -3,8 +3,14 @@
 `prepare` runs right after the fork (while the child is still a spare waiting for
 work): own process group, parent-death signal, every inherited descriptor closed,
 namespaces entered, the Landlock ruleset and seccomp filter built. `serve` reads the one
-request, applies the rest (project folder, limits, filter, audit hook, capped output),
-runs the runner, and writes one reply frame. The process then exits; it is never reused.
+job, applies the rest (readable paths, limits, filter, audit hook, capped output), hands
+the request to the application's `run`, and writes one reply frame. The process then
+exits; it is never reused.
+
+The application (see `App`) is what the worker was started with: this module knows
+nothing of what the request means, only the reply convention `{"result": ...}` or
+`{"error": {"kind", "message"}}`, so that it can say `blocked` when the sandbox's
+refusal is what made the evaluation fail.
 """
 
 from __future__ import annotations
@@ -14,9 +20,10 @@ import ctypes
 import os
 import signal
 import sys
+import time
 import traceback
 from dataclasses import dataclass, field
-from types import FrameType
+from types import FrameType, ModuleType
 from typing import Any, NoReturn
 
 from derivlens.sandbox import protocol
@@ -29,28 +36,52 @@ SYSCALL = "make a system call the sandbox forbids"
 
 @dataclass
 class ChildConfig:
-    """What the worker tells each child: where things are, which layers to try."""
+    """What the worker tells each child: what it may read, which layers to try."""
 
     read_paths: list[str]
     layers: dict[str, bool] = field(default_factory=dict)  # name -> wanted
-    warm: bool = True  # render once while waiting, so the request finds its pages copied
+    warm: bool = True  # run the app's warm-up while waiting, so pages are copied early
 
     def wants(self, name: str) -> bool:
         return self.layers.get(name, True)
 
 
+@dataclass
+class Job:
+    """One request as the worker passes it on: the app's request and the sandbox's terms."""
+
+    request: Any
+    timeout: float
+    memory_mb: int
+    readable: list[str]
+    user_file: str  # frames in this file are the user's (for messages)
+    name: str  # what to call the evaluated thing in messages
+
+    @classmethod
+    def of(cls, envelope: dict[str, Any]) -> Job:
+        return cls(
+            request=envelope["request"],
+            timeout=float(envelope["timeout"]),
+            memory_mb=int(envelope["memory_mb"]),
+            readable=[str(p) for p in envelope.get("readable") or []],
+            user_file=str(envelope.get("user_file") or ""),
+            name=str(envelope.get("name") or "the function"),
+        )
+
+
 class Child:
-    def __init__(self, req_fd: int, rep_fd: int, config: ChildConfig) -> None:
+    def __init__(self, req_fd: int, rep_fd: int, config: ChildConfig, app: ModuleType) -> None:
         self.req_fd = req_fd
         self.rep_fd = rep_fd
         self.config = config
+        self.app = app
         self.pid = os.getpid()
         self.active: list[str] = ["env-allowlist", "private-tmp"]
         self.notes: dict[str, str] = {}
         self.refusals: list[tuple[str, str]] = []
         self.ruleset: Any = None
         self.filter: Any = None
-        self.filename = ""
+        self.user_file = ""
 
     # -- before the request -------------------------------------------------------------
     def prepare(self) -> None:
@@ -68,8 +99,9 @@ class Child:
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         self._try("landlock", self._build_ruleset)
         self._try("seccomp", self._build_filter)
-        if self.config.warm and self.config.wants("warm"):
-            _warm_pages()
+        warm = getattr(self.app, "warm_child", None)
+        if self.config.warm and self.config.wants("warm") and warm is not None:
+            warm()
 
     def _build_ruleset(self) -> None:
         from derivlens.sandbox.layers.landlock_fs import Ruleset
@@ -101,43 +133,35 @@ class Child:
     # -- the request --------------------------------------------------------------------
     def serve(self) -> NoReturn:
         try:
-            envelope = protocol.decode(protocol.read_frame(self.req_fd, protocol.MAX_REQUEST_BYTES))
+            job = Job.of(
+                protocol.decode(protocol.read_frame(self.req_fd, protocol.MAX_REQUEST_BYTES))
+            )
         except protocol.FrameError:
             os._exit(0)  # the worker went away or shut us down: nothing to do
-        import time
-
         t0 = time.perf_counter()
-        request: dict[str, Any] = envelope["request"]
-        timeout = float(envelope.get("timeout", 10.0))
-        memory_mb = int(envelope.get("memory_mb", 2048))
-        request["memory_mb"] = memory_mb
-        self.filename = str(request.get("filename") or "")
-        self._apply_layers(request, timeout, memory_mb)
+        self.user_file = job.user_file
+        self._apply_layers(job)
         captured = output.capture() if self.config.wants("output-cap") else output.CappedText()
-        from derivlens import runner
-
         t1 = time.perf_counter()
-
         try:
-            reply = runner.run_request(request)
-        except BaseException as exc:  # runner never raises; user code might exit() though
-            reply = self._escaped(exc, request)
-        reply = self._explain(reply, request)
+            reply = self.app.run(job.request)
+        except BaseException as exc:  # run never raises; user code might exit() though
+            reply = self._escaped(exc, job)
+        reply = self._explain(reply, job)
         t2 = time.perf_counter()
         timings = {"layers_ms": (t1 - t0) * 1000, "run_ms": (t2 - t1) * 1000}
         self._send({"reply": reply, "layers": self.active, "notes": self.notes,
                     "output": captured.text(), "timings": timings})  # fmt: skip
         os._exit(0)
 
-    def _apply_layers(self, request: dict[str, Any], timeout: float, memory_mb: int) -> None:
+    def _apply_layers(self, job: Job) -> None:
         readable: list[str] | None = None
         if self.ruleset is not None:
-            extra = [p for p in (request.get("project_root"), os.path.dirname(self.filename)) if p]
-            self.ruleset.allow_read(extra)
+            self.ruleset.allow_read(job.readable)
             if self._try("landlock", self.ruleset.apply):
                 self.active.append("landlock")
                 readable = list(self.ruleset.paths)
-        self._try("rlimits", rlimits.apply, timeout + 1.0, memory_mb)
+        self._try("rlimits", rlimits.apply, job.timeout + 1.0, job.memory_mb)
         if self.filter is not None:
             from derivlens.sandbox.layers import seccomp_filter
 
@@ -157,10 +181,10 @@ class Child:
 
     def _user_line(self, frame: FrameType | None) -> str:
         while frame is not None:
-            if frame.f_code.co_filename == self.filename:
+            if self.user_file and frame.f_code.co_filename == self.user_file:
                 line = traceback.extract_stack(frame, limit=1)[-1]
                 text = (line.line or "").strip()
-                return f"{os.path.basename(self.filename)}:{line.lineno}" + (
+                return f"{os.path.basename(self.user_file)}:{line.lineno}" + (
                     f": {text[:60]}" if text else ""
                 )
             frame = frame.f_back
@@ -168,7 +192,7 @@ class Child:
 
     def probe(self) -> NoReturn:
         """For `derivlens doctor`: apply every layer, report which held, run nothing."""
-        self._apply_layers({"filename": "", "project_root": None}, 1.0, 2048)
+        self._apply_layers(Job(None, 1.0, 2048, [], "", "the probe"))
         details = {}
         if "landlock" in self.active and self.ruleset is not None:
             details["landlock"] = self.ruleset.describe()
@@ -176,21 +200,17 @@ class Child:
         os._exit(0)
 
     # -- the reply ----------------------------------------------------------------------
-    def _escaped(self, exc: BaseException, request: dict[str, Any]) -> dict[str, Any]:
-        name = request.get("function", "the function")
+    def _escaped(self, exc: BaseException, job: Job) -> dict[str, Any]:
         if isinstance(exc, SystemExit | KeyboardInterrupt):
-            text = (
-                f"{name} tried to exit the process ({type(exc).__name__}); return a value instead"
-            )
+            text = f"{job.name} tried to exit the process ({type(exc).__name__}); return a value"
             return {"error": {"kind": "user-error", "message": text}}
         return {"error": {"kind": "internal", "message": f"{type(exc).__name__}: {exc}"}}
 
-    def _explain(self, reply: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+    def _explain(self, reply: Any, job: Job) -> Any:
         """A refusal that made the evaluation fail is reported as `blocked`, in words."""
-        error = reply.get("error")
+        error = reply.get("error") if isinstance(reply, dict) else None
         if not isinstance(error, dict):
             return reply
-        name = request.get("function", "the function")
         if not self.refusals:
             message = str(error.get("message", ""))
             fenced = "landlock" in self.active or "seccomp" in self.active
@@ -200,14 +220,14 @@ class Child:
                 and ("Permission denied" in message or "[Errno 13]" in message)
             ):
                 text = (
-                    f"{name} tried to write a file, or read one outside Python and your "
+                    f"{job.name} tried to write a file, or read one outside Python and your "
                     f"project, which the sandbox forbids ({message})"
                 )
                 return {"error": {"kind": "blocked", "message": text}}
             return reply
         what, detail = self.refusals[0]
         text = (
-            f"{name} tried to {what} ({detail}). Plotted functions run in a sandbox without "
+            f"{job.name} tried to {what} ({detail}). Plotted functions run in a sandbox without "
             "processes, network, signals or file writes; remove that call from the code it runs"
         )
         return {"error": {"kind": "blocked", "message": text}}
@@ -232,28 +252,6 @@ class Child:
             protocol.write_all(self.rep_fd, data)
 
 
-WARM_REQUEST: dict[str, Any] = {
-    "code": "def f(x):\n    return x * x\n",
-    "filename": "<derivlens-warm>",
-    "function": "f",
-    "variables": ["x"],
-    "domain": [-1.0, 1.0],
-    "ydomain": None,
-    "order": 1,
-    "samples": 101,
-    "render": {"format": "png", "theme": "light", "size": "hover"},
-    "project_root": None,
-}
-
-
-def _warm_pages() -> None:
-    """One small evaluation in the spare: copy-on-write faults happen now, not later."""
-    from derivlens import runner
-
-    runner.run_request(dict(WARM_REQUEST))
-    sys.modules.pop(runner.MODULE_NAME, None)
-
-
 def _open_fds() -> list[int]:
     try:
         return [int(n) for n in os.listdir("/proc/self/fd")]
@@ -261,10 +259,12 @@ def _open_fds() -> list[int]:
         return list(range(3, 256))
 
 
-def run(req_fd: int, rep_fd: int, config: ChildConfig, probe: bool = False) -> NoReturn:
+def run(
+    req_fd: int, rep_fd: int, config: ChildConfig, app: ModuleType, probe: bool = False
+) -> NoReturn:
     """The whole life of a child, called right after fork()."""
     try:
-        child = Child(req_fd, rep_fd, config)
+        child = Child(req_fd, rep_fd, config, app)
         child.prepare()
         if probe:
             child.probe()
@@ -276,4 +276,4 @@ def run(req_fd: int, rep_fd: int, config: ChildConfig, probe: bool = False) -> N
     os._exit(70)
 
 
-__all__ = ["Child", "ChildConfig", "run"]
+__all__ = ["Child", "ChildConfig", "Job", "run"]

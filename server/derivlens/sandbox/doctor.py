@@ -32,8 +32,8 @@ class LayerStatus:
     detail: str
 
 
-def doctor() -> list[LayerStatus]:
-    """Probe the layers in a throwaway child, as an evaluation would get them."""
+def doctor(app: str) -> list[LayerStatus]:
+    """Probe the layers in a throwaway child, as an evaluation of `app` would get them."""
     if not sys.platform.startswith("linux"):
         why = f"not available on {platform.system()}: only Linux offers it"
         return [
@@ -45,7 +45,7 @@ def doctor() -> list[LayerStatus]:
     home = private_home()
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "derivlens.sandbox.probe"],
+            [sys.executable, "-m", "derivlens.sandbox.probe", app],
             capture_output=True,
             env=clean_environment(home, cache_dir()),
             cwd=home,

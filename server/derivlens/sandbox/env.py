@@ -8,7 +8,6 @@ so the worker is spawned with this environment rather than scrubbing its own.
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -70,7 +69,3 @@ def clean_environment(
     env["MPLCONFIGDIR"] = mpl_dir
     env["PYTHONPATH"] = package_root()
     return env
-
-
-def python_executable() -> str:
-    return sys.executable

@@ -1,4 +1,4 @@
-"""`python -m derivlens.sandbox.probe`: fork one child, apply every layer, report.
+"""`python -m derivlens.sandbox.probe APP`: fork one child, apply every layer, report.
 
 Run by `doctor()` in a separate interpreter with the worker's clean environment, so the
 answer is what evaluations really get (and the caller's process is never sandboxed).
@@ -12,16 +12,19 @@ import sys
 
 
 def main() -> int:
+    import importlib
+
     from derivlens.sandbox import child, protocol
     from derivlens.sandbox.worker import read_paths
 
-    config = child.ChildConfig(read_paths(os.environ.get("HOME", os.getcwd())), warm=False)
+    app = importlib.import_module(sys.argv[1])  # imported only, not warmed up: no user code
+    config = child.ChildConfig(read_paths(os.environ.get("HOME", os.getcwd()), app), warm=False)
     req_r, _req_w = os.pipe()
     rep_r, rep_w = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(rep_r)
-        child.run(req_r, rep_w, config, probe=True)
+        child.run(req_r, rep_w, config, app, probe=True)
     os.close(rep_w)
     try:
         envelope = protocol.decode(protocol.read_frame(rep_r))

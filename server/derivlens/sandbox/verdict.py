@@ -1,88 +1,105 @@
-"""Turn what came back from a child into a result, or a DerivlensError a person can act on.
+"""What came back from a child, checked, or the `DerivlensError` a person can act on.
 
-The reply is untrusted (user code ran in that process): it is parsed as JSON only,
-checked for shape, and an image must carry the right signature.
+A reply is untrusted (user code ran in that process): it is decoded by
+`protocol.decode_untrusted` and the sandbox's own envelope (layers, notes, captured
+output) is checked here; the application's reply inside it is passed on as JSON for
+the application to check against its own schema. Messages name the evaluated thing
+but no editor setting or CLI flag: the caller adds those.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
+import re
 import signal
 from typing import Any
+
+import attrs
 
 from derivlens.errors import DerivlensError
 from derivlens.sandbox import protocol
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 RULES = "no processes, network, signals or file writes"
+#: Everything a child may claim to have had active (see doctor.LAYERS).
+KNOWN_LAYERS = frozenset(
+    {
+        "rlimits",
+        "seccomp",
+        "landlock",
+        "namespaces",
+        "audit-hook",
+        "env-allowlist",
+        "private-tmp",
+        "output-cap",
+    }
+)
+MAX_OUTPUT = 64 * 1024
+MAX_NOTE = 300
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-def _name(request: dict[str, Any]) -> str:
-    return str(request.get("function") or "the function")
+@attrs.frozen
+class Outcome:
+    """A child's reply: the application's JSON, and what the sandbox reports about it."""
+
+    reply: Any
+    layers: tuple[str, ...]
+    notes: dict[str, str]
+    output: str
 
 
-def timeout_error(request: dict[str, Any], timeout: float) -> DerivlensError:
+def printable(text: str, cap: int) -> str:
+    """`text` safe for a log line: no control characters (terminal escapes), capped."""
+    clean = _UNPRINTABLE.sub("�", text)
+    return clean if len(clean) <= cap else clean[: cap - 1] + "…"
+
+
+def timeout_error(name: str, timeout: float) -> DerivlensError:
     return DerivlensError(
         "timeout",
-        f"{_name(request)} did not finish within {timeout:g} s; look for an endless loop or "
-        "a slow computation, use fewer samples, or allow more time (the setting "
-        "derivlens.timeoutSeconds in an editor, --timeout on the command line)",
+        f"{name} did not finish within {timeout:g} s; look for an endless loop or a slow "
+        "computation, or use fewer samples",
     )
 
 
-def from_reply(body: bytes, request: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(result, envelope) from a child's reply frame, or the error it reports."""
+def malformed(name: str, detail: str) -> DerivlensError:
+    return DerivlensError(
+        "crashed",
+        f"the evaluation of {name} sent back a malformed reply ({printable(detail, 300)})",
+    )
+
+
+def from_reply(body: bytes, name: str) -> Outcome:
+    """The checked `Outcome` of a child's reply frame; anything else is `crashed`."""
     try:
-        envelope = protocol.decode(body)
-    except protocol.FrameError:
-        raise DerivlensError(
-            "crashed", f"the evaluation of {_name(request)} sent back a malformed reply"
-        ) from None
-    reply = envelope.get("reply") if isinstance(envelope, dict) else None
-    if not isinstance(reply, dict):
-        raise DerivlensError("crashed", f"the evaluation of {_name(request)} sent back no result")
-    error = reply.get("error")
-    if isinstance(error, dict):
-        raise DerivlensError.from_json(error)
-    result = reply.get("result")
-    if not isinstance(result, dict):
-        raise DerivlensError("crashed", f"the evaluation of {_name(request)} sent back no result")
-    check_image(result.get("image"), request)
-    layers = envelope.get("layers")
-    result["sandbox"] = [str(x) for x in layers] if isinstance(layers, list) else []
-    return result, envelope
+        envelope = protocol.decode_untrusted(body)
+    except protocol.FrameError as error:
+        raise malformed(name, str(error)) from None
+    if not isinstance(envelope, dict) or "reply" not in envelope:
+        raise malformed(name, "no reply in it")
+    layers = envelope.get("layers", [])
+    notes = envelope.get("notes", {})
+    output = envelope.get("output", "")
+    if not (isinstance(layers, list) and all(x in KNOWN_LAYERS for x in layers)):
+        raise malformed(name, "an unknown list of sandbox layers")
+    if not (isinstance(notes, dict) and all(isinstance(v, str) for v in notes.values())):
+        raise malformed(name, "notes that are not text")
+    if not isinstance(output, str):
+        raise malformed(name, "output that is not text")
+    return Outcome(
+        reply=envelope["reply"],
+        layers=tuple(dict.fromkeys(layers)),
+        notes={printable(str(k), 40): printable(v, MAX_NOTE) for k, v in list(notes.items())[:16]},
+        output=printable(output, MAX_OUTPUT),
+    )
 
 
-def check_image(image: Any, request: dict[str, Any]) -> None:
-    if image is None:
-        return
-    bad = DerivlensError("crashed", f"the plot of {_name(request)} came back damaged")
-    if not isinstance(image, dict) or not isinstance(image.get("data"), str):
-        raise bad
-    try:
-        head = base64.b64decode(image["data"][:64], validate=True)
-    except (binascii.Error, ValueError):
-        raise bad from None
-    fmt = image.get("format")
-    if fmt == "png" and not head.startswith(PNG_SIGNATURE):
-        raise bad
-    if fmt == "svg" and b"<svg" not in head and not head.lstrip().startswith(b"<?xml"):
-        raise bad
-    if fmt not in ("png", "svg"):
-        raise bad
-
-
-def from_exit(
-    code: int | None, sig: int | None, request: dict[str, Any], timeout: float
-) -> DerivlensError:
+def from_exit(code: int | None, sig: int | None, name: str, timeout: float) -> DerivlensError:
     """A child that died without replying."""
-    name = _name(request)
     if sig == signal.SIGXCPU:
         return DerivlensError(
             "timeout",
             f"{name} used up its CPU time (about {timeout:g} s); look for an endless loop or a "
-            "slow computation, or allow more time",
+            "slow computation",
         )
     if sig == signal.SIGSYS:
         return DerivlensError(
@@ -113,9 +130,9 @@ def from_exit(
     )
 
 
-def oversized(request: dict[str, Any], detail: str) -> DerivlensError:
+def oversized(name: str, detail: str) -> DerivlensError:
     return DerivlensError(
         "crashed",
-        f"the evaluation of {_name(request)} sent back {detail}, over the "
+        f"the evaluation of {name} sent back {detail}, over the "
         f"{protocol.MAX_REPLY_BYTES // 2**20} MB limit; use fewer samples",
     )

@@ -1,9 +1,12 @@
-"""The warm worker: imports torch and matplotlib once, then forks a child per request.
+"""The warm worker: imports the application once, then forks a child per request.
 
-Started by `Evaluator` as `python -m derivlens.sandbox.worker` with an allow-listed
-environment. Talks to the parent over stdin/stdout in length-prefixed JSON frames:
+Started by `Sandbox` as `python -m derivlens.sandbox.worker --app MODULE` with an
+allow-listed environment. MODULE is the application (see `derivlens.sandbox.app`): its
+`warm_up()` runs here once, before any fork, so that every child starts with it done.
+Talks to the parent over stdin/stdout in length-prefixed JSON frames:
 
-  parent -> worker  {"op": "run", "id", "envelope": {"request", "timeout", "memory_mb"}}
+  parent -> worker  {"op": "run", "id", "envelope": {"request", "timeout", "memory_mb",
+                                                     "readable", "user_file", "name"}}
                     {"op": "cancel", "id"}
   worker -> parent  {"op": "ready", "prefork"}      once warm
                     {"op": "started", "id", "pid"}  the child's pid (= its process group)
@@ -22,11 +25,13 @@ import contextlib
 import dataclasses
 import errno
 import gc
+import importlib
 import os
 import selectors
 import signal
 import sys
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from derivlens.sandbox import protocol
@@ -48,8 +53,9 @@ class Slot:
 
 
 class Worker:
-    def __init__(self, config: ChildConfig, prefork: bool) -> None:
+    def __init__(self, config: ChildConfig, prefork: bool, app: ModuleType) -> None:
         self.config = config
+        self.app = app
         self.prefork = prefork
         self.sel = selectors.DefaultSelector()
         self.slots: dict[int, Slot] = {}  # pid -> slot
@@ -75,7 +81,7 @@ class Worker:
 
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            child.run(req_r, rep_w, dataclasses.replace(self.config, warm=spare))
+            child.run(req_r, rep_w, dataclasses.replace(self.config, warm=spare), self.app)
         os.close(req_r)
         os.close(rep_w)
         os.set_blocking(rep_r, False)
@@ -139,8 +145,6 @@ class Worker:
             for slot in list(self.slots.values()):
                 if slot.id == message.get("id"):
                     self.kill(slot)
-        elif op == "ping":
-            self.send({"op": "pong"})
 
     # -- child replies and deaths -------------------------------------------------------
     def on_reply(self, slot: Slot) -> bool:
@@ -226,20 +230,27 @@ class Worker:
             self.kill(slot)
 
 
-def read_paths(home: str) -> list[str]:
-    """What children may read: Python, packages, system libraries, fonts, our home."""
+def read_paths(home: str, app: ModuleType) -> list[str]:
+    """What children may read: Python, packages, system libraries, our home, and what
+    the application says it needs (its data files)."""
     from derivlens.sandbox.layers.landlock_fs import SYSTEM_READ, python_read_paths
 
-    paths = [*python_read_paths(), *SYSTEM_READ, home]
-    with contextlib.suppress(Exception):
-        import matplotlib
+    extra = getattr(app, "read_paths", None)
+    return [*python_read_paths(), *SYSTEM_READ, home, *(extra() if extra else [])]
 
-        paths += [matplotlib.get_configdir(), matplotlib.get_cachedir(), matplotlib.get_data_path()]
-    return paths
+
+def load_app(name: str) -> ModuleType:
+    """The application module, warmed up (its imports done, its caches filled)."""
+    app = importlib.import_module(name)
+    warm_up = getattr(app, "warm_up", None)
+    if warm_up is not None:
+        warm_up()
+    return app
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m derivlens.sandbox.worker")
+    parser.add_argument("--app", required=True, help="the application module (run, warm_up)")
     parser.add_argument("--no-prefork", action="store_true")
     parser.add_argument("--without", action="append", default=[], help="a layer to turn off")
     args = parser.parse_args(argv)
@@ -248,18 +259,12 @@ def main(argv: list[str] | None = None) -> int:
     os.dup2(2, 1)
     sys.stdout = open(out, "w", closefd=False)  # noqa: SIM115 - lives as long as the process
 
-    import torch
-
-    torch.set_num_threads(1)
-    torch.set_num_interop_threads(1)
-    from derivlens import runner
-
-    runner.warm_up()
+    app = load_app(args.app)
     home = os.environ.get("HOME", os.getcwd())
-    config = ChildConfig(read_paths(home), {name: False for name in args.without})
+    config = ChildConfig(read_paths(home, app), {name: False for name in args.without})
     gc.collect()
     gc.freeze()
-    worker = Worker(config, prefork=not args.no_prefork)
+    worker = Worker(config, prefork=not args.no_prefork, app=app)
     try:
         worker.serve()
     finally:

@@ -13,7 +13,6 @@ falls back to clone, whose flags can be checked.
 from __future__ import annotations
 
 import errno
-import os
 import sys
 from typing import Any
 
@@ -104,10 +103,3 @@ def load(f: Any) -> None:
         f.load()
     except OSError as exc:
         raise LayerUnavailable(f"the kernel refused the seccomp filter ({exc})") from exc
-
-
-def describe() -> str:
-    return (
-        "seccomp: no exec, fork, sockets, writes, ptrace, process_vm, io_uring, mount, "
-        f"namespaces or signals to others (pid {os.getpid()})"
-    )

@@ -1,9 +1,10 @@
-"""The parent side: the API the CLI and the language server call.
+"""The parent side, `Sandbox`: what the CLI and the language server call.
 
-It starts the warm worker (`worker.py`) with an allow-listed environment, sends it
-requests, enforces the wall-clock deadline, kills a child's whole process group on
-timeout or cancellation, and replaces a worker that died or hung. It never imports
-torch and never runs user code.
+It starts the warm worker (`worker.py`, given the application module to load) with an
+allow-listed environment, sends it jobs, enforces the wall-clock deadline, kills a
+child's whole process group on timeout or cancellation, and replaces a worker that died
+or hung. It never imports the application and never runs user code; what a child
+sends back is checked by `verdict` before anyone uses it.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from typing import Any
 from derivlens.errors import DerivlensError
 from derivlens.sandbox import protocol, verdict
 from derivlens.sandbox.env import cache_dir, clean_environment, private_home
+from derivlens.sandbox.verdict import Outcome
 
-#: A cold start imports torch and matplotlib and renders once (about 3 s here).
+#: A cold start imports the application and warms it up (derivlens: about 2 s here).
 START_TIMEOUT = 180.0
 
 
@@ -69,8 +71,8 @@ class _AdoptedProcess:
         return self._popen.returncode
 
 
-def _worker_command(prefork: bool, without: Sequence[str]) -> list[str]:
-    args = [sys.executable, "-m", "derivlens.sandbox.worker"]
+def _worker_command(app: str, prefork: bool, without: Sequence[str]) -> list[str]:
+    args = [sys.executable, "-m", "derivlens.sandbox.worker", "--app", app]
     if not prefork:
         args.append("--no-prefork")
     for name in without:
@@ -78,17 +80,17 @@ def _worker_command(prefork: bool, without: Sequence[str]) -> list[str]:
     return args
 
 
-def prespawn(*, prefork: bool = True, without: Sequence[str] = ()) -> EarlyWorker | None:
+def prespawn(app: str, *, prefork: bool = True, without: Sequence[str] = ()) -> EarlyWorker | None:
     """Start the worker now, before the caller's own (slow) imports.
 
-    Its cold start (torch, matplotlib, the first autograd: about 2.5 s) then overlaps the
-    language server's start-up; an `Evaluator(adopt=...)` takes the process over in its
-    event loop. None if it cannot start here (the Evaluator then starts one itself).
+    Its cold start then overlaps the caller's start-up; a `Sandbox(adopt=...)` takes the
+    process over in its event loop. None if it cannot start here (the Sandbox then
+    starts one itself).
     """
     home = private_home()
     try:
         popen = subprocess.Popen(
-            _worker_command(prefork, without),
+            _worker_command(app, prefork, without),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -137,11 +139,12 @@ def _killpg(pid: int) -> None:
             os.kill(target, signal.SIGKILL)
 
 
-class Evaluator:
-    """Evaluates requests in sandboxed children of a warm worker (one child each)."""
+class Sandbox:
+    """Runs jobs of the application `app` in sandboxed children of a warm worker."""
 
     def __init__(
         self,
+        app: str,
         *,
         memory_mb: int = 2048,
         log: Callable[[str], None] | None = None,
@@ -151,6 +154,7 @@ class Evaluator:
     ) -> None:
         """`prefork` keeps a spare child ready; `without` turns layers off (diagnosis);
         `adopt` is a worker `prespawn` started, used as the first worker."""
+        self.app = app
         self.memory_mb = memory_mb
         self.prefork = prefork
         self.without = tuple(without)
@@ -191,7 +195,7 @@ class Evaluator:
             if self._home is None:
                 self._home = private_home()
             proc = await asyncio.create_subprocess_exec(
-                *_worker_command(self.prefork, self.without),
+                *_worker_command(self.app, self.prefork, self.without),
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
@@ -285,27 +289,45 @@ class Evaluator:
                 logged += 1
                 self._log("derivlens worker: " + line.decode(errors="replace").rstrip()[:500])
 
-    # -- evaluation ---------------------------------------------------------------------
-    async def evaluate(
-        self, request: dict[str, Any], *, timeout: float, memory_mb: int | None = None
-    ) -> dict[str, Any]:
-        """Run one request in a fresh sandboxed child; see the module docstring."""
+    # -- running a job -----------------------------------------------------------------
+    async def run(
+        self,
+        request: Any,
+        *,
+        timeout: float,
+        memory_mb: int | None = None,
+        readable: Sequence[str] = (),
+        user_file: str = "",
+        name: str = "the function",
+    ) -> Outcome:
+        """Run `request` (JSON) in a fresh sandboxed child: the application's checked reply.
+
+        `readable` are the paths the child may read besides Python and the packages
+        (the user's project); `user_file` and `name` make the sandbox's messages point
+        at the user's code. Failures of the sandbox itself raise `DerivlensError`.
+        """
         await self.start()
         w = self._worker
         assert w is not None
-        memory = int(memory_mb if memory_mb is not None else self.memory_mb)
+        job = {
+            "request": request,
+            "timeout": timeout,
+            "memory_mb": int(memory_mb if memory_mb is not None else self.memory_mb),
+            "readable": list(readable),
+            "user_file": user_file,
+            "name": name,
+        }
         rid = next(self._ids)
         pending = _Pending(asyncio.get_running_loop().create_future())
         w.pending[rid] = pending
-        envelope = {"request": request, "timeout": timeout, "memory_mb": memory}
         try:
             assert w.proc.stdin is not None
-            w.proc.stdin.write(protocol.encode({"op": "run", "id": rid, "envelope": envelope}))
+            w.proc.stdin.write(protocol.encode({"op": "run", "id": rid, "envelope": job}))
             await w.proc.stdin.drain()
             outcome = await asyncio.wait_for(asyncio.shield(pending.future), timeout)
         except (asyncio.TimeoutError, TimeoutError):
             await self._abandon(w, rid, pending, hung=pending.pid is None)
-            raise verdict.timeout_error(request, timeout) from None
+            raise verdict.timeout_error(name, timeout) from None
         except asyncio.CancelledError:
             await self._abandon(w, rid, pending, hung=False)
             raise
@@ -313,7 +335,7 @@ class Evaluator:
             outcome = ("died", "the evaluation worker is gone")
         finally:
             w.pending.pop(rid, None)
-        return self._interpret(outcome, request, timeout)
+        return self._interpret(outcome, name, timeout)
 
     async def _abandon(self, w: _Worker, rid: int, p: _Pending, *, hung: bool) -> None:
         """Kill the child's process group now; a worker that never started it is replaced."""
@@ -329,41 +351,35 @@ class Evaluator:
             assert w.proc.stdin is not None
             w.proc.stdin.write(protocol.encode({"op": "cancel", "id": rid}))
 
-    def _interpret(
-        self, outcome: tuple[Any, ...], request: dict[str, Any], timeout: float
-    ) -> dict[str, Any]:
+    def _interpret(self, outcome: tuple[Any, ...], name: str, timeout: float) -> Outcome:
         kind = outcome[0]
         if kind == "reply":
-            result, envelope = verdict.from_reply(outcome[1], request)
-            text = envelope.get("output")
-            if isinstance(text, str) and text:
-                self._log(f"{request.get('function')} printed: {text[:2000]}")
-            notes = envelope.get("notes")
-            if isinstance(notes, dict) and notes:
-                self._log(f"derivlens sandbox: inactive layers: {notes}")
-            return result
+            checked = verdict.from_reply(outcome[1], name)
+            if checked.output:
+                self._log(f"{name} printed: {verdict.printable(checked.output, 2000)}")
+            if checked.notes:
+                self._log(f"derivlens sandbox: inactive layers: {checked.notes}")
+            return checked
         if kind == "exit":
-            raise verdict.from_exit(outcome[1], outcome[2], request, timeout)
+            raise verdict.from_exit(outcome[1], outcome[2], name, timeout)
         if kind == "oversized":
-            raise verdict.oversized(request, outcome[1])
+            raise verdict.oversized(name, outcome[1])
         raise DerivlensError(
-            "crashed",
-            f"{outcome[1]} while evaluating {request.get('function')}; "
-            "it has been restarted, try again",
+            "crashed", f"{outcome[1]} while evaluating {name}; it has been restarted, try again"
         )
 
 
-def evaluate_once(
-    request: dict[str, Any], *, timeout: float, memory_mb: int = 2048
-) -> dict[str, Any]:
-    """Synchronous start, evaluate, close (the CLI's one-shot use)."""
+def run_once(
+    app: str, request: Any, *, timeout: float, memory_mb: int = 2048, **job: Any
+) -> Outcome:
+    """Synchronous start, run, close (the CLI's one-shot use)."""
 
-    async def run() -> dict[str, Any]:
-        ev = Evaluator(memory_mb=memory_mb, prefork=False)
+    async def go() -> Outcome:
+        sandbox = Sandbox(app, memory_mb=memory_mb, prefork=False)
         try:
-            await ev.start()
-            return await ev.evaluate(request, timeout=timeout, memory_mb=memory_mb)
+            await sandbox.start()
+            return await sandbox.run(request, timeout=timeout, memory_mb=memory_mb, **job)
         finally:
-            await ev.close()
+            await sandbox.close()
 
-    return asyncio.run(run())
+    return asyncio.run(go())

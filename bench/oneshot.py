@@ -1,12 +1,18 @@
-"""A fresh interpreter per evaluation: the slow fallback (and the benchmark baseline).
+"""A fresh interpreter per evaluation: the slow way, run as a benchmark baseline.
 
-Reads one request frame on stdin, answers one reply frame on stdout.
+    python bench/oneshot.py < request-frame > reply-frame
+
+Reads one request frame (a `model.EvaluationRequest` as JSON) on stdin and answers one
+reply frame on stdout, with the same application code the sandbox's children run.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
 
 def main() -> int:
@@ -18,7 +24,7 @@ def main() -> int:
     os.dup2(devnull, 1)
     from derivlens import runner
 
-    reply = runner.run_request(request)
+    reply = runner.run(request)
     protocol.write_all(out, protocol.encode({"reply": reply, "layers": ["env-allowlist"]}))
     return 0
 

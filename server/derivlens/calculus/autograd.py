@@ -1,0 +1,146 @@
+"""Whether and how autograd can follow a function: vmapped, per point, or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch.overrides import TorchFunctionMode, resolve_name
+
+from derivlens.calculus.common import FunctionFailed, NotAScalar, reraise_if_fatal
+
+
+def choose_autograd(
+    fn: Callable[..., torch.Tensor],
+    probes: Sequence[tuple[torch.Tensor, ...]],
+    vectorized: Callable[[], Any],
+    pointwise: Callable[[], Any],
+) -> tuple[Any, bool, str | None]:
+    """(outcome, whether it was vectorized, why autograd cannot be used — or None).
+
+    The vectorized way first, the per-point loop when vmap cannot trace the function,
+    and no autograd at all when the function leaves the graph (then `outcome` is None).
+    """
+    reason = find_conversion(fn, probes)
+    if reason is not None:
+        return None, False, reason
+    try:
+        return vectorized(), True, None
+    except Exception as error:
+        reraise_if_fatal(error)
+    try:
+        return pointwise(), False, None
+    except Exception as error:
+        reraise_if_fatal(error)
+        return None, False, _why_autograd_failed(error)
+
+
+#: Tensor methods through which a value leaves autograd's graph, and how to say so.
+CONVERSIONS = {
+    "torch.Tensor.__float__": "it converts the tensor to a Python float (math functions do this)",
+    "torch.Tensor.__int__": "it converts the tensor to an int",
+    "torch.Tensor.__index__": "it converts the tensor to an int",
+    "torch.Tensor.__complex__": "it converts the tensor to a complex",
+    "torch.Tensor.item": "it calls .item()",
+    "torch.Tensor.tolist": "it calls .tolist()",
+    "torch.Tensor.__array__": "it passes the tensor to numpy",
+    "torch.Tensor.numpy": "it passes the tensor to numpy",
+    "torch.Tensor.detach": "it calls .detach()",
+    "torch.Tensor.detach_": "it calls .detach_()",
+    "torch.Tensor.data.__get__": "it uses .data",
+}
+
+
+class _ConversionSpy(TorchFunctionMode):
+    """Notes every call that takes a value out of the graph (float(x), .item(), numpy...)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if args and isinstance(args[0], torch.Tensor) and args[0].requires_grad:
+            name = resolve_name(func) or ""
+            if name in CONVERSIONS and CONVERSIONS[name] not in self.found:
+                self.found.append(CONVERSIONS[name])
+        return func(*args, **(kwargs or {}))
+
+
+def find_conversion(
+    fn: Callable[..., torch.Tensor], probes: Sequence[tuple[torch.Tensor, ...]]
+) -> str | None:
+    """Why autograd cannot follow `fn`, from running it at a few points under a spy.
+
+    Some conversions raise (numpy on a tensor that requires grad), others silently cut
+    the graph (`math.sin(x) * x` has a wrong autograd derivative and no error): torch's
+    function-override mode sees both.
+    """
+    spy = _ConversionSpy()
+    for point in probes:
+        args = [p.clone().requires_grad_(True) for p in point]
+        try:
+            with spy:
+                fn(*args)
+        except Exception as error:
+            reraise_if_fatal(error)
+    if not spy.found:
+        return None
+    return "autograd cannot follow this function: " + " and ".join(spy.found)
+
+
+def probe_points(points: torch.Tensor, count: int = 5) -> list[torch.Tensor]:
+    index = np.unique(np.linspace(0, len(points) - 1, count).round().astype(int))
+    return [points[int(i)] for i in index]
+
+
+def nested_grads(
+    out: torch.Tensor, inputs: tuple[torch.Tensor, ...], order: int
+) -> list[list[torch.Tensor]]:
+    """[d¹out, ..., dᵏout] with respect to each input, pointwise (a graph-free result is 0).
+
+    `out` is f at one point, or at many points evaluated independently (under vmap), where
+    differentiating the sum gives every point's own derivative.
+    """
+    found = []
+    current = [out]
+    for k in range(1, order + 1):
+        target = current[0]
+        if target.requires_grad:
+            grads = torch.autograd.grad(
+                target.sum(), inputs, create_graph=k < order, allow_unused=True
+            )
+            current = [
+                torch.zeros_like(x) if g is None else g for g, x in zip(grads, inputs, strict=True)
+            ]
+        else:
+            current = [torch.zeros_like(x) for x in inputs]
+        found.append(current)
+    return found
+
+
+def disconnection(connected: np.ndarray, values: np.ndarray, estimate: np.ndarray) -> str | None:
+    """Why autograd's answer cannot be trusted: f changes where its graph is cut off."""
+    cut = ~connected & np.isfinite(estimate) & (np.abs(estimate) > 1e-7 * (1 + np.abs(values)))
+    if cut.any():
+        return (
+            "autograd cannot follow this function: its result does not depend on the "
+            "variable through torch operations (it converts the tensor to a Python number, "
+            "e.g. with float(), .item(), math or numpy, or detaches it)"
+        )
+    return None
+
+
+def _why_autograd_failed(error: BaseException) -> str:
+    if isinstance(error, NotAScalar):
+        raise FunctionFailed(error) from error
+    text = str(error).split("\n", 1)[0]
+    if "numpy" in text.lower():
+        return "autograd cannot follow this function: it passes the tensor to numpy"
+    if "Expected f(*args) to return a Tensor" in text:
+        return (
+            "autograd cannot follow this function: it returns a plain Python number "
+            "(it uses math, or converts the tensor with float())"
+        )
+    return f"autograd cannot follow this function ({type(error).__name__}: {text[:160]})"

@@ -1,0 +1,153 @@
+"""What the ways of differentiating share: sample points, scalar outputs, pointwise calls,
+the failures that are the user's, and nulls for non-finite values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from derivlens.model import PlotWarning, WarningKind
+
+Method = Literal["autograd", "finite-difference"]
+
+
+DTYPE = torch.float64
+
+
+EPS = float(np.finfo(np.float64).eps)
+
+
+#: Central-difference stencils accurate to O(h⁴): order -> (offsets, weights, divisor).
+STENCILS: dict[int, tuple[tuple[int, ...], tuple[float, ...], float]] = {
+    1: ((-2, -1, 1, 2), (1, -8, 8, -1), 12.0),
+    2: ((-2, -1, 0, 1, 2), (-1, 16, -30, 16, -1), 12.0),
+    3: ((-3, -2, -1, 1, 2, 3), (1, -8, 13, -13, 8, -1), 8.0),
+    4: ((-3, -2, -1, 0, 1, 2, 3), (-1, 12, -39, 56, -39, 12, -1), 6.0),
+}
+
+
+class FunctionFailed(Exception):
+    """The user's function raised; `error` is its exception, traceback included."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class NotAScalar(TypeError):
+    """The user's function returned something that is not one number."""
+
+
+#: Exceptions that mean "f is undefined at this point" (math domain errors, 1/0), which
+#: become null values there instead of failing the whole plot.
+POINTWISE_ERRORS = (ArithmeticError, ValueError)
+
+
+def sample_points(domain: tuple[float, float], samples: int) -> np.ndarray:
+    """`samples` evenly spaced points from one end of `domain` to the other, both included.
+
+    Computed as lo + (hi - lo)·i/(n-1), so a symmetric domain has an exact 0 in the
+    middle (linspace's -4e-17 would put a kink like |x| on the wrong side).
+    """
+    lo, hi = domain
+    points = lo + (hi - lo) * (np.arange(samples, dtype=np.float64) / (samples - 1))
+    points[-1] = hi
+    return points
+
+
+def scalar(fn: Callable[..., Any]) -> Callable[..., torch.Tensor]:
+    """`fn` returning a 0-d float64 tensor whatever number-like thing it returns."""
+
+    def scalar_fn(*args: torch.Tensor) -> torch.Tensor:
+        return to_scalar(fn(*args))
+
+    return scalar_fn
+
+
+def to_scalar(value: Any) -> torch.Tensor:
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise NotAScalar(
+                f"the function must return one number, but it returned a tensor of shape "
+                f"{tuple(value.shape)}; return a scalar (e.g. .sum() or [0])"
+            )
+        value = value.reshape(())
+        return value if value.dtype == DTYPE else value.to(DTYPE)
+    if isinstance(value, bool | int | float | np.number) or (
+        isinstance(value, np.ndarray) and value.size == 1
+    ):
+        return torch.tensor(float(np.asarray(value).reshape(())), dtype=DTYPE)
+    raise NotAScalar(f"the function must return a number, but it returned {type(value).__name__}")
+
+
+def pointwise(call: Callable[[Any], float], points: Sequence[Any]) -> np.ndarray:
+    """`call` at every point; a point where f is undefined gives NaN unless all are."""
+    out = np.full(len(points), np.nan)
+    first_error: BaseException | None = None
+    for i, point in enumerate(points):
+        try:
+            out[i] = call(point)
+        except POINTWISE_ERRORS as error:
+            first_error = first_error or error
+        except Exception as error:
+            reraise_if_fatal(error)
+            raise FunctionFailed(error) from error
+    if first_error is not None and np.isnan(out).all():
+        raise FunctionFailed(first_error) from first_error
+    return out
+
+
+def null_out(
+    values: np.ndarray,
+    derivatives: list[np.ndarray],
+    coordinates: np.ndarray,
+    warnings: list[PlotWarning],
+    axis_names: str,
+) -> None:
+    """NaN for every non-finite value, all derivatives NaN where f is, and one warning."""
+    bad_f = ~np.isfinite(values)
+    values[bad_f] = np.nan
+    affected = bad_f.copy()
+    for series in derivatives:
+        series[bad_f | ~np.isfinite(series)] = np.nan
+        affected |= np.isnan(series)
+    count = int(affected.sum())
+    if count:
+        total = affected.size
+        first = np.unravel_index(int(np.flatnonzero(affected.ravel())[0]), affected.shape)
+        where = _point_name(coordinates, first, axis_names)
+        what = "f is not finite" if bad_f.any() else "a derivative is not finite"
+        warnings.append(
+            PlotWarning(
+                WarningKind.NON_FINITE,
+                f"{what} at {count} of {total} points (first at {where}); those values are "
+                "left out of the plot (null)",
+            )
+        )
+
+
+def _point_name(coordinates: np.ndarray, index: tuple[Any, ...], axis_names: str) -> str:
+    if axis_names == "x":
+        return f"x = {coordinates[index[0]]:.6g}"
+    xs, ys = coordinates
+    return f"x = {xs[index[1]]:.6g}, y = {ys[index[0]]:.6g}"
+
+
+def reraise_if_fatal(error: BaseException) -> None:
+    """Out-of-memory and the user's own exceptions must not be mistaken for autograd limits."""
+    if isinstance(error, MemoryError) or is_allocation_failure(error):
+        raise error
+    if isinstance(error, FunctionFailed | NotAScalar):
+        raise error
+
+
+def is_allocation_failure(error: BaseException) -> bool:
+    text = str(error)
+    return isinstance(error, MemoryError) or (
+        isinstance(error, RuntimeError)
+        and ("can't allocate memory" in text or "not enough memory" in text)
+    )

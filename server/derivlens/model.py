@@ -1,0 +1,299 @@
+"""The contract: every value that crosses engine, sandbox child, server and client.
+
+Declared once, here, as attrs classes (docs/protocol.md describes them in words); no
+torch, no numpy. `wire` turns JSON into these types and back, strictly. Text that may
+come from user code is capped by the types themselves. The TypeScript client's
+`src/logic/protocol.ts` is generated from this module (`scripts/protocol_ts.py`), and a
+test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Literal, Union
+
+import attrs
+
+from derivlens.errors import DerivlensError, ErrorKind
+from derivlens.options import Interval, PlotOptions
+
+__all__ = [
+    "AxesBox",
+    "CurvesResult",
+    "ErrorInfo",
+    "ErrorKind",
+    "EvaluationRequest",
+    "Gradient",
+    "Image",
+    "ImageFile",
+    "PlotCommand",
+    "PlotWarning",
+    "Position",
+    "Render",
+    "Result",
+    "SurfaceResult",
+    "VectorCurvesResult",
+    "WarningKind",
+]
+
+ImageFormat = Literal["png", "svg"]
+Theme = Literal["light", "dark"]
+Size = Literal["hover", "panel"]
+Method = Literal["autograd", "finite-difference"]
+#: A sampled curve: finite numbers, `None` where the value is not finite.
+Series = list[float | None]
+#: A held parameter's value as reported in `fixed` (numbers stay ints when they were).
+FixedValue = Union[bool, int, float, str, None]  # noqa: UP007 - cattrs resolves it at run time
+
+#: Caps on text that may come from user code (a child's reply is untrusted).
+MAX_MESSAGE = 2000
+MAX_NAME = 200
+
+
+def capped(value: Any, cap: int) -> str:
+    """`value`, which must be text, cut to `cap` characters."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    return value if len(value) <= cap else value[: cap - 1] + "…"
+
+
+def _message(value: Any) -> str:
+    return capped(value, MAX_MESSAGE)
+
+
+def _name(value: Any) -> str:
+    return capped(value, MAX_NAME)
+
+
+class WarningKind(str, Enum):
+    """What a result's warning is about."""
+
+    FINITE_DIFFERENCE = "finite-difference"
+    NON_FINITE = "non-finite"
+    DISAGREEMENT = "disagreement"
+    OPTIONS = "options"
+
+
+@attrs.frozen
+class PlotWarning:
+    kind: WarningKind
+    message: str = attrs.field(converter=_message)
+
+
+@attrs.frozen
+class ErrorInfo:
+    """A failure on the wire: `{"kind", "message"}` (and the option it is about)."""
+
+    kind: ErrorKind
+    message: str = attrs.field(converter=_message)
+    option: str | None = None
+
+    def to_exception(self) -> DerivlensError:
+        return DerivlensError(self.kind, self.message, option=self.option)
+
+    @classmethod
+    def of(cls, error: DerivlensError) -> ErrorInfo:
+        return cls(error.kind, error.message, error.option)
+
+
+# --- requests ---------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Render:
+    """How to draw a result: format, theme, the hover or panel layout, and its size.
+
+    `width`/`height` are the CSS pixels of the box the image will fill (None: the
+    layout's own size); `scale` is the device-pixel ratio to draw a PNG at.
+    """
+
+    format: ImageFormat = "png"
+    theme: Theme = "light"
+    size: Size = "panel"
+    width: float | None = None
+    height: float | None = None
+    scale: float | None = None
+
+
+@attrs.frozen
+class EvaluationRequest:
+    """What the sandboxed child gets: the sliced code, the function, decided options."""
+
+    code: str
+    filename: str
+    function: str
+    variables: tuple[str, ...]
+    options: PlotOptions
+    params: dict[str, float] = attrs.field(factory=dict)
+    render: Render | None = None
+    project_root: str | None = None
+    warnings: tuple[PlotWarning, ...] = ()
+
+
+@attrs.frozen
+class Position:
+    """A position in a document, as LSP counts: line and character from 0."""
+
+    line: int = attrs.field(validator=attrs.validators.ge(0))
+    character: int = attrs.field(validator=attrs.validators.ge(0))
+
+
+@attrs.frozen
+class PlotCommand:
+    """The one argument of the `derivlens.plot` command, without the plot options.
+
+    The options (domain, ydomain, order, samples) sit beside these keys in the same
+    JSON object; `options.PlotOptions` declares and reads them.
+    """
+
+    uri: str
+    position: Position
+    params: dict[str, float] = attrs.field(factory=dict)
+    format: ImageFormat = "png"
+    theme: Theme | None = None
+    size: Size = "panel"
+    width: float | None = None
+    height: float | None = None
+    scale: float | None = None
+
+
+# --- results -----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class AxesBox:
+    """One plot area of an image: its name (`f`, `f′`, `∂f/∂x`), box and data limits.
+
+    `box` is [left, top, width, height] in image pixels from the top-left corner.
+    """
+
+    name: str = attrs.field(converter=_name)
+    box: tuple[float, float, float, float]
+    xlim: Interval
+    ylim: Interval
+
+
+@attrs.frozen
+class Image:
+    """An image drawn for the editor: base64 data of `width`×`height` pixels."""
+
+    format: ImageFormat
+    data: str
+    width: int
+    height: int
+    scale: float = 1.0
+    axes: tuple[AxesBox, ...] = ()
+
+
+@attrs.frozen
+class ImageFile:
+    """An image the CLI wrote to a file."""
+
+    format: ImageFormat
+    path: str
+    width: int
+    height: int
+    axes: tuple[AxesBox, ...] = ()
+
+
+@attrs.frozen
+class Gradient:
+    x: list[Series]
+    y: list[Series]
+
+
+@attrs.frozen
+class CurvesResult:
+    """f of one variable and its derivatives (keys "1".."order") at `x`."""
+
+    variables: tuple[str, ...]
+    fixed: dict[str, FixedValue]
+    domain: Interval
+    order: int
+    method: Method
+    x: Series
+    f: Series
+    derivatives: dict[str, Series]
+    critical_points: list[float]
+    warnings: tuple[PlotWarning, ...] = ()
+    image: Image | ImageFile | None = None
+    function: str = ""
+    file: str = ""
+    line: int = 0
+    sandbox: tuple[str, ...] = ()
+    elapsed_ms: float = 0.0
+
+
+@attrs.frozen
+class VectorCurvesResult:
+    """f of one variable with `outputs` components: each list holds one per component."""
+
+    variables: tuple[str, ...]
+    fixed: dict[str, FixedValue]
+    domain: Interval
+    order: int
+    method: Method
+    outputs: int
+    x: Series
+    f: list[Series]
+    derivatives: dict[str, list[Series]]
+    critical_points: list[list[float]]
+    warnings: tuple[PlotWarning, ...] = ()
+    image: Image | ImageFile | None = None
+    function: str = ""
+    file: str = ""
+    line: int = 0
+    sandbox: tuple[str, ...] = ()
+    elapsed_ms: float = 0.0
+
+
+@attrs.frozen
+class SurfaceResult:
+    """f of two variables on a grid: `f` and the gradient have one row per y."""
+
+    variables: tuple[str, ...]
+    fixed: dict[str, FixedValue]
+    domain: Interval
+    ydomain: Interval
+    order: int
+    method: Method
+    x: Series
+    y: Series
+    f: list[Series]
+    gradient: Gradient
+    critical_points: list[tuple[float, float]]
+    warnings: tuple[PlotWarning, ...] = ()
+    image: Image | ImageFile | None = None
+    function: str = ""
+    file: str = ""
+    line: int = 0
+    sandbox: tuple[str, ...] = ()
+    elapsed_ms: float = 0.0
+
+
+Result = Union[CurvesResult, VectorCurvesResult, SurfaceResult]  # noqa: UP007
+RESULT_TYPES = (CurvesResult, VectorCurvesResult, SurfaceResult)
+
+#: The key order of a result on the wire (docs/protocol.md, "Result").
+RESULT_KEYS = (
+    "function",
+    "file",
+    "line",
+    "variables",
+    "fixed",
+    "domain",
+    "ydomain",
+    "order",
+    "method",
+    "outputs",
+    "x",
+    "y",
+    "f",
+    "derivatives",
+    "gradient",
+    "critical_points",
+    "warnings",
+    "image",
+    "sandbox",
+    "elapsed_ms",
+)

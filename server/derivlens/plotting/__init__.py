@@ -1,0 +1,164 @@
+"""Turn an evaluation result into a PNG or SVG image, and say where its plots are.
+
+Pure: no LSP, no subprocess, no torch. Only matplotlib's object API is used (a `Figure`
+per render and an explicit canvas, never pyplot), every artist is styled explicitly, and
+no global rcParams are changed outside the SVG encoder's short `rc_context`, so many
+renders can run in one warm process. The output is deterministic: the same result and
+`Render` give the same bytes.
+
+- `curves`: one variable, f and its derivatives in rows sharing x (`vector`: several
+  outputs per row);
+- `surface`: two variables, contours, gradient arrows and the partials;
+- `draw`, `scales`, `style`: the boxes, numbers and look they share; `encode`: bytes.
+
+Speed matters (a hover is drawn on every uncached hover): nothing is drawn with Axes,
+whose tick machinery costs several ms each (see `draw`); text is most of what is left.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from matplotlib.figure import Figure
+
+from derivlens import model
+from derivlens.plotting import encode
+from derivlens.plotting.curves import draw_curves
+from derivlens.plotting.draw import Page
+from derivlens.plotting.style import (
+    DEFAULT_PNG_SCALE,
+    DEFAULT_SIZE,
+    MAX_PIXELS,
+    MAX_SIZE,
+    MIN_SIZE,
+    PALETTES,
+    PX_PER_INCH,
+    SCALE_RANGE,
+    SVG_RASTER_DPI,
+    style_for,
+)
+from derivlens.plotting.surface import draw_surface
+from derivlens.plotting.vector import draw_vector
+
+__all__ = ["Drawing", "RenderedImage", "build_figure", "render"]
+
+
+@dataclass(frozen=True)
+class RenderedImage:
+    """Image bytes, their size in pixels, and where each plot area is in them.
+
+    `scale` is the device-pixel ratio the PNG was drawn at (its CSS size is
+    width/scale × height/scale); an SVG has scale 1 and its size in px.
+
+    `axes` has one entry per plot area, top to bottom: named f, f′, … f⁽⁴⁾ for curve
+    rows (whatever the function is called), f, ∂f/∂x, ∂f/∂y for a surface. Its box is
+    (left, top, width, height) in image pixels from the top-left corner, and xlim/ylim
+    are the data limits exactly as drawn: x = xlim[0] + (px - left) / width · (xlim[1] -
+    xlim[0]), and y likewise from ylim[1] at the top down to ylim[0].
+    """
+
+    format: model.ImageFormat
+    data: bytes
+    width: int
+    height: int
+    scale: float
+    axes: tuple[model.AxesBox, ...]
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """A figure ready to encode: its size in image pixels and its plot areas."""
+
+    figure: Figure
+    width: int
+    height: int
+    scale: float
+    axes: tuple[model.AxesBox, ...]
+
+
+def render(result: model.Result, spec: model.Render) -> RenderedImage:
+    """Draw `result` as `spec` asks.
+
+    A PNG is round(width·scale) × round(height·scale) pixels, an SVG width × height px;
+    width and height are CSS px (default: the layout's own size), clamped to sane bounds,
+    and a PNG of more than 16 million pixels is drawn at a lower scale.
+    """
+    d = build_figure(result, spec)
+    data = encode.png(d.figure) if spec.format == "png" else encode.svg(d.figure, d.width, d.height)
+    return RenderedImage(spec.format, data, d.width, d.height, d.scale, d.axes)
+
+
+def build_figure(result: model.Result, spec: model.Render) -> Drawing:
+    """The figure `render` encodes (for tests), with its plot areas."""
+    _check(spec)
+    width, height, scale = _pixels(spec)
+    palette = PALETTES[spec.theme]
+    fig = Figure(
+        figsize=(_inches(width, scale), _inches(height, scale)),
+        # The SVG encoder draws at 72 dpi; this dpi only sets its raster parts' resolution.
+        dpi=PX_PER_INCH * scale if spec.format == "png" else SVG_RASTER_DPI,
+        facecolor=palette.background,
+        edgecolor=palette.background,
+    )
+    page = Page(
+        fig=fig,
+        width=width / scale,
+        height=height / scale,
+        scale=scale,
+        palette=palette,
+        style=style_for(spec.size, width / scale, height / scale),
+        hover=spec.size == "hover",
+        rasterize=spec.format == "svg",
+    )
+    if isinstance(result, model.SurfaceResult):
+        axes = draw_surface(page, result)
+    elif isinstance(result, model.VectorCurvesResult):
+        axes = draw_vector(page, result)
+    else:
+        axes = draw_curves(page, result)
+    page.finish()
+    return Drawing(fig, width, height, scale, axes)
+
+
+def _check(spec: model.Render) -> None:
+    """Refuse what no layout or encoder knows (a caller's bug, not a user's input)."""
+    if (
+        spec.format not in ("png", "svg")
+        or spec.theme not in PALETTES
+        or spec.size not in DEFAULT_SIZE
+    ):
+        raise ValueError(
+            f"cannot render format={spec.format!r} theme={spec.theme!r} size={spec.size!r}"
+        )
+
+
+def _pixels(spec: model.Render) -> tuple[int, int, float]:
+    """The image's width and height in pixels, and pixels per CSS px.
+
+    From the box to fill in CSS px (the request's, else the layout's own, clamped); a
+    PNG multiplies it by the scale, an SVG is sized in px.
+    """
+    default_w, default_h = DEFAULT_SIZE[spec.size]
+    width = _clamp(spec.width, default_w, MIN_SIZE[0], MAX_SIZE[0])
+    height = _clamp(spec.height, default_h, MIN_SIZE[1], MAX_SIZE[1])
+    scale = _clamp(spec.scale, DEFAULT_PNG_SCALE, *SCALE_RANGE) if spec.format == "png" else 1.0
+    if width * height * scale**2 > MAX_PIXELS:
+        # Down to a quarter step, never below 1 (the largest box at scale 1 fits).
+        scale = max(1.0, math.floor(4 * math.sqrt(MAX_PIXELS / (width * height))) / 4)
+    return round(width * scale), round(height * scale), scale
+
+
+def _clamp(value: float | None, default: float, lo: float, hi: float) -> float:
+    if value is None or not math.isfinite(value):
+        return default
+    return min(max(float(value), lo), hi)
+
+
+def _inches(pixels: int, scale: float) -> float:
+    """Figure inches that make exactly `pixels` pixels at scale (Agg truncates the product)."""
+    dpi = PX_PER_INCH * scale
+    inches = pixels / dpi
+    while inches * dpi < pixels:
+        inches = math.nextafter(inches, math.inf)
+    return inches

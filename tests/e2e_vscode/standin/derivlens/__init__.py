@@ -1,1 +1,0 @@
-"""Stand-in for the derivlens language server (see ../README.md)."""

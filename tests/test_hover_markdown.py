@@ -1,0 +1,152 @@
+"""Hover markdown, in-process: what a user reads, and that nothing from user code can
+turn into a link, an image or HTML in the editor."""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import Any
+
+import pytest
+
+from derivlens.errors import DerivlensError
+from derivlens.hover import MAX_MARKDOWN, error_markdown, escape, hover_markdown
+from derivlens.model import (
+    CurvesResult,
+    Gradient,
+    Image,
+    PlotWarning,
+    SurfaceResult,
+    VectorCurvesResult,
+    WarningKind,
+)
+
+PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 64).decode()
+XS = [-1.0, -0.5, 0.0, 0.5, 1.0]
+
+
+def curves(**changes: Any) -> CurvesResult:
+    values: dict[str, Any] = {
+        "function": "cube",
+        "variables": ("x",),
+        "fixed": {"a": 2, "scale": 0.5},
+        "domain": (-1.0, 1.0),
+        "order": 2,
+        "method": "autograd",
+        "x": XS,
+        "f": [v**3 for v in XS],
+        "derivatives": {"1": [3 * v**2 for v in XS], "2": [6 * v for v in XS]},
+        "critical_points": [0.0],
+        "image": Image("png", PNG, 720, 300, 2.0),
+    }
+    values.update(changes)
+    return CurvesResult(**values)
+
+
+def test_summary_sparklines_and_image_in_that_order() -> None:
+    text = hover_markdown(curves())
+    lines = text.splitlines()
+    assert lines[0] == "**cube(x)** · autograd · x ∈ [-1, 1] · a = 2, scale = 0.5 · order 2"
+    assert re.fullmatch(r"`f  [▁-█]+`  ", lines[2])
+    assert re.fullmatch(r"`f′ [▁-█]+`  ", lines[3])
+    assert lines[-1] == (
+        f"![plot of cube and its derivative](data:image/png;base64,{PNG}|width=360,height=150)"
+    )
+
+
+def test_no_sparkline_for_a_client_that_shows_images() -> None:
+    text = hover_markdown(curves(), sparkline_rows=False)
+    assert "▁" not in text and "`f" not in text
+    assert text.splitlines()[-1].startswith("![plot of cube")
+
+
+def test_surface_and_vector_summaries() -> None:
+    grid = [[0.0, 1.0], [1.0, 2.0]]
+    surface = SurfaceResult(
+        function="bowl",
+        variables=("u", "v"),
+        fixed={},
+        domain=(-2.0, 2.0),
+        ydomain=(0.0, 1.0),
+        order=1,
+        method="finite-difference",
+        x=[0.0, 1.0],
+        y=[0.0, 1.0],
+        f=grid,
+        gradient=Gradient(grid, grid),
+        critical_points=[],
+    )
+    assert hover_markdown(surface).startswith(
+        "**bowl(u, v)** · finite-difference · u ∈ [-2, 2] · v ∈ [0, 1]\n"
+    )
+    vector = VectorCurvesResult(
+        function="rot",
+        variables=("t",),
+        fixed={},
+        domain=(0.0, 1.0),
+        order=1,
+        method="autograd",
+        outputs=2,
+        x=[0.0, 1.0],
+        f=[[0.0, 1.0], [1.0, 0.0]],
+        derivatives={"1": [[1.0, 1.0], [-1.0, -1.0]]},
+        critical_points=[[], []],
+    )
+    text = hover_markdown(vector)
+    assert text.startswith("**rot(t)** · autograd · t ∈ [0, 1] · 2 outputs · order 1")
+    assert "`f1 " in text and "`f2 " in text
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "![x](https://evil.example/track.png)",
+        "[click](https://evil.example)",
+        "<img src=https://evil.example/a.png>",
+        "`code` **bold** _it_ # head",
+        "line one\n\n![x](https://evil.example/y.png)",
+    ],
+)
+def test_text_from_user_code_is_escaped(hostile: str) -> None:
+    result = curves(
+        fixed={hostile: hostile},
+        warnings=(PlotWarning(WarningKind.DISAGREEMENT, hostile),),
+        image=None,
+    )
+    text = hover_markdown(result)
+    unescaped = re.compile(r"(?<!\\)[\[\]<>`*]|(?<!\\)!(?!\\)")
+    for line in text.splitlines()[1:]:
+        if hostile.split("\n")[0][:5] in line or "disagreement" in line:
+            body = line.split(":* ", 1)[-1]
+            assert not unescaped.search(body.replace("\\\\", "")), line
+    assert "](https://" not in text.replace("\\]\\(", "")
+    assert not re.search(r"(?<!\\)<img", text)
+
+
+def test_escape_keeps_the_words() -> None:
+    assert escape("a [b](c) <d>") == r"a \[b\]\(c\) \<d\>"
+    assert escape("x" * 1000, 10) == "x" * 9 + "…"
+    assert escape("two\nlines\x1b[0m") == r"two lines \[0m"
+    assert escape("see www.evil.example or HTTPS://x.y") == r"see www\.evil.example or HTTPS\://x.y"
+
+
+def test_an_image_too_large_for_a_hover_is_left_out_with_a_note() -> None:
+    big = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * MAX_MARKDOWN).decode()
+    text = hover_markdown(curves(image=Image("png", big, 720, 300, 2.0)))
+    assert "data:image" not in text
+    assert "plot too large for a hover" in text
+    assert len(text) < MAX_MARKDOWN
+
+
+def test_an_image_that_is_not_base64_never_reaches_the_markdown() -> None:
+    with pytest.raises(ValueError):
+        hover_markdown(curves(image=Image("png", "AAAA)![x](https://evil.example)", 1, 1, 1.0)))
+
+
+def test_error_markdown_is_escaped() -> None:
+    error = DerivlensError("user-error", "ValueError: [x](https://evil.example) (user.py:3)")
+    text = error_markdown("f", error)
+    assert text == (
+        "**f** · derivlens could not plot it (user-error)\n\n"
+        "ValueError: \\[x\\]\\(https\\://evil.example\\) \\(user.py:3\\)\n"
+    )

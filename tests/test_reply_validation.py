@@ -1,0 +1,178 @@
+"""A sandboxed child's reply is hostile input: what the parent accepts and what it refuses.
+
+In-process: frames are decoded by `protocol.decode_untrusted`, the sandbox's envelope by
+`verdict.from_reply`, and the application's result by `engine.finish` against the request
+it answers. Anything off is kind `crashed` with a short message, never an exception of
+another type.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from derivlens import engine
+from derivlens.errors import DerivlensError
+from derivlens.sandbox import Outcome, protocol, verdict
+
+SOURCE = "def f(x, a=2):\n    return a * x\n\ndef g(x, y):\n    return x * y\n"
+
+
+def prepared(name: str = "f", samples: int = 3, order: int = 1) -> engine.Prepared:
+    options = {"samples": samples, "domain": (0.0, 1.0)}
+    if name == "f":
+        options["order"] = order
+    return engine.prepare_source(SOURCE, "/p/user.py", name=name, requested=options)
+
+
+def curves(**changes: Any) -> dict[str, Any]:
+    result = {
+        "variables": ["x"],
+        "fixed": {"a": 2},
+        "domain": [0.0, 1.0],
+        "order": 1,
+        "method": "autograd",
+        "x": [0.0, 0.5, 1.0],
+        "f": [0.0, 1.0, 2.0],
+        "derivatives": {"1": [2.0, 2.0, 2.0]},
+        "critical_points": [],
+        "warnings": [],
+        "image": None,
+    }
+    result.update(changes)
+    return result
+
+
+def surface() -> dict[str, Any]:
+    row = [0.0, 0.0, 0.0]
+    return {
+        "variables": ["x", "y"],
+        "fixed": {},
+        "domain": [0.0, 1.0],
+        "ydomain": [0.0, 1.0],
+        "order": 1,
+        "method": "autograd",
+        "x": row,
+        "y": row,
+        "f": [row] * 3,
+        "gradient": {"x": [row] * 3, "y": [row] * 3},
+        "critical_points": [[0.0, 0.0]],
+    }
+
+
+def finish(reply: Any, ready: engine.Prepared | None = None) -> Any:
+    return engine.finish(ready or prepared(), Outcome(reply, ("rlimits",), {}, ""), 1.25)
+
+
+def test_a_good_reply_is_filled_in_by_what_the_server_knows() -> None:
+    result = finish({"result": curves(function="evil", file="/etc/passwd", line=99)})
+    assert (result.function, result.file, result.line) == ("f", "/p/user.py", 1)
+    assert result.sandbox == ("rlimits",) and result.elapsed_ms == 1.2
+    assert result.fixed == {"a": 2} and isinstance(result.fixed["a"], int)
+
+
+def test_a_good_surface_reply() -> None:
+    result = finish({"result": surface()}, prepared("g"))
+    assert result.critical_points == [(0.0, 0.0)]
+
+
+def test_an_error_reply_becomes_that_error() -> None:
+    with pytest.raises(DerivlensError) as caught:
+        finish({"error": {"kind": "user-error", "message": "ValueError: no (user.py:2)"}})
+    assert (caught.value.kind, caught.value.message) == ("user-error", "ValueError: no (user.py:2)")
+
+
+@pytest.mark.parametrize(
+    ("reply", "detail"),
+    [
+        (None, "neither a result nor an error"),
+        ([], "neither a result nor an error"),
+        ({"result": {}, "extra": 1}, "neither a result nor an error"),
+        ({"result": curves(x=[0.0, "0.5", 1.0])}, 'expected a finite number, got "0.5"'),
+        ({"result": curves(x=[0.0, True, 1.0])}, "expected a finite number, got true"),
+        ({"result": curves(f=[0.0, 1e999, 2.0])}, "expected a finite number, got Infinity"),
+        ({"result": curves(order="1")}, "expected a whole number"),
+        ({"result": curves(x={"0": 0.0})}, "expected a list of numbers"),
+        ({"result": curves(backdoor=1)}, "backdoor"),
+        ({"result": curves(method="magic")}, "magic"),
+        ({"result": curves(warnings=[{"kind": "nope", "message": "m"}])}, "nope"),
+        ({"result": curves(x=[0.0, 1.0])}, "x does not span the requested 3 samples"),
+        ({"result": curves(domain=[0.0, 2.0])}, "x does not span"),
+        ({"result": curves(derivatives={"1": [1.0] * 3, "2": [0.0] * 3})}, "orders 1 to 1"),
+        ({"result": curves(f=[0.0, 1.0])}, "a series of the wrong length"),
+        ({"result": surface()}, "the wrong number of variables"),
+        ({"error": {"kind": "pwned", "message": "m"}}, "pwned"),
+        ({"error": {"kind": "user-error", "message": 3}}, "expected text"),
+        ({"result": curves(image={"format": "png", "data": 5, "width": 1, "height": 1})}, "text"),
+    ],
+)
+def test_a_malformed_reply_is_crashed_saying_what(reply: Any, detail: str) -> None:
+    with pytest.raises(DerivlensError) as caught:
+        finish(reply)
+    assert caught.value.kind == "crashed", caught.value
+    assert "the evaluation of f sent back a malformed" in caught.value.message
+    assert detail in caught.value.message, caught.value.message
+
+
+def test_a_surface_with_a_ragged_row_is_refused() -> None:
+    bad = copy.deepcopy(surface())
+    bad["gradient"]["y"][1] = [0.0]
+    with pytest.raises(DerivlensError) as caught:
+        finish({"result": bad}, prepared("g"))
+    assert "the grid is not 3×3" in caught.value.message
+
+
+def test_long_text_from_the_child_is_capped() -> None:
+    warning = {"kind": "non-finite", "message": "x" * 12_000_000}
+    result = finish({"result": curves(warnings=[warning])})
+    assert len(result.warnings[0].message) == 2000
+
+
+def frame(envelope: Any) -> bytes:
+    return json.dumps(envelope).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b"[" * 200_000 + b"]" * 200_000, "brackets"),
+        (b'{"reply": ' + b"[" * 20 + b"]" * 20 + b"}", "nested 21 deep"),
+        (b'{"reply": {"result": NaN}}', "NaN is not a JSON number"),
+        (b'{"reply": -Infinity}', "Infinity is not a JSON number"),
+        (b'{"reply": {}', "malformed JSON"),
+        (b"\xff\xfe", "malformed JSON"),
+        (frame([1, 2]), "no reply in it"),
+        (frame({"reply": {}, "layers": ["seccomp", "root-shell"]}), "unknown list of sandbox"),
+        (frame({"reply": {}, "notes": {"a": 1}}), "notes that are not text"),
+        (frame({"reply": {}, "output": ["x"]}), "output that is not text"),
+    ],
+)
+def test_a_bad_frame_is_crashed(body: bytes, detail: str) -> None:
+    with pytest.raises(DerivlensError) as caught:
+        verdict.from_reply(body, "f")
+    assert caught.value.kind == "crashed"
+    assert detail in caught.value.message, caught.value.message
+
+
+def test_brackets_inside_text_do_not_count_as_nesting() -> None:
+    body = frame({"reply": {"error": {"kind": "user-error", "message": "[" * 5000 + '\\"'}}})
+    assert protocol.nesting_depth(body) == 3
+    outcome = verdict.from_reply(body, "f")
+    assert outcome.reply["error"]["message"].startswith("[[[")
+
+
+def test_output_and_notes_reach_the_log_capped_and_without_control_characters() -> None:
+    body = frame(
+        {
+            "reply": {},
+            "layers": ["rlimits"],
+            "notes": {"seccomp": "\x1b[31mred"},
+            "output": "a\x07" * 10**6,
+        }
+    )
+    outcome = verdict.from_reply(body, "f")
+    assert outcome.notes == {"seccomp": "�[31mred"}
+    assert len(outcome.output) == verdict.MAX_OUTPUT and "\x07" not in outcome.output
