@@ -7,6 +7,9 @@
   const $ = (/** @type {string} */ id) => /** @type {any} */ (document.getElementById(id));
 
   const inputs = ['domain-min', 'domain-max', 'ydomain-min', 'ydomain-max', 'order', 'samples'];
+  // The options with a control, and the inputs of each (a message about one sits beside them).
+  /** @type {Record<string, string[]>} */
+  const optionInputs = { domain: ['domain-min', 'domain-max'], ydomain: ['ydomain-min', 'ydomain-max'], order: ['order'], samples: ['samples'] };
   const rawKeys = { 'domain-min': 'domainMin', 'domain-max': 'domainMax', 'ydomain-min': 'ydomainMin', 'ydomain-max': 'ydomainMax', order: 'order', samples: 'samples' };
   /** @type {any} */
   let last = null;
@@ -42,6 +45,32 @@
     if (el.value !== value) el.value = value;
   }
 
+  /** The message beside an option's control: the server's (title, kind, message) or a local check's. */
+  function renderFieldError(option, /** @type {{kind: string, title: string, message: string} | undefined} */ e) {
+    const box = $(`${option}-message`);
+    const group = box.closest('.option');
+    group.classList.toggle('invalid', !!e);
+    for (const id of optionInputs[option]) {
+      if (e) $(id).setAttribute('aria-invalid', 'true');
+      else $(id).removeAttribute('aria-invalid');
+    }
+    const key = e ? JSON.stringify([e.kind, e.title, e.message]) : '';
+    if (box.dataset.key === key) return; // unchanged: not announced again
+    box.dataset.key = key;
+    box.hidden = !e;
+    box.setAttribute('role', e ? 'alert' : 'none');
+    box.dataset.kind = e ? e.kind : '';
+    if (!e) {
+      box.replaceChildren();
+      return;
+    }
+    const parts = [];
+    if (e.title) parts.push(Object.assign(document.createElement('strong'), { className: 'title', textContent: e.title }));
+    if (e.kind) parts.push(Object.assign(document.createElement('code'), { className: 'kind', textContent: e.kind }));
+    parts.push(Object.assign(document.createElement('span'), { className: 'text', textContent: e.message }));
+    box.replaceChildren(...parts);
+  }
+
   function render(v) {
     last = v;
     document.body.dataset.status = v.status;
@@ -56,6 +85,7 @@
     setText('status', v.status === 'loading' ? 'Plotting…' : v.stale ? 'showing the last good plot' : '');
 
     const err = $('error');
+    // v.error is the error box; an invalid option's message sits beside its control instead.
     err.hidden = !v.error;
     if (v.error) {
       setText('error-title', v.error.title);
@@ -101,9 +131,7 @@
     $('follow').checked = v.follow;
 
     for (const id of ['save-png', 'save-svg', 'copy-csv']) $(id).disabled = !v.canExport;
-    const ie = $('input-errors');
-    ie.replaceChildren(...v.inputErrors.map((/** @type {string} */ m) => Object.assign(document.createElement('li'), { textContent: m })));
-    ie.hidden = v.inputErrors.length === 0;
+    for (const option of Object.keys(optionInputs)) renderFieldError(option, v.fieldErrors[option]);
     setText('footer', v.footer);
   }
 

@@ -2,13 +2,15 @@
 import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { buildPlotArgs, parseControls, type RawControls } from './logic/args';
+import { buildPlotArgs, hasErrors, parseControls, type RawControls } from './logic/args';
 import { resultToCsv } from './logic/csv';
 import { toPlotError } from './logic/errors';
 import { CLIENT_LENS_COMMAND, SERVER_PLOT_COMMAND, scanDefLines, targetFromCommandArgs } from './logic/lenses';
 import { type Action, followTarget, initialState, type Origin, type PanelState, reduce, replotsOnEdit } from './logic/state';
 import { plotTheme } from './logic/theme';
-import type { ImageFormat, PlotArgs, PlotResult, PlotTarget, Theme } from './logic/types';
+import type { PlotArgs, PlotResult } from './logic/protocol';
+import { wireImage } from './logic/results';
+import type { ImageFormat, PlotTarget, Theme } from './logic/types';
 import { toView } from './logic/view';
 
 export const EDIT_DEBOUNCE_MS = 400;
@@ -184,7 +186,8 @@ export class PlotPanel implements vscode.Disposable {
       case 'controls': {
         const parsed = parseControls(m.raw);
         this.dispatch({ type: 'controls', overrides: parsed.overrides, errors: parsed.errors });
-        if (!parsed.errors.length) void this.plot('replot');
+        // What the user typed goes to the server as it is: it knows the limits and says what is wrong.
+        if (!hasErrors(parsed.errors)) void this.plot('replot');
         return;
       }
       case 'replot':
@@ -222,7 +225,8 @@ export class PlotPanel implements vscode.Disposable {
     const r = this.state.result;
     const target = this.state.target;
     if (!r || !target) return;
-    let data = r.image?.format === format ? r.image.data : undefined;
+    const shown = wireImage(r);
+    let data = shown?.format === format ? shown.data : undefined;
     if (!data) {
       try {
         const args = buildPlotArgs(target, this.state.overrides, { theme: currentTheme(), format });
@@ -230,7 +234,8 @@ export class PlotPanel implements vscode.Disposable {
           { location: vscode.ProgressLocation.Notification, title: `derivlens: drawing ${r.function} as ${format.toUpperCase()}…`, cancellable: true },
           (_p, token) => this.plotter.plot(args, token),
         );
-        data = res.image?.format === format ? res.image.data : undefined;
+        const drawn = wireImage(res);
+        data = drawn?.format === format ? drawn.data : undefined;
         if (!data) throw new Error(`the server returned no ${format.toUpperCase()} image`);
       } catch (e) {
         const err = toPlotError(e);
@@ -286,24 +291,40 @@ export class PlotPanel implements vscode.Disposable {
   <dt>Fixed</dt><dd id="fixed"></dd>
   <dt>Critical points</dt><dd id="critical"></dd>
 </dl>
-<form id="controls" class="controls" autocomplete="off">
+<form id="controls" class="controls" autocomplete="off" novalidate>
   <fieldset>
-    <label class="field"><span id="domain-label">x from</span>
-      <input id="domain-min" name="domainMin" type="number" step="any" inputmode="decimal"></label>
-    <label class="field"><span>to</span>
-      <input id="domain-max" name="domainMax" type="number" step="any" inputmode="decimal"></label>
-    <span id="ydomain-fields" hidden>
-      <label class="field"><span>y from</span>
-        <input id="ydomain-min" name="ydomainMin" type="number" step="any" inputmode="decimal"></label>
-      <label class="field"><span>to</span>
-        <input id="ydomain-max" name="ydomainMax" type="number" step="any" inputmode="decimal"></label>
-    </span>
-    <label class="field"><span>Order</span>
-      <select id="order" name="order">
-        <option value="1">1</option><option value="2">2</option><option value="3">3</option><option value="4">4</option>
-      </select></label>
-    <label class="field"><span>Samples</span>
-      <input id="samples" name="samples" type="number" min="2" step="1"></label>
+    <div class="option" data-option="domain">
+      <div class="inputs">
+        <label class="field"><span id="domain-label">from</span>
+          <input id="domain-min" name="domainMin" type="text" inputmode="decimal" spellcheck="false" aria-describedby="domain-message"></label>
+        <label class="field"><span>to</span>
+          <input id="domain-max" name="domainMax" type="text" inputmode="decimal" spellcheck="false" aria-describedby="domain-message"></label>
+      </div>
+      <div id="domain-message" class="option-message" hidden></div>
+    </div>
+    <div id="ydomain-fields" class="option" data-option="ydomain" hidden>
+      <div class="inputs">
+        <label class="field"><span>y from</span>
+          <input id="ydomain-min" name="ydomainMin" type="text" inputmode="decimal" spellcheck="false" aria-describedby="ydomain-message"></label>
+        <label class="field"><span>to</span>
+          <input id="ydomain-max" name="ydomainMax" type="text" inputmode="decimal" spellcheck="false" aria-describedby="ydomain-message"></label>
+      </div>
+      <div id="ydomain-message" class="option-message" hidden></div>
+    </div>
+    <div class="option" data-option="order">
+      <div class="inputs">
+        <label class="field"><span>Order</span>
+          <input id="order" name="order" type="text" inputmode="numeric" spellcheck="false" class="short" aria-describedby="order-message"></label>
+      </div>
+      <div id="order-message" class="option-message" hidden></div>
+    </div>
+    <div class="option" data-option="samples">
+      <div class="inputs">
+        <label class="field"><span>Samples</span>
+          <input id="samples" name="samples" type="text" inputmode="decimal" spellcheck="false" aria-describedby="samples-message"></label>
+      </div>
+      <div id="samples-message" class="option-message" hidden></div>
+    </div>
   </fieldset>
   <div class="buttons">
     <button id="replot" type="submit">Plot</button>
@@ -314,7 +335,6 @@ export class PlotPanel implements vscode.Disposable {
     <button id="save-svg" type="button" class="secondary">Save SVG</button>
     <button id="copy-csv" type="button" class="secondary" title="Copy the sampled values as CSV">Copy CSV</button>
   </div>
-  <ul id="input-errors" class="input-errors" hidden></ul>
 </form>
 <footer id="footer" class="muted"></footer>
 <script nonce="${nonce}" src="${js}"></script>

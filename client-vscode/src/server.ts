@@ -3,6 +3,7 @@ import * as cp from 'node:child_process';
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import {
+  DidChangeConfigurationNotification,
   ExecuteCommandRequest,
   LanguageClient,
   type LanguageClientOptions,
@@ -21,23 +22,14 @@ import {
   parseCheckOutput,
 } from './logic/interpreter';
 import { rewriteLensCommand, SERVER_PLOT_COMMAND, targetFromCommandArgs } from './logic/lenses';
-import type { PlotArgs, PlotResult, PlotTarget } from './logic/types';
+import type { PlotArgs, PlotResult } from './logic/protocol';
+import { serverSettings } from './logic/settings';
+import type { PlotTarget } from './logic/types';
 
-/** The `derivlens` settings the server reads (SPEC §6); `pythonPath` is the client's own. */
-export function serverSettings(): Record<string, unknown> {
+/** The settings the server reads, from VS Code's `derivlens` section (logic/settings.ts). */
+export function currentServerSettings(): Record<string, unknown> {
   const c = vscode.workspace.getConfiguration('derivlens');
-  const s: Record<string, unknown> = {
-    domain: c.get('domain'),
-    order: c.get('order'),
-    hover: { enabled: c.get('hover.enabled'), timeoutSeconds: c.get('hover.timeoutSeconds') },
-    codeLens: { enabled: c.get('codeLens.enabled') },
-    timeoutSeconds: c.get('timeoutSeconds'),
-    memoryLimitMB: c.get('memoryLimitMB'),
-    theme: c.get('theme'),
-  };
-  const samples = c.get<number | null>('samples');
-  if (typeof samples === 'number') s.samples = samples;
-  return s;
+  return serverSettings((key) => c.get(key));
 }
 
 interface PythonExtensionApi {
@@ -58,11 +50,22 @@ export class ServerManager implements vscode.Disposable {
   private unavailable: string | undefined;
   private pythonListener: vscode.Disposable | undefined;
   private choice: InterpreterChoice | undefined;
+  private readonly configListener: vscode.Disposable;
 
   constructor(
     private readonly output: vscode.OutputChannel,
     private readonly onLensPlot: (target: PlotTarget) => unknown,
-  ) {}
+  ) {
+    // Instead of the client library's configuration sync (which would send the section as
+    // VS Code has it, pythonPath included): the server's settings, built in one place.
+    this.configListener = vscode.workspace.onDidChangeConfiguration((e) => {
+      const client = this.client;
+      if (!e.affectsConfiguration('derivlens') || !client || client.state !== State.Running) return;
+      void client
+        .sendNotification(DidChangeConfigurationNotification.type, { settings: { derivlens: currentServerSettings() } })
+        .catch((error: unknown) => this.output.appendLine(`sending the settings: ${String(error)}`));
+    });
+  }
 
   /** Starts the server (once); resolves when it runs or when starting failed (the user is told). */
   start(): Promise<void> {
@@ -91,6 +94,7 @@ export class ServerManager implements vscode.Disposable {
   }
 
   async dispose(): Promise<void> {
+    this.configListener.dispose();
     this.pythonListener?.dispose();
     await this.stopClient();
   }
@@ -195,10 +199,17 @@ export class ServerManager implements vscode.Disposable {
         { scheme: 'file', language: 'python' },
         { scheme: 'untitled', language: 'python' },
       ],
-      initializationOptions: { derivlens: serverSettings() },
-      synchronize: { configurationSection: 'derivlens' },
+      initializationOptions: { derivlens: currentServerSettings() },
       outputChannel: this.output,
       middleware: {
+        workspace: {
+          // workspace/configuration of the `derivlens` section: the server's settings only.
+          configuration: async (params, token, next) => {
+            const answers = await next(params, token);
+            if (!Array.isArray(answers)) return answers;
+            return params.items.map((item, i) => (item.section === 'derivlens' ? currentServerSettings() : answers[i]));
+          },
+        },
         // A click on a "Plot derivative" lens opens the panel instead of discarding the result.
         executeCommand: async (command, args, next) => {
           if (command === SERVER_PLOT_COMMAND) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildPlotArgs, parseControls } from '../src/logic/args';
+import * as argsModule from '../src/logic/args';
+import { buildPlotArgs, parseControls, typedValue } from '../src/logic/args';
 
 const target = { uri: 'file:///w/demo.py', position: { line: 4, character: 6 } };
 
@@ -14,12 +15,12 @@ describe('buildPlotArgs', () => {
       size: 'panel',
     });
   });
-  it('adds the panel controls', () => {
-    const args = buildPlotArgs(target, { domain: [-2, 3], ydomain: [0, 1], order: 3, samples: 101 }, { theme: 'dark', format: 'svg' });
+  it('adds the panel controls, numbers and text as typed', () => {
+    const args = buildPlotArgs(target, { domain: ['-pi', 'pi'], ydomain: [0, 1], order: 3, samples: 101 }, { theme: 'dark', format: 'svg' });
     assert.deepEqual(args, {
       uri: 'file:///w/demo.py',
       position: { line: 4, character: 6 },
-      domain: [-2, 3],
+      domain: ['-pi', 'pi'],
       ydomain: [0, 1],
       order: 3,
       samples: 101,
@@ -31,38 +32,64 @@ describe('buildPlotArgs', () => {
   it('copies the position and intervals (no aliasing of state)', () => {
     const overrides = { domain: [0, 1] as [number, number] };
     const args = buildPlotArgs(target, overrides, { theme: 'light' });
-    args.domain![0] = 99;
+    (args.domain as [number, number])[0] = 99;
     args.position.line = 99;
     assert.equal(overrides.domain[0], 0);
     assert.equal(target.position.line, 4);
   });
 });
 
+describe('typedValue', () => {
+  it('empty is unset', () => {
+    assert.equal(typedValue(''), undefined);
+    assert.equal(typedValue('   '), undefined);
+    assert.equal(typedValue(undefined), undefined);
+  });
+  it('a number when the text is one', () => {
+    assert.equal(typedValue('-1.5'), -1.5);
+    assert.equal(typedValue(' 2e1 '), 20);
+    assert.equal(typedValue('.5'), 0.5);
+    assert.equal(typedValue('1e3'), 1000);
+    assert.equal(typedValue('1000'), 1000);
+  });
+  it('else the text itself, for the server to read or refuse', () => {
+    assert.equal(typedValue('pi'), 'pi');
+    assert.equal(typedValue(' -2pi '), '-2pi');
+    assert.equal(typedValue('pi/2'), 'pi/2');
+    assert.equal(typedValue('abc'), 'abc');
+    assert.equal(typedValue('Infinity'), 'Infinity');
+    assert.equal(typedValue('0x10'), '0x10');
+    assert.equal(typedValue('1e999'), '1e999'); // not finite as a number: the server says why
+  });
+});
+
 describe('parseControls', () => {
   it('empty inputs mean no overrides', () => {
-    assert.deepEqual(parseControls({ domainMin: '', domainMax: ' ', order: '', samples: '' }), { overrides: {}, errors: [] });
+    assert.deepEqual(parseControls({ domainMin: '', domainMax: ' ', order: '', samples: '' }), { overrides: {}, errors: {} });
   });
-  it('parses numbers', () => {
+  it('parses numbers and keeps other text', () => {
     assert.deepEqual(parseControls({ domainMin: '-1.5', domainMax: '2e1', order: '2', samples: '50' }).overrides, {
       domain: [-1.5, 20],
       order: 2,
       samples: 50,
     });
+    assert.deepEqual(parseControls({ domainMin: '-pi', domainMax: '2pi' }).overrides, { domain: ['-pi', '2pi'] });
     assert.deepEqual(parseControls({ ydomainMin: '0', ydomainMax: '1' }).overrides, { ydomain: [0, 1] });
   });
-  it('rejects bad values with a message each and keeps the good ones', () => {
-    const p = parseControls({ domainMin: '3', domainMax: '1', order: '7', samples: '1.5' });
-    assert.deepEqual(p.overrides, {});
-    assert.equal(p.errors.length, 3);
-    assert.match(p.errors[0], /start must be smaller/);
-    assert.match(p.errors[1], /Order/);
-    assert.match(p.errors[2], /Samples/);
+  it('copies no server limits: out-of-range or odd values go to the server as typed', () => {
+    const p = parseControls({ domainMin: '3', domainMax: '1', order: '7', samples: '1000' });
+    assert.deepEqual(p, { overrides: { domain: [3, 1], order: 7, samples: 1000 }, errors: {} });
+    assert.deepEqual(parseControls({ samples: '1.5' }).overrides, { samples: 1.5 });
+    assert.deepEqual(parseControls({ samples: '100001' }).overrides, { samples: 100001 });
+    assert.deepEqual(parseControls({ samples: 'many' }).overrides, { samples: 'many' });
+    const limits = Object.keys(argsModule).filter((k) => /^(MIN|MAX)_/.test(k));
+    assert.deepEqual(limits, []);
+  });
+  it('an interval with one end only: a local message beside it, the rest still parsed', () => {
     const q = parseControls({ domainMin: '1', domainMax: '', order: '4' });
     assert.deepEqual(q.overrides, { order: 4 });
-    assert.match(q.errors[0], /two numbers/);
-  });
-  it('rejects non-numbers', () => {
-    assert.equal(parseControls({ domainMin: 'abc', domainMax: '1' }).errors.length, 1);
-    assert.equal(parseControls({ samples: 'Infinity' }).errors.length, 1);
+    assert.deepEqual(Object.keys(q.errors), ['domain']);
+    assert.match(q.errors.domain ?? '', /both ends/);
+    assert.deepEqual(Object.keys(parseControls({ ydomainMin: '', ydomainMax: 'pi' }).errors), ['ydomain']);
   });
 });

@@ -1,24 +1,30 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { derivativeLabel, resultToCsv } from '../src/logic/csv';
-import type { PlotResult } from '../src/logic/types';
+import type { CurvesResult, SurfaceResult, VectorCurvesResult } from '../src/logic/protocol';
 
-function base(): PlotResult {
+const common = {
+  function: 'f',
+  file: '/w/demo.py',
+  line: 3,
+  fixed: {},
+  domain: [-1, 1] as [number, number],
+  method: 'autograd' as const,
+  warnings: [],
+  image: null,
+  sandbox: [],
+  elapsed_ms: 1,
+};
+
+function base(): CurvesResult {
   return {
-    function: 'f',
-    file: '/w/demo.py',
-    line: 3,
+    ...common,
     variables: ['x'],
-    fixed: {},
-    domain: [-1, 1],
     order: 2,
-    method: 'autograd',
     x: [-1, 0, 1],
     f: [1, 0, 1],
     derivatives: { '1': [-2, 0, 2], '2': [2, 2, 2] },
     critical_points: [0],
-    warnings: [],
-    image: null,
   };
 }
 
@@ -39,8 +45,8 @@ describe('resultToCsv', () => {
     assert.equal(resultToCsv(r).split('\n')[0], "t,f,f'");
   });
   it('two variables: x,y,f,df/dx,df/dy with y outer, x inner', () => {
-    const r: PlotResult = {
-      ...base(),
+    const r: SurfaceResult = {
+      ...common,
       variables: ['x', 'y'],
       order: 1,
       x: [0, 1],
@@ -60,9 +66,37 @@ describe('resultToCsv', () => {
           [null, null],
         ],
       },
-      derivatives: undefined,
+      critical_points: [],
     };
     assert.equal(resultToCsv(r), 'x,y,f,df/dx,df/dy\n0,10,1,0.1,1.1\n1,10,2,0.2,1.2\n0,20,3,0.3,\n1,20,,,\n');
+  });
+  it('a vector-valued f: a column per order and output', () => {
+    const r: VectorCurvesResult = {
+      ...common,
+      variables: ['t'],
+      order: 2,
+      outputs: 2,
+      x: [0, 1],
+      f: [
+        [1, 2],
+        [3, null],
+      ],
+      derivatives: {
+        '2': [
+          [5, 6],
+          [7, 8],
+        ],
+        '1': [
+          [0.1, 0.2],
+          [null, 0.4],
+        ],
+      },
+      critical_points: [[], [0.5]],
+    };
+    assert.equal(
+      resultToCsv(r),
+      "t,f[0],f[1],f'[0],f'[1],f''[0],f''[1]\n0,1,3,0.1,,5,7\n1,2,,0.2,0.4,6,8\n",
+    );
   });
   it('full precision numbers', () => {
     const r = base();

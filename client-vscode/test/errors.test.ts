@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { errorTitle, toPlotError } from '../src/logic/errors';
+import { ERROR_TITLES, errorTitle, toPlotError } from '../src/logic/errors';
+import { ERROR_KINDS } from '../src/logic/protocol';
 import { rewriteLensCommand, scanDefLines, targetFromCommandArgs } from '../src/logic/lenses';
 
 describe('toPlotError', () => {
@@ -10,18 +11,40 @@ describe('toPlotError', () => {
       message: 'f took longer than 10 s',
     });
   });
+  it('invalid-options keeps the option the server names', () => {
+    const e = {
+      code: -32803,
+      message: 'samples must be 2 to 401 for a function of two variables, got 1000',
+      data: { kind: 'invalid-options', option: 'samples' },
+    };
+    assert.deepEqual(toPlotError(e), { kind: 'invalid-options', message: e.message, option: 'samples' });
+    assert.deepEqual(toPlotError({ code: -32803, message: 'directive: unknown option', data: { kind: 'invalid-options' } }), {
+      kind: 'invalid-options',
+      message: 'directive: unknown option',
+    });
+    assert.equal(toPlotError({ code: -32803, message: 'm', data: { kind: 'timeout', option: 7 } }).option, undefined);
+  });
   it('other JSON-RPC errors', () => {
     assert.equal(toPlotError({ code: -32603, message: 'boom' }).kind, 'internal');
     assert.equal(toPlotError({ code: -32800, message: 'cancelled' }).kind, 'cancelled');
     assert.equal(toPlotError({ code: -32803, message: 'no kind' }).kind, 'internal');
   });
+  it('a kind this client does not know is not called internal', () => {
+    const e = toPlotError({ code: -32803, message: 'the quota is used up', data: { kind: 'quota' } });
+    assert.equal(e.kind, 'client');
+    assert.match(e.message, /^the quota is used up .*"quota"/);
+  });
   it('anything else', () => {
     assert.deepEqual(toPlotError(new Error('server not running')), { kind: 'client', message: 'server not running' });
+    assert.deepEqual(toPlotError(Object.assign(new Error('not running'), { data: { kind: 'client' } })), { kind: 'client', message: 'not running' });
     assert.deepEqual(toPlotError('x'), { kind: 'client', message: 'x' });
   });
-  it('titles', () => {
+  it('titles: one for every kind of the protocol', () => {
     assert.equal(errorTitle('timeout'), 'Timed out');
+    assert.equal(errorTitle('invalid-options'), 'Invalid option');
     assert.equal(errorTitle('weird'), 'weird');
+    for (const kind of ERROR_KINDS) assert.ok(ERROR_TITLES[kind] && ERROR_TITLES[kind] !== kind, kind);
+    assert.ok(ERROR_KINDS.includes('invalid-options'));
   });
 });
 

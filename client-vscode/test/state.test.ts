@@ -9,13 +9,14 @@ import {
   replotsOnEdit,
   shiftPosition,
 } from '../src/logic/state';
-import type { PlotResult, PlotTarget } from '../src/logic/types';
+import type { CurvesResult, PlotResult, SurfaceResult, VectorCurvesResult } from '../src/logic/protocol';
+import type { PlotTarget } from '../src/logic/types';
 import { toView } from '../src/logic/view';
 
 const A: PlotTarget = { uri: 'file:///w/a.py', position: { line: 5, character: 4 } };
 const B: PlotTarget = { uri: 'file:///w/a.py', position: { line: 12, character: 0 } };
 
-function result(name = 'f', extra: Partial<PlotResult> = {}): PlotResult {
+function result(name = 'f', extra: Partial<CurvesResult> = {}): CurvesResult {
   return {
     function: name,
     file: '/w/a.py',
@@ -30,10 +31,48 @@ function result(name = 'f', extra: Partial<PlotResult> = {}): PlotResult {
     derivatives: { '1': [0, 0, 0] },
     critical_points: [0.25],
     warnings: [{ kind: 'non-finite', message: '1 point' }],
-    image: { format: 'png', data: 'AAAA', width: 1200, height: 800, scale: 2 },
+    image: { format: 'png', data: 'AAAA', width: 1200, height: 800, scale: 2, axes: [] },
+    sandbox: ['rlimits'],
+    elapsed_ms: 12.3,
     ...extra,
   };
 }
+
+function surface(name = 'bowl', extra: Partial<SurfaceResult> = {}): SurfaceResult {
+  return {
+    function: name,
+    file: '/w/a.py',
+    line: 16,
+    variables: ['x', 'y'],
+    fixed: {},
+    domain: [-5, 5],
+    ydomain: [0, 2],
+    order: 1,
+    method: 'autograd',
+    x: [0, 1],
+    y: [0, 1, 2],
+    f: [
+      [0, 1],
+      [0, 1],
+      [0, 1],
+    ],
+    gradient: { x: [[0, 1], [0, 1], [0, 1]], y: [[0, 0], [0, 0], [0, 0]] },
+    critical_points: [],
+    warnings: [],
+    image: { format: 'png', data: 'BBBB', width: 1200, height: 900, scale: 2, axes: [] },
+    sandbox: [],
+    elapsed_ms: 30,
+    ...extra,
+  };
+}
+
+function plottedWith(r: PlotResult): PanelState {
+  let s = reduce(initialState(), { type: 'request', origin: 'open', target: A });
+  s = reduce(s, { type: 'result', seq: s.seq, result: r });
+  return s;
+}
+
+const SAMPLES_401 = 'samples must be 2 to 401 for a function of two variables, got 1000';
 
 function plotted(): PanelState {
   let s = reduce(initialState(), { type: 'request', origin: 'open', target: A });
@@ -180,25 +219,98 @@ describe('view model', () => {
     assert.deepEqual(v.controls, { domainMin: '-5', domainMax: '5', ydomainMin: '', ydomainMax: '', order: '1', samples: '3' });
     assert.equal(v.canExport, true);
   });
-  it('svg images and missing scale', () => {
+  it('svg images; scale 1; no image for a file image', () => {
     const s = plotted();
-    s.result = result('g', { image: { format: 'svg', data: 'PHN2Zz4=', width: 600, height: 400 } });
+    s.result = result('g', { image: { format: 'svg', data: 'PHN2Zz4=', width: 600, height: 400, scale: 1, axes: [] } });
     assert.deepEqual(toView(s).image, { src: 'data:image/svg+xml;base64,PHN2Zz4=', width: 600, height: 400, format: 'svg' });
+    s.result = result('g', { image: { format: 'png', path: '/tmp/g.png', width: 600, height: 400, axes: [] } });
+    assert.equal(toView(s).image, null);
   });
-  it('two variables: y domain shown, order fixed to 1', () => {
-    const s = plotted();
-    s.result = result('g', { variables: ['x', 'y'], ydomain: [0, 2], x: [0, 1], y: [0, 1, 2], fixed: {}, critical_points: [] });
-    const v = toView(s);
+  it('two variables: y domain shown, the result\'s order, pairs as critical points', () => {
+    const v = toView(plottedWith(surface('g', { critical_points: [[0, 0.5]] })));
     assert.equal(v.twoVariables, true);
     assert.equal(v.title, 'g(x, y)');
     assert.equal(v.controls.ydomainMax, '2');
     assert.equal(v.controls.order, '1');
+    assert.equal(v.controls.samples, '2');
     assert.equal(v.fixed, 'none');
-    assert.equal(v.critical, 'none in the domain');
+    assert.equal(v.critical, '(0, 0.5)');
+    assert.equal(toView(plottedWith(surface())).critical, 'none in the domain');
   });
-  it('overrides show in the controls', () => {
-    const s = reduce(plotted(), { type: 'controls', overrides: { domain: [-1, 2], samples: 50 } });
-    assert.equal(toView(s).controls.domainMin, '-1');
+  it('a vector-valued f: outputs in the subtitle, critical points per output', () => {
+    const r: VectorCurvesResult = {
+      ...result('v'),
+      outputs: 2,
+      f: [
+        [1, 2, 3],
+        [3, 2, 1],
+      ],
+      derivatives: { '1': [[0, 0, 0], [0, 0, 0]] },
+      critical_points: [[0.25], []],
+    };
+    const v = toView(plottedWith(r));
+    assert.equal(v.subtitle, 'a.py:6 · 2 outputs');
+    assert.equal(v.critical, 'f[0]: 0.25; f[1]: none');
+    assert.equal(toView(plottedWith({ ...r, critical_points: [[], []] })).critical, 'none in the domain');
+  });
+  it('an options warning (a setting that gave way) shows like the others', () => {
+    const w = { kind: 'options' as const, message: 'setting derivlens.samples must be 2 to 401 for a function of two variables, got 1000; using the default' };
+    assert.deepEqual(toView(plottedWith(surface('bowl', { warnings: [w] }))).warnings, [w]);
+  });
+  it('overrides show in the controls, text as typed', () => {
+    const s = reduce(plotted(), { type: 'controls', overrides: { domain: ['-pi', 2], samples: 50 } });
+    assert.equal(toView(s).controls.domainMin, '-pi');
+    assert.equal(toView(s).controls.domainMax, '2');
     assert.equal(toView(s).controls.samples, '50');
+  });
+});
+
+describe('invalid options', () => {
+  function refused(start: PanelState, option: string | undefined, message = SAMPLES_401): PanelState {
+    let s = reduce(start, { type: 'controls', overrides: { samples: 1000 } });
+    s = reduce(s, { type: 'request', origin: 'replot' });
+    return reduce(s, { type: 'error', seq: s.seq, error: { kind: 'invalid-options', message, option } });
+  }
+  it('the message sits beside the control it names; the last plot stays, dimmed', () => {
+    const s = refused(plottedWith(surface()), 'samples');
+    const v = toView(s);
+    assert.equal(v.error, null);
+    assert.deepEqual(v.fieldErrors, { samples: { kind: 'invalid-options', title: 'Invalid option', message: SAMPLES_401 } });
+    assert.equal(v.stale, true);
+    assert.ok(v.image);
+    assert.equal(v.title, 'bowl(x, y)');
+    assert.equal(v.controls.samples, '1000');
+  });
+  it('fixing the value re-plots and clears the message', () => {
+    let s = refused(plottedWith(surface()), 'samples');
+    s = reduce(s, { type: 'controls', overrides: { samples: 101 } });
+    s = reduce(s, { type: 'request', origin: 'replot' });
+    assert.deepEqual(toView(s).fieldErrors, {}); // the message was about the old value
+    assert.ok(toView(s).image); // the last plot stays while the new one is on its way
+    s = reduce(s, { type: 'result', seq: s.seq, result: surface() });
+    const v = toView(s);
+    assert.deepEqual(v.fieldErrors, {});
+    assert.equal(v.error, null);
+    assert.equal(v.stale, false);
+  });
+  it('the y domain has a control only for two variables; other options go to the error box', () => {
+    const one = toView(refused(plotted(), 'ydomain', 'ydomain is only for functions of two variables'));
+    assert.deepEqual(one.fieldErrors, {});
+    assert.deepEqual(one.error, { kind: 'invalid-options', title: 'Invalid option', message: 'ydomain is only for functions of two variables' });
+    assert.ok(toView(refused(plottedWith(surface()), 'ydomain')).fieldErrors.ydomain);
+    assert.equal(toView(refused(plotted(), 'params')).error?.kind, 'invalid-options');
+    assert.equal(toView(refused(plotted(), undefined)).error?.title, 'Invalid option');
+  });
+  it('for a function opened with a bad directive: the message beside the control, no plot', () => {
+    let s = reduce(initialState(), { type: 'request', origin: 'open', target: A });
+    s = reduce(s, { type: 'error', seq: s.seq, error: { kind: 'invalid-options', message: 'directive order must be 1 to 4, got 7', option: 'order' } });
+    const v = toView(s);
+    assert.equal(v.image, null);
+    assert.equal(v.fieldErrors.order?.message, 'directive order must be 1 to 4, got 7');
+  });
+  it('local checks sit beside their control too', () => {
+    const s = reduce(plotted(), { type: 'controls', overrides: {}, errors: { domain: 'Enter both ends of the interval, or neither.' } });
+    assert.deepEqual(toView(s).fieldErrors, { domain: { kind: '', title: '', message: 'Enter both ends of the interval, or neither.' } });
+    assert.deepEqual(toView(reduce(s, { type: 'reset' })).fieldErrors, {});
   });
 });

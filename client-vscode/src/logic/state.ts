@@ -1,6 +1,7 @@
 // The plot panel's state and its transitions (loading / result / error, follow mode, edits).
-import type { Overrides } from './args';
-import type { PlotError, PlotResult, PlotTarget } from './types';
+import type { ControlErrors, Overrides } from './args';
+import type { PlotResult } from './protocol';
+import type { PlotError, PlotTarget } from './types';
 
 export type Status = 'empty' | 'loading' | 'result' | 'error';
 
@@ -23,17 +24,21 @@ export interface PanelState {
   /** The target before a `follow` request, restored if the cursor is not in a function after all. */
   previousTarget: PlotTarget | null;
   previousOverrides: Overrides | null;
-  /** The last successful result; shown dimmed under an error after an edit broke the function. */
+  /**
+   * The last successful result; shown dimmed under an error after an edit broke the
+   * function or a control was set to a value the server refused.
+   */
   result: PlotResult | null;
   error: PlotError | null;
-  inputErrors: string[];
+  /** Messages of the panel's local checks (an interval with one end), by option. */
+  inputErrors: ControlErrors;
 }
 
 export type Action =
   | { type: 'request'; origin: Origin; target?: PlotTarget }
   | { type: 'result'; seq: number; result: PlotResult }
   | { type: 'error'; seq: number; error: PlotError }
-  | { type: 'controls'; overrides: Overrides; errors?: string[] }
+  | { type: 'controls'; overrides: Overrides; errors?: ControlErrors }
   | { type: 'reset' }
   | { type: 'follow'; on: boolean }
   | { type: 'edit'; uri: string; changes: TextChange[] };
@@ -57,7 +62,7 @@ export function initialState(): PanelState {
     previousOverrides: null,
     result: null,
     error: null,
-    inputErrors: [],
+    inputErrors: {},
   };
 }
 
@@ -78,7 +83,7 @@ export function reduce(state: PanelState, action: Action): PanelState {
       if (action.origin !== 'replot') {
         // Another function (maybe): its own directive, the settings and the defaults apply again.
         next.overrides = {};
-        next.inputErrors = [];
+        next.inputErrors = {};
       }
       return next;
     }
@@ -102,16 +107,17 @@ export function reduce(state: PanelState, action: Action): PanelState {
         ...state,
         status: 'error',
         error: action.error,
-        // After an edit the last good plot stays (dimmed); for another function it goes.
+        // After an edit or a control change the last good plot stays (dimmed), also while
+        // an invalid-options message sits beside a control; for another function it goes.
         result: state.origin === 'replot' ? state.result : null,
         previousTarget: null,
         previousOverrides: null,
       };
     }
     case 'controls':
-      return { ...state, overrides: { ...action.overrides }, inputErrors: action.errors ?? [] };
+      return { ...state, overrides: { ...action.overrides }, inputErrors: { ...action.errors } };
     case 'reset':
-      return { ...state, overrides: {}, inputErrors: [] };
+      return { ...state, overrides: {}, inputErrors: {} };
     case 'follow':
       return { ...state, follow: action.on };
     case 'edit': {

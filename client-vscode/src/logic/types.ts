@@ -1,9 +1,7 @@
-// Shapes of the derivlens language server's protocol (SPEC §5, §6). No `vscode` import here.
-
-export interface Position {
-  line: number;
-  character: number;
-}
+// The client's own types. The protocol's shapes (results, warnings, the `derivlens.plot`
+// argument, error kinds) are generated from the server's model in ./protocol: import them
+// from there. No `vscode` import here.
+import type { ErrorKind, PlotArgs, PlotImage, Position } from './protocol';
 
 /** The function a plot is about: a document and a position inside the function's definition. */
 export interface PlotTarget {
@@ -11,76 +9,23 @@ export interface PlotTarget {
   position: Position;
 }
 
-export type Theme = 'light' | 'dark';
-export type ImageFormat = 'png' | 'svg';
+export type Theme = NonNullable<PlotArgs['theme']>;
+export type ImageFormat = PlotImage['format'];
 
-/** The single argument object of `workspace/executeCommand` `derivlens.plot`. */
-export interface PlotArgs {
-  uri: string;
-  position: Position;
-  domain?: [number, number];
-  ydomain?: [number, number];
-  order?: number;
-  samples?: number;
-  format?: ImageFormat;
-  theme?: Theme;
-  size?: 'hover' | 'panel';
-}
+/**
+ * Failures of this side: `client` (no server, a reply this client cannot read, ...) and
+ * `cancelled` (the request was cancelled).
+ */
+export const CLIENT_ERROR_KINDS = ['client', 'cancelled'] as const;
+export type ClientErrorKind = (typeof CLIENT_ERROR_KINDS)[number];
 
-export interface PlotImage {
-  format: ImageFormat;
-  data: string; // base64
-  width: number; // pixels of the data
-  height: number;
-  scale?: number; // device-pixel ratio it was drawn at; display size = width / scale
-}
-
-export interface PlotWarning {
-  kind: string;
-  message: string;
-}
-
-export type Num = number | null;
-
-export interface PlotResult {
-  function: string;
-  file: string;
-  line: number; // 1-based line of the def
-  variables: string[];
-  fixed: Record<string, unknown>;
-  domain: [number, number];
-  ydomain?: [number, number];
-  order: number;
-  method: 'autograd' | 'finite-difference' | string;
-  x: number[];
-  y?: number[];
-  f: Num[] | Num[][];
-  derivatives?: Record<string, Num[]>;
-  gradient?: { x: Num[][]; y: Num[][] };
-  critical_points: unknown[];
-  warnings: PlotWarning[];
-  image: PlotImage | null;
-  sandbox?: string[];
-  elapsed_ms?: number;
-}
-
-export const ERROR_KINDS = [
-  'syntax',
-  'not-found',
-  'unsupported-signature',
-  'user-error',
-  'timeout',
-  'memory',
-  'blocked',
-  'crashed',
-  'internal',
-] as const;
-
-/** A failure shown in the panel. `kind` is one of ERROR_KINDS, or `client` for failures on this side. */
+/** A failure shown in the panel: a server error kind, or one of this side's. */
 export interface PlotError {
-  kind: string;
+  kind: ErrorKind | ClientErrorKind;
   message: string;
+  /** For `invalid-options`: the option the message is about (`data.option`), when the server names one. */
+  option?: string;
 }
 
-/** The JSON-RPC error code the server uses for evaluation failures. */
+/** The JSON-RPC error code of every derivlens failure (LSP's RequestFailed; docs/protocol.md). */
 export const DERIVLENS_ERROR_CODE = -32803;

@@ -1,7 +1,8 @@
 // What the webview shows, computed from the panel state (the webview script only renders it).
-import type { PanelState } from './state';
 import { errorTitle } from './errors';
-import type { PlotResult } from './types';
+import type { OptionName, PlotResult, PlotWarning } from './protocol';
+import { criticalText, fmt, isSurface, isVector, wireImage } from './results';
+import type { PanelState } from './state';
 
 export interface ViewImage {
   src: string;
@@ -11,6 +12,13 @@ export interface ViewImage {
   format: string;
 }
 
+/** A failure as shown: in the error box, or beside the control of the option it is about. */
+export interface ViewError {
+  kind: string;
+  title: string;
+  message: string;
+}
+
 export interface ViewModel {
   status: PanelState['status'];
   title: string;
@@ -18,9 +26,12 @@ export interface ViewModel {
   method: string;
   fixed: string;
   critical: string;
-  warnings: { kind: string; message: string }[];
+  warnings: PlotWarning[];
   image: ViewImage | null;
-  error: { kind: string; title: string; message: string } | null;
+  /** The error box above the plot (null when there is none, or when it sits beside a control). */
+  error: ViewError | null;
+  /** Messages beside the controls, by option: the server's invalid-options, or a local check's. */
+  fieldErrors: Partial<Record<OptionName, ViewError>>;
   stale: boolean;
   twoVariables: boolean;
   controls: {
@@ -32,32 +43,14 @@ export interface ViewModel {
     samples: string;
   };
   follow: boolean;
-  inputErrors: string[];
   canExport: boolean;
   footer: string;
   seq: number;
 }
 
-export function fmt(v: unknown): string {
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) return String(v);
-    if (Number.isInteger(v)) return String(v);
-    const a = Math.abs(v);
-    if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(3);
-    return String(Number(v.toPrecision(6)));
-  }
-  if (Array.isArray(v)) return `(${v.map(fmt).join(', ')})`;
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    // A critical point given as an object: {x: ..., y: ...} or similar.
-    return `(${Object.values(o).map(fmt).join(', ')})`;
-  }
-  return String(v);
-}
-
 export function imageFor(result: PlotResult | null): ViewImage | null {
-  const img = result?.image;
-  if (!img || !img.data) return null;
+  const img = wireImage(result);
+  if (!img) return null;
   const scale = img.scale && img.scale > 0 ? img.scale : 1;
   const mime = img.format === 'svg' ? 'image/svg+xml' : 'image/png';
   return {
@@ -68,6 +61,11 @@ export function imageFor(result: PlotResult | null): ViewImage | null {
   };
 }
 
+/** The options that have a control in the panel as it is now (the y domain only for a surface). */
+export function controlledOptions(twoVariables: boolean): OptionName[] {
+  return twoVariables ? ['domain', 'ydomain', 'order', 'samples'] : ['domain', 'order', 'samples'];
+}
+
 function basename(p: string): string {
   const parts = p.split(/[\\/]/);
   return parts[parts.length - 1] || p;
@@ -75,25 +73,41 @@ function basename(p: string): string {
 
 export function toView(state: PanelState): ViewModel {
   const r = state.result;
-  const twoVariables = (r?.variables.length ?? 0) >= 2;
+  const surface = r !== null && isSurface(r);
+  const twoVariables = surface || (r?.variables.length ?? 0) >= 2;
   const o = state.overrides;
   const domain = o.domain ?? r?.domain;
-  const ydomain = o.ydomain ?? r?.ydomain;
+  const ydomain = o.ydomain ?? (surface ? r.ydomain : undefined);
   const samples = o.samples ?? (r ? r.x.length : undefined);
   const order = o.order ?? r?.order;
-  const s = (v: number | undefined) => (v === undefined ? '' : String(v));
+  const s = (v: number | string | undefined) => (v === undefined ? '' : String(v));
   let title = 'derivlens';
   let subtitle = '';
   if (r) {
     title = `${r.function}(${r.variables.join(', ')})`;
     subtitle = `${basename(r.file)}:${r.line}`;
+    if (isVector(r)) subtitle += ` · ${r.outputs} outputs`;
   } else if (state.status === 'loading') {
     title = 'Plotting…';
   } else if (state.status === 'empty') {
     subtitle = 'Run "Plot derivative of this function" in a Python file, or click a "Plot derivative" code lens.';
   }
+
+  const controlled = new Set<string>(controlledOptions(twoVariables));
+  const fieldErrors: Partial<Record<OptionName, ViewError>> = {};
+  for (const [name, message] of Object.entries(state.inputErrors) as [OptionName, string | undefined][]) {
+    if (message) fieldErrors[name] = { kind: '', title: '', message };
+  }
+  let error: ViewError | null = null;
+  if (state.status === 'error' && state.error) {
+    const e = state.error;
+    const shown = { kind: e.kind, title: errorTitle(e.kind), message: e.message };
+    // An invalid-options error about an option with a control goes beside that control.
+    if (e.kind === 'invalid-options' && e.option && controlled.has(e.option)) fieldErrors[e.option as OptionName] = shown;
+    else error = shown;
+  }
+
   const fixedEntries = r ? Object.entries(r.fixed ?? {}) : [];
-  const crit = r?.critical_points ?? [];
   const footerParts: string[] = [];
   if (r?.elapsed_ms !== undefined) footerParts.push(`${Math.round(r.elapsed_ms)} ms`);
   if (r?.sandbox?.length) footerParts.push(`sandbox: ${r.sandbox.join(', ')}`);
@@ -103,12 +117,11 @@ export function toView(state: PanelState): ViewModel {
     subtitle,
     method: r ? r.method : '',
     fixed: fixedEntries.length ? fixedEntries.map(([k, v]) => `${k} = ${fmt(v)}`).join(', ') : r ? 'none' : '',
-    critical: r ? (crit.length ? crit.map(fmt).join(', ') : 'none in the domain') : '',
+    critical: r ? criticalText(r) : '',
     warnings: r && state.status !== 'error' ? r.warnings ?? [] : [],
     image: imageFor(r),
-    error: state.status === 'error' && state.error
-      ? { kind: state.error.kind, title: errorTitle(state.error.kind), message: state.error.message }
-      : null,
+    error,
+    fieldErrors,
     stale: state.status === 'error' && r !== null,
     twoVariables,
     controls: {
@@ -116,11 +129,10 @@ export function toView(state: PanelState): ViewModel {
       domainMax: s(domain?.[1]),
       ydomainMin: s(ydomain?.[0]),
       ydomainMax: s(ydomain?.[1]),
-      order: s(twoVariables ? 1 : order),
+      order: s(twoVariables ? (r?.order ?? order) : order),
       samples: s(samples),
     },
     follow: state.follow,
-    inputErrors: state.inputErrors,
     canExport: r !== null,
     footer: footerParts.join(' · '),
     seq: state.seq,

@@ -1,0 +1,31 @@
+// The `derivlens` settings this client sends the server (docs/protocol.md, "Settings").
+//
+// Sent in initializationOptions, as the answer to workspace/configuration, and with every
+// didChangeConfiguration, so the server sees the same object from each. `pythonPath` is the
+// client's own (it picks the interpreter that runs the server) and never goes to the server.
+
+/** Reads one `derivlens.*` setting (VS Code: `getConfiguration('derivlens').get(key)`). */
+export type SettingReader = (key: string) => unknown;
+
+/** Settings of this extension the server has no use for. */
+export const CLIENT_ONLY_SETTINGS = ['pythonPath'] as const;
+
+export function serverSettings(get: SettingReader): Record<string, unknown> {
+  const s: Record<string, unknown> = {
+    domain: get('domain'),
+    order: get('order'),
+    hover: {
+      enabled: get('hover.enabled'),
+      timeoutSeconds: get('hover.timeoutSeconds'),
+      // VS Code shows the hover's image: the block-character sparkline is for text-only clients.
+      sparkline: false,
+    },
+    codeLens: { enabled: get('codeLens.enabled') },
+    timeoutSeconds: get('timeoutSeconds'),
+    memoryLimitMB: get('memoryLimitMB'),
+    theme: get('theme'),
+  };
+  const samples = get('samples');
+  if (samples !== null && samples !== undefined) s.samples = samples; // unset: the server's default for the arity
+  return s;
+}
