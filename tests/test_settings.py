@@ -113,16 +113,16 @@ def test_bad_plot_setting_fails_the_evaluations_that_use_it(
 def test_setting_valid_for_curves_gives_way_on_a_surface_with_a_warning() -> None:
     settings = parse_settings({"samples": 1000, "order": 3})
     curve = options_for(settings)
-    assert (curve.options.samples, curve.options.order, curve.notes) == (1000, 3, ())
+    assert (curve.options.samples, curve.options.order, curve.settled[1].warnings) == (1000, 3, ())
     surface = options_for(settings, SURFACE)
     assert (surface.options.samples, surface.options.order) == (61, 1)
-    assert surface.notes == (
+    warnings = surface.request.settled["2"].warnings
+    assert [w.message for w in warnings] == [
         "setting derivlens.order must be 1 for a function of two variables, got 3; "
         "using the default",
         "setting derivlens.samples must be 2 to 401 for a function of two variables, got "
         "1000; using the default",
-    )
-    warnings = surface.request.warnings
+    ]
     assert [w.kind.value for w in warnings] == ["options", "options"]
 
 

@@ -18,7 +18,7 @@ import attrs
 from derivlens import model, wire
 from derivlens.errors import DerivlensError, ErrorKind, InvalidOptions
 from derivlens.locate import FunctionInfo, Module, parse_module
-from derivlens.model import EvaluationRequest, PlotWarning, Render, Result, WarningKind
+from derivlens.model import EvaluationRequest, PlotWarning, Render, Result, Settled, WarningKind
 from derivlens.options import Layer, PlotOptions, Source, resolve
 from derivlens.sandbox import Outcome
 from derivlens.slicing import sliced_source
@@ -26,30 +26,42 @@ from derivlens.slicing import sliced_source
 
 @attrs.frozen
 class Prepared:
-    """Everything decided before user code runs: the function, its slice, its options."""
+    """Everything decided before user code runs: the function, its slice, its options.
+
+    `settled` holds the options by number of variables: one entry when the signature is
+    known from the source, entries for one and two variables when only the callable's
+    runtime signature will tell.
+    """
 
     path: str
     function: FunctionInfo
     code: str
-    options: PlotOptions
-    notes: tuple[str, ...]
+    settled: Mapping[int, Settled]
     render: Render | None
     project_root: str
     params: Mapping[str, float] = attrs.field(factory=dict)
 
     @property
+    def options(self) -> PlotOptions:
+        """The options, for a function whose number of variables is known."""
+        (settled,) = self.settled.values()
+        assert settled.options is not None
+        return settled.options
+
+    @property
     def request(self) -> EvaluationRequest:
         """What the sandboxed child evaluates."""
+        signature = self.function.signature
         return EvaluationRequest(
             code=self.code,
             filename=os.path.abspath(self.path),
             function=self.function.name,
-            variables=self.function.signature.variables,
-            options=self.options,
+            kind=self.function.kind,
+            variables=None if signature.runtime else signature.variables,
+            settled={str(n): s for n, s in self.settled.items()},
             params=dict(self.params),
             render=self.render,
             project_root=self.project_root,
-            warnings=tuple(PlotWarning(WarningKind.OPTIONS, note) for note in self.notes),
         )
 
     @property
@@ -68,8 +80,7 @@ class Prepared:
             self.path,
             self.function.name,
             self.code,
-            self.options,
-            self.notes,
+            tuple(sorted(self.settled.items())),
             self.render,
             tuple(sorted(self.params.items())),
         )
@@ -100,8 +111,9 @@ def prepare(
 ) -> Prepared:
     """Check and slice `function` and settle its options; raise `DerivlensError` if it
     cannot be plotted as asked. `requested` are the caller's options (already read)."""
-    if function.signature.problem:
-        raise DerivlensError("unsupported-signature", function.signature.problem)
+    signature = function.signature
+    if signature.problem:
+        raise DerivlensError("unsupported-signature", signature.problem)
     if function.directive_problems:
         raise function.directive_problems[0]
     layers = [
@@ -109,17 +121,32 @@ def prepare(
         Layer(Source.DIRECTIVE, dict(function.directive)),
         settings or Layer(Source.SETTINGS, {}),
     ]
-    options, notes = resolve(layers, len(function.signature.variables))
+    if signature.runtime:
+        settled = {n: settle(layers, n, raise_error=False) for n in (1, 2)}
+    else:
+        settled = {len(signature.variables): settle(layers, len(signature.variables))}
     return Prepared(
         path=path,
         function=function,
         code=sliced_source(module, function),
-        options=options,
-        notes=tuple(notes),
+        settled=settled,
         render=render,
         project_root=project_root or os.path.dirname(os.path.abspath(path)),
         params=check_params(function, params or {}),
     )
+
+
+def settle(layers: list[Layer], nvars: int, *, raise_error: bool = True) -> Settled:
+    """The options for a function of `nvars` variables; a bad one raises, or (for a callable
+    whose arity only the child learns) is kept as that arity's error."""
+    try:
+        options, notes = resolve(layers, nvars)
+    except InvalidOptions as error:
+        if raise_error:
+            raise
+        return Settled(error=model.ErrorInfo.of(error))
+    warnings = tuple(PlotWarning(WarningKind.OPTIONS, note) for note in notes)
+    return Settled(options=options, warnings=warnings)
 
 
 def prepare_source(text: str, path: str, *, name: str | None = None, line: int | None = None,
@@ -130,9 +157,12 @@ def prepare_source(text: str, path: str, *, name: str | None = None, line: int |
 
 
 def check_params(function: FunctionInfo, params: Mapping[str, float]) -> dict[str, float]:
-    """Values for held parameters (`def f(x, a=1.5)`): only those can be set."""
+    """Values for held parameters (`def f(x, a=1.5)`): only those can be set. (A runtime
+    signature's held parameters are checked by the child.)"""
     held = function.signature.fixed
     for name in params:
+        if function.signature.runtime:
+            break
         if name not in held:
             allowed = ", ".join(held) if held else "none: it has no parameter with a default"
             raise InvalidOptions(
@@ -153,7 +183,8 @@ def finish(prepared: Prepared, outcome: Outcome, elapsed_ms: float) -> Result:
         result: Result = wire.structure(reply["result"], Result)
     except wire.Malformed as error:
         raise _malformed(prepared, str(error)) from None
-    problem = _mismatch(prepared, result)
+    variables, problem = _variables(prepared, result)
+    problem = problem or _mismatch(prepared.settled[len(variables)], result, len(variables))
     if problem:
         raise _malformed(prepared, problem)
     return attrs.evolve(
@@ -161,10 +192,23 @@ def finish(prepared: Prepared, outcome: Outcome, elapsed_ms: float) -> Result:
         function=prepared.function.name,
         file=prepared.path,
         line=prepared.function.def_line,
-        variables=prepared.function.signature.variables,
+        variables=variables,
         sandbox=outcome.layers,
         elapsed_ms=round(elapsed_ms, 1),
     )
+
+
+def _variables(prepared: Prepared, result: Result) -> tuple[tuple[str, ...], str | None]:
+    """The result's variables: the source's, or (runtime signature) the child's, checked."""
+    signature = prepared.function.signature
+    if not signature.runtime:
+        return signature.variables, None
+    names = result.variables
+    if not (names and len(names) in prepared.settled):
+        return ("x",), "a result for the wrong number of variables"
+    if not all(name.isidentifier() and len(name) <= 60 for name in names):
+        return ("x",), "variables that are not parameter names"
+    return names, None
 
 
 def _reported_error(prepared: Prepared, raw: Any) -> DerivlensError:
@@ -182,9 +226,11 @@ def _malformed(prepared: Prepared, detail: str) -> DerivlensError:
     )
 
 
-def _mismatch(prepared: Prepared, result: Result) -> str | None:
+def _mismatch(settled: Settled, result: Result, nvars: int) -> str | None:
     """What in `result` does not match what was asked (sizes, domain, orders)."""
-    options, nvars = prepared.options, len(prepared.function.signature.variables)
+    options = settled.options
+    if options is None:
+        return "a result where the options were invalid"
     want = options.samples
     if isinstance(result, model.SurfaceResult) != (nvars == 2):
         return "a result for the wrong number of variables"

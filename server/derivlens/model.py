@@ -23,6 +23,7 @@ __all__ = [
     "ErrorInfo",
     "ErrorKind",
     "EvaluationRequest",
+    "FunctionKind",
     "Gradient",
     "Image",
     "ImageFile",
@@ -31,6 +32,7 @@ __all__ = [
     "Position",
     "Render",
     "Result",
+    "Settled",
     "SurfaceResult",
     "VectorCurvesResult",
     "WarningKind",
@@ -115,19 +117,39 @@ class Render:
     scale: float | None = None
 
 
+#: How the child gets the callable from the module it ran (see locate.functions).
+FunctionKind = Literal[
+    "def", "lambda", "staticmethod", "module-forward", "function-apply", "assigned"
+]
+
+
+@attrs.frozen
+class Settled:
+    """The options for a function of some number of variables, or why it has none."""
+
+    options: PlotOptions | None = None
+    error: ErrorInfo | None = None
+    warnings: tuple[PlotWarning, ...] = ()  # options that gave way (kind `options`)
+
+
 @attrs.frozen
 class EvaluationRequest:
-    """What the sandboxed child gets: the sliced code, the function, decided options."""
+    """What the sandboxed child gets: the sliced code, the function, decided options.
+
+    `variables` is None when only the callable's runtime signature tells (an assigned
+    callable); `settled` then holds the options for one and for two variables, keyed
+    "1" and "2", and the child takes the one that fits.
+    """
 
     code: str
     filename: str
     function: str
-    variables: tuple[str, ...]
-    options: PlotOptions
+    kind: FunctionKind
+    variables: tuple[str, ...] | None
+    settled: dict[str, Settled]
     params: dict[str, float] = attrs.field(factory=dict)
     render: Render | None = None
     project_root: str | None = None
-    warnings: tuple[PlotWarning, ...] = ()
 
 
 @attrs.frozen

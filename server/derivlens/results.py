@@ -12,7 +12,32 @@ from typing import Any
 import attrs
 
 from derivlens import model
+from derivlens.errors import DerivlensError, ErrorKind
 from derivlens.model import EvaluationRequest, PlotWarning, Result
+from derivlens.options import PlotOptions
+
+
+@attrs.frozen
+class Plan:
+    """What a result repeats of its request, once the callable's variables are known."""
+
+    function: str
+    variables: tuple[str, ...]
+    fixed: dict[str, model.FixedValue]
+    options: PlotOptions
+    warnings: tuple[PlotWarning, ...]
+
+    @classmethod
+    def of(cls, request: EvaluationRequest, target: Any) -> Plan:
+        settled = request.settled.get(str(len(target.variables)))
+        if settled is None:
+            raise DerivlensError(ErrorKind.INTERNAL, "no options for this many variables")
+        if settled.error is not None:
+            raise settled.error.to_exception()
+        assert settled.options is not None
+        return cls(
+            request.function, target.variables, target.fixed, settled.options, settled.warnings
+        )
 
 
 def series(values: Any) -> list[float | None]:
@@ -24,35 +49,48 @@ def grid(values: Any) -> list[list[float | None]]:
     return [series(row) for row in values]
 
 
-def warnings_of(request: EvaluationRequest, found: list[PlotWarning]) -> tuple[PlotWarning, ...]:
-    """The request's own warnings (options that gave way) and the evaluation's."""
-    return (*request.warnings, *found)
-
-
-def curves(request: EvaluationRequest, fixed: dict[str, model.FixedValue], c: Any) -> Result:
+def curves(plan: Plan, c: Any) -> Result:
+    """Curves of one variable; a vector-valued f has one series per component."""
+    if c.outputs is not None:
+        return model.VectorCurvesResult(
+            function=plan.function,
+            variables=plan.variables,
+            fixed=plan.fixed,
+            domain=plan.options.domain,
+            order=plan.options.order,
+            method=c.method,
+            outputs=c.outputs,
+            x=series(c.x),
+            f=[series(column) for column in c.f.T],
+            derivatives={
+                str(k): [series(col) for col in v.T] for k, v in sorted(c.derivatives.items())
+            },
+            critical_points=[[float(p) for p in points] for points in c.critical_points],
+            warnings=(*plan.warnings, *c.warnings),
+        )
     return model.CurvesResult(
-        function=request.function,
-        variables=request.variables,
-        fixed=fixed,
-        domain=request.options.domain,
-        order=request.options.order,
+        function=plan.function,
+        variables=plan.variables,
+        fixed=plan.fixed,
+        domain=plan.options.domain,
+        order=plan.options.order,
         method=c.method,
         x=series(c.x),
         f=series(c.f),
         derivatives={str(k): series(v) for k, v in sorted(c.derivatives.items())},
         critical_points=[float(p) for p in c.critical_points],
-        warnings=warnings_of(request, c.warnings),
+        warnings=(*plan.warnings, *c.warnings),
     )
 
 
-def surface(request: EvaluationRequest, fixed: dict[str, model.FixedValue], s: Any) -> Result:
-    assert request.options.ydomain is not None
+def surface(plan: Plan, s: Any) -> Result:
+    assert plan.options.ydomain is not None
     return model.SurfaceResult(
-        function=request.function,
-        variables=request.variables,
-        fixed=fixed,
-        domain=request.options.domain,
-        ydomain=request.options.ydomain,
+        function=plan.function,
+        variables=plan.variables,
+        fixed=plan.fixed,
+        domain=plan.options.domain,
+        ydomain=plan.options.ydomain,
         order=1,
         method=s.method,
         x=series(s.x),
@@ -60,7 +98,7 @@ def surface(request: EvaluationRequest, fixed: dict[str, model.FixedValue], s: A
         f=grid(s.f),
         gradient=model.Gradient(x=grid(s.gradient_x), y=grid(s.gradient_y)),
         critical_points=[(float(x), float(y)) for x, y in s.critical_points],
-        warnings=warnings_of(request, s.warnings),
+        warnings=(*plan.warnings, *s.warnings),
     )
 
 

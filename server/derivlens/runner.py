@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import base64
 import builtins
-import functools
-import inspect
 import math
 import os
 import sys
@@ -24,7 +22,7 @@ from typing import Any
 
 from derivlens import model, wire
 from derivlens.errors import DerivlensError
-from derivlens.model import EvaluationRequest, Render, Result
+from derivlens.model import EvaluationRequest, Render, Result, Settled
 from derivlens.options import PlotOptions
 
 MODULE_NAME = "__derivlens_user__"
@@ -122,8 +120,9 @@ def _warm_request(
         code=code,
         filename="<derivlens-warm>",
         function="f",
+        kind="def",
         variables=variables,
-        options=options,
+        settled={str(nvars): Settled(options=options)},
         render=render,
     )
 
@@ -135,40 +134,38 @@ def compute(request: EvaluationRequest) -> Result:
     """The result of one request (image included), or a `DerivlensError`."""
     import torch
 
-    from derivlens import calculus, results
+    from derivlens import calculus, results, targets
 
     torch.set_default_dtype(torch.float64)
-    function = load_function(request)
-    fixed = {**fixed_values(function), **request.params}
-    if request.params:
-        function = functools.partial(function, **request.params)
-    options, name = request.options, request.function
+    target = targets.find(load_module(request), request)
+    plan = results.Plan.of(request, target)
+    options = plan.options
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result: Result
-            if len(request.variables) == 1:
+            if len(target.variables) == 1:
                 curves = calculus.differentiate_1d(
-                    function, options.domain, options.samples, options.order
+                    target.function, options.domain, options.samples, options.order
                 )
-                result = results.curves(request, fixed, curves)
+                result = results.curves(plan, curves)
             else:
                 assert options.ydomain is not None
                 surface = calculus.differentiate_2d(
-                    function, options.domain, options.ydomain, options.samples
+                    target.function, options.domain, options.ydomain, options.samples
                 )
-                result = results.surface(request, fixed, surface)
+                result = results.surface(plan, surface)
     except calculus.FunctionFailed as failed:
-        raise user_error(failed.error, request.filename, name) from None
+        raise user_error(failed.error, request.filename, request.function) from None
     except calculus.NotAScalar as error:
-        raise DerivlensError("user-error", f"{name}: {error}") from None
+        raise DerivlensError("user-error", f"{request.function}: {error}") from None
     if request.render is not None:
         result = results.with_image(result, rendered_image(result, request.render))
     return result
 
 
-def load_function(request: EvaluationRequest) -> Any:
-    """Execute the sliced module as a real module and return the function it names."""
+def load_module(request: EvaluationRequest) -> types.ModuleType:
+    """Execute the sliced module as a real module (sys.modules knows it by name)."""
     module = types.ModuleType(MODULE_NAME)
     module.__file__ = request.filename
     module.__dict__["__builtins__"] = builtins
@@ -190,46 +187,7 @@ def load_function(request: EvaluationRequest) -> Any:
         raise
     except Exception as error:
         raise user_error(error, request.filename, "the module code it needs") from None
-    target: Any = module
-    for part in request.function.split("."):
-        target = getattr(target, part, None)
-    if not callable(target):
-        raise DerivlensError(
-            "not-found", f"{request.function} is not a function after running the file"
-        )
-    return target
-
-
-def fixed_values(function: Any) -> dict[str, model.FixedValue]:
-    """The parameters held at their defaults, as JSON values (numbers where they are)."""
-    try:
-        parameters = list(inspect.signature(function).parameters.values())
-    except (TypeError, ValueError):
-        return {}
-    fixed = {}
-    for parameter in parameters:
-        if parameter.default is inspect.Parameter.empty:
-            continue
-        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-            continue
-        fixed[parameter.name] = json_value(parameter.default)
-    return fixed
-
-
-def json_value(value: Any) -> model.FixedValue:
-    try:
-        import torch
-
-        if isinstance(value, torch.Tensor) and value.numel() == 1:
-            value = value.item()
-    except ImportError:  # pragma: no cover - torch is always there in the child
-        pass
-    if isinstance(value, bool | int | str) or value is None:
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return module
 
 
 def rendered_image(result: Result, render: Render) -> model.Image:

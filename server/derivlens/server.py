@@ -240,7 +240,7 @@ class DerivlensServer(LanguageServer):
             module, _ = self.module_for(uri)
         except DerivlensError:
             return []
-        return [_lens(uri, f) for f in module.functions if not f.signature.problem]
+        return [_lens(uri, f) for f in module.functions if f.hoverable and not f.signature.problem]
 
     async def plot(self, arguments: PlotArguments) -> Result:
         await self.await_configuration()

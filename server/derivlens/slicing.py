@@ -43,8 +43,8 @@ def kept_statements(module: Module, target: FunctionInfo) -> list[ast.stmt]:
             binders.setdefault(name, []).append(index)
 
     kept = {i for i, s in enumerate(candidates) if s is target.statement or _is_future(s)}
-    if target.kind == "staticmethod":
-        kept |= set(binders.get(target.name.split(".", 1)[0], ()))
+    if target.owner is not None:  # a method: its class, and what the class needs
+        kept |= set(binders.get(target.owner, ()))
     pending = [name for i in kept for name in _names_used(candidates[i], scopes)]
     seen: set[str] = set()
     while pending:

@@ -25,7 +25,7 @@ from derivlens.calculus.common import (
     is_allocation_failure,
     sample_points,
 )
-from derivlens.calculus.curves import Curves, critical_points_1d, differentiate_1d
+from derivlens.calculus.curves import Curves, differentiate_1d
 from derivlens.calculus.surface import Surface, critical_points_2d, differentiate_2d
 
 __all__ = [
@@ -33,7 +33,6 @@ __all__ = [
     "FunctionFailed",
     "NotAScalar",
     "Surface",
-    "critical_points_1d",
     "critical_points_2d",
     "differentiate_1d",
     "differentiate_2d",

@@ -10,6 +10,7 @@ import torch
 from torch.overrides import TorchFunctionMode, resolve_name
 
 from derivlens.calculus.common import FunctionFailed, NotAScalar, reraise_if_fatal
+from derivlens.calculus.differences import RATIO, Central
 
 
 def choose_autograd(
@@ -79,20 +80,15 @@ def find_conversion(
     """
     spy = _ConversionSpy()
     for point in probes:
-        args = [p.clone().requires_grad_(True) for p in point]
+        leaves = [p.clone().requires_grad_(True) for p in point]
         try:
             with spy:
-                fn(*args)
+                fn(*[leaf.clone() for leaf in leaves])  # a copy: in-place ops are fine
         except Exception as error:
             reraise_if_fatal(error)
     if not spy.found:
         return None
     return "autograd cannot follow this function: " + " and ".join(spy.found)
-
-
-def probe_points(points: torch.Tensor, count: int = 5) -> list[torch.Tensor]:
-    index = np.unique(np.linspace(0, len(points) - 1, count).round().astype(int))
-    return [points[int(i)] for i in index]
 
 
 def nested_grads(
@@ -101,15 +97,22 @@ def nested_grads(
     """[d¹out, ..., dᵏout] with respect to each input, pointwise (a graph-free result is 0).
 
     `out` is f at one point, or at many points evaluated independently (under vmap), where
-    differentiating the sum gives every point's own derivative.
+    differentiating the sum gives every point's own derivative. A vector-valued f (one
+    more dimension than its input) is differentiated component by component.
     """
+    if out.dim() == inputs[0].dim() + 1:
+        parts = [nested_grads(out[..., j], inputs, order) for j in range(out.shape[-1])]
+        return [
+            [torch.stack([part[k][i] for part in parts], dim=-1) for i in range(len(inputs))]
+            for k in range(order)
+        ]
     found = []
     current = [out]
     for k in range(1, order + 1):
         target = current[0]
         if target.requires_grad:
             grads = torch.autograd.grad(
-                target.sum(), inputs, create_graph=k < order, allow_unused=True
+                target.sum(), inputs, create_graph=k < order, retain_graph=True, allow_unused=True
             )
             current = [
                 torch.zeros_like(x) if g is None else g for g, x in zip(grads, inputs, strict=True)
@@ -120,10 +123,24 @@ def nested_grads(
     return found
 
 
-def disconnection(connected: np.ndarray, values: np.ndarray, estimate: np.ndarray) -> str | None:
-    """Why autograd's answer cannot be trusted: f changes where its graph is cut off."""
-    cut = ~connected & np.isfinite(estimate) & (np.abs(estimate) > 1e-7 * (1 + np.abs(values)))
-    if cut.any():
+def disconnection(connected: np.ndarray, values: np.ndarray, central: Central) -> str | None:
+    """Why autograd's answer cannot be trusted: where f's graph is cut off (autograd says
+    f′ = 0), f still changes, at a slope the central differences agree on at two steps.
+
+    A branch returning a constant (`if x <= 0: return 0`) is no such cut: its slope is 0,
+    and at the point where it meets the other branch the differences shrink with the
+    step instead of settling.
+    """
+    if connected.all():
+        return None
+    n = len(connected)
+    d1, _ = central.at(0)
+    d2, noise = central.at(1)
+    d1, d2, noise = d1.reshape(n, -1), d2.reshape(n, -1), noise.reshape(n, -1)
+    scale = 1e-12 * (1 + np.abs(values.reshape(n, -1)))
+    with np.errstate(invalid="ignore"):
+        settled = np.abs(d2) > RATIO * np.abs(d1 - d2) + noise + scale
+    if (~connected[:, None] & np.isfinite(d2) & settled).any():
         return (
             "autograd cannot follow this function: its result does not depend on the "
             "variable through torch operations (it converts the tensor to a Python number, "

@@ -4,7 +4,7 @@ the failures that are the user's, and nulls for non-finite values.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -59,21 +59,52 @@ def sample_points(domain: tuple[float, float], samples: int) -> np.ndarray:
     return points
 
 
-def scalar(fn: Callable[..., Any]) -> Callable[..., torch.Tensor]:
-    """`fn` returning a 0-d float64 tensor whatever number-like thing it returns."""
+#: How many values a vector-valued f may return (one variable only).
+MIN_OUTPUTS, MAX_OUTPUTS = 2, 8
 
-    def scalar_fn(*args: torch.Tensor) -> torch.Tensor:
-        return to_scalar(fn(*args))
 
-    return scalar_fn
+def probe_values(x: np.ndarray, count: int = 5) -> np.ndarray:
+    """A few of the samples, spread over the domain, to try f on before the real work."""
+    index = np.unique(np.linspace(0, len(x) - 1, count).round().astype(int))
+    return x[index].copy()
+
+
+def numeric(fn: Callable[..., Any]) -> Callable[..., torch.Tensor]:
+    """`fn` returning a float64 tensor: 0-d for one number, 1-d for a vector of 2 to 8."""
+
+    def numeric_fn(*args: Any) -> torch.Tensor:
+        return to_output(fn(*args))
+
+    return numeric_fn
+
+
+def to_output(value: Any) -> torch.Tensor:
+    """One number, or 2 to 8 of them (a tuple, a list or a 1-D tensor), as a tensor."""
+    if isinstance(value, list | tuple):
+        if not MIN_OUTPUTS <= len(value) <= MAX_OUTPUTS:
+            raise NotAScalar(
+                f"the function returned {len(value)} values; derivlens plots one number, or "
+                f"{MIN_OUTPUTS} to {MAX_OUTPUTS} of them (a vector-valued f)"
+            )
+        return torch.stack([to_scalar(v) for v in value])
+    if isinstance(value, torch.Tensor | np.ndarray) and value.ndim == 1 and value.size != 1:
+        count = int(value.shape[0])
+        if not MIN_OUTPUTS <= count <= MAX_OUTPUTS:
+            raise NotAScalar(
+                f"the function returned a tensor of {count} values; derivlens plots one "
+                f"number, or {MIN_OUTPUTS} to {MAX_OUTPUTS} of them (a vector-valued f)"
+            )
+        tensor = torch.as_tensor(value)
+        return tensor if tensor.dtype == DTYPE else tensor.to(DTYPE)
+    return to_scalar(value)
 
 
 def to_scalar(value: Any) -> torch.Tensor:
     if isinstance(value, torch.Tensor):
         if value.numel() != 1:
             raise NotAScalar(
-                f"the function must return one number, but it returned a tensor of shape "
-                f"{tuple(value.shape)}; return a scalar (e.g. .sum() or [0])"
+                f"the function must return one number (or 2 to 8), but it returned a tensor "
+                f"of shape {tuple(value.shape)}; return a scalar (e.g. .sum() or [0])"
             )
         value = value.reshape(())
         return value if value.dtype == DTYPE else value.to(DTYPE)
@@ -84,21 +115,36 @@ def to_scalar(value: Any) -> torch.Tensor:
     raise NotAScalar(f"the function must return a number, but it returned {type(value).__name__}")
 
 
-def pointwise(call: Callable[[Any], float], points: Sequence[Any]) -> np.ndarray:
-    """`call` at every point; a point where f is undefined gives NaN unless all are."""
-    out = np.full(len(points), np.nan)
+def pointwise(call: Callable[[float], Any], points: np.ndarray) -> np.ndarray:
+    """`call` at every point, each given a fresh float (never a view of the samples), as
+    an array of shape (points,) or (points, outputs); a point where f is undefined gives
+    NaN, unless it is undefined everywhere."""
+    rows: list[Any] = []
     first_error: BaseException | None = None
-    for i, point in enumerate(points):
+    for point in points.tolist():
         try:
-            out[i] = call(point)
+            rows.append(np.asarray(call(point), dtype=np.float64))
         except POINTWISE_ERRORS as error:
             first_error = first_error or error
+            rows.append(None)
         except Exception as error:
             reraise_if_fatal(error)
             raise FunctionFailed(error) from error
-    if first_error is not None and np.isnan(out).all():
+    shape = next((r.shape for r in rows if r is not None), None)
+    if shape is None:
+        assert first_error is not None
         raise FunctionFailed(first_error) from first_error
-    return out
+    return np.stack([np.full(shape, np.nan) if r is None else r for r in rows])
+
+
+def numbers_not_tensors(error: BaseException) -> str:
+    """The finite-difference reason for code that works on Python numbers, not tensors."""
+    lines = str(error).splitlines()
+    detail = f" ({type(error).__name__}: {lines[0][:120]})" if lines else ""
+    return (
+        "autograd cannot follow this function: it works on Python numbers but not on "
+        f"tensors{detail}"
+    )
 
 
 def null_out(

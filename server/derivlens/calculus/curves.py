@@ -1,4 +1,10 @@
-"""f of one variable and its derivatives of orders 1 to 4."""
+"""f of one variable and its derivatives of orders 1 to 4; f may return 2 to 8 values.
+
+Every call of f gets an input of its own, never a view of the samples, so a function
+that changes its argument in place (`n -= 1`, `x.mul_(2)`) is still evaluated at the
+requested x; under autograd the leaf that requires grad is not what f receives (it gets
+a differentiable copy), so in-place operations on the variable are fine.
+"""
 
 from __future__ import annotations
 
@@ -10,178 +16,230 @@ import numpy as np
 import torch
 from torch.func import vmap
 
-from derivlens.calculus.autograd import choose_autograd, disconnection, nested_grads, probe_points
+from derivlens.calculus import differences
+from derivlens.calculus.autograd import choose_autograd, disconnection, nested_grads
 from derivlens.calculus.common import (
-    EPS,
+    DTYPE,
     POINTWISE_ERRORS,
-    STENCILS,
+    FunctionFailed,
     Method,
     null_out,
+    numbers_not_tensors,
+    numeric,
     pointwise,
+    probe_values,
     sample_points,
-    scalar,
 )
+from derivlens.calculus.critical import critical_points
+from derivlens.calculus.differences import Central, Evaluate
 from derivlens.model import PlotWarning, WarningKind
+
+Exact = tuple[np.ndarray, dict[int, np.ndarray], np.ndarray]
+PRIMES = {1: "f′", 2: "f″", 3: "f‴", 4: "f⁽⁴⁾"}
 
 
 @dataclass
 class Curves:
-    """f of one variable and its derivatives at evenly spaced samples (NaN = null)."""
+    """f and its derivatives at evenly spaced samples (NaN = null). For a vector-valued f
+    (`outputs` components) each array has one column per component."""
 
     x: np.ndarray
     f: np.ndarray
     derivatives: dict[int, np.ndarray]
     method: Method
     warnings: list[PlotWarning] = field(default_factory=list)
-    critical_points: list[float] = field(default_factory=list)
+    critical_points: list[Any] = field(default_factory=list)  # per component if a vector
+    outputs: int | None = None
 
 
 def differentiate_1d(
     fn: Callable[..., Any], domain: tuple[float, float], samples: int, order: int
 ) -> Curves:
     """f and its derivatives of orders 1..`order` at `samples` points spanning `domain`."""
-    xs = torch.from_numpy(sample_points(domain, samples))
-    scalar_fn = scalar(fn)
+    x = sample_points(domain, samples)
+    f = numeric(fn)
     outcome, vectorized, reason = choose_autograd(
-        scalar_fn,
-        [(p,) for p in probe_points(xs)],
-        lambda: _autograd_vmap(scalar_fn, xs, order),
-        lambda: _autograd_loop(scalar_fn, xs, order),
+        f,
+        [(torch.tensor(v, dtype=DTYPE),) for v in probe_values(x)],
+        lambda: exact_vmap(f, x, order),
+        lambda: exact_loop(f, x, order),
     )
     if outcome is not None:
         values, derivatives, connected = outcome
-
-    x = xs.numpy()
-    step = np.cbrt(EPS) * np.maximum(1.0, np.abs(x))
-    if reason is None:
-        plus = _evaluate(scalar_fn, xs + torch.from_numpy(step), vectorized)
-        minus = _evaluate(scalar_fn, xs - torch.from_numpy(step), vectorized)
-        estimate = (plus - minus) / (2 * step)
-        reason = disconnection(connected, values, estimate)
-    warnings: list[PlotWarning] = []
-    if reason is not None:
-        values = _evaluate(scalar_fn, xs, vectorized=False)
-        derivatives = {k: _finite_difference(scalar_fn, x, k) for k in range(1, order + 1)}
-        warnings.append(
-            PlotWarning(
-                WarningKind.FINITE_DIFFERENCE,
-                f"{reason}, so the derivatives are central finite differences "
-                "(about 10 correct digits, not exact); use torch functions on x for exact ones",
-            )
-        )
-        method: Method = "finite-difference"
-    else:
-        method = "autograd"
-        mismatch = _disagreement_1d(x, values, derivatives[1], estimate, plus, minus)
-        if mismatch:
-            warnings.append(mismatch)
+        central = Central.of(evaluator(f, vectorized), x)
+        reason = disconnection(connected, values, central)
+    if outcome is None or reason is not None:
+        return by_differences(fn, x, order, reason or "autograd cannot follow this function")
+    warnings = [w for w in [disagreement_warning(x, values, derivatives[1], central)] if w]
     null_out(values, list(derivatives.values()), x, warnings, "x")
-    curves = Curves(x=x, f=values, derivatives=derivatives, method=method, warnings=warnings)
-    curves.critical_points = critical_points_1d(x, derivatives[1])
+
+    def slope_at(points: np.ndarray) -> np.ndarray:
+        return (exact_vmap if vectorized else exact_loop)(f, points, 1)[1][1]
+
+    curves = Curves(x, values, derivatives, "autograd", warnings, outputs=_outputs(values))
+    curves.critical_points = _critical(curves, slope_at, 0.0)
     return curves
 
 
-def _autograd_vmap(
-    fn: Callable[..., torch.Tensor], xs: torch.Tensor, order: int
-) -> tuple[np.ndarray, dict[int, np.ndarray], np.ndarray]:
+def exact_vmap(f: Callable[..., torch.Tensor], x: np.ndarray, order: int) -> Exact:
     """All points at once: `vmap` evaluates f at each point alone, so the derivative of
     the sum of the outputs with respect to xᵢ is f′(xᵢ), exactly (the Jacobian is
     diagonal), and so on for higher orders. Plain torch.autograd on a vmapped forward;
     torch.func.grad would do the same but imports torch._dynamo (a second of cold start)."""
-    traced = xs.clone().requires_grad_(True)
-    out = vmap(fn)(traced)
-    connected = np.full(xs.shape, out.requires_grad)
+    traced = torch.tensor(x, dtype=DTYPE).requires_grad_(True)
+    out = vmap(lambda t: f(t.clone()))(traced)
+    connected = np.full(x.shape, out.requires_grad)
     nested = nested_grads(out, (traced,), order)
     derivatives = {k: grads[0].detach().numpy().copy() for k, grads in enumerate(nested, 1)}
     return out.detach().numpy().copy(), derivatives, connected
 
 
-def _autograd_loop(
-    fn: Callable[..., torch.Tensor], xs: torch.Tensor, order: int
-) -> tuple[np.ndarray, dict[int, np.ndarray], np.ndarray]:
+def exact_loop(f: Callable[..., torch.Tensor], x: np.ndarray, order: int) -> Exact:
     """One point at a time with torch.autograd: Python control flow on x is fine here,
     and so are custom autograd.Functions written without torch.func support."""
-    values = np.full(len(xs), np.nan)
-    connected = np.ones(len(xs), dtype=bool)
-    derivatives = {k: np.full(len(xs), np.nan) for k in range(1, order + 1)}
-    for i, xi in enumerate(xs):
-        point = xi.clone().requires_grad_(True)
+    rows: list[tuple[np.ndarray, list[np.ndarray]] | None] = []
+    connected = np.ones(len(x), dtype=bool)
+    for i, value in enumerate(x.tolist()):
+        point = torch.tensor(value, dtype=DTYPE).requires_grad_(True)
         try:
-            out = fn(point)
+            out = f(point.clone())
         except POINTWISE_ERRORS:
+            rows.append(None)
             continue
-        values[i] = out.item()
         connected[i] = out.requires_grad
-        for k, derivative in enumerate(nested_grads(out, (point,), order), start=1):
-            derivatives[k][i] = derivative[0].item()
+        grads = [g[0].detach().numpy().copy() for g in nested_grads(out, (point,), order)]
+        rows.append((out.detach().numpy().copy(), grads))
+    shape = next((r[0].shape for r in rows if r is not None), ())
+    blank = np.full(shape, np.nan)
+    values = np.stack([blank if r is None else r[0] for r in rows])
+    derivatives = {
+        k: np.stack([blank if r is None else r[1][k - 1] for r in rows])
+        for k in range(1, order + 1)
+    }
     return values, derivatives, connected
 
 
-def _evaluate(
-    fn: Callable[..., torch.Tensor], points: torch.Tensor, vectorized: bool
-) -> np.ndarray:
-    """f at `points` without gradients (NaN where f is undefined)."""
-    with torch.no_grad():
-        if vectorized:
-            return vmap(fn)(points).numpy().copy()
-        return pointwise(lambda p: fn(p).item(), list(points))
+def evaluator(f: Callable[..., torch.Tensor], vectorized: bool) -> Evaluate:
+    """f at an array of points, without gradients; each call gets a fresh input."""
+
+    def evaluate(points: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            if vectorized:
+                return vmap(f)(torch.tensor(points, dtype=DTYPE)).numpy().copy()
+            return pointwise(lambda v: f(torch.tensor(v, dtype=DTYPE)).numpy(), points)
+
+    return evaluate
 
 
-def _finite_difference(fn: Callable[..., torch.Tensor], x: np.ndarray, order: int) -> np.ndarray:
-    offsets, weights, divisor = STENCILS[order]
-    step = EPS ** (1.0 / (order + 4)) * np.maximum(1.0, np.abs(x))
-    total = np.zeros_like(x)
-    for offset, weight in zip(offsets, weights, strict=True):
-        at = torch.from_numpy(x + offset * step)
-        total += weight * pointwise(lambda p: fn(p).item(), list(at))
-    return total / (divisor * step**order)
+def by_differences(fn: Callable[..., Any], x: np.ndarray, order: int, reason: str) -> Curves:
+    """f where autograd cannot follow it: central differences, with their error estimated."""
+    evaluate, reason = finite_evaluator(fn, x, reason)
+    values = evaluate(x)
+    derivatives, errors = {}, {}
+    for k in range(1, order + 1):
+        derivatives[k], errors[k] = differences.derivative_with_error(evaluate, x, k)
+    warnings = [_finite_difference_warning(reason, derivatives, errors)]
+    null_out(values, list(derivatives.values()), x, warnings, "x")
+
+    def slope_at(points: np.ndarray) -> np.ndarray:
+        return differences.stencil(evaluate, points, 1)
+
+    curves = Curves(x, values, derivatives, "finite-difference", warnings, outputs=_outputs(values))
+    floor = float(np.nanmax(errors[1])) if np.isfinite(errors[1]).any() else 0.0
+    curves.critical_points = _critical(curves, slope_at, floor)
+    return curves
 
 
-def _disagreement_1d(
-    x: np.ndarray,
-    values: np.ndarray,
-    autograd: np.ndarray,
-    estimate: np.ndarray,
-    plus: np.ndarray,
-    minus: np.ndarray,
+def finite_evaluator(fn: Callable[..., Any], x: np.ndarray, reason: str) -> tuple[Evaluate, str]:
+    """Evaluate f on tensors (without gradients) or, when it fails on tensors but works on
+    Python numbers (`np.any(r < 0)`, `math.isnan(x)`), on numbers: with why."""
+    f = numeric(fn)
+    on_tensors = evaluator(f, vectorized=False)
+    on_numbers: Evaluate = lambda points: pointwise(lambda v: f(v).numpy(), points)  # noqa: E731
+    probes = probe_values(x)
+    try:
+        on_tensors(probes)
+        return on_tensors, reason
+    except FunctionFailed as tensor_failure:
+        on_numbers(probes)  # fails too: the error is the user's (FunctionFailed)
+        return on_numbers, numbers_not_tensors(tensor_failure.error)
+
+
+def _finite_difference_warning(
+    reason: str, derivatives: dict[int, np.ndarray], errors: dict[int, np.ndarray]
+) -> PlotWarning:
+    parts = []
+    for k, error in errors.items():
+        finite = np.isfinite(error) & np.isfinite(derivatives[k])
+        if finite.any():
+            worst = float(error[finite].max())
+            size = float(np.abs(derivatives[k][finite]).max())
+            parts.append(f"{PRIMES[k]} to within about {worst:.1g} (its values reach {size:.3g})")
+    estimate = "; ".join(parts) or "their error could not be estimated"
+    return PlotWarning(
+        WarningKind.FINITE_DIFFERENCE,
+        f"{reason}, so the derivatives are central finite differences, not exact: "
+        f"estimated from two step sizes, {estimate}; use torch functions on x for exact ones",
+    )
+
+
+def disagreement_warning(
+    x: np.ndarray, values: np.ndarray, slope: np.ndarray, central: Central
 ) -> PlotWarning | None:
-    step = np.cbrt(EPS) * np.maximum(1.0, np.abs(x))
-    usable = np.isfinite(values) & np.isfinite(autograd) & np.isfinite(plus) & np.isfinite(minus)
-    scale = 1 + np.maximum(np.abs(autograd), np.abs(estimate))
-    noise = 1e3 * EPS * np.maximum(np.abs(plus), np.abs(minus)) / step
-    differs = usable & (np.abs(autograd - estimate) > 1e-5 * scale + noise)
+    differs = differences.disagreement(central, slope, values)
     if not differs.any():
         return None
-    where = np.flatnonzero(differs)
-    first = where[0]
-    detail = f"f′ = {autograd[first]:.6g} by autograd, {estimate[first]:.6g} by central differences"
+    rows, columns = np.nonzero(differs.reshape(len(x), -1))
+    first, component = int(rows[0]), int(columns[0])
+    which = f"f[{component}]′" if differs.ndim > 1 else "f′"
+    exact = slope.reshape(len(x), -1)[first, component]
+    left, right = _one_sided(central, values, first, component)
+    coarse, estimate = (central.at(k)[0].reshape(len(x), -1)[first, component] for k in (0, 1))
+    h = float(central.h[first]) / 2
+    if abs(estimate) > 1.6 * abs(coarse) > 0:  # grows like 1/h: f itself jumps
+        size = 2 * h * estimate
+        detail = f"f jumps there, by about {size:.3g}, and autograd gives {which} = {exact:.6g}"
+    elif abs(left - right) > 1e-6 * (1 + abs(left) + abs(right)):
+        detail = (
+            f"{which} jumps from {left:.6g} (left) to {right:.6g} (right) by one-sided "
+            f"differences, and autograd gives {exact:.6g}"
+        )
+    else:
+        detail = f"{which} = {exact:.6g} by autograd, {estimate:.6g} by central differences"
+    where = np.unique(rows)
     if len(where) == 1:
         at = f"at x = {x[first]:.6g}"
     else:
         at = f"at {len(where)} points from x = {x[where[0]]:.6g} to {x[where[-1]]:.6g}"
     return PlotWarning(
         WarningKind.DISAGREEMENT,
-        f"autograd and a central difference disagree {at}: {detail}. f may have a kink or "
+        f"autograd and finite differences disagree {at}: {detail}. f may have a kink or "
         "a jump there, or a custom backward may be wrong; the values shown are autograd's",
     )
 
 
-def critical_points_1d(x: np.ndarray, slope: np.ndarray) -> list[float]:
-    """The x where the slope changes sign (interpolated), never across a gap of nulls."""
-    found: list[float] = []
-    last_sign, last_index = 0.0, -1
-    for i, value in enumerate(slope):
-        if not np.isfinite(value):
-            last_sign, last_index = 0.0, -1
-            continue
-        sign = float(np.sign(value))
-        if sign == 0:
-            continue
-        if last_sign and sign != last_sign:
-            if last_index == i - 1:
-                a, b = slope[last_index], value
-                found.append(float(x[last_index] - a * (x[i] - x[last_index]) / (b - a)))
-            else:  # a run of exact zeros between: its middle
-                found.append(float(x[(last_index + i) // 2]))
-        last_sign, last_index = sign, i
-    return found
+def _one_sided(central: Central, values: np.ndarray, row: int, column: int) -> tuple[float, float]:
+    """The backward and forward differences at one sample (the slopes on either side)."""
+    plus, minus, step = central.sides(1)
+    flat = (a.reshape(len(central.x), -1)[row, column] for a in (plus, minus, values))
+    up, down, centre = flat
+    h = float(step.reshape(len(central.x), -1)[row, 0])
+    return (centre - down) / h, (up - centre) / h
+
+
+def _outputs(values: np.ndarray) -> int | None:
+    return int(values.shape[1]) if values.ndim == 2 else None
+
+
+def _critical(curves: Curves, slope_at: Evaluate, floor: float) -> list[Any]:
+    slope = curves.derivatives[1]
+    if curves.outputs is None:
+        return critical_points(curves.x, curves.f, slope, slope_at, floor)
+
+    def component(j: int) -> Evaluate:
+        return lambda points: slope_at(points)[:, j]
+
+    return [
+        critical_points(curves.x, curves.f[:, j], slope[:, j], component(j), floor)
+        for j in range(curves.outputs)
+    ]

@@ -1,4 +1,10 @@
-"""f of two variables and its gradient on a grid."""
+"""f of two variables and its gradient on a grid.
+
+As for curves, every call gets inputs of its own; autograd's gradient is checked against
+central differences at three step sizes (`differences.disagreement`) along each axis,
+and where autograd cannot follow f the gradient is by differences, on tensors or on
+Python numbers, with its error estimated.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +16,27 @@ import numpy as np
 import torch
 from torch.func import vmap
 
-from derivlens.calculus.autograd import choose_autograd, disconnection, nested_grads, probe_points
+from derivlens.calculus import differences
+from derivlens.calculus.autograd import choose_autograd, disconnection, nested_grads
 from derivlens.calculus.common import (
-    EPS,
+    DTYPE,
     POINTWISE_ERRORS,
-    STENCILS,
+    FunctionFailed,
     Method,
+    NotAScalar,
     null_out,
-    pointwise,
+    numbers_not_tensors,
+    numeric,
+    probe_values,
+    reraise_if_fatal,
     sample_points,
-    scalar,
 )
+from derivlens.calculus.differences import Central
 from derivlens.model import PlotWarning, WarningKind
+
+#: f at arrays of x and y (NaN where undefined).
+Evaluate2 = Callable[[np.ndarray, np.ndarray], np.ndarray]
+Exact2 = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 @dataclass
@@ -38,6 +53,22 @@ class Surface:
     critical_points: list[tuple[float, float]] = field(default_factory=list)
 
 
+def scalar_only(fn: Callable[..., Any]) -> Callable[..., torch.Tensor]:
+    """`fn` as a number-valued function: a vector-valued f is for one variable only."""
+    f = numeric(fn)
+
+    def scalar_fn(*args: Any) -> torch.Tensor:
+        out = f(*args)
+        if out.dim() != 0:
+            raise NotAScalar(
+                f"the function returned {out.shape[-1]} values; a vector-valued f is plotted "
+                "for one variable only, so return one number for two"
+            )
+        return out
+
+    return scalar_fn
+
+
 def differentiate_2d(
     fn: Callable[..., Any],
     domain: tuple[float, float],
@@ -45,86 +76,62 @@ def differentiate_2d(
     samples: int,
 ) -> Surface:
     """f and its gradient on a `samples`×`samples` grid over `domain` × `ydomain`."""
-    xs = torch.from_numpy(sample_points(domain, samples))
-    ys = torch.from_numpy(sample_points(ydomain, samples))
-    grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
+    xs, ys = sample_points(domain, samples), sample_points(ydomain, samples)
+    grid_y, grid_x = np.meshgrid(ys, xs, indexing="ij")
     px, py = grid_x.reshape(-1), grid_y.reshape(-1)
-    scalar_fn = scalar(fn)
+    f = scalar_only(fn)
+    probes = [
+        (torch.tensor(a, dtype=DTYPE), torch.tensor(b, dtype=DTYPE))
+        for a, b in zip(probe_values(px), probe_values(py), strict=True)
+    ]
     outcome, vectorized, reason = choose_autograd(
-        scalar_fn,
-        list(zip(probe_points(px), probe_points(py), strict=True)),
-        lambda: _gradient_vmap(scalar_fn, px, py),
-        lambda: _gradient_loop(scalar_fn, px, py),
+        f, probes, lambda: exact_vmap_2d(f, px, py), lambda: exact_loop_2d(f, px, py)
     )
     if outcome is not None:
         values, gx, gy, connected = outcome
-
-    hx = np.cbrt(EPS) * np.maximum(1.0, np.abs(px.numpy()))
-    hy = np.cbrt(EPS) * np.maximum(1.0, np.abs(py.numpy()))
-    if reason is None:
-        estimate_x = _central_2d(scalar_fn, px, py, hx, 0, vectorized)
-        estimate_y = _central_2d(scalar_fn, px, py, hy, 1, vectorized)
-        reason = disconnection(connected, values, np.hypot(estimate_x, estimate_y))
-    warnings: list[PlotWarning] = []
-    if reason is not None:
-        values = pointwise(lambda p: scalar_fn(*p).item(), list(zip(px, py, strict=True)))
-        gx = _finite_difference_2d(scalar_fn, px.numpy(), py.numpy(), 0)
-        gy = _finite_difference_2d(scalar_fn, px.numpy(), py.numpy(), 1)
-        warnings.append(
-            PlotWarning(
-                WarningKind.FINITE_DIFFERENCE,
-                f"{reason}, so the gradient is central finite differences (about 10 correct "
-                "digits, not exact); use torch functions on x and y for exact ones",
-            )
+        evaluate = evaluator_2d(f, vectorized)
+        along_x = Central(lambda a, which: evaluate(a, py[which]), px)
+        along_y = Central(lambda b, which: evaluate(px[which], b), py)
+        reason = disconnection(connected, values, along_x) or disconnection(
+            connected, values, along_y
         )
-        method: Method = "finite-difference"
+    if outcome is None or reason is not None:
+        values, gx, gy, warning = by_differences_2d(
+            fn, px, py, reason or "autograd cannot follow this function"
+        )
+        warnings, method = [warning], "finite-difference"
     else:
-        method = "autograd"
-        mismatch = _disagreement_2d(px.numpy(), py.numpy(), gx, gy, estimate_x, estimate_y)
-        if mismatch:
-            warnings.append(mismatch)
+        mismatch = _disagreement_2d(px, py, values, gx, gy, along_x, along_y)
+        warnings, method = ([mismatch] if mismatch else []), "autograd"
     shape = grid_x.shape
-    f, gx, gy = values.reshape(shape), gx.reshape(shape), gy.reshape(shape)
-    null_out(f, [gx, gy], np.array([xs.numpy(), ys.numpy()]), warnings, "xy")
-    surface = Surface(
-        x=xs.numpy(),
-        y=ys.numpy(),
-        f=f,
-        gradient_x=gx,
-        gradient_y=gy,
-        method=method,
-        warnings=warnings,
-    )
+    f_grid, gx, gy = values.reshape(shape), gx.reshape(shape), gy.reshape(shape)
+    null_out(f_grid, [gx, gy], np.array([xs, ys]), warnings, "xy")
+    surface = Surface(xs, ys, f_grid, gx, gy, method, warnings)  # type: ignore[arg-type]
     surface.critical_points = critical_points_2d(surface)
     return surface
 
 
-def _gradient_vmap(
-    fn: Callable[..., torch.Tensor], px: torch.Tensor, py: torch.Tensor
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every grid point at once, as `_autograd_vmap` does for curves."""
-    tx, ty = px.clone().requires_grad_(True), py.clone().requires_grad_(True)
-    out = vmap(fn)(tx, ty)
+def exact_vmap_2d(f: Callable[..., torch.Tensor], px: np.ndarray, py: np.ndarray) -> Exact2:
+    """Every grid point at once, as `curves.exact_vmap` does for curves."""
+    tx = torch.tensor(px, dtype=DTYPE).requires_grad_(True)
+    ty = torch.tensor(py, dtype=DTYPE).requires_grad_(True)
+    out = vmap(lambda a, b: f(a.clone(), b.clone()))(tx, ty)
     connected = np.full(px.shape, out.requires_grad)
     gx, gy = nested_grads(out, (tx, ty), 1)[0]
-    return (
-        out.detach().numpy().copy(),
-        gx.detach().numpy().copy(),
-        gy.detach().numpy().copy(),
-        connected,
-    )
+    arrays = (out, gx, gy)
+    values, dx, dy = (a.detach().numpy().copy() for a in arrays)
+    return values, dx, dy, connected
 
 
-def _gradient_loop(
-    fn: Callable[..., torch.Tensor], px: torch.Tensor, py: torch.Tensor
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def exact_loop_2d(f: Callable[..., torch.Tensor], px: np.ndarray, py: np.ndarray) -> Exact2:
     n = len(px)
     values, gx, gy = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     connected = np.ones(n, dtype=bool)
-    for i in range(n):
-        a, b = px[i].clone().requires_grad_(True), py[i].clone().requires_grad_(True)
+    for i, (u, v) in enumerate(zip(px.tolist(), py.tolist(), strict=True)):
+        a = torch.tensor(u, dtype=DTYPE).requires_grad_(True)
+        b = torch.tensor(v, dtype=DTYPE).requires_grad_(True)
         try:
-            out = fn(a, b)
+            out = f(a.clone(), b.clone())
         except POINTWISE_ERRORS:
             continue
         values[i] = out.item()
@@ -134,65 +141,95 @@ def _gradient_loop(
     return values, gx, gy, connected
 
 
-def _central_2d(
-    fn: Callable[..., torch.Tensor],
-    px: torch.Tensor,
-    py: torch.Tensor,
-    step: np.ndarray,
-    axis: int,
-    vectorized: bool,
-) -> np.ndarray:
-    shift = torch.from_numpy(step)
-    sides = []
-    for sign in (1, -1):
-        a = px + sign * shift if axis == 0 else px
-        b = py + sign * shift if axis == 1 else py
+def evaluator_2d(
+    f: Callable[..., torch.Tensor], vectorized: bool, numbers: bool = False
+) -> Evaluate2:
+    """f at arrays of x and y, without gradients; each call gets fresh inputs."""
+
+    def wrap(v: float) -> Any:
+        return v if numbers else torch.tensor(v, dtype=DTYPE)
+
+    def evaluate(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         with torch.no_grad():
             if vectorized:
-                sides.append(vmap(fn)(a, b).numpy().copy())
-            else:
-                pairs = list(zip(a, b, strict=True))
-                sides.append(pointwise(lambda p: fn(*p).item(), pairs))
-    return (sides[0] - sides[1]) / (2 * step)
+                return (
+                    vmap(f)(torch.tensor(a, dtype=DTYPE), torch.tensor(b, dtype=DTYPE))
+                    .numpy()
+                    .copy()
+                )
+            return _pairwise(lambda u, v: f(wrap(u), wrap(v)).item(), a, b)
+
+    return evaluate
 
 
-def _finite_difference_2d(
-    fn: Callable[..., torch.Tensor], px: np.ndarray, py: np.ndarray, axis: int
-) -> np.ndarray:
-    offsets, weights, divisor = STENCILS[1]
-    along = px if axis == 0 else py
-    step = EPS ** (1.0 / 5) * np.maximum(1.0, np.abs(along))
-    total = np.zeros_like(px)
-    for offset, weight in zip(offsets, weights, strict=True):
-        a = px + offset * step if axis == 0 else px
-        b = py + offset * step if axis == 1 else py
-        pairs = list(zip(torch.from_numpy(a), torch.from_numpy(b), strict=True))
-        total += weight * pointwise(lambda p: fn(*p).item(), pairs)
-    return total / (divisor * step)
+def _pairwise(call: Callable[[float, float], float], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = np.full(len(a), np.nan)
+    first_error: BaseException | None = None
+    for i, (u, v) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
+        try:
+            out[i] = call(u, v)
+        except POINTWISE_ERRORS as error:
+            first_error = first_error or error
+        except Exception as error:
+            reraise_if_fatal(error)
+            raise FunctionFailed(error) from error
+    if first_error is not None and np.isnan(out).all():
+        raise FunctionFailed(first_error) from first_error
+    return out
+
+
+def by_differences_2d(
+    fn: Callable[..., Any], px: np.ndarray, py: np.ndarray, reason: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, PlotWarning]:
+    """f and its gradient by differences (on tensors, or on numbers where tensors fail)."""
+    f = scalar_only(fn)
+    evaluate = evaluator_2d(f, vectorized=False)
+    a, b = probe_values(px), probe_values(py)
+    try:
+        evaluate(a, b)
+    except FunctionFailed as failure:
+        numbers = evaluator_2d(f, vectorized=False, numbers=True)
+        numbers(a, b)  # fails too: the error is the user's
+        evaluate, reason = numbers, numbers_not_tensors(failure.error)
+    values = evaluate(px, py)
+    gx, ex = differences.derivative_with_error(lambda s: evaluate(s, py), px, 1)
+    gy, ey = differences.derivative_with_error(lambda s: evaluate(px, s), py, 1)
+    worst = [float(e[np.isfinite(e)].max()) for e in (ex, ey) if np.isfinite(e).any()]
+    estimate = (
+        f"to within about {max(worst):.1g}"
+        if worst
+        else "with an error that could not be estimated"
+    )
+    warning = PlotWarning(
+        WarningKind.FINITE_DIFFERENCE,
+        f"{reason}, so the gradient is central finite differences, not exact: estimated from "
+        f"two step sizes, {estimate}; use torch functions on x and y for exact ones",
+    )
+    return values, gx, gy, warning
 
 
 def _disagreement_2d(
     px: np.ndarray,
     py: np.ndarray,
+    values: np.ndarray,
     gx: np.ndarray,
     gy: np.ndarray,
-    estimate_x: np.ndarray,
-    estimate_y: np.ndarray,
+    along_x: Central,
+    along_y: Central,
 ) -> PlotWarning | None:
-    differs = np.zeros(px.shape, dtype=bool)
-    for exact, estimate in ((gx, estimate_x), (gy, estimate_y)):
-        usable = np.isfinite(exact) & np.isfinite(estimate)
-        scale = 1 + np.maximum(np.abs(exact), np.abs(estimate))
-        differs |= usable & (np.abs(exact - estimate) > 1e-5 * scale)
+    differs = differences.disagreement(along_x, gx, values) | differences.disagreement(
+        along_y, gy, values
+    )
     if not differs.any():
         return None
     where = np.flatnonzero(differs)
     first = where[0]
+    estimate = along_x.at(1)[0][first]
     return PlotWarning(
         WarningKind.DISAGREEMENT,
         f"autograd and a central difference disagree at {len(where)} grid point"
         f"{'s' if len(where) > 1 else ''} (first at x = {px[first]:.6g}, y = {py[first]:.6g}: "
-        f"∂f/∂x = {gx[first]:.6g} by autograd, {estimate_x[first]:.6g} by differences). "
+        f"∂f/∂x = {gx[first]:.6g} by autograd, {estimate:.6g} by differences). "
         "f may have a kink or a jump there, or a custom backward may be wrong; the values "
         "shown are autograd's",
     )

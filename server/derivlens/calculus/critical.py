@@ -1,0 +1,93 @@
+"""Critical points: where f′ changes sign, refined to full precision.
+
+The samples bracket each sign change of f′; the bracket is then narrowed on f′ itself
+(autograd's exact f′, or the finite-difference one), all brackets at once, by the
+Illinois variant of regula falsi: superlinear like the secant method, and never leaving
+its bracket like bisection. A sign change between two values that are both below f′'s
+noise floor (rounding in a flat region) is not a critical point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from derivlens.calculus.common import EPS
+
+#: f′ at an array of points (NaN where undefined), one value per point.
+Slope = Callable[[np.ndarray], np.ndarray]
+ITERATIONS = 60
+
+
+def noise_floor(values: np.ndarray, slope: np.ndarray, x: np.ndarray, error: float = 0.0) -> float:
+    """Below this, a value of f′ may be rounding noise: relative to the size of f′, and
+    to what rounding f can produce over the domain (or the differences' own error)."""
+    finite_slope = np.abs(slope[np.isfinite(slope)])
+    finite_values = np.abs(values[np.isfinite(values)])
+    width = float(x[-1] - x[0]) or 1.0
+    from_slope = 1e-9 * float(finite_slope.max()) if finite_slope.size else 0.0
+    from_values = 64 * EPS * float(finite_values.max()) / width if finite_values.size else 0.0
+    return max(from_slope, from_values, error)
+
+
+def brackets(
+    x: np.ndarray, slope: np.ndarray, floor: float
+) -> tuple[list[tuple[float, float]], list[float]]:
+    """(sample intervals over which f′ changes sign, samples where f′ is exactly 0 between
+    two signs: the middle of such a run), never across a gap of nulls, not from noise."""
+    found: list[tuple[float, float]] = []
+    exact: list[float] = []
+    last_sign, last_index = 0.0, -1
+    for i, value in enumerate(slope):
+        if not np.isfinite(value):
+            last_sign, last_index = 0.0, -1
+            continue
+        sign = float(np.sign(value)) if abs(value) > floor else 0.0
+        if sign == 0:
+            continue
+        if last_sign and sign != last_sign:
+            zeros = [j for j in range(last_index + 1, i) if slope[j] == 0]
+            if zeros:
+                exact.append(float(x[zeros[len(zeros) // 2]]))
+            else:
+                found.append((float(x[last_index]), float(x[i])))
+        last_sign, last_index = sign, i
+    return found, exact
+
+
+def refine(intervals: list[tuple[float, float]], slope_at: Slope) -> list[float]:
+    """The root of f′ in each interval (where f′ changes sign), to full precision."""
+    if not intervals:
+        return []
+    a = np.array([lo for lo, _ in intervals])
+    b = np.array([hi for _, hi in intervals])
+    fa, fb = slope_at(a), slope_at(b)
+    kept = np.zeros(len(a))  # the end kept last time: -1 a, +1 b (Illinois halves its f′)
+    for _ in range(ITERATIONS):
+        live = (b - a) > 4 * EPS * np.maximum(np.abs(a), np.abs(b))
+        if not live.any():
+            break
+        with np.errstate(invalid="ignore", divide="ignore"):
+            c = (a * fb - b * fa) / (fb - fa)
+        c = np.where(np.isfinite(c) & (c > a) & (c < b), c, (a + b) / 2)
+        fc = slope_at(np.where(live, c, a))
+        new_b = live & (np.sign(fc) == np.sign(fb))  # the root is in [a, c]
+        new_a = live & (np.sign(fc) == np.sign(fa))  # the root is in [c, b]
+        fa = np.where(new_b & (kept == -1), fa / 2, fa)
+        fb = np.where(new_a & (kept == 1), fb / 2, fb)
+        b, fb = np.where(new_b, c, b), np.where(new_b, fc, fb)
+        a, fa = np.where(new_a, c, a), np.where(new_a, fc, fa)
+        kept = np.where(new_b, -1, np.where(new_a, 1, kept))
+        hit = live & (fc == 0)
+        a, b = np.where(hit, c, a), np.where(hit, c, b)
+    return [float(v) for v in np.where(np.abs(fa) <= np.abs(fb), a, b)]
+
+
+def critical_points(
+    x: np.ndarray, values: np.ndarray, slope: np.ndarray, slope_at: Slope, error: float = 0.0
+) -> list[float]:
+    """Where f′ changes sign in the domain, refined on `slope_at`."""
+    floor = noise_floor(values, slope, x, error)
+    intervals, exact = brackets(x, slope, floor)
+    return sorted([*refine(intervals, slope_at), *exact])

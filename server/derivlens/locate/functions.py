@@ -1,0 +1,210 @@
+"""What is known of one plottable thing before any code runs: its kind, lines, signature
+and directive.
+
+Kinds (docs/protocol.md, "Which function"): `def`, `lambda`, `staticmethod`;
+`module-forward` (the `forward` of an `nn.Module` subclass, built from its constructor's
+defaults); `function-apply` (the `forward` of an `autograd.Function`, plotted through
+`apply`); `assigned` (a module-level name bound to a callable: its variables come from
+the runtime signature, so `signature.runtime` is set).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from derivlens.errors import InvalidOptions
+from derivlens.model import FunctionKind
+from derivlens.options import DIRECTIVE_RE, parse_directive
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+
+
+@dataclass(frozen=True)
+class Signature:
+    """The variables (positional parameters without a default) and the held parameters.
+
+    `runtime`: not known from the source (an assigned callable); the child reads it.
+    """
+
+    variables: tuple[str, ...]
+    fixed: tuple[str, ...]
+    problem: str | None  # why it cannot be plotted (error kind `unsupported-signature`)
+    runtime: bool = False
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    """One eligible function. Lines are 1-based; `start_line` includes decorators.
+
+    `owner` is the class a method belongs to; `hover_lines` are the lines a hover on
+    which shows it (its def line, and a module's class line too); `hoverable` is false
+    for a name whose value may not be callable at all (it is plotted only when asked for
+    by name).
+    """
+
+    name: str
+    kind: FunctionKind
+    node: ast.AST = field(repr=False, compare=False)
+    statement: ast.stmt = field(repr=False, compare=False)  # the def, or the assignment
+    start_line: int
+    def_line: int
+    end_line: int
+    name_col: int  # column (0-based) of the name on `def_line`
+    signature: Signature
+    directive: Mapping[str, Any] = field(compare=False)  # options its directive sets
+    directive_problems: tuple[InvalidOptions, ...] = field(compare=False)
+    owner: str | None = None
+    hover_lines: tuple[int, ...] = ()
+    hoverable: bool = True
+
+    def encloses(self, line: int) -> bool:
+        return self.start_line <= line <= self.end_line
+
+    @property
+    def span(self) -> int:
+        return self.end_line - self.start_line
+
+
+@dataclass(frozen=True)
+class Ineligible:
+    """A function that is not plottable, and the sentence saying why."""
+
+    name: str
+    start_line: int
+    end_line: int
+    reason: str
+
+
+def ineligible(node: ast.stmt, name: str, reason: str) -> Ineligible:
+    start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+    return Ineligible(name, start, node.end_lineno or node.lineno, reason)
+
+
+def nested(outer: ast.FunctionDef | ast.ClassDef, outer_name: str) -> list[Ineligible]:
+    """The functions defined inside `outer`, each with the reason it is not plottable."""
+    found = []
+    for node in ast.walk(outer):
+        if node is not outer and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found.append(
+                ineligible(
+                    node,
+                    node.name,
+                    f"{node.name} is nested inside {outer_name}; derivlens plots module-level "
+                    f"functions — move {node.name} to module level to plot it",
+                )
+            )
+    return found
+
+
+def describe(
+    node: ast.AST,
+    statement: ast.stmt,
+    name: str,
+    kind: FunctionKind,
+    lines: tuple[str, ...],
+    *,
+    signature: Signature,
+    name_node: ast.Name | None = None,
+    owner: str | None = None,
+    hover_lines: tuple[int, ...] = (),
+    hoverable: bool = True,
+) -> FunctionInfo:
+    decorators = getattr(statement, "decorator_list", [])
+    start_line = min([statement.lineno] + [d.lineno for d in decorators])
+    def_line = statement.lineno
+    if name_node is not None:
+        name_col = name_node.col_offset
+    else:
+        text = lines[def_line - 1] if def_line <= len(lines) else ""
+        short = re.escape(name.rsplit(".", 1)[-1])
+        found = re.compile(rf"\bdef\s+({short})\b").search(text, statement.col_offset)
+        name_col = found.start(1) if found else statement.col_offset
+    directive, problems = read_directive(lines, start_line, def_line)
+    return FunctionInfo(
+        name=name,
+        kind=kind,
+        node=node,
+        statement=statement,
+        start_line=start_line,
+        def_line=def_line,
+        end_line=statement.end_lineno or def_line,
+        name_col=name_col,
+        signature=signature,
+        directive=directive,
+        directive_problems=tuple(problems),
+        owner=owner,
+        hover_lines=(*hover_lines, def_line),
+        hoverable=hoverable,
+    )
+
+
+def read_directive(
+    lines: tuple[str, ...], start_line: int, def_line: int
+) -> tuple[dict[str, Any], list[InvalidOptions]]:
+    """The `# derivlens:` comment above the definition (above decorators) or ending its line."""
+    candidates = []
+    if start_line >= 2:
+        above = lines[start_line - 2].strip()
+        if above.startswith("#"):
+            candidates.append(above)
+    if def_line <= len(lines):
+        candidates.append(lines[def_line - 1])
+    for text in candidates:
+        match = DIRECTIVE_RE.search(text)
+        if match:
+            return parse_directive(match.group("body"))
+    return {}, []
+
+
+def read_signature(node: FunctionNode, name: str, skip: int = 0) -> Signature:
+    """Variables and held parameters of `node` (after the first `skip` parameters, such as
+    `self` or `ctx`), or why the signature is not supported."""
+    args = node.args
+    positional = [*args.posonlyargs, *args.args][skip:]
+    first_default = len(positional) - len(args.defaults)
+    variables = tuple(a.arg for a in positional[: max(first_default, 0)])
+    fixed = tuple(a.arg for a in positional[max(first_default, 0) :])
+    fixed += tuple(
+        a.arg
+        for a, default in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+        if default is not None
+    )
+    missing = [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is None]
+    return Signature(variables, fixed, signature_problem(name, variables, missing))
+
+
+def signature_problem(name: str, variables: tuple[str, ...], missing: list[str]) -> str | None:
+    """Why a function with these variables (and keyword-only parameters without a default)
+    cannot be plotted, in words that say what to do; None if it can."""
+    if missing:
+        return (
+            f"{name} has a keyword-only parameter without a default ({', '.join(missing)}); "
+            f"give it a default value to hold it fixed, e.g. `*, {missing[0]}=1.0`"
+        )
+    if not variables:
+        return (
+            f"{name} takes no variable to plot against; derivlens plots functions of one or "
+            "two numbers, like `def f(x):` or `def f(x, y):`"
+        )
+    if len(variables) > 2:
+        shown = ", ".join(variables)
+        short = name.rsplit(".", 1)[-1]
+        return (
+            f"{name} has {len(variables)} variables ({shown}); derivlens plots one or two. "
+            f"Give the others default values to hold them fixed, e.g. "
+            f"`def {short}({variables[0]}, {variables[1]}, {variables[2]}=1.0)`"
+        )
+    return None
+
+
+def decorator_name(decorator: ast.expr) -> str:
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    return ""
