@@ -7,8 +7,6 @@ differentiate) in this process.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 

@@ -379,6 +379,66 @@ async def test_code_lenses_for_every_eligible_function(shared: LanguageClient, w
 # --- the plot command ------------------------------------------------------------------------
 
 
+MODULES = source(
+    """
+    import torch
+    from torch import nn
+
+    EPS = 1e-6
+    logger = print
+
+
+    class Swish(nn.Module):
+        def __init__(self, beta=1.0):
+            super().__init__()
+            self.beta = beta
+
+        def forward(self, x):
+            return x * torch.sigmoid(self.beta * x)
+
+        def helper(self, x):
+            return x
+
+
+    act = nn.Tanh()
+    """
+)
+
+
+async def test_module_forward_and_callables_hover_lens_and_plot(
+    shared: LanguageClient, workdir: Path
+):
+    uri = open_document(shared, workdir / "modules.py", MODULES)
+    lines = MODULES.splitlines()
+    class_line, forward_line = lines.index("class Swish(nn.Module):"), lines.index(
+        "    def forward(self, x):"
+    )
+    act_line = lines.index("act = nn.Tanh()")
+    lens_lines = {lens.range.start.line for lens in await lenses(shared, uri)}
+    assert lens_lines == {forward_line, act_line}  # no lens on EPS, logger or helper
+    for line in (class_line, forward_line):
+        hovered = await hover(shared, uri, line, 8)
+        assert hovered is not None
+        assert hovered.contents.value.startswith("**Swish.forward(x)** · autograd")
+        assert "Swish(beta) = 1" in hovered.contents.value.splitlines()[0]
+    assert await hover(shared, uri, lines.index("EPS = 1e-6"), 1) is None
+    result = await plot(shared, at(uri, forward_line + 1, samples=11, domain=[-1, 1]))
+    xs = assert_grid(result, [-1.0, 1.0], 11)
+    sig = [1 / (1 + math.exp(-x)) for x in xs]
+    expected = [s + x * s * (1 - s) for x, s in zip(xs, sig, strict=True)]
+    assert max_error(result["derivatives"]["1"], expected) < 1e-9
+    tanh = await plot(shared, at(uri, act_line, 0, samples=11, domain=[-1, 1]))
+    assert tanh["function"] == "act" and tanh["variables"] == ["input"]
+    assert max_error(tanh["derivatives"]["1"], [1 - math.tanh(x) ** 2 for x in xs]) < 1e-9
+    swish2 = await plot(
+        shared, at(uri, forward_line, samples=11, domain=[-1, 1], params={"Swish(beta)": 2})
+    )
+    assert swish2["fixed"] == {"Swish(beta)": 2}
+    error = await expect_error(plot(shared, at(uri, lines.index("    def helper(self, x):"))))
+    assert error.data == {"kind": "not-found"}
+    assert "derivlens plots the forward of an nn.Module (Swish.forward)" in error.message
+
+
 async def test_plot_numbers_match_analytic_derivatives(shared: LanguageClient, workdir: Path):
     uri = open_document(shared, workdir / "numbers.py", CUBIC)
     result = await plot(shared, at(uri, 2, order=3, samples=101))

@@ -22,7 +22,8 @@ from derivlens.sparkline import sparkline
 MAX_MARKDOWN = 90_000
 SPARK_WIDTH = 32
 MAX_TEXT = 300
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
+#: What markdown acts on mid-line: emphasis, code, links and images (`[`…`]`), HTML.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>~])")
 #: What an editor would turn into a link by itself (GFM autolinks): `https:`, `www.`.
 _AUTOLINK = re.compile(r"(?i)\b(https?|ftp|file|mailto|data|javascript)(:)|\b(www)(\.)")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -38,6 +39,8 @@ def escape(text: str, cap: int = MAX_TEXT) -> str:
     if len(text) > cap:
         text = text[: cap - 1] + "…"
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    if text.startswith(("#", "-", "+", "=")):  # a heading, list or rule at a line's start
+        text = "\\" + text
     return _AUTOLINK.sub(lambda m: f"{m.group(1) or m.group(3)}\\{m.group(2) or m.group(4)}", text)
 
 

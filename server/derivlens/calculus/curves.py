@@ -20,6 +20,7 @@ from derivlens.calculus import differences
 from derivlens.calculus.autograd import choose_autograd, disconnection, nested_grads
 from derivlens.calculus.common import (
     DTYPE,
+    EPS,
     POINTWISE_ERRORS,
     FunctionFailed,
     Method,
@@ -145,9 +146,18 @@ def by_differences(fn: Callable[..., Any], x: np.ndarray, order: int, reason: st
         return differences.stencil(evaluate, points, 1)
 
     curves = Curves(x, values, derivatives, "finite-difference", warnings, outputs=_outputs(values))
-    floor = float(np.nanmax(errors[1])) if np.isfinite(errors[1]).any() else 0.0
-    curves.critical_points = _critical(curves, slope_at, floor)
+    curves.critical_points = _critical(curves, slope_at, _noise_floor(x, values, errors[1]))
     return curves
+
+
+def _noise_floor(x: np.ndarray, values: np.ndarray, error: np.ndarray) -> float:
+    """How large f′ by differences must be to count as nonzero: above its estimated error
+    (with a margin) and above what rounding of f can make of it at that step."""
+    estimated = float(np.nanmax(error)) if np.isfinite(error).any() else 0.0
+    finite = np.abs(values[np.isfinite(values)])
+    step = EPS ** (1 / 5) * max(1.0, float(np.abs(x).max()))
+    rounding = 64 * EPS * float(finite.max()) / step if finite.size else 0.0
+    return max(4 * estimated, rounding)
 
 
 def finite_evaluator(fn: Callable[..., Any], x: np.ndarray, reason: str) -> tuple[Evaluate, str]:
@@ -186,7 +196,8 @@ def _finite_difference_warning(
 def disagreement_warning(
     x: np.ndarray, values: np.ndarray, slope: np.ndarray, central: Central
 ) -> PlotWarning | None:
-    differs = differences.disagreement(central, slope, values)
+    wrong, kinks = differences.disagreement(central, slope, values)
+    differs = wrong | kinks
     if not differs.any():
         return None
     rows, columns = np.nonzero(differs.reshape(len(x), -1))
@@ -199,7 +210,7 @@ def disagreement_warning(
     if abs(estimate) > 1.6 * abs(coarse) > 0:  # grows like 1/h: f itself jumps
         size = 2 * h * estimate
         detail = f"f jumps there, by about {size:.3g}, and autograd gives {which} = {exact:.6g}"
-    elif abs(left - right) > 1e-6 * (1 + abs(left) + abs(right)):
+    elif kinks.reshape(len(x), -1)[first, component]:
         detail = (
             f"{which} jumps from {left:.6g} (left) to {right:.6g} (right) by one-sided "
             f"differences, and autograd gives {exact:.6g}"

@@ -111,11 +111,13 @@ def _confirmed(
     return confirmed
 
 
-def disagreement(central: Central, slope: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Where autograd's `slope` cannot be f′: it differs from the central differences by
-    more than their own error (a jump, a wrong backward, a kink between the sides), or f′
-    is not continuous there (a kink on the sample, as |x| at 0): a mask per point (and
-    per output)."""
+def disagreement(
+    central: Central, slope: np.ndarray, values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where autograd's `slope` cannot be f′, as two masks per point (and per output):
+    it differs from the central differences by more than their own error (a jump, a wrong
+    backward, a kink between the samples), and f′ is not continuous there (a kink on the
+    sample, as |x| at 0)."""
     tolerance = 1e-12 * (1 + np.abs(slope))
     wrong_slope = _confirmed(
         central.at(0), central.at(1), lambda rows: central.at(2, rows), slope, tolerance
@@ -129,7 +131,7 @@ def disagreement(central: Central, slope: np.ndarray, values: np.ndarray) -> np.
         np.zeros_like(slope),
         kink_tolerance,
     )
-    return wrong_slope | kink
+    return wrong_slope, kink
 
 
 def stencil(evaluate: Evaluate, x: np.ndarray, order: int, scale: float = 1.0) -> np.ndarray:

@@ -217,9 +217,10 @@ def _disagreement_2d(
     along_x: Central,
     along_y: Central,
 ) -> PlotWarning | None:
-    differs = differences.disagreement(along_x, gx, values) | differences.disagreement(
-        along_y, gy, values
-    )
+    differs = np.zeros(len(px), dtype=bool)
+    for along, slope in ((along_x, gx), (along_y, gy)):
+        wrong, kinks = differences.disagreement(along, slope, values)
+        differs |= wrong | kinks
     if not differs.any():
         return None
     where = np.flatnonzero(differs)
