@@ -411,3 +411,107 @@ def test_integer_defaults_stay_integers(tmp_path):
     result = evaluate_source(tmp_path, source, "f", samples=5)
     assert result["fixed"] == {"_stacklevel": 3, "scale": 0.5, "name": "gelu", "flag": True}
     assert isinstance(result["fixed"]["_stacklevel"], int)
+
+
+# --- a corpus of functions from well-known projects: no false alarms, no missed kinks ----
+
+CORPUS = """
+import math
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def gelu_new(x):  # transformers' NewGELUActivation
+    inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))
+    return 0.5 * x * (1.0 + torch.tanh(inner))
+
+
+def mish(x):
+    return x * torch.tanh(F.softplus(x))
+
+
+def log_cosh(x):
+    return torch.log(torch.cosh(x))
+
+
+def gaussian(x, mu=0.0, sigma=1.0):
+    return torch.exp(-((x - mu) ** 2) / (2 * sigma**2)) / (sigma * math.sqrt(2 * math.pi))
+
+
+def elu(x, alpha=1.0):
+    return torch.where(x > 0, x, alpha * (torch.exp(x) - 1))
+
+
+def huber(x, delta=1.0):
+    return torch.where(x.abs() < delta, 0.5 * x**2, delta * (x.abs() - 0.5 * delta))
+
+
+def ease_in_out_cubic(t):
+    if t < 0.5:
+        return 4 * t * t * t
+    return 1 - (-2 * t + 2) ** 3 / 2
+
+
+def hard_swish(x):
+    return x * F.relu6(x + 3.0) / 6.0
+
+
+def selu(x):
+    return F.selu(x)
+
+
+def softplus_threshold(x):
+    return F.softplus(x, beta=1, threshold=2)
+
+
+def floor_x(x):
+    return torch.floor(x)
+
+
+def cosine_annealing(t, eta_min=0.0, eta_max=0.1, T=100):
+    return eta_min + 0.5 * (eta_max - eta_min) * (1 + math.cos(math.pi * t / T))
+
+
+def np_sinc(x):
+    return np.sinc(x)
+"""
+
+
+@pytest.mark.parametrize(
+    "name", ["gelu_new", "mish", "log_cosh", "gaussian", "elu", "huber", "ease_in_out_cubic"]
+)
+def test_smooth_enough_functions_from_real_code_get_no_warning(tmp_path, name):
+    domain = (0, 1) if name == "ease_in_out_cubic" else (-5, 5)
+    result = evaluate_source(tmp_path, CORPUS, name, domain=domain)
+    assert result["method"] == "autograd"
+    assert result["warnings"] == [], result["warnings"]
+
+
+@pytest.mark.parametrize(
+    ("name", "where", "what"),
+    [
+        ("hard_swish", "at 2 points from x = -3 to 3", "f′ jumps from 0 (left) to -0.499998"),
+        ("selu", "at x = 0", "f′ jumps from 1.7581 (left) to 1.0507 (right)"),
+        ("softplus_threshold", "at x = 2", "f jumps there, by about -0.127"),
+        ("floor_x", "at 11 points from x = -5 to 5", "f jumps there, by about 1"),
+    ],
+)
+def test_kinks_and_jumps_in_real_code_are_named(tmp_path, name, where, what):
+    result = evaluate_source(tmp_path, CORPUS, name)
+    (message,) = [w["message"] for w in result["warnings"]]
+    assert f"disagree {where}:" in message and what in message, message
+
+
+def test_math_and_numpy_code_from_real_code_is_close_and_says_how_close(tmp_path):
+    annealing = evaluate_source(tmp_path, CORPUS, "cosine_annealing", domain=(0, 100))
+    t = array(annealing["x"])
+    expected = -0.5 * 0.1 * math.pi / 100 * np.sin(math.pi * t / 100)
+    np.testing.assert_allclose(array(annealing["derivatives"]["1"]), expected, atol=1e-9)
+    assert warning_kinds(annealing) == ["finite-difference"]
+    sinc = evaluate_source(tmp_path, CORPUS, "np_sinc", domain=(0.5, 4.5))
+    x = array(sinc["x"])
+    exact = (np.cos(np.pi * x) * np.pi * x - np.sin(np.pi * x)) / (np.pi * x**2)
+    np.testing.assert_allclose(array(sinc["derivatives"]["1"]), exact, atol=1e-8)
+    zeros = [1.43030, 2.45902, 3.47089, 4.47741]  # tan(πx) = πx
+    np.testing.assert_allclose(sinc["critical_points"], zeros, atol=1e-4)

@@ -24,6 +24,7 @@ from derivlens.calculus.common import (
     POINTWISE_ERRORS,
     FunctionFailed,
     Method,
+    NotAScalar,
     null_out,
     numbers_not_tensors,
     numeric,
@@ -67,18 +68,19 @@ def differentiate_1d(
     )
     if outcome is not None:
         values, derivatives, connected = outcome
-        central = Central.of(evaluator(f, vectorized), x)
+        central = Central.of(evaluator(f, vectorized, probe_values(x)), x)
         reason = disconnection(connected, values, central)
     if outcome is None or reason is not None:
         return by_differences(fn, x, order, reason or "autograd cannot follow this function")
     warnings = [w for w in [disagreement_warning(x, values, derivatives[1], central)] if w]
     null_out(values, list(derivatives.values()), x, warnings, "x")
 
-    def slope_at(points: np.ndarray) -> np.ndarray:
-        return (exact_vmap if vectorized else exact_loop)(f, points, 1)[1][1]
+    def slope_and_bend(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        exact = (exact_vmap if vectorized else exact_loop)(f, points, 2)[1]
+        return exact[1], exact[2]
 
     curves = Curves(x, values, derivatives, "autograd", warnings, outputs=_outputs(values))
-    curves.critical_points = _critical(curves, slope_at, 0.0)
+    curves.critical_points = _critical(curves, lambda p: slope_and_bend(p)[0], 0.0, slope_and_bend)
     return curves
 
 
@@ -91,8 +93,10 @@ def exact_vmap(f: Callable[..., torch.Tensor], x: np.ndarray, order: int) -> Exa
     out = vmap(lambda t: f(t.clone()))(traced)
     connected = np.full(x.shape, out.requires_grad)
     nested = nested_grads(out, (traced,), order)
-    derivatives = {k: grads[0].detach().numpy().copy() for k, grads in enumerate(nested, 1)}
-    return out.detach().numpy().copy(), derivatives, connected
+    derivatives = {
+        k: grads[0].detach().numpy(force=True).copy() for k, grads in enumerate(nested, 1)
+    }
+    return out.detach().numpy(force=True).copy(), derivatives, connected
 
 
 def exact_loop(f: Callable[..., torch.Tensor], x: np.ndarray, order: int) -> Exact:
@@ -108,8 +112,8 @@ def exact_loop(f: Callable[..., torch.Tensor], x: np.ndarray, order: int) -> Exa
             rows.append(None)
             continue
         connected[i] = out.requires_grad
-        grads = [g[0].detach().numpy().copy() for g in nested_grads(out, (point,), order)]
-        rows.append((out.detach().numpy().copy(), grads))
+        grads = [g[0].detach().numpy(force=True).copy() for g in nested_grads(out, (point,), order)]
+        rows.append((out.detach().numpy(force=True).copy(), grads))
     shape = next((r[0].shape for r in rows if r is not None), ())
     blank = np.full(shape, np.nan)
     values = np.stack([blank if r is None else r[0] for r in rows])
@@ -120,16 +124,34 @@ def exact_loop(f: Callable[..., torch.Tensor], x: np.ndarray, order: int) -> Exa
     return values, derivatives, connected
 
 
-def evaluator(f: Callable[..., torch.Tensor], vectorized: bool) -> Evaluate:
-    """f at an array of points, without gradients; each call gets a fresh input."""
+def evaluator(
+    f: Callable[..., torch.Tensor], vectorized: bool, probes: np.ndarray | None = None
+) -> Evaluate:
+    """f at an array of points, without gradients; each call gets a fresh input.
 
-    def evaluate(points: np.ndarray) -> np.ndarray:
+    Point by point (f has Python control flow on x), plain Python numbers are tried
+    first on `probes`: when f gives the same values on them as on tensors, the many calls
+    of the differences run on numbers, which is tens of times faster than 0-d tensors.
+    """
+
+    def on_tensors(points: np.ndarray) -> np.ndarray:
         with torch.no_grad():
             if vectorized:
                 return vmap(f)(torch.tensor(points, dtype=DTYPE)).numpy().copy()
             return pointwise(lambda v: f(torch.tensor(v, dtype=DTYPE)).numpy(), points)
 
-    return evaluate
+    def on_numbers(points: np.ndarray) -> np.ndarray:
+        return pointwise(lambda v: f(v).numpy(), points)
+
+    if vectorized or probes is None:
+        return on_tensors
+    try:
+        same = np.allclose(
+            on_numbers(probes), on_tensors(probes), rtol=1e-13, atol=0.0, equal_nan=True
+        )
+    except (FunctionFailed, NotAScalar, ValueError):
+        same = False
+    return on_numbers if same else on_tensors
 
 
 def by_differences(fn: Callable[..., Any], x: np.ndarray, order: int, reason: str) -> Curves:
@@ -242,15 +264,25 @@ def _outputs(values: np.ndarray) -> int | None:
     return int(values.shape[1]) if values.ndim == 2 else None
 
 
-def _critical(curves: Curves, slope_at: Evaluate, floor: float) -> list[Any]:
+def _critical(
+    curves: Curves,
+    slope_at: Evaluate,
+    floor: float,
+    slope_and_bend: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
+) -> list[Any]:
     slope = curves.derivatives[1]
     if curves.outputs is None:
-        return critical_points(curves.x, curves.f, slope, slope_at, floor)
+        return critical_points(curves.x, curves.f, slope, slope_at, floor, slope_and_bend)
 
     def component(j: int) -> Evaluate:
         return lambda points: slope_at(points)[:, j]
 
+    def both(j: int) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None:
+        if slope_and_bend is None:
+            return None
+        return lambda points: tuple(a[:, j] for a in slope_and_bend(points))  # type: ignore[return-value]
+
     return [
-        critical_points(curves.x, curves.f[:, j], slope[:, j], component(j), floor)
+        critical_points(curves.x, curves.f[:, j], slope[:, j], component(j), floor, both(j))
         for j in range(curves.outputs)
     ]

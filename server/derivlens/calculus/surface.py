@@ -119,7 +119,7 @@ def exact_vmap_2d(f: Callable[..., torch.Tensor], px: np.ndarray, py: np.ndarray
     connected = np.full(px.shape, out.requires_grad)
     gx, gy = nested_grads(out, (tx, ty), 1)[0]
     arrays = (out, gx, gy)
-    values, dx, dy = (a.detach().numpy().copy() for a in arrays)
+    values, dx, dy = (a.detach().numpy(force=True).copy() for a in arrays)
     return values, dx, dy, connected
 
 
