@@ -86,7 +86,11 @@ def interface(
     lines = [f"export interface {name} {{"]
     for field in attrs.fields(cls):
         optional = sent and field.default is not attrs.NOTHING
-        lines.append(f"  {field.name}{'?' if optional else ''}: {ts_type(hints[field.name])};")
+        hint = hints[field.name]
+        if field.metadata.get("only_when_set"):  # absent rather than null
+            optional = True
+            hint = typing.Union[tuple(a for a in typing.get_args(hint) if a is not type(None))]
+        lines.append(f"  {field.name}{'?' if optional else ''}: {ts_type(hint)};")
     for key, (text, optional) in (extra or {}).items():
         lines.append(f"  {key}{'?' if optional else ''}: {text};")
     lines.append("}")

@@ -410,8 +410,9 @@ async def test_module_forward_and_callables_hover_lens_and_plot(
 ):
     uri = open_document(shared, workdir / "modules.py", MODULES)
     lines = MODULES.splitlines()
-    class_line, forward_line = lines.index("class Swish(nn.Module):"), lines.index(
-        "    def forward(self, x):"
+    class_line, forward_line = (
+        lines.index("class Swish(nn.Module):"),
+        lines.index("    def forward(self, x):"),
     )
     act_line = lines.index("act = nn.Tanh()")
     lens_lines = {lens.range.start.line for lens in await lenses(shared, uri)}

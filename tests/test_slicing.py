@@ -49,7 +49,7 @@ def test_side_effects_at_module_level_never_run(tmp_path, capfd):
 def test_slice_keeps_line_numbers_and_only_needed_statements():
     source = SIDE_EFFECTS.format(witness="/nonexistent")
     module = parse_module(source)
-    sliced = sliced_source(module, module.by_name("f")).splitlines()
+    sliced = sliced_source(module, module.by_name("f"))[0].splitlines()
     original = source.splitlines()
     kept = {i + 1 for i, text in enumerate(sliced) if text.strip()}
     for line in kept:
@@ -84,7 +84,7 @@ def test_transitive_helpers_constants_and_guarded_imports():
         """
     )
     module = parse_module(source)
-    kept = sliced_source(module, module.by_name("f"))
+    kept, _ = sliced_source(module, module.by_name("f"))
     assert "RATE += 1" in kept and "BASE = 2" in kept and "def helper" in kept
     assert "import json" not in kept and "def unrelated" not in kept
     assert "import numpy as np" not in kept  # helper never uses np
@@ -105,7 +105,7 @@ def test_class_body_statements_other_than_definitions_are_dropped():
         """
     )
     module = parse_module(source)
-    kept = sliced_source(module, module.by_name("Tools.clip"))
+    kept, _ = sliced_source(module, module.by_name("Tools.clip"))
     assert "print(" not in kept and "for i" not in kept
     assert "LIMIT = 4" in kept
     compile(kept, "t.py", "exec")  # still valid Python

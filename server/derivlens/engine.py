@@ -19,6 +19,7 @@ from derivlens import model, wire
 from derivlens.errors import DerivlensError, ErrorKind, InvalidOptions
 from derivlens.locate import FunctionInfo, Module, parse_module
 from derivlens.model import EvaluationRequest, PlotWarning, Render, Result, Settled, WarningKind
+from derivlens.notebook import Cells
 from derivlens.options import Layer, PlotOptions, Source, resolve
 from derivlens.sandbox import Outcome
 from derivlens.slicing import sliced_source
@@ -36,10 +37,13 @@ class Prepared:
     path: str
     function: FunctionInfo
     code: str
+    needed: tuple[str, ...]  # the kept statements' own text: the cache's view of the code
     settled: Mapping[int, Settled]
     render: Render | None
     project_root: str
     params: Mapping[str, float] = attrs.field(factory=dict)
+    #: For a function in a notebook cell: the cells its module is made of.
+    cells: Cells | None = None
 
     @property
     def options(self) -> PlotOptions:
@@ -62,6 +66,8 @@ class Prepared:
             params=dict(self.params),
             render=self.render,
             project_root=self.project_root,
+            cell_starts=self.cells.starts if self.cells else (),
+            cell_indices=self.cells.indices if self.cells else (),
         )
 
     @property
@@ -74,12 +80,21 @@ class Prepared:
         }
 
     @property
+    def line(self) -> tuple[int | None, int]:
+        """(cell index, 1-based line) of the function's def, as the user sees it."""
+        if self.cells is None:
+            return None, self.function.def_line
+        return self.cells.to_cell_line(self.function.def_line)
+
+    @property
     def cache_key(self) -> tuple[Any, ...]:
-        """Equal for two requests that must give the same result (same code, same options)."""
+        """Equal for two requests that must give the same result: same function where the
+        user sees it, same code it needs (whatever moved around it), same options."""
         return (
             self.path,
             self.function.name,
-            self.code,
+            self.line,
+            self.needed,
             tuple(sorted(self.settled.items())),
             self.render,
             tuple(sorted(self.params.items())),
@@ -108,9 +123,11 @@ def prepare(
     params: Mapping[str, float] | None = None,
     render: Render | None = None,
     project_root: str | None = None,
+    cells: Cells | None = None,
 ) -> Prepared:
     """Check and slice `function` and settle its options; raise `DerivlensError` if it
-    cannot be plotted as asked. `requested` are the caller's options (already read)."""
+    cannot be plotted as asked. `requested` are the caller's options (already read);
+    `cells` says how `module` is made of notebook cells, if it is."""
     signature = function.signature
     if signature.problem:
         raise DerivlensError("unsupported-signature", signature.problem)
@@ -125,14 +142,17 @@ def prepare(
         settled = {n: settle(layers, n, raise_error=False) for n in (1, 2)}
     else:
         settled = {len(signature.variables): settle(layers, len(signature.variables))}
+    code, needed = sliced_source(module, function)
     return Prepared(
         path=path,
         function=function,
-        code=sliced_source(module, function),
+        code=code,
+        needed=needed,
         settled=settled,
         render=render,
         project_root=project_root or os.path.dirname(os.path.abspath(path)),
         params=check_params(function, params or {}),
+        cells=cells,
     )
 
 
@@ -187,11 +207,13 @@ def finish(prepared: Prepared, outcome: Outcome, elapsed_ms: float) -> Result:
     problem = problem or _mismatch(prepared.settled[len(variables)], result, len(variables))
     if problem:
         raise _malformed(prepared, problem)
+    cell, line = prepared.line
     return attrs.evolve(
         result,
         function=prepared.function.name,
         file=prepared.path,
-        line=prepared.function.def_line,
+        cell=cell,
+        line=line,
         variables=variables,
         sandbox=outcome.layers,
         elapsed_ms=round(elapsed_ms, 1),

@@ -47,6 +47,8 @@ Series = list[float | None]
 #: A held parameter's value as reported in `fixed` (numbers stay ints when they were).
 FixedValue = Union[bool, int, float, str, None]  # noqa: UP007 - cattrs resolves it at run time
 
+#: Field metadata: the key is on the wire only when it has a value (`cell` of a result).
+ONLY_WHEN_SET = {"only_when_set": True}
 #: Caps on text that may come from user code (a child's reply is untrusted).
 MAX_MESSAGE = 2000
 MAX_NAME = 200
@@ -150,6 +152,9 @@ class EvaluationRequest:
     params: dict[str, float] = attrs.field(factory=dict)
     render: Render | None = None
     project_root: str | None = None
+    #: For a notebook: where each included cell starts in `code`, and its index.
+    cell_starts: tuple[int, ...] = ()
+    cell_indices: tuple[int, ...] = ()
 
 
 @attrs.frozen
@@ -241,6 +246,7 @@ class CurvesResult:
     image: Image | ImageFile | None = None
     function: str = ""
     file: str = ""
+    cell: int | None = attrs.field(default=None, metadata=ONLY_WHEN_SET)
     line: int = 0
     sandbox: tuple[str, ...] = ()
     elapsed_ms: float = 0.0
@@ -264,6 +270,7 @@ class VectorCurvesResult:
     image: Image | ImageFile | None = None
     function: str = ""
     file: str = ""
+    cell: int | None = attrs.field(default=None, metadata=ONLY_WHEN_SET)
     line: int = 0
     sandbox: tuple[str, ...] = ()
     elapsed_ms: float = 0.0
@@ -288,6 +295,7 @@ class SurfaceResult:
     image: Image | ImageFile | None = None
     function: str = ""
     file: str = ""
+    cell: int | None = attrs.field(default=None, metadata=ONLY_WHEN_SET)
     line: int = 0
     sandbox: tuple[str, ...] = ()
     elapsed_ms: float = 0.0
@@ -300,6 +308,7 @@ RESULT_TYPES = (CurvesResult, VectorCurvesResult, SurfaceResult)
 RESULT_KEYS = (
     "function",
     "file",
+    "cell",
     "line",
     "variables",
     "fixed",

@@ -156,7 +156,7 @@ def compute(request: EvaluationRequest) -> Result:
                 )
                 result = results.surface(plan, surface)
     except calculus.FunctionFailed as failed:
-        raise user_error(failed.error, request.filename, request.function) from None
+        raise user_error(failed.error, request, request.function) from None
     except calculus.NotAScalar as error:
         raise DerivlensError("user-error", f"{request.function}: {error}") from None
     if request.render is not None:
@@ -186,7 +186,7 @@ def load_module(request: EvaluationRequest) -> types.ModuleType:
     except MemoryError:
         raise
     except Exception as error:
-        raise user_error(error, request.filename, "the module code it needs") from None
+        raise user_error(error, request, "the module code it needs") from None
     return module
 
 
@@ -204,18 +204,19 @@ def rendered_image(result: Result, render: Render) -> model.Image:
     )
 
 
-def user_error(error: BaseException, filename: str, what: str) -> DerivlensError:
+def user_error(error: BaseException, request: EvaluationRequest, what: str) -> DerivlensError:
     """`user-error`: the exception's type and message, and where in the user's file."""
     if isinstance(error, MemoryError):
         raise error
+    filename = request.filename
     frames = traceback.extract_tb(error.__traceback__)
     mine = [f for f in frames if f.filename == filename]
     where = ""
     if mine:
         frame = mine[-1]
-        where = f" ({os.path.basename(filename)}:{frame.lineno}, in {frame.name})"
+        where = f" ({place(request, frame.lineno or 0)}, in {frame.name})"
     elif isinstance(error, SyntaxError) and error.lineno:
-        where = f" ({os.path.basename(filename)}:{error.lineno})"
+        where = f" ({place(request, error.lineno)})"
     text = str(error).strip().split("\n", 1)[0]
     message = f"{type(error).__name__}: {text}{where}" if text else f"{type(error).__name__}{where}"
     if isinstance(error, ModuleNotFoundError):
@@ -225,3 +226,14 @@ def user_error(error: BaseException, filename: str, what: str) -> DerivlensError
     else:
         message = f"running {what} raised {message}"
     return DerivlensError("user-error", message)
+
+
+def place(request: EvaluationRequest, line: int) -> str:
+    """`file.py:12`, or for a notebook `nb.ipynb, cell 3, line 2` (cells counted from 1)."""
+    name = os.path.basename(request.filename)
+    for start, index in zip(
+        reversed(request.cell_starts), reversed(request.cell_indices), strict=True
+    ):
+        if line >= start:
+            return f"{name}, cell {index + 1}, line {line - start + 1}"
+    return f"{name}:{line}"

@@ -16,7 +16,6 @@ import time
 import uuid
 from collections import OrderedDict
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 import attrs
 from lsprotocol import types
@@ -24,9 +23,10 @@ from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
 from derivlens import SANDBOX_APP, __version__, engine, wire
+from derivlens.documents import Documents, Source, uri_path
 from derivlens.errors import DerivlensError
 from derivlens.hover import error_markdown, hover_markdown
-from derivlens.locate import FunctionInfo, Module, parse_module
+from derivlens.locate import FunctionInfo
 from derivlens.lsp_support import (
     PLOT_COMMAND,
     REQUEST_FAILED,
@@ -51,7 +51,18 @@ log = logging.getLogger("derivlens")
 class DerivlensServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__(
-            "derivlens", __version__, protocol_cls=DerivlensProtocol, converter_factory=converter
+            "derivlens",
+            __version__,
+            protocol_cls=DerivlensProtocol,
+            converter_factory=converter,
+            notebook_document_sync=types.NotebookDocumentSyncOptions(
+                notebook_selector=[
+                    types.NotebookDocumentFilterWithCells(
+                        notebook="jupyter-notebook",
+                        cells=[types.NotebookCellLanguage(language="python")],
+                    )
+                ]
+            ),
         )
         self.settings = Settings()
         #: From initializationOptions: what client settings (which may be partial) go over.
@@ -60,7 +71,7 @@ class DerivlensServer(LanguageServer):
         #: A worker `derivlens serve` started before importing pygls (see `prespawn`).
         self.early_worker: Any = None
         self._cache: OrderedDict[tuple[Any, ...], Result] = OrderedDict()
-        self._modules: dict[str, tuple[int | None, Module]] = {}
+        self._documents: Documents | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self.requests = RequestTracker()
         assert isinstance(self.protocol, DerivlensProtocol)
@@ -164,69 +175,58 @@ class DerivlensServer(LanguageServer):
 
     # --- documents -------------------------------------------------------------------------
 
-    def module_for(self, uri: str) -> tuple[Module, str]:
-        """The parsed current text of `uri` (unsaved edits included) and its path."""
-        document = self.workspace.get_text_document(uri)
-        path = document.path or _uri_path(uri)
-        try:
-            source = document.source
-        except FileNotFoundError:
-            raise DerivlensError("not-found", f"{uri} is not open and not on disk") from None
-        known = self._modules.get(uri)
-        if known is not None and known[0] == document.version and known[1].source == source:
-            return known[1], path
-        module = parse_module(source, path)
-        self._modules[uri] = (document.version, module)
-        return module, path
+    @property
+    def documents(self) -> Documents:
+        if self._documents is None:
+            self._documents = Documents(self.workspace)
+        return self._documents
 
     def project_root(self, path: str) -> str:
         for folder in self.workspace.folders.values():
-            root = _uri_path(folder.uri)
+            root = uri_path(folder.uri)
             if path.startswith(root.rstrip(os.sep) + os.sep):
                 return root
         return os.path.dirname(path)
 
     def prepare(
         self,
-        module: Module,
+        source: Source,
         function: FunctionInfo,
-        path: str,
         render: Render,
         arguments: PlotArguments | None = None,
     ) -> engine.Prepared:
         return engine.prepare(
-            module,
+            source.module,
             function,
-            path,
+            source.path,
             requested=arguments.options if arguments else None,
             settings=self.settings.plot,
             params=arguments.command.params if arguments else None,
             render=render,
-            project_root=self.project_root(path),
+            project_root=self.project_root(source.path),
+            cells=source.cells,
         )
 
     # --- the features ----------------------------------------------------------------------
 
-    def hover_target(self, params: types.HoverParams) -> tuple[Module, FunctionInfo, str] | None:
+    def hover_target(self, params: types.HoverParams) -> tuple[Source, FunctionInfo] | None:
         """The function whose def line is hovered, or None (no hover at all)."""
         if not self.settings.hover_enabled:
             return None
         try:
-            module, path = self.module_for(params.text_document.uri)
+            source = self.documents.source(params.text_document.uri)
         except DerivlensError:
             return None  # mid-typing syntax errors: no hover, no noise
-        function = module.hover_target(params.position.line + 1)
-        if function is None or function.signature.problem:
+        function = source.module.hover_target(source.text_line(params.position.line))
+        if function is None or function.signature.problem or not source.shows(function):
             return None
-        return module, function, path
+        return source, function
 
-    async def hover_text(
-        self, module: Module, function: FunctionInfo, path: str, settle: float
-    ) -> str:
+    async def hover_text(self, source: Source, function: FunctionInfo, settle: float) -> str:
         await self.await_configuration()
         render = Render(format="png", theme=self.settings.render_theme, size="hover")
         try:
-            prepared = self.prepare(module, function, path, render)
+            prepared = self.prepare(source, function, render)
             result = await self.result_for(prepared, hover=True, settle=settle)
         except DerivlensError as error:
             self.log(f"derivlens: hover on {function.name}: {error.kind.value}: {error.message}")
@@ -237,16 +237,21 @@ class DerivlensServer(LanguageServer):
         if not self.settings.code_lens_enabled:
             return []
         try:
-            module, _ = self.module_for(uri)
+            source = self.documents.source(uri)
         except DerivlensError:
             return []
-        return [_lens(uri, f) for f in module.functions if f.hoverable and not f.signature.problem]
+        return [
+            _lens(uri, source.lsp_line(f.def_line), f.name_col)
+            for f in source.module.functions
+            if f.hoverable and not f.signature.problem and source.shows(f)
+        ]
 
     async def plot(self, arguments: PlotArguments) -> Result:
         await self.await_configuration()
         command = arguments.command
-        module, path = self.module_for(command.uri)
-        function = module.require_at(command.position.line + 1, command.position.character)
+        source = self.documents.source(command.uri)
+        line = source.text_line(command.position.line)
+        function = source.module.require_at(line, command.position.character)
         render = Render(
             format=command.format,
             theme=command.theme or self.settings.render_theme,
@@ -255,20 +260,14 @@ class DerivlensServer(LanguageServer):
             height=command.height,
             scale=command.scale,
         )
-        prepared = self.prepare(module, function, path, render, arguments)
+        prepared = self.prepare(source, function, render, arguments)
         return await self.result_for(prepared, hover=False)
 
 
 server = DerivlensServer()
 
 
-def _uri_path(uri: str) -> str:
-    parsed = urlparse(uri)
-    return unquote(parsed.path) if parsed.scheme == "file" else uri
-
-
-def _lens(uri: str, function: FunctionInfo) -> types.CodeLens:
-    line, column = function.def_line - 1, function.name_col
+def _lens(uri: str, line: int, column: int) -> types.CodeLens:
     here = types.Position(line=line, character=column)
     return types.CodeLens(
         range=types.Range(start=here, end=here),

@@ -59,9 +59,11 @@ def kept_statements(module: Module, target: FunctionInfo) -> list[ast.stmt]:
     return [candidates[i] for i in sorted(kept)]
 
 
-def sliced_source(module: Module, target: FunctionInfo) -> str:
-    """The slice as source text; every kept line sits on its original line number."""
+def sliced_source(module: Module, target: FunctionInfo) -> tuple[str, tuple[str, ...]]:
+    """The slice as source text, every kept line on its original line number; and the
+    kept statements' own text (what the function needs, wherever it sits in the file)."""
     out: list[str] = []
+    needed: list[str] = []
     for statement in kept_statements(module, target):
         start = _first_line(statement)
         end = statement.end_lineno or statement.lineno
@@ -70,7 +72,8 @@ def sliced_source(module: Module, target: FunctionInfo) -> str:
         if isinstance(statement, ast.ClassDef):
             lines = _class_definitions_only(statement, lines, start)
         out.extend(lines)
-    return "\n".join(out) + "\n"
+        needed.append("\n".join(lines))
+    return "\n".join(out) + "\n", tuple(needed)
 
 
 def _first_line(statement: ast.stmt) -> int:

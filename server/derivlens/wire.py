@@ -14,6 +14,7 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
+import attrs
 import cattrs
 
 from derivlens.errors import DerivlensError, ErrorKind
@@ -251,10 +252,20 @@ def unstructure(value: Any) -> Any:
     return CONVERTER.unstructure(value)
 
 
+#: Result keys present only when they have a value (see model.ONLY_WHEN_SET).
+_ONLY_WHEN_SET = frozenset(
+    f.name for cls in RESULT_TYPES for f in attrs.fields(cls) if f.metadata.get("only_when_set")
+)
+
+
 def result_json(result: Result) -> dict[str, Any]:
     """A result as the JSON object of docs/protocol.md, its keys in the documented order."""
     raw = CONVERTER.unstructure(result)
-    return {key: raw[key] for key in RESULT_KEYS if key in raw}
+    return {
+        key: raw[key]
+        for key in RESULT_KEYS
+        if key in raw and not (key in _ONLY_WHEN_SET and raw[key] is None)
+    }
 
 
 def error_json(error: DerivlensError) -> dict[str, Any]:

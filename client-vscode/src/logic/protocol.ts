@@ -61,6 +61,7 @@ export interface CurvesResult {
   image: PlotImage | ImageFile | null;
   function: string;
   file: string;
+  cell?: number;
   line: number;
   sandbox: string[];
   elapsed_ms: number;
@@ -81,6 +82,7 @@ export interface VectorCurvesResult {
   image: PlotImage | ImageFile | null;
   function: string;
   file: string;
+  cell?: number;
   line: number;
   sandbox: string[];
   elapsed_ms: number;
@@ -102,6 +104,7 @@ export interface SurfaceResult {
   image: PlotImage | ImageFile | null;
   function: string;
   file: string;
+  cell?: number;
   line: number;
   sandbox: string[];
   elapsed_ms: number;

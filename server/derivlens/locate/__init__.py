@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import symtable
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from derivlens.errors import DerivlensError
@@ -102,9 +103,12 @@ class Module:
         return None
 
 
-def parse_module(source: str, filename: str = "<editor>") -> Module:
-    """Parse `source`; a syntax error becomes kind `syntax` with its line."""
-    tree, scopes = _parse(source, filename)
+def parse_module(
+    source: str, filename: str = "<editor>", where: Callable[[int], str] | None = None
+) -> Module:
+    """Parse `source`; a syntax error becomes kind `syntax` with its line (as `where`
+    words it: a notebook says which cell)."""
+    tree, scopes = _parse(source, filename, where or (lambda line: f"line {line}"))
     lines = tuple(source.splitlines())
     functions: list[FunctionInfo] = []
     refused: list[Ineligible] = []
@@ -138,7 +142,9 @@ def parse_module(source: str, filename: str = "<editor>") -> Module:
     return Module(source, tree, scopes, lines, tuple(functions), tuple(refused))
 
 
-def _parse(source: str, filename: str) -> tuple[ast.Module, symtable.SymbolTable]:
+def _parse(
+    source: str, filename: str, where: Callable[[int], str]
+) -> tuple[ast.Module, symtable.SymbolTable]:
     try:
         with warnings.catch_warnings():  # invalid escapes etc. are the user's linter's job
             warnings.simplefilter("ignore")
@@ -147,10 +153,10 @@ def _parse(source: str, filename: str) -> tuple[ast.Module, symtable.SymbolTable
             # (`return` outside a function, `nonlocal` at module level).
             scopes = symtable.symtable(source, filename, "exec")
     except SyntaxError as error:
-        where = f"line {error.lineno}" if error.lineno else "the file"
+        at = where(error.lineno) if error.lineno else "the file"
         raise DerivlensError(
             "syntax",
-            f"{filename.rsplit('/', 1)[-1]} does not parse ({error.msg} at {where}); "
+            f"{filename.rsplit('/', 1)[-1]} does not parse ({error.msg} at {at}); "
             "fix the syntax error and try again",
         ) from None
     except (ValueError, RecursionError, MemoryError) as error:  # null bytes, absurd nesting
