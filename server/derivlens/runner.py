@@ -139,9 +139,11 @@ def compute(request: EvaluationRequest) -> Result:
 
     torch.set_default_dtype(torch.float64)
     function = load_function(request)
-    fixed = {**fixed_values(function), **request.params}
-    if request.params:
-        function = functools.partial(function, **request.params)
+    defaults = fixed_values(function)
+    params = held_values(defaults, request.params)
+    fixed = {**defaults, **params}
+    if params:
+        function = functools.partial(function, **params)
     options, name = request.options, request.function
     try:
         with warnings.catch_warnings():
@@ -214,6 +216,17 @@ def fixed_values(function: Any) -> dict[str, model.FixedValue]:
             continue
         fixed[parameter.name] = json_value(parameter.default)
     return fixed
+
+
+def held_values(
+    defaults: dict[str, model.FixedValue], params: dict[str, float]
+) -> dict[str, int | float]:
+    """The request's values for held parameters. JSON has one kind of number, so a whole
+    number for a parameter whose default is an int is passed as an int (`range(n)` works)."""
+    return {
+        name: int(value) if type(defaults.get(name)) is int and float(value).is_integer() else value
+        for name, value in params.items()
+    }
 
 
 def json_value(value: Any) -> model.FixedValue:
