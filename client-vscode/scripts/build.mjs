@@ -1,6 +1,6 @@
 // Build with esbuild.
-//   node scripts/build.mjs               -> dist/extension.js (sourcemaps)
-//   node scripts/build.mjs --production  -> dist/extension.js (minified)
+//   node scripts/build.mjs               -> dist/extension.js, dist/webview.js (sourcemaps)
+//   node scripts/build.mjs --production  -> the same, minified
 //   node scripts/build.mjs --watch       -> rebuild on change
 //   node scripts/build.mjs --tests       -> out-test/*.test.js (unit tests of src/logic, no vscode)
 import * as esbuild from 'esbuild';
@@ -28,24 +28,35 @@ if (argv.has('--tests')) {
   });
 } else {
   const production = argv.has('--production');
-  const options = {
-    entryPoints: [path.join(root, 'src', 'extension.ts')],
-    outfile: path.join(root, 'dist', 'extension.js'),
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node18',
-    external: ['vscode'],
-    minify: production,
-    sourcemap: !production,
-    logLevel: 'warning',
-  };
+  const common = { bundle: true, minify: production, sourcemap: !production, logLevel: 'warning' };
+  const builds = [
+    // The extension host side.
+    {
+      ...common,
+      entryPoints: [path.join(root, 'src', 'extension.ts')],
+      outfile: path.join(root, 'dist', 'extension.js'),
+      platform: 'node',
+      format: 'cjs',
+      target: 'node18',
+      external: ['vscode'],
+    },
+    // The panel's webview script (loaded with a nonce; sourcemaps inline: the webview's
+    // CSP allows nothing but its own scripts).
+    {
+      ...common,
+      entryPoints: [path.join(root, 'src', 'webview', 'panel.ts')],
+      outfile: path.join(root, 'dist', 'webview.js'),
+      platform: 'browser',
+      format: 'iife',
+      target: 'es2020',
+      sourcemap: production ? false : 'inline',
+    },
+  ];
   if (argv.has('--watch')) {
-    const ctx = await esbuild.context(options);
-    await ctx.watch();
+    for (const options of builds) await (await esbuild.context(options)).watch();
     console.log('watching…');
   } else {
     fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
-    await esbuild.build(options);
+    await Promise.all(builds.map((options) => esbuild.build(options)));
   }
 }

@@ -105,8 +105,93 @@ async function panelInfo() {
       error: err.hidden ? null : { kind: document.getElementById('error-kind').textContent, message: document.getElementById('error-message').textContent },
       warnings: document.getElementById('warnings').textContent,
       method: document.getElementById('method').textContent,
+      fixed: document.getElementById('fixed').textContent,
+      footer: document.getElementById('footer').textContent,
+      domain: [document.getElementById('domain-min').value, document.getElementById('domain-max').value],
+      shownHeight: img.getBoundingClientRect().height,
+      ratio: window.devicePixelRatio,
+      axes: img.dataset.axes ? JSON.parse(img.dataset.axes) : null,
     };
   });
+}
+
+/** The plot image's pixels, its shown (CSS) size, the pixel ratio, the width it had room for. */
+async function plotPixels() {
+  return panel.locator('#plot').evaluate((img) => {
+    const r = img.getBoundingClientRect();
+    return {
+      naturalWidth: img.naturalWidth,
+      naturalHeight: img.naturalHeight,
+      shownWidth: r.width,
+      shownHeight: r.height,
+      ratio: window.devicePixelRatio,
+      roomWidth: document.getElementById('measure').getBoundingClientRect().width,
+      scale: Number(img.dataset.scale),
+    };
+  });
+}
+
+/** Page coordinates of the point of the plot at x (in plot area `row`, halfway down it). */
+async function plotPoint(x, row = 0) {
+  const box = await panel.locator('#plot').boundingBox();
+  const p = await panel.locator('#plot').evaluate((img, [x, row]) => {
+    const a = JSON.parse(img.dataset.axes)[row];
+    const k = img.getBoundingClientRect().width / img.naturalWidth;
+    const px = a.box[0] + ((x - a.xlim[0]) / (a.xlim[1] - a.xlim[0])) * a.box[2];
+    return { cx: px * k, cy: (a.box[1] + a.box[3] / 2) * k, xPerCss: (a.xlim[1] - a.xlim[0]) / (a.box[2] * k) };
+  }, [x, row]);
+  return { x: box.x + p.cx, y: box.y + p.cy, xPerCss: p.xPerCss };
+}
+
+/** Moves the mouse to x on the plot; the readout's values (full precision and as shown), and
+ *  in how many rows the crosshair is drawn at that column. */
+async function readoutAtX(x) {
+  const p = await plotPoint(x);
+  await page.mouse.move(p.x, p.y);
+  await page.waitForTimeout(200);
+  return panel.locator('body').evaluate(() => {
+    const el = document.querySelector('[data-testid="readout"]');
+    const values = {};
+    const shown = {};
+    for (const s of el.querySelectorAll('.rv')) {
+      values[s.dataset.label] = s.dataset.value === '' ? null : Number(s.dataset.value);
+      shown[s.dataset.label] = s.querySelector('b').textContent;
+    }
+    const img = document.getElementById('plot');
+    const canvas = document.getElementById('overlay');
+    const axes = JSON.parse(img.dataset.axes);
+    const k = canvas.width / img.naturalWidth;
+    const g = canvas.getContext('2d');
+    let crosshairRows = 0;
+    const xPx = values.x === undefined ? null : axes[0].box[0] + ((values.x - axes[0].xlim[0]) / (axes[0].xlim[1] - axes[0].xlim[0])) * axes[0].box[2];
+    for (const a of axes) {
+      if (xPx === null) break;
+      const col = g.getImageData(Math.max(0, Math.round(xPx * k) - 2), Math.round(a.box[1] * k), 5, Math.max(1, Math.round(a.box[3] * k))).data;
+      let drawn = 0;
+      for (let i = 3; i < col.length; i += 4) if (col[i] > 0) drawn++;
+      if (drawn > 5) crosshairRows++;
+    }
+    return { text: el.textContent, values, shown, rows: axes.length, crosshairRows };
+  });
+}
+
+/** The CSV row (cells) whose x cell is `x`, copied with the panel's Copy CSV. */
+async function csvRowAt(x) {
+  await panel.locator('#copy-csv').click();
+  await page.waitForTimeout(300);
+  const csv = await page.evaluate(() => navigator.clipboard.readText()).catch(() => '');
+  const row = csv.split('\n').find((l) => l.startsWith(`${x},`));
+  return row ? row.split(',') : null;
+}
+
+/** A number as the panel formats it (6 significant digits). */
+const fmt6 = (v) => String(Number(v.toPrecision(6)));
+
+/** A screenshot of the panel's webview only. */
+async function panelShot(name) {
+  const file = path.join(SHOTS, `${name}.png`);
+  await panel.locator('body').screenshot({ path: file });
+  return file;
 }
 
 /** Waits until the panel's state satisfies `pred`; returns the last state seen. */
@@ -146,6 +231,30 @@ const luminance = ([r, g, b]) => 0.2126 * r + 0.7152 * g + 0.0722 * b;
 
 const ok = (i) => i && i.status === 'result' && i.naturalWidth > 0 && !i.figureHidden;
 
+/** Whether the hover scrolls (any scrollable part, or a visible scrollbar), and its sizes. */
+async function hoverFit() {
+  return page.locator('.monaco-hover').first().evaluate((hover) => {
+    const scrollers = [...hover.querySelectorAll('.monaco-scrollable-element, .monaco-hover-content, .hover-contents')].map((el) => ({
+      cls: el.className.slice(0, 60),
+      scrolls: el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1 ||
+        [...el.querySelectorAll(':scope > .scrollbar')].some((b) => b.classList.contains('visible') && b.getBoundingClientRect().height > 0 && !b.classList.contains('invisible')),
+    }));
+    const img = hover.querySelector('img');
+    const content = (hover.querySelector('.hover-contents') || hover).getBoundingClientRect();
+    const ir = img && img.getBoundingClientRect();
+    // The summary and the image: from the top of the first paragraph to the image's bottom.
+    const first = hover.querySelector('.hover-contents p, .hover-contents .rendered-markdown > *');
+    const fr = first && first.getBoundingClientRect();
+    return {
+      block: fr && ir ? { width: Math.max(ir.right, fr.right) - Math.min(ir.left, fr.left), height: ir.bottom - fr.top } : null,
+      scrollers,
+      image: ir && { width: ir.width, height: ir.height, naturalWidth: img.naturalWidth },
+      content: { width: content.width, height: content.height },
+      hover: { width: hover.getBoundingClientRect().width, height: hover.getBoundingClientRect().height },
+    };
+  });
+}
+
 try {
   // 1. Workbench with the example workspace, then open demo.py.
   await page.goto(`${CS_URL}/?folder=${encodeURIComponent(WORKSPACE)}`, { waitUntil: 'domcontentloaded' });
@@ -182,6 +291,124 @@ try {
   const lightColor = ok(info) ? await plotCornerColor() : null;
   results.details.light_corner = lightColor;
 
+  // 2b. The interactive panel, on damped(x, a=1.5) = sin(a x) e^(-x²/8) over [-4, 4]
+  //     (401 samples: x = 1 is sample 250).
+  await clickWord('return torch.sin(a', 'exp');
+  const beforeDamped = await panelInfo();
+  await runPaletteCommand('Plot derivative of this function');
+  info = await waitPanel((i) => ok(i) && /damped/.test(i.title) && i.seq > beforeDamped.seq, 'damped');
+  await page.waitForTimeout(300);
+
+  // The image is drawn for the panel: its pixels are its shown size × the pixel ratio.
+  let px = await plotPixels();
+  check('image_pixel_ratio', ok(info) && px.ratio === 1 && px.naturalWidth === Math.round(px.shownWidth * px.ratio) &&
+    px.naturalHeight === Math.round(px.shownHeight * px.ratio) && px.shownWidth > 400 && Math.abs(px.shownWidth - px.roomWidth) <= 1, px);
+
+  // The readout under the mouse at the pixel of x = 1: f(1) and f′(1), as the data says.
+  const a0 = 1.5;
+  const exact = (a, x) => ({
+    f: Math.sin(a * x) * Math.exp(-x * x / 8),
+    d1: a * Math.cos(a * x) * Math.exp(-x * x / 8) - (x / 4) * Math.sin(a * x) * Math.exp(-x * x / 8),
+  });
+  const csvRow = await csvRowAt('1');
+  await page.mouse.move(5, 5);
+  let ro = await readoutAtX(1);
+  const near = (a, b, tol = 1e-9) => a !== null && b !== null && Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
+  const want1 = exact(a0, 1);
+  check('readout_at_x1', ro.values.x === 1 && near(ro.values.f, want1.f) && near(ro.values['f′'], want1.d1) &&
+    csvRow && Number(csvRow[1]) === ro.values.f && Number(csvRow[2]) === ro.values['f′'] &&
+    ro.shown.f === fmt6(want1.f) && ro.crosshairRows === ro.rows && ro.rows >= 2,
+    { ...ro, csvRow, exact: want1 });
+  results.details.shot_readout = await shot('panel-readout');
+  results.details.shot_readout_panel = await panelShot('panel-readout-crop');
+
+  // Drag the `a` slider (at pixel ratio 2, so that a preview, drawn at ratio 1, shows as such):
+  // previews while the thumb moves, the full image on release; `fixed` shows the value.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Emulation.setDeviceMetricsOverride', { width: 1600, height: 1000, deviceScaleFactor: 2, mobile: false });
+  info = await waitPanel((i) => ok(i) && i.ratio === 2 && i.naturalWidth === Math.round(i.shownWidth * 2), 'redrawn at ratio 2', 30000);
+  px = await plotPixels();
+  check('image_pixel_ratio_2', px.ratio === 2 && px.naturalWidth === Math.round(px.shownWidth * 2) && px.naturalHeight === Math.round(px.shownHeight * 2), px);
+  const slider = panel.locator('input[data-param="a"]');
+  const beforeSlide = await panelInfo();
+  const sb = await slider.boundingBox();
+  const frames = [];
+  const watch = setInterval(() => {
+    panelInfo().then((i) => frames.push({ t: Date.now(), src: i.src.slice(-30), naturalWidth: i.naturalWidth, shownWidth: i.shownWidth, fixed: i.fixed, footer: i.footer })).catch(() => {});
+  }, 40);
+  let sliderValue = null;
+  if (sb) {
+    // The thumb of a 0..3 slider at 1.5 is in the middle; drag it to about 80 % (a ≈ 2.4).
+    const y = sb.y + sb.height / 2;
+    await page.mouse.move(sb.x + sb.width / 2, y);
+    await page.mouse.down();
+    for (let k = 1; k <= 12; k++) {
+      await page.mouse.move(sb.x + sb.width * (0.5 + 0.3 * k / 12), y);
+      await page.waitForTimeout(60);
+    }
+    await page.waitForTimeout(300);
+    await page.mouse.up();
+    sliderValue = Number(await panel.locator('[data-name="a"] output').textContent());
+  }
+  info = await waitPanel((i) => ok(i) && i.fixed.includes(`a = ${sliderValue}`) && i.naturalWidth === Math.round(i.shownWidth * 2), 'slider released');
+  clearInterval(watch);
+  const previews = frames.filter((f) => f.naturalWidth > 0 && f.naturalWidth === f.shownWidth && f.src !== beforeSlide.src.slice(-30));
+  const distinct = new Set(frames.map((f) => f.src)).size;
+  ro = await readoutAtX(1);
+  const want2 = exact(sliderValue, 1);
+  check('slider_drag', sb && sliderValue > 2 && sliderValue < 2.7 && info && info.src !== beforeSlide.src && info.fixed.includes(`a = ${sliderValue}`) &&
+    info.naturalWidth === Math.round(info.shownWidth * 2) && previews.length >= 1 && near(ro.values.f, want2.f),
+    { sliderValue, fixed: info && info.fixed, previews: previews.length, distinctImages: distinct, frames: frames.length, readout: ro.values, footers: [...new Set(frames.map((f) => f.footer))].slice(0, 12) });
+  results.details.slider_footers = [...new Set(frames.map((f) => f.footer))];
+  results.details.shot_slider = await shot('panel-slider');
+  results.details.shot_slider_panel = await panelShot('panel-slider-crop');
+  await cdp.send('Emulation.clearDeviceMetricsOverride');
+  info = await waitPanel((i) => ok(i) && i.ratio === 1 && i.naturalWidth === Math.round(i.shownWidth), 'back at ratio 1', 30000);
+
+  // Drag across the plot from x = -2 to x = 2: a new evaluation on that domain; double-click: back.
+  const beforeZoom = await panelInfo();
+  const z0 = await plotPoint(-2);
+  const z1 = await plotPoint(2);
+  await page.mouse.move(z0.x, z0.y);
+  await page.mouse.down();
+  for (let k = 1; k <= 8; k++) await page.mouse.move(z0.x + ((z1.x - z0.x) * k) / 8, z0.y + 10);
+  results.details.shot_zoom_drag_panel = await panelShot('panel-zoom-drag-crop');
+  await page.mouse.up();
+  info = await waitPanel((i) => ok(i) && i.seq > beforeZoom.seq && i.domain[0] !== '-4', 'zoomed');
+  const zoomAxes = await panel.locator('#plot').evaluate((img) => JSON.parse(img.dataset.axes || '[]'));
+  const zx = zoomAxes[0] && zoomAxes[0].xlim;
+  // Within a CSS pixel of where the drag started and ended (the ends are rounded to 1/1000).
+  const tol = z0.xPerCss + 0.01;
+  check('drag_zoom', info && zx && Math.abs(zx[0] + 2) <= tol && Math.abs(zx[1] - 2) <= tol &&
+    Number(info.domain[0]) === zx[0] && Number(info.domain[1]) === zx[1] && info.fixed.includes(`a = ${sliderValue}`),
+    { domain: info && info.domain, xlim: zx, tol });
+  results.details.shot_zoom = await shot('panel-zoom');
+  results.details.shot_zoom_panel = await panelShot('panel-zoom-crop');
+  const beforeUnzoom = await panelInfo();
+  const mid = await plotPoint(0);
+  await page.mouse.dblclick(mid.x, mid.y);
+  info = await waitPanel((i) => ok(i) && i.seq > beforeUnzoom.seq, 'unzoomed');
+  const unzoomAxes = await panel.locator('#plot').evaluate((img) => JSON.parse(img.dataset.axes || '[]'));
+  check('double_click_unzoom', info && unzoomAxes[0] && unzoomAxes[0].xlim[0] === -4 && unzoomAxes[0].xlim[1] === 4 && info.domain[0] === '-4',
+    { domain: info && info.domain, xlim: unzoomAxes[0] && unzoomAxes[0].xlim });
+
+  // Reset: the slider and `fixed` back to the default a = 1.5.
+  const beforeReset = await panelInfo();
+  await panel.locator('#reset').click();
+  info = await waitPanel((i) => ok(i) && i.seq > beforeReset.seq && i.fixed.includes('a = 1.5'), 'reset');
+  const sliderAfter = await panel.locator('[data-name="a"] output').textContent().catch(() => null);
+  check('reset_params', info && info.fixed.includes('a = 1.5') && sliderAfter === '1.5', { fixed: info && info.fixed, slider: sliderAfter });
+
+  // A narrower panel: the image is drawn again for the new width (debounced).
+  const beforeResize = await plotPixels();
+  await page.setViewportSize({ width: 1300, height: 1000 });
+  info = await waitPanel((i) => ok(i) && i.naturalWidth !== beforeResize.naturalWidth && i.naturalWidth === Math.round(i.shownWidth), 'resized', 30000);
+  px = await plotPixels();
+  check('resize_redraw', px.naturalWidth < beforeResize.naturalWidth && px.naturalWidth === Math.round(px.shownWidth) && Math.abs(px.shownWidth - px.roomWidth) <= 1,
+    { before: beforeResize, after: px });
+  await page.setViewportSize({ width: 1600, height: 1000 });
+  await waitPanel((i) => ok(i) && i.naturalWidth === beforeResize.naturalWidth, 'resized back', 30000);
+
   // 3. Hover over a def: the hover shows an image.
   let hover = null;
   let hoverText = null;
@@ -204,6 +431,10 @@ try {
   check('hover_image', hover && hover.some((i) => i.naturalWidth > 0), hover);
   // The client sends hover.sparkline: false: VS Code shows the image, not block characters.
   check('hover_no_sparkline', hoverText !== null && /cubic/.test(hoverText) && !/[▁▂▃▄▅▆▇█]/.test(hoverText), { hoverText });
+  // The image and its summary fit the hover: nothing scrolls, and it is at most 360×180 px.
+  const fit = await hoverFit();
+  check('hover_no_scrollbar', fit && fit.scrollers.length > 0 && fit.scrollers.every((x) => !x.scrolls) && fit.image &&
+    fit.image.width <= 360 && fit.block && fit.block.height <= 180 && fit.block.width <= 360, fit);
   results.details.shot_hover = await shot('hover');
   await page.mouse.move(5, 5);
   await page.keyboard.press('Escape');
