@@ -250,3 +250,22 @@ async def test_a_pixel_maps_to_the_x_the_curve_is_drawn_at(client, uri, scale):
     # one pixel's worth of x = 1.
     x_at_peak = x0 + (peak_px - left) / width * (x1 - x0)
     assert abs(x_at_peak - 1.0) <= (x1 - x0) / width
+
+
+@pytest.mark.parametrize(("width", "height"), [(1000, 600), (589, 589), (480, 520)])
+async def test_a_surface_shows_both_partials_in_a_wide_or_a_narrow_tall_panel(
+    client, uri, width, height
+):
+    """Beside f when the panel is wide, under it when it is narrow but tall: never lost."""
+    result = await plot(client, uri, "bowl", width=width, height=height, scale=1)
+    image = result["image"]
+    boxes = {a["name"]: a["box"] for a in image["axes"]}
+    assert list(boxes) == ["f", "∂f/∂x", "∂f/∂y"]
+    for left, top, w, h in boxes.values():
+        assert left >= 0 and top >= 0 and left + w <= image["width"] and top + h <= image["height"]
+        assert w >= 100 and h >= 80
+    # No two maps overlap.
+    rects = list(boxes.values())
+    for i, (l1, t1, w1, h1) in enumerate(rects):
+        for l2, t2, w2, h2 in rects[i + 1 :]:
+            assert l1 + w1 <= l2 or l2 + w2 <= l1 or t1 + h1 <= t2 or t2 + h2 <= t1

@@ -16,6 +16,11 @@ describe('imageBox', () => {
     assert.equal(imageBox(800, 1000, 2, Number.NaN).scale, 1);
     assert.equal(imageBox(800, 1000, 2, 1.25).scale, 1.25);
   });
+  it('a surface: 0.6 of the width, as tall as wide in a narrow panel (partials under f)', () => {
+    assert.equal(imageBox(1000, 1000, 1, 1, true).height, 600);
+    assert.equal(imageBox(589, 1000, 1, 1, true).height, 589);
+    assert.equal(imageBox(589, 500, 1, 1, true).height, 425);
+  });
   it('boxFor a measure', () => {
     assert.deepEqual(boxFor({ width: 600, viewHeight: 900, ratio: 1 }, 2), { width: 600, height: 330, scale: 1 });
   });
