@@ -131,8 +131,7 @@ def _stacked_partials(
     if p_w < 100 or p_h < 80 or h - 210 - p_h < 150:
         return None
     partials = [
-        ((x, bottom, p_w, p_h), (x + p_w + 10, bottom, 10.0, p_h))
-        for x in (left, left + p_w + 105)
+        ((x, bottom, p_w, p_h), (x + p_w + 10, bottom, 10.0, p_h)) for x in (left, left + p_w + 105)
     ]
     return partials, bottom + p_h + 75
 
