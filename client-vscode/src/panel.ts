@@ -9,7 +9,7 @@ import { boxChanged, type ImageBox, type Measure } from './logic/layout';
 import { CLIENT_LENS_COMMAND, SERVER_PLOT_COMMAND, scanDefLines, targetFromCommandArgs } from './logic/lenses';
 import { LiveRequests } from './logic/live';
 import type { PlotArgs, PlotResult } from './logic/protocol';
-import { wireImage } from './logic/results';
+import { isSurface, wireImage } from './logic/results';
 import { type Bounds, integerDefaults } from './logic/sliders';
 import { type Action, followTarget, imageBoxOf, initialState, type Origin, type PanelState, reduce, replotsOnEdit } from './logic/state';
 import { plotTheme } from './logic/theme';
@@ -172,10 +172,15 @@ export class PlotPanel implements vscode.Disposable {
     this.live.started(seq, live ? 'preview' : 'full', Date.now());
     const box = imageBoxOf(this.state);
     this.requestedBox = box;
+    // The box's shape follows the plot shown (curves or a surface): a guess for a new function.
+    const guessedSurface = this.state.result !== null && isSurface(this.state.result);
     const args = buildPlotArgs(current, this.state.overrides, { theme: currentTheme(), box, preview: live });
     try {
       const result = await this.plotter.plot(args, cts.token);
       this.dispatch({ type: 'result', seq, result, integers: this.integersOf(current, result) });
+      // A surface drawn in a box meant for curves (or the other way round): draw it again
+      // in its own shape (a narrow panel has room for a surface's partials only in a square).
+      if (box && isSurface(result) !== guessedSurface && seq === this.state.seq) void this.plot('replot');
     } catch (e) {
       if (seq !== this.state.seq) return; // superseded (and cancelled) by a newer request
       this.dispatch({ type: 'error', seq, error: toPlotError(e) });
