@@ -149,6 +149,9 @@ function sliderRow(s: SliderView): HTMLElement {
   return row;
 }
 
+// A press on a slider that moves nothing fires no `change`: the drag ends with the button.
+window.addEventListener('pointerup', () => setTimeout(() => (dragging = null), 0));
+
 function renderSliders(v: ViewModel): void {
   const section = $('params');
   section.hidden = v.sliders.length === 0;
