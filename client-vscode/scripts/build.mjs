@@ -1,6 +1,6 @@
 // Build with esbuild.
-//   node scripts/build.mjs               -> dist/extension.js (sourcemaps)
-//   node scripts/build.mjs --production  -> dist/extension.js (minified)
+//   node scripts/build.mjs               -> dist/extension.js, dist/webview.js (sourcemaps)
+//   node scripts/build.mjs --production  -> the same, minified, and dist/README.md (below)
 //   node scripts/build.mjs --watch       -> rebuild on change
 //   node scripts/build.mjs --tests       -> out-test/*.test.js (unit tests of src/logic, no vscode)
 import * as esbuild from 'esbuild';
@@ -28,24 +28,61 @@ if (argv.has('--tests')) {
   });
 } else {
   const production = argv.has('--production');
-  const options = {
-    entryPoints: [path.join(root, 'src', 'extension.ts')],
-    outfile: path.join(root, 'dist', 'extension.js'),
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node18',
-    external: ['vscode'],
-    minify: production,
-    sourcemap: !production,
-    logLevel: 'warning',
-  };
+  const common = { bundle: true, minify: production, sourcemap: !production, logLevel: 'warning' };
+  const builds = [
+    // The extension host side.
+    {
+      ...common,
+      entryPoints: [path.join(root, 'src', 'extension.ts')],
+      outfile: path.join(root, 'dist', 'extension.js'),
+      platform: 'node',
+      format: 'cjs',
+      target: 'node18',
+      external: ['vscode'],
+    },
+    // The panel's webview script (loaded with a nonce; sourcemaps inline: the webview's
+    // CSP allows nothing but its own scripts).
+    {
+      ...common,
+      entryPoints: [path.join(root, 'src', 'webview', 'panel.ts')],
+      outfile: path.join(root, 'dist', 'webview.js'),
+      platform: 'browser',
+      format: 'iife',
+      target: 'es2020',
+      sourcemap: production ? false : 'inline',
+    },
+  ];
   if (argv.has('--watch')) {
-    const ctx = await esbuild.context(options);
-    await ctx.watch();
+    for (const options of builds) await (await esbuild.context(options)).watch();
     console.log('watching…');
   } else {
     fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
-    await esbuild.build(options);
+    await Promise.all(builds.map((options) => esbuild.build(options)));
+    if (production) packagedReadme();
   }
+}
+
+/**
+ * The README of the .vsix (`vsce package --readme-path dist/README.md`): README.md with its
+ * screenshots, which live in the repository's docs/screenshots/. They are copied into
+ * dist/readme/ and ship in the .vsix, linked relatively. VS Code's extension page shows only
+ * http(s) images, though (it strips relative and data: sources): with
+ * DERIVLENS_README_IMAGES_URL set to where docs/screenshots/ is published (https), the
+ * packaged README links the images there instead.
+ */
+function packagedReadme() {
+  const images = path.join(root, 'dist', 'readme');
+  const base = (process.env.DERIVLENS_README_IMAGES_URL || '').replace(/\/+$/, '');
+  if (base && !/^https:\/\//.test(base)) throw new Error('DERIVLENS_README_IMAGES_URL must be an https URL');
+  fs.mkdirSync(images, { recursive: true });
+  const text = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const out = text.replace(/(!\[[^\]]*\]\()([^)\s]+)(\))/g, (whole, open, link, close) => {
+    if (/^[a-z][a-z0-9+.-]*:/i.test(link)) return whole; // absolute: as it is
+    const file = path.resolve(root, link);
+    if (!fs.existsSync(file)) throw new Error(`README.md: no such image ${link}`);
+    const name = path.basename(file);
+    fs.copyFileSync(file, path.join(images, name));
+    return `${open}${base ? `${base}/${name}` : `dist/readme/${name}`}${close}`;
+  });
+  fs.writeFileSync(path.join(root, 'dist', 'README.md'), out);
 }

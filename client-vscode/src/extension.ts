@@ -12,7 +12,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const open = (target: PlotTarget) => {
     if (server) PlotPanel.show(context.extensionUri, server, target);
   };
-  server = new ServerManager(output, open);
+  server = new ServerManager(output, open, context.extensionPath);
   const srv = server;
   context.subscriptions.push(
     output,

@@ -5,17 +5,25 @@ import * as vscode from 'vscode';
 import { buildPlotArgs, hasErrors, parseControls, type RawControls } from './logic/args';
 import { resultToCsv } from './logic/csv';
 import { toPlotError } from './logic/errors';
+import { boxChanged, type ImageBox, type Measure } from './logic/layout';
 import { CLIENT_LENS_COMMAND, SERVER_PLOT_COMMAND, scanDefLines, targetFromCommandArgs } from './logic/lenses';
-import { type Action, followTarget, initialState, type Origin, type PanelState, reduce, replotsOnEdit } from './logic/state';
-import { plotTheme } from './logic/theme';
+import { LiveRequests } from './logic/live';
 import type { PlotArgs, PlotResult } from './logic/protocol';
-import { wireImage } from './logic/results';
+import { isSurface, wireImage } from './logic/results';
+import { type Bounds, integerDefaults } from './logic/sliders';
+import { type Action, followTarget, imageBoxOf, initialState, type Origin, type PanelState, reduce, replotsOnEdit } from './logic/state';
+import { plotTheme } from './logic/theme';
 import type { ImageFormat, PlotTarget, Theme } from './logic/types';
 import { toView } from './logic/view';
+import type { ZoomResult } from './logic/zoom';
 
 export const EDIT_DEBOUNCE_MS = 400;
 export const PANEL_VIEW_TYPE = 'derivlens.plot';
 const FOLLOW_DEBOUNCE_MS = 300;
+/** How long the first plot waits for the webview to measure itself (then: the default size). */
+const MEASURE_WAIT_MS = 3000;
+/** A slider's preview in flight for less than this is let finish before the next one goes. */
+const PREVIEW_PATIENCE_MS = 250;
 
 export interface Plotter {
   plot(args: PlotArgs, token?: vscode.CancellationToken): Promise<PlotResult>;
@@ -33,7 +41,12 @@ type FromWebview =
   | { type: 'follow'; on: boolean }
   | { type: 'savePng' }
   | { type: 'saveSvg' }
-  | { type: 'copyCsv' };
+  | { type: 'copyCsv' }
+  | { type: 'measure'; measure: Measure }
+  | { type: 'param'; name: string; value: number; phase: 'drag' | 'release' }
+  | { type: 'bounds'; name: string; bounds: Bounds }
+  | { type: 'zoom'; zoom: ZoomResult }
+  | { type: 'unzoom' };
 
 export class PlotPanel implements vscode.Disposable {
   static current: PlotPanel | undefined;
@@ -61,14 +74,28 @@ export class PlotPanel implements vscode.Disposable {
   private cts: vscode.CancellationTokenSource | undefined;
   private editTimer: ReturnType<typeof setTimeout> | undefined;
   private followTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly live = new LiveRequests(PREVIEW_PATIENCE_MS);
+  /** Resolves once the webview has measured itself (or after MEASURE_WAIT_MS). */
+  private readonly measured: Promise<void>;
+  private onMeasured: () => void = () => undefined;
+  /** The image box of the latest request (null: drawn at the default size, unmeasured). */
+  private requestedBox: ImageBox | null | undefined;
+  /** What the webview already has: not sent again with every view (it is large). */
+  private postedSrc: string | undefined;
+  private postedResult: PlotResult | null | undefined;
 
   private constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly plotter: Plotter,
     existing?: vscode.WebviewPanel,
   ) {
+    this.measured = new Promise<void>((resolve) => {
+      this.onMeasured = resolve;
+      setTimeout(resolve, MEASURE_WAIT_MS);
+    });
     const media = vscode.Uri.joinPath(extensionUri, 'media');
-    const options = { enableScripts: true, localResourceRoots: [media], enableFindWidget: false };
+    const dist = vscode.Uri.joinPath(extensionUri, 'dist');
+    const options = { enableScripts: true, localResourceRoots: [media, dist], enableFindWidget: false };
     if (existing) {
       this.panel = existing;
       this.panel.webview.options = options;
@@ -116,29 +143,59 @@ export class PlotPanel implements vscode.Disposable {
   private render(): void {
     const view = toView(this.state);
     this.panel.title = this.state.result ? `derivlens: ${this.state.result.function}` : 'derivlens';
+    // The image and the data are large: sent when they change (the webview keeps them).
+    if (view.image && view.image.src === this.postedSrc) view.image = { ...view.image, src: '' };
+    else this.postedSrc = view.image?.src;
+    const message: Record<string, unknown> = { type: 'view', view, persist: { target: this.state.target } };
+    const r = this.state.result;
+    if (r !== this.postedResult) {
+      this.postedResult = r;
+      message.data = r ? { ...r, image: null } : null; // the readout's samples
+    }
     // `persist` is kept by the webview (setState) so that the panel comes back after a reload.
-    void this.panel.webview.postMessage({ type: 'view', view, persist: { target: this.state.target } });
+    void this.panel.webview.postMessage(message);
   }
 
-  async plot(origin: Origin, target?: PlotTarget): Promise<void> {
-    this.dispatch({ type: 'request', origin, target });
+  /**
+   * Plots the current function (or `target`). `live`: a slider's preview, drawn at pixel
+   * ratio 1 and not dimming the plot while it is drawn.
+   */
+  async plot(origin: Origin, target?: PlotTarget, live = false): Promise<void> {
+    await this.measured;
+    this.dispatch({ type: 'request', origin, target, live });
     const seq = this.state.seq;
     const current = this.state.target;
     if (!current) return;
-    this.cts?.cancel();
+    this.cts?.cancel(); // the languageclient sends $/cancelRequest: the server kills the child
     const cts = new vscode.CancellationTokenSource();
     this.cts = cts;
-    const args = buildPlotArgs(current, this.state.overrides, { theme: currentTheme() });
+    this.live.started(seq, live ? 'preview' : 'full', Date.now());
+    const box = imageBoxOf(this.state);
+    this.requestedBox = box;
+    // The box's shape follows the plot shown (curves or a surface): a guess for a new function.
+    const guessedSurface = this.state.result !== null && isSurface(this.state.result);
+    const args = buildPlotArgs(current, this.state.overrides, { theme: currentTheme(), box, preview: live });
     try {
       const result = await this.plotter.plot(args, cts.token);
-      this.dispatch({ type: 'result', seq, result });
+      this.dispatch({ type: 'result', seq, result, integers: this.integersOf(current, result) });
+      // A surface drawn in a box meant for curves (or the other way round): draw it again
+      // in its own shape (a narrow panel has room for a surface's partials only in a square).
+      if (box && isSurface(result) !== guessedSurface && seq === this.state.seq) void this.plot('replot');
     } catch (e) {
       if (seq !== this.state.seq) return; // superseded (and cancelled) by a newer request
       this.dispatch({ type: 'error', seq, error: toPlotError(e) });
     } finally {
       if (this.cts === cts) this.cts = undefined;
       cts.dispose();
+      // A slider moved while its preview was drawn: now the latest value.
+      if (this.live.finished(seq)) void this.plot('replot', undefined, true);
     }
+  }
+
+  /** Held parameters with an integer default, read from the function's source. */
+  private integersOf(target: PlotTarget, result: PlotResult): string[] {
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === target.uri);
+    return doc && result.line > 0 ? [...integerDefaults(doc.getText(), result.line - 1)] : [];
   }
 
   private onEdit(e: vscode.TextDocumentChangeEvent): void {
@@ -181,7 +238,38 @@ export class PlotPanel implements vscode.Disposable {
   private async onMessage(m: FromWebview): Promise<void> {
     switch (m.type) {
       case 'ready':
+        // A new webview (first shown, or shown again after being hidden): it has nothing yet.
+        this.postedSrc = undefined;
+        this.postedResult = undefined;
         this.render();
+        return;
+      case 'measure': {
+        this.state = reduce(this.state, { type: 'measure', measure: m.measure });
+        const box = imageBoxOf(this.state);
+        this.onMeasured();
+        // Resized (the webview waits until the resize settles), another pixel ratio, or a
+        // first plot that could not wait for the measure: draw for this box.
+        const stale = this.requestedBox !== undefined && (this.requestedBox === null || (box !== null && boxChanged(this.requestedBox, box)));
+        if (stale && this.state.target) void this.plot('replot');
+        return;
+      }
+      case 'param': {
+        this.dispatch({ type: 'param', name: m.name, value: m.value });
+        const kind = m.phase === 'drag' ? 'preview' : 'full';
+        if (this.live.submit(kind, Date.now()) === 'send') void this.plot('replot', undefined, kind === 'preview');
+        return;
+      }
+      case 'bounds':
+        this.dispatch({ type: 'bounds', name: m.name, bounds: m.bounds });
+        return;
+      case 'zoom':
+        this.dispatch({ type: 'zoom', zoom: m.zoom });
+        void this.plot('replot');
+        return;
+      case 'unzoom':
+        if (!this.state.zoomFrom) return;
+        this.dispatch({ type: 'unzoom' });
+        void this.plot('replot');
         return;
       case 'controls': {
         const parsed = parseControls(m.raw);
@@ -260,7 +348,7 @@ export class PlotPanel implements vscode.Disposable {
     const webview = this.panel.webview;
     const media = vscode.Uri.joinPath(this.extensionUri, 'media');
     const css = webview.asWebviewUri(vscode.Uri.joinPath(media, 'panel.css'));
-    const js = webview.asWebviewUri(vscode.Uri.joinPath(media, 'panel.js'));
+    const js = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview.js'));
     const nonce = crypto.randomBytes(16).toString('base64');
     const csp = `default-src 'none'; img-src data: ${webview.cspSource}; style-src ${webview.cspSource}; script-src 'nonce-${nonce}'; font-src ${webview.cspSource};`;
     return `<!DOCTYPE html>
@@ -286,11 +374,22 @@ export class PlotPanel implements vscode.Disposable {
   <pre id="error-message"></pre>
 </div>
 <ul id="warnings" class="warnings" hidden></ul>
-<figure id="figure" hidden><img id="plot" alt=""></figure>
+<div id="measure" class="measure"></div>
+<figure id="figure" hidden>
+  <div id="plot-wrap" class="plot-wrap">
+    <img id="plot" data-testid="plot" alt="">
+    <canvas id="overlay" class="overlay" aria-hidden="true"></canvas>
+  </div>
+  <figcaption id="readout" class="readout idle" data-testid="readout"></figcaption>
+</figure>
 <dl id="details" class="details" hidden>
   <dt>Fixed</dt><dd id="fixed"></dd>
   <dt>Critical points</dt><dd id="critical"></dd>
 </dl>
+<section id="params" class="params option" data-option="params" hidden aria-label="Held parameters">
+  <div id="sliders" class="sliders"></div>
+  <div id="params-message" class="option-message" hidden></div>
+</section>
 <form id="controls" class="controls" autocomplete="off" novalidate>
   <fieldset>
     <div class="option" data-option="domain">

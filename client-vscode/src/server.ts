@@ -1,6 +1,8 @@
 // Starting, checking and restarting the derivlens language server.
 import * as cp from 'node:child_process';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
   DidChangeConfigurationNotification,
@@ -20,6 +22,7 @@ import {
   missingPackages,
   notRunnableMessage,
   parseCheckOutput,
+  serverEnv,
 } from './logic/interpreter';
 import { rewriteLensCommand, SERVER_PLOT_COMMAND, targetFromCommandArgs } from './logic/lenses';
 import type { PlotArgs, PlotResult } from './logic/protocol';
@@ -52,10 +55,16 @@ export class ServerManager implements vscode.Disposable {
   private choice: InterpreterChoice | undefined;
   private readonly configListener: vscode.Disposable;
 
+  /** The server this extension carries (bundled/libs), if it was packaged with it. */
+  private readonly bundled: string | undefined;
+
   constructor(
     private readonly output: vscode.OutputChannel,
     private readonly onLensPlot: (target: PlotTarget) => unknown,
+    extensionPath: string,
   ) {
+    const libs = path.join(extensionPath, 'bundled', 'libs');
+    this.bundled = fs.existsSync(path.join(libs, 'derivlens', '__init__.py')) ? libs : undefined;
     // Instead of the client library's configuration sync (which would send the section as
     // VS Code has it, pythonPath included): the server's settings, built in one place.
     this.configListener = vscode.workspace.onDidChangeConfiguration((e) => {
@@ -145,7 +154,8 @@ export class ServerManager implements vscode.Disposable {
 
   private check(python: string): Promise<{ ok: true; stdout: string } | { ok: false; detail: string }> {
     return new Promise((resolve) => {
-      cp.execFile(python, ['-c', CHECK_SCRIPT], { timeout: 60_000, windowsHide: true }, (err, stdout, stderr) => {
+      const env = serverEnv(process.env, this.bundled, path.delimiter) as NodeJS.ProcessEnv;
+      cp.execFile(python, ['-c', CHECK_SCRIPT], { timeout: 60_000, windowsHide: true, env }, (err, stdout, stderr) => {
         if (err) {
           const code = (err as NodeJS.ErrnoException).code;
           const detail = code === 'ENOENT' ? 'not found' : `${err.message.split('\n')[0]}${stderr ? ` — ${stderr.trim().split('\n').pop()}` : ''}`;
@@ -178,7 +188,11 @@ export class ServerManager implements vscode.Disposable {
       void this.offerFix(msg, undefined);
       return;
     }
-    this.output.appendLine(`Python ${info.python ?? '?'} at ${info.executable ?? choice.path}: derivlens ${info.derivlens ? 'yes' : 'MISSING'}, torch ${info.torch ? 'yes' : 'MISSING'}`);
+    const has = (ok: boolean) => (ok ? 'yes' : 'MISSING');
+    this.output.appendLine(
+      `Python ${info.python ?? '?'} at ${info.executable ?? choice.path}: torch ${has(info.torch)}, matplotlib ${has(info.matplotlib)}, numpy ${has(info.numpy)}; ` +
+        `derivlens ${info.derivlens ? `from ${info.derivlensAt ?? '?'}` : 'MISSING'}${this.bundled ? ' (bundled with the extension)' : ''}`,
+    );
     const missing = missingPackages(info);
     if (missing.length) {
       const msg = missingMessage(choice, missing);
@@ -192,7 +206,7 @@ export class ServerManager implements vscode.Disposable {
       command: choice.path,
       args: ['-m', 'derivlens', 'serve'],
       transport: TransportKind.stdio,
-      options: { cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, env: { ...process.env, PYTHONUNBUFFERED: '1' } },
+      options: { cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, env: serverEnv(process.env, this.bundled, path.delimiter) as NodeJS.ProcessEnv },
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [

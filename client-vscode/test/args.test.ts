@@ -93,3 +93,19 @@ describe('parseControls', () => {
     assert.deepEqual(Object.keys(parseControls({ ydomainMin: '', ydomainMax: 'pi' }).errors), ['ydomain']);
   });
 });
+
+describe('buildPlotArgs for the panel', () => {
+  it('sends the sliders\' params and the panel\'s image box', () => {
+    const args = buildPlotArgs(target, { params: { a: 2.5 } }, { theme: 'light', box: { width: 800, height: 440, scale: 2 } });
+    assert.deepEqual([args.params, args.width, args.height, args.scale], [{ a: 2.5 }, 800, 440, 2]);
+  });
+  it('a preview is drawn at pixel ratio 1, at the same size', () => {
+    const args = buildPlotArgs(target, {}, { theme: 'light', box: { width: 800, height: 440, scale: 2 }, preview: true });
+    assert.deepEqual([args.width, args.height, args.scale], [800, 440, 1]);
+  });
+  it('no params key without slider values, no size without a box', () => {
+    const args = buildPlotArgs(target, { params: {} }, { theme: 'light' });
+    assert.equal('params' in args, false);
+    assert.equal('width' in args, false);
+  });
+});

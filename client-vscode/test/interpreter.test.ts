@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import {
   CHECK_SCRIPT,
@@ -7,8 +8,10 @@ import {
   expandPath,
   installCommand,
   missingMessage,
+  listed,
   missingPackages,
   parseCheckOutput,
+  serverEnv,
 } from '../src/logic/interpreter';
 
 describe('chooseInterpreter', () => {
@@ -33,36 +36,56 @@ describe('chooseInterpreter', () => {
 });
 
 describe('interpreter check', () => {
+  const all = { derivlens: true, torch: true, matplotlib: true, numpy: true };
   it('parses the check line, ignoring other output', () => {
-    const out = 'some warning\n{"python": "3.11.2", "executable": "/v/bin/python", "derivlens": true, "torch": false}\n';
-    assert.deepEqual(parseCheckOutput(out), { python: '3.11.2', executable: '/v/bin/python', derivlens: true, torch: false });
+    const out =
+      'some warning\n{"python": "3.11.2", "executable": "/v/bin/python", "derivlens_at": "/ext/bundled/libs/derivlens/__init__.py", "derivlens": true, "torch": false, "matplotlib": true, "numpy": true}\n';
+    assert.deepEqual(parseCheckOutput(out), {
+      python: '3.11.2',
+      executable: '/v/bin/python',
+      derivlensAt: '/ext/bundled/libs/derivlens/__init__.py',
+      derivlens: true,
+      torch: false,
+      matplotlib: true,
+      numpy: true,
+    });
     assert.equal(parseCheckOutput('garbage'), undefined);
   });
   it('names exactly what is missing', () => {
-    assert.deepEqual(missingPackages({ derivlens: false, torch: false }), ['derivlens', 'torch']);
-    assert.deepEqual(missingPackages({ derivlens: true, torch: false }), ['torch']);
-    assert.deepEqual(missingPackages({ derivlens: true, torch: true }), []);
+    assert.deepEqual(missingPackages({ derivlens: false, torch: false, matplotlib: false, numpy: false }), ['derivlens', 'torch', 'matplotlib', 'numpy']);
+    assert.deepEqual(missingPackages({ ...all, torch: false }), ['torch']);
+    assert.deepEqual(missingPackages({ ...all, torch: false, numpy: false }), ['torch', 'numpy']);
+    assert.deepEqual(missingPackages(all), []);
     const m = missingMessage({ path: '/usr/bin/python3', source: 'default' }, ['torch']);
     assert.match(m, /\/usr\/bin\/python3/);
-    assert.match(m, /does not have the torch package/);
-    assert.match(missingMessage({ path: 'p', source: 'setting' }, ['derivlens', 'torch']), /derivlens and torch packages.*pythonPath/);
+    assert.match(m, /does not have the torch package\. Install it/);
+    assert.match(missingMessage({ path: 'p', source: 'setting' }, ['torch', 'matplotlib', 'numpy']), /the torch, matplotlib and numpy packages\. Install them.*pythonPath/);
+    assert.equal(listed(['a', 'b']), 'a and b');
   });
-  it('install command', () => {
+  it('install command: derivlens pulls in the rest, else exactly what is missing', () => {
     assert.equal(installCommand('/v/bin/python', ['derivlens', 'torch']), '/v/bin/python -m pip install derivlens');
-    assert.equal(installCommand('/v/bin/python', ['torch']), '/v/bin/python -m pip install torch');
-    assert.equal(installCommand('/my venv/python', ['derivlens']), "'/my venv/python' -m pip install derivlens");
+    assert.equal(installCommand('/v/bin/python', ['torch', 'matplotlib', 'numpy']), '/v/bin/python -m pip install torch matplotlib numpy');
+    assert.equal(installCommand('/my venv/python', ['numpy']), "'/my venv/python' -m pip install numpy");
   });
-  it('the check script runs in a real python3', (t) => {
+  it('the bundled server goes first on PYTHONPATH', () => {
+    assert.equal(serverEnv({ PATH: '/bin' }, '/ext/bundled/libs', ':').PYTHONPATH, '/ext/bundled/libs');
+    assert.equal(serverEnv({ PYTHONPATH: '/mine' }, '/ext/bundled/libs', ':').PYTHONPATH, '/ext/bundled/libs:/mine');
+    assert.equal(serverEnv({ PYTHONPATH: '/mine' }, undefined, ':').PYTHONPATH, '/mine', 'no bundle: the interpreter\'s own derivlens');
+    assert.equal(serverEnv({}, undefined, ':').PYTHONUNBUFFERED, '1');
+  });
+  it('the check script runs in a real python3, and finds a bundled derivlens', (t) => {
     let out: string;
+    const bundle = path.resolve(__dirname, '..', '..', 'server');
     try {
-      out = execFileSync('python3', ['-c', CHECK_SCRIPT], { encoding: 'utf8' });
+      out = execFileSync('python3', ['-c', CHECK_SCRIPT], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: bundle } });
     } catch {
       t.skip('no python3');
       return;
     }
     const r = parseCheckOutput(out);
     assert.ok(r);
-    assert.equal(typeof r.derivlens, 'boolean');
+    assert.equal(r.derivlens, true);
+    assert.equal(r.derivlensAt, path.join(bundle, 'derivlens', '__init__.py'));
     assert.equal(typeof r.torch, 'boolean');
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   enclosingDefLine,
+  imageBoxOf,
   followTarget,
   initialState,
   type PanelState,
@@ -215,14 +216,14 @@ describe('view model', () => {
     assert.equal(v.fixed, 'a = 1.5');
     assert.equal(v.critical, '0.25');
     assert.deepEqual(v.warnings, [{ kind: 'non-finite', message: '1 point' }]);
-    assert.deepEqual(v.image, { src: 'data:image/png;base64,AAAA', width: 600, height: 400, format: 'png' });
+    assert.deepEqual(v.image, { src: 'data:image/png;base64,AAAA', width: 600, height: 400, format: 'png', scale: 2, axes: [] });
     assert.deepEqual(v.controls, { domainMin: '-5', domainMax: '5', ydomainMin: '', ydomainMax: '', order: '1', samples: '3' });
     assert.equal(v.canExport, true);
   });
   it('svg images; scale 1; no image for a file image', () => {
     const s = plotted();
     s.result = result('g', { image: { format: 'svg', data: 'PHN2Zz4=', width: 600, height: 400, scale: 1, axes: [] } });
-    assert.deepEqual(toView(s).image, { src: 'data:image/svg+xml;base64,PHN2Zz4=', width: 600, height: 400, format: 'svg' });
+    assert.deepEqual(toView(s).image, { src: 'data:image/svg+xml;base64,PHN2Zz4=', width: 600, height: 400, format: 'svg', scale: 1, axes: [] });
     s.result = result('g', { image: { format: 'png', path: '/tmp/g.png', width: 600, height: 400, axes: [] } });
     assert.equal(toView(s).image, null);
   });
@@ -298,7 +299,10 @@ describe('invalid options', () => {
     assert.deepEqual(one.fieldErrors, {});
     assert.deepEqual(one.error, { kind: 'invalid-options', title: 'Invalid option', message: 'ydomain is only for functions of two variables' });
     assert.ok(toView(refused(plottedWith(surface()), 'ydomain')).fieldErrors.ydomain);
-    assert.equal(toView(refused(plotted(), 'params')).error?.kind, 'invalid-options');
+    // A held parameter has a slider: a message about params sits beside the sliders;
+    // for a function without one it goes to the error box.
+    assert.ok(toView(refused(plotted(), 'params')).fieldErrors.params);
+    assert.equal(toView(refused(plottedWith(result('g', { fixed: {} })), 'params')).error?.kind, 'invalid-options');
     assert.equal(toView(refused(plotted(), undefined)).error?.title, 'Invalid option');
   });
   it('for a function opened with a bad directive: the message beside the control, no plot', () => {
@@ -312,5 +316,80 @@ describe('invalid options', () => {
     const s = reduce(plotted(), { type: 'controls', overrides: {}, errors: { domain: 'Enter both ends of the interval, or neither.' } });
     assert.deepEqual(toView(s).fieldErrors, { domain: { kind: '', title: '', message: 'Enter both ends of the interval, or neither.' } });
     assert.deepEqual(toView(reduce(s, { type: 'reset' })).fieldErrors, {});
+  });
+});
+
+describe('sliders in the panel state', () => {
+  it('one slider per held number, at the value in use; its default remembered', () => {
+    let s = plottedWith(result('f', { fixed: { a: 1.5, flag: true, label: 'x' } }));
+    assert.deepEqual(toView(s).sliders.map((x) => [x.name, x.value, x.min, x.max, x.changed]), [['a', 1.5, 0, 3, false]]);
+    s = reduce(s, { type: 'param', name: 'a', value: 2.2 });
+    s = reduce(s, { type: 'request', origin: 'replot' });
+    s = reduce(s, { type: 'result', seq: s.seq, result: result('f', { fixed: { a: 2.2, flag: true, label: 'x' } }) });
+    const [a] = toView(s).sliders;
+    assert.deepEqual([a.value, a.default, a.changed, a.min, a.max], [2.2, 1.5, true, 0, 3], 'the range stays around the default');
+    assert.equal(toView(s).fixed, 'a = 2.2, flag = true, label = x');
+  });
+  it('an integer default (known from the source) moves in steps of 1', () => {
+    let s = reduce(initialState(), { type: 'request', origin: 'open', target: A });
+    s = reduce(s, { type: 'result', seq: s.seq, result: result('f', { fixed: { n: 3, a: 1 } }), integers: ['n'] });
+    const [n, a] = toView(s).sliders;
+    assert.deepEqual([n.name, n.integer, n.step, n.max], ['n', true, 1, 10]);
+    assert.deepEqual([a.name, a.integer, a.max], ['a', false, 2], 'a=1.0 arrives as 1: a float slider all the same');
+  });
+  it('the sliders\' values go with every request; the option fields keep them', () => {
+    let s = reduce(plotted(), { type: 'param', name: 'a', value: 2 });
+    s = reduce(s, { type: 'controls', overrides: { order: 2 } });
+    assert.deepEqual(s.overrides, { order: 2, params: { a: 2 } });
+  });
+  it('Reset and another function forget the values, bounds and zoom', () => {
+    let s = reduce(plotted(), { type: 'param', name: 'a', value: 2 });
+    s = reduce(s, { type: 'bounds', name: 'a', bounds: { min: -5, max: 5 } });
+    s = reduce(s, { type: 'zoom', zoom: { domain: [0, 1] } });
+    assert.deepEqual(toView(s).sliders[0].min, -5);
+    const reset = reduce(s, { type: 'reset' });
+    assert.deepEqual([reset.overrides, reset.bounds, reset.zoomFrom], [{}, {}, null]);
+    const other = reduce(s, { type: 'request', origin: 'open', target: B });
+    assert.deepEqual([other.overrides, other.bounds, other.zoomFrom, other.defaults], [{}, {}, null, {}]);
+  });
+  it('a preview keeps the plot undimmed; a full request dims it', () => {
+    const live = reduce(plotted(), { type: 'request', origin: 'replot', live: true });
+    assert.equal(live.status, 'result');
+    assert.equal(reduce(plotted(), { type: 'request', origin: 'replot' }).status, 'loading');
+  });
+});
+
+describe('drag-zoom in the panel state', () => {
+  it('zooms to the dragged domain; double-click goes back to the one before the first zoom', () => {
+    let s = reduce(plotted(), { type: 'controls', overrides: { domain: [-3, 3] } });
+    s = reduce(s, { type: 'zoom', zoom: { domain: [0, 2] } });
+    s = reduce(s, { type: 'zoom', zoom: { domain: [1, 1.5] } });
+    assert.deepEqual(s.overrides.domain, [1, 1.5]);
+    assert.equal(toView(s).zoomed, true);
+    s = reduce(s, { type: 'unzoom' });
+    assert.deepEqual(s.overrides.domain, [-3, 3]);
+    assert.equal(reduce(s, { type: 'unzoom' }), s, 'nothing to go back to: unchanged');
+  });
+  it('going back from a zoom of the default domain leaves the domain unset', () => {
+    let s = reduce(plotted(), { type: 'zoom', zoom: { domain: [0, 2], ydomain: [1, 2] } });
+    s = reduce(s, { type: 'unzoom' });
+    assert.equal('domain' in s.overrides, false);
+    assert.equal('ydomain' in s.overrides, false);
+  });
+  it('typing a domain after zooming makes it the one to come back to', () => {
+    let s = reduce(plotted(), { type: 'zoom', zoom: { domain: [0, 2] } });
+    s = reduce(s, { type: 'controls', overrides: { domain: [-1, 1] } });
+    assert.equal(s.zoomFrom, null);
+  });
+});
+
+describe('the image box of a request', () => {
+  it('none until the webview has measured itself; then for the rows asked for', () => {
+    let s = plotted();
+    assert.equal(imageBoxOf(s), null);
+    s = reduce(s, { type: 'measure', measure: { width: 800, viewHeight: 1000, ratio: 2 } });
+    assert.deepEqual(imageBoxOf(s), { width: 800, height: 440, scale: 2 });
+    s = reduce(s, { type: 'controls', overrides: { order: 4 } });
+    assert.equal(imageBoxOf(s)?.height, Math.round(800 * (0.55 + 0.27)));
   });
 });

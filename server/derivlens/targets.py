@@ -58,7 +58,20 @@ def _attribute(module: Any, qualname: str) -> Any:
 
 
 def _with(function: Callable[..., Any], params: Mapping[str, float]) -> Callable[..., Any]:
-    return functools.partial(function, **params) if params else function
+    return functools.partial(function, **typed(function, params)) if params else function
+
+
+def typed(function: Any, params: Mapping[str, float]) -> dict[str, Any]:
+    """The request's values for held parameters. JSON has one kind of number, so a whole
+    number for a parameter whose default is an int is passed as an int (`range(n)` works)."""
+    try:
+        defaults = {p.name: p.default for p in inspect.signature(function).parameters.values()}
+    except (TypeError, ValueError):
+        defaults = {}
+    return {
+        name: int(value) if type(defaults.get(name)) is int and float(value).is_integer() else value
+        for name, value in params.items()
+    }
 
 
 def _held(function: Any, params: Mapping[str, float], prefix: str = "") -> dict[str, FixedValue]:
@@ -74,7 +87,10 @@ def _held(function: Any, params: Mapping[str, float], prefix: str = "") -> dict[
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
         key = f"{prefix}({p.name})" if prefix else p.name
-        held[key] = json_value(params.get(key, p.default))
+        value = params.get(key, p.default)
+        if type(p.default) is int and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        held[key] = json_value(value)
     return held
 
 
@@ -107,7 +123,7 @@ def _module_forward(module: Any, name: str, params: Mapping[str, float]) -> Targ
             f"{owner}() from its constructor's defaults: give {needed[0]} a default to plot {name}",
         )
     try:
-        instance = cls(**own)
+        instance = cls(**typed(cls, own))
     except Exception as error:
         raise _raised(f"building {owner}() from its defaults", error) from None
     if hasattr(instance, "eval"):
@@ -136,7 +152,8 @@ def _function_apply(module: Any, name: str, request: EvaluationRequest) -> Targe
     cls = _attribute(module, owner)
     variables = request.variables or ()
     parameters = list(inspect.signature(cls.forward).parameters.values())[1 + len(variables) :]
-    held = [request.params.get(p.name, p.default) for p in parameters]
+    given = {p.name: request.params[p.name] for p in parameters if p.name in request.params}
+    held = [typed(cls.forward, given).get(p.name, p.default) for p in parameters]
 
     def applied(*xs: Any) -> Any:
         return cls.apply(*xs, *held)

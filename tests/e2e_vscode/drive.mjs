@@ -105,8 +105,93 @@ async function panelInfo() {
       error: err.hidden ? null : { kind: document.getElementById('error-kind').textContent, message: document.getElementById('error-message').textContent },
       warnings: document.getElementById('warnings').textContent,
       method: document.getElementById('method').textContent,
+      fixed: document.getElementById('fixed').textContent,
+      footer: document.getElementById('footer').textContent,
+      domain: [document.getElementById('domain-min').value, document.getElementById('domain-max').value],
+      shownHeight: img.getBoundingClientRect().height,
+      ratio: window.devicePixelRatio,
+      axes: img.dataset.axes ? JSON.parse(img.dataset.axes) : null,
     };
   });
+}
+
+/** The plot image's pixels, its shown (CSS) size, the pixel ratio, the width it had room for. */
+async function plotPixels() {
+  return panel.locator('#plot').evaluate((img) => {
+    const r = img.getBoundingClientRect();
+    return {
+      naturalWidth: img.naturalWidth,
+      naturalHeight: img.naturalHeight,
+      shownWidth: r.width,
+      shownHeight: r.height,
+      ratio: window.devicePixelRatio,
+      roomWidth: document.getElementById('measure').getBoundingClientRect().width,
+      scale: Number(img.dataset.scale),
+    };
+  });
+}
+
+/** Page coordinates of the point of the plot at x (in plot area `row`, halfway down it). */
+async function plotPoint(x, row = 0) {
+  const box = await panel.locator('#plot').boundingBox();
+  const p = await panel.locator('#plot').evaluate((img, [x, row]) => {
+    const a = JSON.parse(img.dataset.axes)[row];
+    const k = img.getBoundingClientRect().width / img.naturalWidth;
+    const px = a.box[0] + ((x - a.xlim[0]) / (a.xlim[1] - a.xlim[0])) * a.box[2];
+    return { cx: px * k, cy: (a.box[1] + a.box[3] / 2) * k, xPerCss: (a.xlim[1] - a.xlim[0]) / (a.box[2] * k) };
+  }, [x, row]);
+  return { x: box.x + p.cx, y: box.y + p.cy, xPerCss: p.xPerCss };
+}
+
+/** Moves the mouse to x on the plot; the readout's values (full precision and as shown), and
+ *  in how many rows the crosshair is drawn at that column. */
+async function readoutAtX(x) {
+  const p = await plotPoint(x);
+  await page.mouse.move(p.x, p.y);
+  await page.waitForTimeout(200);
+  return panel.locator('body').evaluate(() => {
+    const el = document.querySelector('[data-testid="readout"]');
+    const values = {};
+    const shown = {};
+    for (const s of el.querySelectorAll('.rv')) {
+      values[s.dataset.label] = s.dataset.value === '' ? null : Number(s.dataset.value);
+      shown[s.dataset.label] = s.querySelector('b').textContent;
+    }
+    const img = document.getElementById('plot');
+    const canvas = document.getElementById('overlay');
+    const axes = JSON.parse(img.dataset.axes);
+    const k = canvas.width / img.naturalWidth;
+    const g = canvas.getContext('2d');
+    let crosshairRows = 0;
+    const xPx = values.x === undefined ? null : axes[0].box[0] + ((values.x - axes[0].xlim[0]) / (axes[0].xlim[1] - axes[0].xlim[0])) * axes[0].box[2];
+    for (const a of axes) {
+      if (xPx === null) break;
+      const col = g.getImageData(Math.max(0, Math.round(xPx * k) - 2), Math.round(a.box[1] * k), 5, Math.max(1, Math.round(a.box[3] * k))).data;
+      let drawn = 0;
+      for (let i = 3; i < col.length; i += 4) if (col[i] > 0) drawn++;
+      if (drawn > 5) crosshairRows++;
+    }
+    return { text: el.textContent, values, shown, rows: axes.length, crosshairRows };
+  });
+}
+
+/** The CSV row (cells) whose x cell is `x`, copied with the panel's Copy CSV. */
+async function csvRowAt(x) {
+  await panel.locator('#copy-csv').click();
+  await page.waitForTimeout(300);
+  const csv = await page.evaluate(() => navigator.clipboard.readText()).catch(() => '');
+  const row = csv.split('\n').find((l) => l.startsWith(`${x},`));
+  return row ? row.split(',') : null;
+}
+
+/** A number as the panel formats it (6 significant digits). */
+const fmt6 = (v) => String(Number(v.toPrecision(6)));
+
+/** A screenshot of the panel's webview only. */
+async function panelShot(name) {
+  const file = path.join(SHOTS, `${name}.png`);
+  await panel.locator('body').screenshot({ path: file });
+  return file;
 }
 
 /** Waits until the panel's state satisfies `pred`; returns the last state seen. */
@@ -146,8 +231,32 @@ const luminance = ([r, g, b]) => 0.2126 * r + 0.7152 * g + 0.0722 * b;
 
 const ok = (i) => i && i.status === 'result' && i.naturalWidth > 0 && !i.figureHidden;
 
-try {
-  // 1. Workbench with the example workspace, then open demo.py.
+/** Whether the hover scrolls (any scrollable part, or a visible scrollbar), and its sizes. */
+async function hoverFit() {
+  return page.locator('.monaco-hover').first().evaluate((hover) => {
+    const scrollers = [...hover.querySelectorAll('.monaco-scrollable-element, .monaco-hover-content, .hover-contents')].map((el) => ({
+      cls: el.className.slice(0, 60),
+      scrolls: el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1 ||
+        [...el.querySelectorAll(':scope > .scrollbar')].some((b) => b.classList.contains('visible') && b.getBoundingClientRect().height > 0 && !b.classList.contains('invisible')),
+    }));
+    const img = hover.querySelector('img');
+    const content = (hover.querySelector('.hover-contents') || hover).getBoundingClientRect();
+    const ir = img && img.getBoundingClientRect();
+    // The summary and the image: from the top of the first paragraph to the image's bottom.
+    const first = hover.querySelector('.hover-contents p, .hover-contents .rendered-markdown > *');
+    const fr = first && first.getBoundingClientRect();
+    return {
+      block: fr && ir ? { width: Math.max(ir.right, fr.right) - Math.min(ir.left, fr.left), height: ir.bottom - fr.top } : null,
+      scrollers,
+      image: ir && { width: ir.width, height: ir.height, naturalWidth: img.naturalWidth },
+      content: { width: content.width, height: content.height },
+      hover: { width: hover.getBoundingClientRect().width, height: hover.getBoundingClientRect().height },
+    };
+  });
+}
+
+/** Opens the workbench on the example workspace and demo.py in an editor. */
+async function openDemo() {
   await page.goto(`${CS_URL}/?folder=${encodeURIComponent(WORKSPACE)}`, { waitUntil: 'domcontentloaded' });
   await page.locator('.monaco-workbench').waitFor({ timeout: T });
   await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'demo.py' }).first().waitFor({ timeout: T });
@@ -159,257 +268,440 @@ try {
   await qi.fill('demo.py');
   await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'demo.py' }).first().click();
   await lines.filter({ hasText: 'def wave' }).waitFor({ timeout: T });
-  check('file_opened', true);
+}
 
-  // The server is up once its code lenses show.
+/** MODE=fresh: a fresh install with an interpreter that has torch, matplotlib and numpy only. */
+async function freshInstall() {
+  await openDemo();
   const lens = page.locator('.codelens-decoration a', { hasText: 'Plot derivative' });
-  try {
-    await lens.first().waitFor({ timeout: 90000 });
-    check('code_lenses_shown', true, { count: await lens.count() });
-  } catch {
-    check('code_lenses_shown', false);
-  }
-  results.timings.lenses = (Date.now() - t0) / 1000;
-
-  // 2. Command palette -> panel with a decoded image.
-  await clickWord('return torch.sin', 'sin');
+  const lensUp = await lens.first().waitFor({ timeout: 90000 }).then(() => true, () => false);
+  check('fresh_code_lenses', lensUp, { count: await lens.count() });
+  await clickWord('return torch.sin(2', 'sin');
   await runPaletteCommand('Plot derivative of this function');
-  let info = await waitPanel(ok, 'first plot', 90000);
-  check('palette_plot', ok(info) && /wave/.test(info.title), info);
-  results.timings.first_plot = (Date.now() - t0) / 1000;
-  await page.waitForTimeout(300);
-  results.details.shot_panel_light = await shot('panel-light');
-  const lightColor = ok(info) ? await plotCornerColor() : null;
-  results.details.light_corner = lightColor;
+  const info = await waitPanel((i) => ok(i) && /wave/.test(i.title), 'first plot', 90000);
+  check('fresh_plot', ok(info) && /wave/.test(info.title) && info.naturalWidth === Math.round(info.shownWidth * info.ratio), info);
+  await page.mouse.move(5, 5);
+  await lineStarting('def cubic').locator('span span', { hasText: /^cubic$/ }).first().hover();
+  const shown = await page.locator('.monaco-hover img[src^="data:image"]').first()
+    .waitFor({ state: 'visible', timeout: 30000 }).then(() => true, () => false);
+  check('fresh_hover_image', shown);
+  results.details.shot_fresh = await shot('fresh-install');
+}
 
-  // 3. Hover over a def: the hover shows an image.
-  let hover = null;
-  let hoverText = null;
-  for (let attempt = 0; attempt < 4 && !(hover && hover.some((i) => i.naturalWidth > 0)); attempt++) {
-    await page.mouse.move(5, 5);
+/** The full run: every check in one session. */
+async function fullRun() {
+    // 1. Workbench with the example workspace, then open demo.py.
+    await openDemo();
+    check('file_opened', true);
+
+    // The server is up once its code lenses show.
+    const lens = page.locator('.codelens-decoration a', { hasText: 'Plot derivative' });
+    try {
+      await lens.first().waitFor({ timeout: 90000 });
+      check('code_lenses_shown', true, { count: await lens.count() });
+    } catch {
+      check('code_lenses_shown', false);
+    }
+    results.timings.lenses = (Date.now() - t0) / 1000;
+
+    // 2. Command palette -> panel with a decoded image.
+    await clickWord('return torch.sin', 'sin');
+    await runPaletteCommand('Plot derivative of this function');
+    let info = await waitPanel(ok, 'first plot', 90000);
+    check('palette_plot', ok(info) && /wave/.test(info.title), info);
+    results.timings.first_plot = (Date.now() - t0) / 1000;
     await page.waitForTimeout(300);
-    const word = lineStarting('def cubic').locator('span span', { hasText: /^cubic$/ }).first();
-    await word.hover();
+    results.details.shot_panel_light = await shot('panel-light');
+    const lightColor = ok(info) ? await plotCornerColor() : null;
+    results.details.light_corner = lightColor;
+
+    // 2b. The interactive panel, on damped(x, a=1.5) = sin(a x) e^(-x²/8) over [-4, 4]
+    //     (401 samples: x = 1 is sample 250).
+    await clickWord('return torch.sin(a', 'exp');
+    const beforeDamped = await panelInfo();
+    await runPaletteCommand('Plot derivative of this function');
+    info = await waitPanel((i) => ok(i) && /damped/.test(i.title) && i.seq > beforeDamped.seq, 'damped');
+    await page.waitForTimeout(300);
+
+    // The image is drawn for the panel: its pixels are its shown size × the pixel ratio.
+    let px = await plotPixels();
+    check('image_pixel_ratio', ok(info) && px.ratio === 1 && px.naturalWidth === Math.round(px.shownWidth * px.ratio) &&
+      px.naturalHeight === Math.round(px.shownHeight * px.ratio) && px.shownWidth > 400 && Math.abs(px.shownWidth - px.roomWidth) <= 1, px);
+
+    // The readout under the mouse at the pixel of x = 1: f(1) and f′(1), as the data says.
+    const a0 = 1.5;
+    const exact = (a, x) => ({
+      f: Math.sin(a * x) * Math.exp(-x * x / 8),
+      d1: a * Math.cos(a * x) * Math.exp(-x * x / 8) - (x / 4) * Math.sin(a * x) * Math.exp(-x * x / 8),
+    });
+    const csvRow = await csvRowAt('1');
+    await page.mouse.move(5, 5);
+    let ro = await readoutAtX(1);
+    const near = (a, b, tol = 1e-9) => a !== null && b !== null && Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
+    const want1 = exact(a0, 1);
+    check('readout_at_x1', ro.values.x === 1 && near(ro.values.f, want1.f) && near(ro.values['f′'], want1.d1) &&
+      csvRow && Number(csvRow[1]) === ro.values.f && Number(csvRow[2]) === ro.values['f′'] &&
+      ro.shown.f === fmt6(want1.f) && ro.crosshairRows === ro.rows && ro.rows >= 2,
+      { ...ro, csvRow, exact: want1 });
+    results.details.shot_readout = await shot('panel-readout');
+    results.details.shot_readout_panel = await panelShot('panel-readout-crop');
+
+    // Drag the `a` slider (at pixel ratio 2, so that a preview, drawn at ratio 1, shows as such):
+    // previews while the thumb moves, the full image on release; `fixed` shows the value.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Emulation.setDeviceMetricsOverride', { width: 1600, height: 1000, deviceScaleFactor: 2, mobile: false });
+    info = await waitPanel((i) => ok(i) && i.ratio === 2 && i.naturalWidth === Math.round(i.shownWidth * 2), 'redrawn at ratio 2', 30000);
+    px = await plotPixels();
+    check('image_pixel_ratio_2', px.ratio === 2 && px.naturalWidth === Math.round(px.shownWidth * 2) && px.naturalHeight === Math.round(px.shownHeight * 2), px);
+    const slider = panel.locator('input[data-param="a"]');
+    const beforeSlide = await panelInfo();
+    const sb = await slider.boundingBox();
+    const frames = [];
+    const watch = setInterval(() => {
+      panelInfo().then((i) => frames.push({ t: Date.now(), src: i.src.slice(-30), naturalWidth: i.naturalWidth, shownWidth: i.shownWidth, fixed: i.fixed, footer: i.footer })).catch(() => {});
+    }, 40);
+    let sliderValue = null;
+    if (sb) {
+      // The thumb of a 0..3 slider at 1.5 is in the middle; drag it to about 80 % (a ≈ 2.4).
+      const y = sb.y + sb.height / 2;
+      await page.mouse.move(sb.x + sb.width / 2, y);
+      await page.mouse.down();
+      for (let k = 1; k <= 12; k++) {
+        await page.mouse.move(sb.x + sb.width * (0.5 + 0.3 * k / 12), y);
+        await page.waitForTimeout(60);
+      }
+      await page.waitForTimeout(300);
+      await page.mouse.up();
+      sliderValue = Number(await panel.locator('[data-name="a"] output').textContent());
+    }
+    info = await waitPanel((i) => ok(i) && i.fixed.includes(`a = ${sliderValue}`) && i.naturalWidth === Math.round(i.shownWidth * 2), 'slider released');
+    clearInterval(watch);
+    const previews = frames.filter((f) => f.naturalWidth > 0 && f.naturalWidth === f.shownWidth && f.src !== beforeSlide.src.slice(-30));
+    const distinct = new Set(frames.map((f) => f.src)).size;
+    ro = await readoutAtX(1);
+    const want2 = exact(sliderValue, 1);
+    check('slider_drag', sb && sliderValue > 2 && sliderValue < 2.7 && info && info.src !== beforeSlide.src && info.fixed.includes(`a = ${sliderValue}`) &&
+      info.naturalWidth === Math.round(info.shownWidth * 2) && previews.length >= 1 && near(ro.values.f, want2.f),
+      { sliderValue, fixed: info && info.fixed, previews: previews.length, distinctImages: distinct, frames: frames.length, readout: ro.values, footers: [...new Set(frames.map((f) => f.footer))].slice(0, 12) });
+    results.details.slider_footers = [...new Set(frames.map((f) => f.footer))];
+    results.details.shot_slider = await shot('panel-slider');
+    results.details.shot_slider_panel = await panelShot('panel-slider-crop');
+    await cdp.send('Emulation.clearDeviceMetricsOverride');
+    info = await waitPanel((i) => ok(i) && i.ratio === 1 && i.naturalWidth === Math.round(i.shownWidth), 'back at ratio 1', 30000);
+
+    // Drag across the plot from x = -2 to x = 2: a new evaluation on that domain; double-click: back.
+    const beforeZoom = await panelInfo();
+    const z0 = await plotPoint(-2);
+    const z1 = await plotPoint(2);
+    await page.mouse.move(z0.x, z0.y);
+    await page.mouse.down();
+    for (let k = 1; k <= 8; k++) await page.mouse.move(z0.x + ((z1.x - z0.x) * k) / 8, z0.y + 10);
+    results.details.shot_zoom_drag_panel = await panelShot('panel-zoom-drag-crop');
+    await page.mouse.up();
+    info = await waitPanel((i) => ok(i) && i.seq > beforeZoom.seq && i.domain[0] !== '-4', 'zoomed');
+    const zoomAxes = await panel.locator('#plot').evaluate((img) => JSON.parse(img.dataset.axes || '[]'));
+    const zx = zoomAxes[0] && zoomAxes[0].xlim;
+    // Within a CSS pixel of where the drag started and ended (the ends are rounded to 1/1000).
+    const tol = z0.xPerCss + 0.01;
+    check('drag_zoom', info && zx && Math.abs(zx[0] + 2) <= tol && Math.abs(zx[1] - 2) <= tol &&
+      Number(info.domain[0]) === zx[0] && Number(info.domain[1]) === zx[1] && info.fixed.includes(`a = ${sliderValue}`),
+      { domain: info && info.domain, xlim: zx, tol });
+    results.details.shot_zoom = await shot('panel-zoom');
+    results.details.shot_zoom_panel = await panelShot('panel-zoom-crop');
+    const beforeUnzoom = await panelInfo();
+    const mid = await plotPoint(0);
+    await page.mouse.dblclick(mid.x, mid.y);
+    info = await waitPanel((i) => ok(i) && i.seq > beforeUnzoom.seq, 'unzoomed');
+    const unzoomAxes = await panel.locator('#plot').evaluate((img) => JSON.parse(img.dataset.axes || '[]'));
+    check('double_click_unzoom', info && unzoomAxes[0] && unzoomAxes[0].xlim[0] === -4 && unzoomAxes[0].xlim[1] === 4 && info.domain[0] === '-4',
+      { domain: info && info.domain, xlim: unzoomAxes[0] && unzoomAxes[0].xlim });
+
+    // Reset: the slider and `fixed` back to the default a = 1.5.
+    const beforeReset = await panelInfo();
+    await panel.locator('#reset').click();
+    info = await waitPanel((i) => ok(i) && i.seq > beforeReset.seq && i.fixed.includes('a = 1.5'), 'reset');
+    const sliderAfter = await panel.locator('[data-name="a"] output').textContent().catch(() => null);
+    check('reset_params', info && info.fixed.includes('a = 1.5') && sliderAfter === '1.5', { fixed: info && info.fixed, slider: sliderAfter });
+
+    // A narrower panel: the image is drawn again for the new width (debounced).
+    const beforeResize = await plotPixels();
+    await page.setViewportSize({ width: 1300, height: 1000 });
+    info = await waitPanel((i) => ok(i) && i.naturalWidth !== beforeResize.naturalWidth && i.naturalWidth === Math.round(i.shownWidth), 'resized', 30000);
+    px = await plotPixels();
+    check('resize_redraw', px.naturalWidth < beforeResize.naturalWidth && px.naturalWidth === Math.round(px.shownWidth) && Math.abs(px.shownWidth - px.roomWidth) <= 1,
+      { before: beforeResize, after: px });
+    await page.setViewportSize({ width: 1600, height: 1000 });
+    await waitPanel((i) => ok(i) && i.naturalWidth === beforeResize.naturalWidth, 'resized back', 30000);
+
+    // 3. Hover over a def: the hover shows an image.
+    let hover = null;
+    let hoverText = null;
+    for (let attempt = 0; attempt < 4 && !(hover && hover.some((i) => i.naturalWidth > 0)); attempt++) {
+      await page.mouse.move(5, 5);
+      await page.waitForTimeout(300);
+      const word = lineStarting('def cubic').locator('span span', { hasText: /^cubic$/ }).first();
+      await word.hover();
+      try {
+        const h = page.locator('.monaco-hover img[src^="data:image"]').first();
+        await h.waitFor({ state: 'visible', timeout: 20000 });
+        await page.waitForTimeout(500);
+        hover = await page.locator('.monaco-hover img').evaluateAll((els) =>
+          els.map((e) => ({ src: (e.getAttribute('src') || '').slice(0, 30), naturalWidth: e.naturalWidth, naturalHeight: e.naturalHeight })));
+        hoverText = (await page.locator('.monaco-hover').first().innerText()).slice(0, 400);
+      } catch {
+        log(`hover attempt ${attempt + 1}: no image yet`);
+      }
+    }
+    check('hover_image', hover && hover.some((i) => i.naturalWidth > 0), hover);
+    // The client sends hover.sparkline: false: VS Code shows the image, not block characters.
+    check('hover_no_sparkline', hoverText !== null && /cubic/.test(hoverText) && !/[▁▂▃▄▅▆▇█]/.test(hoverText), { hoverText });
+    // The image and its summary fit the hover: nothing scrolls, and it is at most 360×180 px.
+    const fit = await hoverFit();
+    check('hover_no_scrollbar', fit && fit.scrollers.length > 0 && fit.scrollers.every((x) => !x.scrolls) && fit.image &&
+      fit.image.width <= 360 && fit.block && fit.block.height <= 180 && fit.block.width <= 360, fit);
+    results.details.shot_hover = await shot('hover');
+    await page.mouse.move(5, 5);
+    await page.keyboard.press('Escape');
+
+    // 4. Click the code lens above `def cubic`: the panel updates.
+    const before = await panelInfo();
+    const cubicLine = lineStarting('def cubic');
+    const lineBox = await cubicLine.boundingBox();
+    let clicked = false;
+    for (const el of await lens.all()) {
+      const b = await el.boundingBox();
+      if (b && lineBox && b.y < lineBox.y && lineBox.y - b.y < 3 * lineBox.height) {
+        await el.click();
+        clicked = true;
+        break;
+      }
+    }
+    info = await waitPanel((i) => ok(i) && /cubic/.test(i.title) && i.seq > before.seq, 'lens plot');
+    check('code_lens_plot', clicked && ok(info) && /cubic/.test(info.title) && info.src !== before.src, { clicked, ...info });
+    await shot('panel-lens');
+
+    // 5. Edit the function: the panel re-plots (the image changes).
+    const beforeEdit = await panelInfo();
+    const ret = lineStarting('return a * x**3');
+    await ret.click();
+    await page.keyboard.press('End');
+    await page.keyboard.type(' + 2 * x**2', { delay: 30 });
+    info = await waitPanel((i) => ok(i) && i.src !== beforeEdit.src && i.seq > beforeEdit.seq, 're-plot after edit');
+    check('edit_replot', ok(info) && info.src !== beforeEdit.src && /cubic/.test(info.title), info);
+    await shot('panel-edited');
+
+    // 6. Dark theme: the plot's background turns dark.
+    const beforeTheme = await panelInfo();
+    await ret.click();
+    await runPaletteCommand('Preferences: Color Theme');
+    await qi.waitFor({ state: 'visible', timeout: 15000 });
+    await qi.fill('Dark Modern');
+    const themeRow = page.locator('.quick-input-widget .monaco-list-row', { hasText: /^Dark Modern/ }).first();
+    await themeRow.waitFor({ timeout: 15000 });
+    await themeRow.click();
+    info = await waitPanel((i) => ok(i) && i.src !== beforeTheme.src, 're-plot in dark');
+    const darkColor = ok(info) ? await plotCornerColor() : null;
+    results.details.dark_corner = darkColor;
+    const bodyBg = await panel.locator('body').evaluate((b) => getComputedStyle(b).backgroundColor).catch(() => null);
+    results.details.dark_page_background = bodyBg;
+    check('dark_theme', ok(info) && darkColor && luminance(darkColor) < 90 && lightColor && luminance(lightColor) > 170,
+      { light: lightColor, dark: darkColor, pageBackground: bodyBg });
+    await page.waitForTimeout(300);
+    results.details.shot_panel_dark = await shot('panel-dark');
+
+    // Hover in the dark theme too (for the README).
+    await page.mouse.move(5, 5);
+    await lineStarting('def wave').locator('span span', { hasText: /^wave$/ }).first().hover();
+    await page.locator('.monaco-hover img[src^="data:image"]').first().waitFor({ state: 'visible', timeout: 20000 }).catch(() => {});
+    await page.waitForTimeout(500);
+    await shot('hover-dark');
+    await page.mouse.move(5, 5);
+    await page.keyboard.press('Escape');
+
+    // 7. An infinite loop: a clear error in the panel (kind timeout); the next plot works.
+    await clickWord('while True', 'True');
+    const beforeLoop = await panelInfo();
+    await runPaletteCommand('Plot derivative of this function');
+    info = await waitPanel((i) => i.seq > beforeLoop.seq && i.status === 'error', 'timeout error', 90000);
+    check('infinite_loop_error', info && info.status === 'error' && info.error && info.error.kind === 'timeout' && info.error.message.length > 0, info);
+    results.details.shot_error = await shot('panel-error');
+
+    await clickWord('return torch.sin', 'sin');
+    const beforeNext = await panelInfo();
+    await runPaletteCommand('Plot derivative of this function');
+    info = await waitPanel((i) => ok(i) && i.seq > beforeNext.seq, 'plot after the error');
+    check('next_plot_after_error', ok(info) && /wave/.test(info.title) && !info.error, info);
+    await shot('panel-after-error');
+
+    // 8. Panel controls: order 3 re-plots with three derivatives.
+    const beforeOrder = await panelInfo();
+    await panel.locator('#order').fill('3');
+    await panel.locator('#order').press('Enter');
+    info = await waitPanel((i) => ok(i) && i.seq > beforeOrder.seq, 'order 3');
+    check('order_control', ok(info) && info.src !== beforeOrder.src, info);
+
+    // 9. Copy CSV: the clipboard holds the sampled data (header x,f,f',f'',f''').
+    await panel.locator('#copy-csv').click();
+    await page.locator('.notifications-toasts .notification-toast', { hasText: 'as CSV' }).first().waitFor({ timeout: 15000 }).catch(() => {});
+    const csv = await page.evaluate(() => navigator.clipboard.readText()).catch((e) => `clipboard error: ${e.message}`);
+    const csvLines = csv.trim().split('\n');
+    check('copy_csv', csvLines[0] === "x,f,f',f'',f'''" && csvLines.length === 402, { header: csvLines[0], rows: csvLines.length - 1 });
+    await page.keyboard.press('Escape');
+
+    // 10. Follow cursor: with the toggle on, moving into another function re-plots it.
+    await panel.locator('#follow').check();
+    await page.waitForTimeout(300);
+    const beforeFollow = await panelInfo();
+    await clickWord('return x**2 + 0.5', '0.5');
+    info = await waitPanel((i) => ok(i) && /bowl/.test(i.title) && i.seq > beforeFollow.seq, 'follow to bowl');
+    check('follow_cursor', ok(info) && /bowl\(x, y\)/.test(info.title), info);
+    await page.waitForTimeout(300);
+    results.details.shot_surface = await shot('panel-surface-dark');
+
+    // 11. A value the server refuses: 1000 samples for bowl(x, y) (it allows 401 per axis for
+    // two variables). Its message sits beside the samples control, the kind is invalid-options
+    // (never "Internal error"), the last plot stays (dimmed); a good value re-plots and clears it.
+    await panel.locator('#follow').uncheck();
+    await clickWord('def bowl', 'bowl');
+    const beforeBowl = await panelInfo();
+    await runPaletteCommand('Plot derivative of this function');
+    info = await waitPanel((i) => ok(i) && /bowl/.test(i.title) && i.seq > beforeBowl.seq, 'bowl opened');
+    const bowlSrc = info && info.src;
+    const samplesInput = panel.locator('#samples');
+    await samplesInput.fill('1000');
+    await samplesInput.press('Enter');
+    info = await waitPanel((i) => i.status === 'error' && i.seq > beforeBowl.seq + 1, 'invalid samples', 30000);
+    const beside = await panel.locator('body').evaluate(() => {
+      const input = document.getElementById('samples');
+      const box = document.getElementById('samples-message');
+      const a = input.getBoundingClientRect();
+      const b = box.getBoundingClientRect();
+      const errorBox = document.getElementById('error');
+      return {
+        visible: !box.hidden && b.width > 0 && b.height > 0,
+        text: box.textContent,
+        kind: box.dataset.kind,
+        kindShown: (box.querySelector('.kind') || {}).textContent || null,
+        titleShown: (box.querySelector('.title') || {}).textContent || null,
+        sameGroup: box.closest('.option') === input.closest('.option') && box.closest('.option').dataset.option === 'samples',
+        // Directly under the input (a few pixels), overlapping it horizontally.
+        gap: Math.round(b.top - a.bottom),
+        overlap: Math.round(Math.min(a.right, b.right) - Math.max(a.left, b.left)),
+        inputInvalid: input.getAttribute('aria-invalid'),
+        inputValue: input.value,
+        errorBoxShown: !errorBox.hidden,
+        internalAnywhere: /internal error/i.test(document.body.innerText),
+        bodyStale: document.body.classList.contains('stale'),
+        figureShown: !document.getElementById('figure').hidden,
+      };
+    });
+    check('invalid_samples_beside_control',
+      info && info.status === 'error' && beside.visible && /401/.test(beside.text) && beside.kind === 'invalid-options' &&
+        beside.kindShown === 'invalid-options' && beside.titleShown === 'Invalid option' && beside.sameGroup && beside.gap >= 0 && beside.gap < 30 && beside.overlap > 0 &&
+        !beside.internalAnywhere && beside.figureShown && beside.bodyStale && info.src === bowlSrc && /bowl/.test(info.title),
+      { ...beside, status: info && info.status, title: info && info.title, srcUnchanged: info && info.src === bowlSrc });
+    await samplesInput.scrollIntoViewIfNeeded().catch(() => {});
+    await page.waitForTimeout(300);
+    results.details.shot_invalid_samples = await shot('panel-invalid-samples');
+
+    const beforeFix = await panelInfo();
+    await samplesInput.fill('41');
+    await samplesInput.press('Enter');
+    info = await waitPanel((i) => ok(i) && i.seq > beforeFix.seq, 'fixed samples');
+    const cleared = await panel.locator('body').evaluate(() => ({
+      messageHidden: document.getElementById('samples-message').hidden,
+      invalid: document.getElementById('samples').getAttribute('aria-invalid'),
+      stale: document.body.classList.contains('stale'),
+    }));
+    check('invalid_samples_fixed', ok(info) && info.src !== bowlSrc && cleared.messageHidden && !cleared.invalid && !cleared.stale, { ...cleared, title: info && info.title });
+    await page.waitForTimeout(300);
+    await shot('panel-samples-fixed');
+
+    // The domain fields take what the server reads, such as pi: -pi..pi plots without an error.
+    const beforePi = await panelInfo();
+    await panel.locator('#domain-min').fill('-pi');
+    await panel.locator('#domain-max').fill('pi');
+    await panel.locator('#domain-max').press('Enter');
+    await page.waitForTimeout(1000); // the blur of the first field may have sent a request too
+    info = await waitPanel((i) => ok(i) && i.seq > beforePi.seq, 'domain -pi..pi');
+    const piFields = await panel.locator('body').evaluate(() => ({
+      min: document.getElementById('domain-min').value,
+      max: document.getElementById('domain-max').value,
+      type: document.getElementById('domain-min').type,
+      message: document.getElementById('domain-message').hidden ? null : document.getElementById('domain-message').textContent,
+    }));
+    check('domain_pi', ok(info) && info.src !== beforePi.src && piFields.min === '-pi' && piFields.max === 'pi' && piFields.type === 'text' && !piFields.message,
+      { ...piFields, status: info && info.status });
+
+    // The extension's page (Extensions view -> derivlens) shows the README.
+    await runPaletteCommand('Extensions: Show Installed Extensions');
+    const item = page.locator('.extensions-viewlet .monaco-list-row', { hasText: 'derivlens' }).first();
+    let readme = null;
     try {
-      const h = page.locator('.monaco-hover img[src^="data:image"]').first();
-      await h.waitFor({ state: 'visible', timeout: 20000 });
-      await page.waitForTimeout(500);
-      hover = await page.locator('.monaco-hover img').evaluateAll((els) =>
-        els.map((e) => ({ src: (e.getAttribute('src') || '').slice(0, 30), naturalWidth: e.naturalWidth, naturalHeight: e.naturalHeight })));
-      hoverText = (await page.locator('.monaco-hover').first().innerText()).slice(0, 400);
-    } catch {
-      log(`hover attempt ${attempt + 1}: no image yet`);
+      await item.waitFor({ timeout: 20000 });
+      await item.click();
+      const end = Date.now() + 30000;
+      while (Date.now() < end) {
+        for (const f of page.frames()) {
+          const r = await f.evaluate(() => {
+            if (![...document.querySelectorAll('h1')].some((h) => /derivlens for VS Code/.test(h.textContent || ''))) return null;
+            return [...document.images].map((i) => ({ src: (i.getAttribute('src') || '').slice(0, 100), complete: i.complete, naturalWidth: i.naturalWidth }));
+          }).catch(() => null);
+          if (r) readme = r;
+        }
+        if (readme && readme.length && readme.every((i) => i.complete && i.naturalWidth > 0)) break;
+        await page.waitForTimeout(500);
+      }
+    } catch (e) {
+      log(`extension page: ${e.message.split('\n')[0]}`);
     }
-  }
-  check('hover_image', hover && hover.some((i) => i.naturalWidth > 0), hover);
-  // The client sends hover.sparkline: false: VS Code shows the image, not block characters.
-  check('hover_no_sparkline', hoverText !== null && /cubic/.test(hoverText) && !/[▁▂▃▄▅▆▇█]/.test(hoverText), { hoverText });
-  results.details.shot_hover = await shot('hover');
-  await page.mouse.move(5, 5);
-  await page.keyboard.press('Escape');
+    // VS Code (1.139) keeps only http(s) images in an extension page's README: the shipped
+    // screenshots (relative links) are stripped there, so this checks that the README renders
+    // with its images' places; an absolute images URL (DERIVLENS_README_IMAGES_URL at package
+    // time) is what shows them.
+    check('readme_on_extension_page', readme && readme.length >= 3, readme);
+    results.details.shot_extension_page = await shot('extension-page');
+    await runPaletteCommand('View: Close Editor');
+    await page.keyboard.press('Escape');
 
-  // 4. Click the code lens above `def cubic`: the panel updates.
-  const before = await panelInfo();
-  const cubicLine = lineStarting('def cubic');
-  const lineBox = await cubicLine.boundingBox();
-  let clicked = false;
-  for (const el of await lens.all()) {
-    const b = await el.boundingBox();
-    if (b && lineBox && b.y < lineBox.y && lineBox.y - b.y < 3 * lineBox.height) {
-      await el.click();
-      clicked = true;
-      break;
+    // 12. An interpreter without derivlens and torch: an error that names both, with a fix.
+    if (process.env.MACHINE_SETTINGS && process.env.BARE_PYTHON) {
+      const ms = JSON.parse(fs.readFileSync(process.env.MACHINE_SETTINGS, 'utf8'));
+      ms['derivlens.pythonPath'] = process.env.BARE_PYTHON;
+      fs.writeFileSync(process.env.MACHINE_SETTINGS, JSON.stringify(ms, null, 2));
+      await page.reload({ waitUntil: 'domcontentloaded' }); // code-server reads settings files at load
+      await page.locator('.monaco-workbench').waitFor({ timeout: T });
+      const restoredEditor = await page.locator('.editor-instance .view-lines', { hasText: 'def wave' }).first()
+        .waitFor({ timeout: 15000 }).then(() => true, () => false);
+      if (!restoredEditor) {
+        await page.locator('.monaco-workbench').click({ position: { x: 800, y: 500 } });
+        await page.keyboard.press('Control+P');
+        await qi.fill('demo.py');
+        await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'demo.py' }).first().click();
+      }
+      // derivlens comes with the extension: what the interpreter lacks is torch, matplotlib, numpy.
+      const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'does not have the torch, matplotlib and numpy packages' }).first();
+      let text = null;
+      let buttons = [];
+      try {
+        await toast.waitFor({ timeout: T });
+        text = (await toast.locator('.notification-list-item-message').first().textContent()) || '';
+        buttons = await toast.locator('.monaco-button').allTextContents();
+      } catch {
+        /* reported below */
+      }
+      check('missing_packages_error', text && text.includes(process.env.BARE_PYTHON) && !/derivlens and/.test(text) && buttons.some((b) => /Install/.test(b)), { text, buttons });
+      // The panel came back with the window (webview serializer) and says why it cannot plot.
+      await page.locator('.tabs-container .tab', { hasText: 'derivlens' }).first().click().catch(() => {});
+      const restored = await waitPanel((i) => i.status === 'error' && i.error && i.error.kind === 'client', 'restored panel', 30000);
+      check('panel_restored_after_reload', restored && restored.error && /not running/.test(restored.error.message), restored);
+      await shot('missing-packages');
     }
-  }
-  info = await waitPanel((i) => ok(i) && /cubic/.test(i.title) && i.seq > before.seq, 'lens plot');
-  check('code_lens_plot', clicked && ok(info) && /cubic/.test(info.title) && info.src !== before.src, { clicked, ...info });
-  await shot('panel-lens');
+}
 
-  // 5. Edit the function: the panel re-plots (the image changes).
-  const beforeEdit = await panelInfo();
-  const ret = lineStarting('return a * x**3');
-  await ret.click();
-  await page.keyboard.press('End');
-  await page.keyboard.type(' + 2 * x**2', { delay: 30 });
-  info = await waitPanel((i) => ok(i) && i.src !== beforeEdit.src && i.seq > beforeEdit.seq, 're-plot after edit');
-  check('edit_replot', ok(info) && info.src !== beforeEdit.src && /cubic/.test(info.title), info);
-  await shot('panel-edited');
-
-  // 6. Dark theme: the plot's background turns dark.
-  const beforeTheme = await panelInfo();
-  await ret.click();
-  await runPaletteCommand('Preferences: Color Theme');
-  await qi.waitFor({ state: 'visible', timeout: 15000 });
-  await qi.fill('Dark Modern');
-  const themeRow = page.locator('.quick-input-widget .monaco-list-row', { hasText: /^Dark Modern/ }).first();
-  await themeRow.waitFor({ timeout: 15000 });
-  await themeRow.click();
-  info = await waitPanel((i) => ok(i) && i.src !== beforeTheme.src, 're-plot in dark');
-  const darkColor = ok(info) ? await plotCornerColor() : null;
-  results.details.dark_corner = darkColor;
-  const bodyBg = await panel.locator('body').evaluate((b) => getComputedStyle(b).backgroundColor).catch(() => null);
-  results.details.dark_page_background = bodyBg;
-  check('dark_theme', ok(info) && darkColor && luminance(darkColor) < 90 && lightColor && luminance(lightColor) > 170,
-    { light: lightColor, dark: darkColor, pageBackground: bodyBg });
-  await page.waitForTimeout(300);
-  results.details.shot_panel_dark = await shot('panel-dark');
-
-  // Hover in the dark theme too (for the README).
-  await page.mouse.move(5, 5);
-  await lineStarting('def wave').locator('span span', { hasText: /^wave$/ }).first().hover();
-  await page.locator('.monaco-hover img[src^="data:image"]').first().waitFor({ state: 'visible', timeout: 20000 }).catch(() => {});
-  await page.waitForTimeout(500);
-  await shot('hover-dark');
-  await page.mouse.move(5, 5);
-  await page.keyboard.press('Escape');
-
-  // 7. An infinite loop: a clear error in the panel (kind timeout); the next plot works.
-  await clickWord('while True', 'True');
-  const beforeLoop = await panelInfo();
-  await runPaletteCommand('Plot derivative of this function');
-  info = await waitPanel((i) => i.seq > beforeLoop.seq && i.status === 'error', 'timeout error', 90000);
-  check('infinite_loop_error', info && info.status === 'error' && info.error && info.error.kind === 'timeout' && info.error.message.length > 0, info);
-  results.details.shot_error = await shot('panel-error');
-
-  await clickWord('return torch.sin', 'sin');
-  const beforeNext = await panelInfo();
-  await runPaletteCommand('Plot derivative of this function');
-  info = await waitPanel((i) => ok(i) && i.seq > beforeNext.seq, 'plot after the error');
-  check('next_plot_after_error', ok(info) && /wave/.test(info.title) && !info.error, info);
-  await shot('panel-after-error');
-
-  // 8. Panel controls: order 3 re-plots with three derivatives.
-  const beforeOrder = await panelInfo();
-  await panel.locator('#order').fill('3');
-  await panel.locator('#order').press('Enter');
-  info = await waitPanel((i) => ok(i) && i.seq > beforeOrder.seq, 'order 3');
-  check('order_control', ok(info) && info.src !== beforeOrder.src, info);
-
-  // 9. Copy CSV: the clipboard holds the sampled data (header x,f,f',f'',f''').
-  await panel.locator('#copy-csv').click();
-  await page.locator('.notifications-toasts .notification-toast', { hasText: 'as CSV' }).first().waitFor({ timeout: 15000 }).catch(() => {});
-  const csv = await page.evaluate(() => navigator.clipboard.readText()).catch((e) => `clipboard error: ${e.message}`);
-  const csvLines = csv.trim().split('\n');
-  check('copy_csv', csvLines[0] === "x,f,f',f'',f'''" && csvLines.length === 402, { header: csvLines[0], rows: csvLines.length - 1 });
-  await page.keyboard.press('Escape');
-
-  // 10. Follow cursor: with the toggle on, moving into another function re-plots it.
-  await panel.locator('#follow').check();
-  await page.waitForTimeout(300);
-  const beforeFollow = await panelInfo();
-  await clickWord('return x**2 + 0.5', '0.5');
-  info = await waitPanel((i) => ok(i) && /bowl/.test(i.title) && i.seq > beforeFollow.seq, 'follow to bowl');
-  check('follow_cursor', ok(info) && /bowl\(x, y\)/.test(info.title), info);
-  await page.waitForTimeout(300);
-  results.details.shot_surface = await shot('panel-surface-dark');
-
-  // 11. A value the server refuses: 1000 samples for bowl(x, y) (it allows 401 per axis for
-  // two variables). Its message sits beside the samples control, the kind is invalid-options
-  // (never "Internal error"), the last plot stays (dimmed); a good value re-plots and clears it.
-  await panel.locator('#follow').uncheck();
-  await clickWord('def bowl', 'bowl');
-  const beforeBowl = await panelInfo();
-  await runPaletteCommand('Plot derivative of this function');
-  info = await waitPanel((i) => ok(i) && /bowl/.test(i.title) && i.seq > beforeBowl.seq, 'bowl opened');
-  const bowlSrc = info && info.src;
-  const samplesInput = panel.locator('#samples');
-  await samplesInput.fill('1000');
-  await samplesInput.press('Enter');
-  info = await waitPanel((i) => i.status === 'error' && i.seq > beforeBowl.seq + 1, 'invalid samples', 30000);
-  const beside = await panel.locator('body').evaluate(() => {
-    const input = document.getElementById('samples');
-    const box = document.getElementById('samples-message');
-    const a = input.getBoundingClientRect();
-    const b = box.getBoundingClientRect();
-    const errorBox = document.getElementById('error');
-    return {
-      visible: !box.hidden && b.width > 0 && b.height > 0,
-      text: box.textContent,
-      kind: box.dataset.kind,
-      kindShown: (box.querySelector('.kind') || {}).textContent || null,
-      titleShown: (box.querySelector('.title') || {}).textContent || null,
-      sameGroup: box.closest('.option') === input.closest('.option') && box.closest('.option').dataset.option === 'samples',
-      // Directly under the input (a few pixels), overlapping it horizontally.
-      gap: Math.round(b.top - a.bottom),
-      overlap: Math.round(Math.min(a.right, b.right) - Math.max(a.left, b.left)),
-      inputInvalid: input.getAttribute('aria-invalid'),
-      inputValue: input.value,
-      errorBoxShown: !errorBox.hidden,
-      internalAnywhere: /internal error/i.test(document.body.innerText),
-      bodyStale: document.body.classList.contains('stale'),
-      figureShown: !document.getElementById('figure').hidden,
-    };
-  });
-  check('invalid_samples_beside_control',
-    info && info.status === 'error' && beside.visible && /401/.test(beside.text) && beside.kind === 'invalid-options' &&
-      beside.kindShown === 'invalid-options' && beside.titleShown === 'Invalid option' && beside.sameGroup && beside.gap >= 0 && beside.gap < 30 && beside.overlap > 0 &&
-      !beside.internalAnywhere && beside.figureShown && beside.bodyStale && info.src === bowlSrc && /bowl/.test(info.title),
-    { ...beside, status: info && info.status, title: info && info.title, srcUnchanged: info && info.src === bowlSrc });
-  await samplesInput.scrollIntoViewIfNeeded().catch(() => {});
-  await page.waitForTimeout(300);
-  results.details.shot_invalid_samples = await shot('panel-invalid-samples');
-
-  const beforeFix = await panelInfo();
-  await samplesInput.fill('41');
-  await samplesInput.press('Enter');
-  info = await waitPanel((i) => ok(i) && i.seq > beforeFix.seq, 'fixed samples');
-  const cleared = await panel.locator('body').evaluate(() => ({
-    messageHidden: document.getElementById('samples-message').hidden,
-    invalid: document.getElementById('samples').getAttribute('aria-invalid'),
-    stale: document.body.classList.contains('stale'),
-  }));
-  check('invalid_samples_fixed', ok(info) && info.src !== bowlSrc && cleared.messageHidden && !cleared.invalid && !cleared.stale, { ...cleared, title: info && info.title });
-  await page.waitForTimeout(300);
-  await shot('panel-samples-fixed');
-
-  // The domain fields take what the server reads, such as pi: -pi..pi plots without an error.
-  const beforePi = await panelInfo();
-  await panel.locator('#domain-min').fill('-pi');
-  await panel.locator('#domain-max').fill('pi');
-  await panel.locator('#domain-max').press('Enter');
-  await page.waitForTimeout(1000); // the blur of the first field may have sent a request too
-  info = await waitPanel((i) => ok(i) && i.seq > beforePi.seq, 'domain -pi..pi');
-  const piFields = await panel.locator('body').evaluate(() => ({
-    min: document.getElementById('domain-min').value,
-    max: document.getElementById('domain-max').value,
-    type: document.getElementById('domain-min').type,
-    message: document.getElementById('domain-message').hidden ? null : document.getElementById('domain-message').textContent,
-  }));
-  check('domain_pi', ok(info) && info.src !== beforePi.src && piFields.min === '-pi' && piFields.max === 'pi' && piFields.type === 'text' && !piFields.message,
-    { ...piFields, status: info && info.status });
-
-  // 12. An interpreter without derivlens and torch: an error that names both, with a fix.
-  if (process.env.MACHINE_SETTINGS && process.env.BARE_PYTHON) {
-    const ms = JSON.parse(fs.readFileSync(process.env.MACHINE_SETTINGS, 'utf8'));
-    ms['derivlens.pythonPath'] = process.env.BARE_PYTHON;
-    fs.writeFileSync(process.env.MACHINE_SETTINGS, JSON.stringify(ms, null, 2));
-    await page.reload({ waitUntil: 'domcontentloaded' }); // code-server reads settings files at load
-    await page.locator('.monaco-workbench').waitFor({ timeout: T });
-    const restoredEditor = await page.locator('.editor-instance .view-lines', { hasText: 'def wave' }).first()
-      .waitFor({ timeout: 15000 }).then(() => true, () => false);
-    if (!restoredEditor) {
-      await page.locator('.monaco-workbench').click({ position: { x: 800, y: 500 } });
-      await page.keyboard.press('Control+P');
-      await qi.fill('demo.py');
-      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'demo.py' }).first().click();
-    }
-    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'does not have the derivlens and torch packages' }).first();
-    let text = null;
-    let buttons = [];
-    try {
-      await toast.waitFor({ timeout: T });
-      text = (await toast.locator('.notification-list-item-message').first().textContent()) || '';
-      buttons = await toast.locator('.monaco-button').allTextContents();
-    } catch {
-      /* reported below */
-    }
-    check('missing_packages_error', text && text.includes(process.env.BARE_PYTHON) && buttons.some((b) => /Install/.test(b)), { text, buttons });
-    // The panel came back with the window (webview serializer) and says why it cannot plot.
-    await page.locator('.tabs-container .tab', { hasText: 'derivlens' }).first().click().catch(() => {});
-    const restored = await waitPanel((i) => i.status === 'error' && i.error && i.error.kind === 'client', 'restored panel', 30000);
-    check('panel_restored_after_reload', restored && restored.error && /not running/.test(restored.error.message), restored);
-    await shot('missing-packages');
-  }
+try {
+  if (process.env.MODE === 'fresh') await freshInstall();
+  else await fullRun();
 } catch (e) {
   log(`FAILED: ${e.stack || e.message}`);
   results.error = String(e.message || e);

@@ -40,7 +40,16 @@ export function chooseInterpreter(opts: {
   return { path: DEFAULT_PYTHON, source: 'default' };
 }
 
-/** Run with `<python> -c CHECK_SCRIPT`: prints one JSON line about what the server needs. */
+/**
+ * What the interpreter must have. `derivlens` itself (with pygls and the rest of the
+ * server's pure-Python dependencies) comes with the extension (bundled/libs, on PYTHONPATH);
+ * only a build without the bundle needs it installed. torch, matplotlib and numpy are built
+ * for each platform and Python: they are the user's to install.
+ */
+export const NEEDED = ['derivlens', 'torch', 'matplotlib', 'numpy'] as const;
+export type Needed = (typeof NEEDED)[number];
+
+/** Run with `<python> -c CHECK_SCRIPT` (and the server's PYTHONPATH): one JSON line. */
 export const CHECK_SCRIPT = [
   'import importlib.util, json, sys',
   'def has(m):',
@@ -48,14 +57,21 @@ export const CHECK_SCRIPT = [
   '        return importlib.util.find_spec(m) is not None',
   '    except Exception:',
   '        return False',
-  'print(json.dumps({"python": sys.version.split()[0], "executable": sys.executable, "derivlens": has("derivlens"), "torch": has("torch")}))',
+  `found = {m: has(m) for m in ${JSON.stringify(NEEDED)}}`,
+  'spec = importlib.util.find_spec("derivlens") if found["derivlens"] else None',
+  'where = spec.origin if spec and spec.origin else None',
+  'print(json.dumps({"python": sys.version.split()[0], "executable": sys.executable, "derivlens_at": where, **found}))',
 ].join('\n');
 
 export interface CheckResult {
   python?: string;
   executable?: string;
+  /** Where `derivlens` was found (the bundle, or the interpreter's own install). */
+  derivlensAt?: string;
   derivlens: boolean;
   torch: boolean;
+  matplotlib: boolean;
+  numpy: boolean;
 }
 
 export function parseCheckOutput(stdout: string): CheckResult | undefined {
@@ -67,8 +83,11 @@ export function parseCheckOutput(stdout: string): CheckResult | undefined {
         return {
           python: typeof o.python === 'string' ? o.python : undefined,
           executable: typeof o.executable === 'string' ? o.executable : undefined,
+          derivlensAt: typeof o.derivlens_at === 'string' ? o.derivlens_at : undefined,
           derivlens: o.derivlens === true,
           torch: o.torch === true,
+          matplotlib: o.matplotlib === true,
+          numpy: o.numpy === true,
         };
       }
     } catch {
@@ -79,11 +98,8 @@ export function parseCheckOutput(stdout: string): CheckResult | undefined {
 }
 
 /** The packages the server needs that the interpreter lacks, as pip names. */
-export function missingPackages(check: CheckResult): string[] {
-  const missing: string[] = [];
-  if (!check.derivlens) missing.push('derivlens');
-  if (!check.torch) missing.push('torch');
-  return missing;
+export function missingPackages(check: CheckResult): Needed[] {
+  return NEEDED.filter((name) => !check[name]);
 }
 
 function shellQuote(s: string, platform: string): string {
@@ -92,25 +108,44 @@ function shellQuote(s: string, platform: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The terminal command that installs what is missing (derivlens pulls torch in). */
-export function installCommand(python: string, missing: string[], platform: string = 'linux'): string {
+/** The terminal command that installs what is missing (derivlens pulls in all the rest). */
+export function installCommand(python: string, missing: readonly string[], platform: string = 'linux'): string {
   const pkgs = missing.includes('derivlens') ? ['derivlens'] : missing;
   return `${shellQuote(python, platform)} -m pip install ${pkgs.join(' ')}`;
 }
 
+/** `a`, `a and b`, `a, b and c`. */
+export function listed(names: readonly string[]): string {
+  return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
 /** The error shown when the interpreter lacks packages. */
-export function missingMessage(choice: InterpreterChoice, missing: string[]): string {
-  const what = missing.length === 2 ? 'the derivlens and torch packages' : `the ${missing[0]} package`;
+export function missingMessage(choice: InterpreterChoice, missing: readonly string[]): string {
+  const many = missing.length > 1;
+  const what = `the ${listed(missing)} package${many ? 's' : ''}`;
   const from =
     choice.source === 'setting'
       ? ' (from the derivlens.pythonPath setting)'
       : choice.source === 'python-extension'
         ? " (the Python extension's active interpreter)"
         : ' (no derivlens.pythonPath set and no Python extension: the default)';
-  return `derivlens: the Python interpreter ${choice.path}${from} does not have ${what}. Install ${missing.length === 2 ? 'them' : 'it'} into that interpreter, or set derivlens.pythonPath to one that has ${missing.length === 2 ? 'them' : 'it'}.`;
+  const them = many ? 'them' : 'it';
+  return `derivlens: the Python interpreter ${choice.path}${from} does not have ${what}. Install ${them} into that interpreter, or set derivlens.pythonPath to one that has ${them}.`;
 }
 
 /** The error shown when the interpreter cannot be run at all. */
 export function notRunnableMessage(choice: InterpreterChoice, detail: string): string {
-  return `derivlens: cannot run the Python interpreter ${choice.path} (${choice.source === 'setting' ? 'derivlens.pythonPath' : choice.source === 'python-extension' ? "the Python extension's active interpreter" : 'default'}): ${detail}. Set derivlens.pythonPath to a Python that has derivlens and torch.`;
+  return `derivlens: cannot run the Python interpreter ${choice.path} (${choice.source === 'setting' ? 'derivlens.pythonPath' : choice.source === 'python-extension' ? "the Python extension's active interpreter" : 'default'}): ${detail}. Set derivlens.pythonPath to a Python that has torch, matplotlib and numpy.`;
+}
+
+/**
+ * The environment of the server (and of the check): the extension's bundled server first
+ * on PYTHONPATH, so that `python -m derivlens serve` runs the server this client was built
+ * with, whatever the interpreter has installed. Without a bundle (a development build), the
+ * interpreter's own derivlens runs.
+ */
+export function serverEnv(base: Record<string, string | undefined>, bundled: string | undefined, delimiter: string): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...base, PYTHONUNBUFFERED: '1' };
+  if (bundled) env.PYTHONPATH = base.PYTHONPATH ? `${bundled}${delimiter}${base.PYTHONPATH}` : bundled;
+  return env;
 }

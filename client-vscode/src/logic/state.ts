@@ -1,7 +1,11 @@
 // The plot panel's state and its transitions (loading / result / error, follow mode, edits).
 import type { ControlErrors, Overrides } from './args';
+import { boxFor, type ImageBox, type Measure, rowsFor } from './layout';
+import { isSurface } from './results';
 import type { PlotResult } from './protocol';
+import type { Bounds } from './sliders';
 import type { PlotError, PlotTarget } from './types';
+import type { ZoomResult } from './zoom';
 
 export type Status = 'empty' | 'loading' | 'result' | 'error';
 
@@ -32,16 +36,33 @@ export interface PanelState {
   error: PlotError | null;
   /** Messages of the panel's local checks (an interval with one end), by option. */
   inputErrors: ControlErrors;
+  /** The held parameters' own defaults (what Reset returns to), learned from results. */
+  defaults: PlotResult['fixed'];
+  /** Names of held parameters whose default is an integer (from the source: JSON cannot tell). */
+  integers: string[];
+  /** Slider bounds the user set, by parameter. */
+  bounds: Record<string, Bounds>;
+  /** The domain (and y domain) before the first drag-zoom: what a double-click goes back to. */
+  zoomFrom: { domain: Overrides['domain']; ydomain: Overrides['ydomain'] } | null;
+  /** The panel's size and pixel ratio, once the webview has measured them. */
+  measure: Measure | null;
+  /** Whether the latest request is a slider's preview (the plot is not dimmed for it). */
+  live: boolean;
 }
 
 export type Action =
-  | { type: 'request'; origin: Origin; target?: PlotTarget }
-  | { type: 'result'; seq: number; result: PlotResult }
+  | { type: 'request'; origin: Origin; target?: PlotTarget; live?: boolean }
+  | { type: 'result'; seq: number; result: PlotResult; integers?: string[] }
   | { type: 'error'; seq: number; error: PlotError }
   | { type: 'controls'; overrides: Overrides; errors?: ControlErrors }
   | { type: 'reset' }
   | { type: 'follow'; on: boolean }
-  | { type: 'edit'; uri: string; changes: TextChange[] };
+  | { type: 'edit'; uri: string; changes: TextChange[] }
+  | { type: 'param'; name: string; value: number }
+  | { type: 'bounds'; name: string; bounds: Bounds }
+  | { type: 'zoom'; zoom: ZoomResult }
+  | { type: 'unzoom' }
+  | { type: 'measure'; measure: Measure };
 
 /** A document change, in the coordinates of the document before the change. */
 export interface TextChange {
@@ -63,7 +84,18 @@ export function initialState(): PanelState {
     result: null,
     error: null,
     inputErrors: {},
+    defaults: {},
+    integers: [],
+    bounds: {},
+    zoomFrom: null,
+    measure: null,
+    live: false,
   };
+}
+
+/** What belongs to one function and goes when another is plotted (or on Reset). */
+function forgetFunction(state: PanelState): PanelState {
+  return { ...state, overrides: {}, inputErrors: {}, bounds: {}, zoomFrom: null };
 }
 
 export function reduce(state: PanelState, action: Action): PanelState {
@@ -71,9 +103,12 @@ export function reduce(state: PanelState, action: Action): PanelState {
     case 'request': {
       const target = action.target ?? state.target;
       if (!target) return state;
-      const next: PanelState = {
+      const live = !!action.live && state.status === 'result';
+      let next: PanelState = {
         ...state,
-        status: 'loading',
+        // A slider's preview keeps the plot as it is (no dimming) until its image arrives.
+        status: live ? 'result' : 'loading',
+        live,
         seq: state.seq + 1,
         origin: action.origin,
         target,
@@ -81,15 +116,21 @@ export function reduce(state: PanelState, action: Action): PanelState {
         previousOverrides: action.origin === 'follow' ? state.overrides : null,
       };
       if (action.origin !== 'replot') {
-        // Another function (maybe): its own directive, the settings and the defaults apply again.
-        next.overrides = {};
-        next.inputErrors = {};
+        // Another function (maybe): its own directive, the settings and the defaults apply
+        // again, its parameters have their own defaults and sliders.
+        next = { ...forgetFunction(next), defaults: {}, integers: [] };
       }
       return next;
     }
-    case 'result':
+    case 'result': {
       if (action.seq !== state.seq) return state;
-      return { ...state, status: 'result', result: action.result, error: null, previousTarget: null, previousOverrides: null };
+      // A held parameter the sliders do not set shows its default in `fixed`.
+      const set = state.overrides.params ?? {};
+      const defaults = { ...state.defaults };
+      for (const [name, v] of Object.entries(action.result.fixed ?? {})) if (!(name in set)) defaults[name] = v;
+      const integers = action.integers ? [...action.integers] : state.integers;
+      return { ...state, status: 'result', live: false, result: action.result, error: null, defaults, integers, previousTarget: null, previousOverrides: null };
+    }
     case 'error': {
       if (action.seq !== state.seq) return state;
       if (state.origin === 'follow' && action.error.kind === 'not-found') {
@@ -106,6 +147,7 @@ export function reduce(state: PanelState, action: Action): PanelState {
       return {
         ...state,
         status: 'error',
+        live: false,
         error: action.error,
         // After an edit or a control change the last good plot stays (dimmed), also while
         // an invalid-options message sits beside a control; for another function it goes.
@@ -114,10 +156,37 @@ export function reduce(state: PanelState, action: Action): PanelState {
         previousOverrides: null,
       };
     }
-    case 'controls':
-      return { ...state, overrides: { ...action.overrides }, inputErrors: { ...action.errors } };
+    case 'controls': {
+      // The fields hold domain, order and samples; the sliders' values stay. Typing a
+      // domain makes it the one to come back to.
+      const overrides: Overrides = { ...action.overrides };
+      if (state.overrides.params) overrides.params = state.overrides.params;
+      const typed = !sameInterval(overrides.domain, state.overrides.domain) || !sameInterval(overrides.ydomain, state.overrides.ydomain);
+      return { ...state, overrides, inputErrors: { ...action.errors }, zoomFrom: typed ? null : state.zoomFrom };
+    }
     case 'reset':
-      return { ...state, overrides: {}, inputErrors: {} };
+      return forgetFunction(state);
+    case 'param':
+      return { ...state, overrides: { ...state.overrides, params: { ...state.overrides.params, [action.name]: action.value } } };
+    case 'bounds':
+      return { ...state, bounds: { ...state.bounds, [action.name]: { ...action.bounds } } };
+    case 'zoom': {
+      const o = state.overrides;
+      const zoomFrom = state.zoomFrom ?? { domain: o.domain, ydomain: o.ydomain };
+      const overrides: Overrides = { ...o };
+      if (action.zoom.domain) overrides.domain = action.zoom.domain;
+      if (action.zoom.ydomain) overrides.ydomain = action.zoom.ydomain;
+      return { ...state, overrides, zoomFrom };
+    }
+    case 'unzoom': {
+      if (!state.zoomFrom) return state;
+      const overrides: Overrides = { ...state.overrides, domain: state.zoomFrom.domain, ydomain: state.zoomFrom.ydomain };
+      if (!overrides.domain) delete overrides.domain;
+      if (!overrides.ydomain) delete overrides.ydomain;
+      return { ...state, overrides, zoomFrom: null };
+    }
+    case 'measure':
+      return { ...state, measure: { ...action.measure } };
     case 'follow':
       return { ...state, follow: action.on };
     case 'edit': {
@@ -127,6 +196,10 @@ export function reduce(state: PanelState, action: Action): PanelState {
       return { ...state, target: { uri: state.target.uri, position } };
     }
   }
+}
+
+function sameInterval(a: Overrides['domain'], b: Overrides['domain']): boolean {
+  return a === b || (!!a && !!b && a[0] === b[0] && a[1] === b[1]);
 }
 
 function countNewlines(s: string): number {
@@ -178,4 +251,12 @@ export function followTarget(state: PanelState, cursor: PlotTarget, defLines: re
 /** Whether an edit of document `uri` should re-plot the panel. */
 export function replotsOnEdit(state: PanelState, uri: string): boolean {
   return state.target !== null && state.target.uri === uri;
+}
+
+/** The image box the next request asks for (null until the webview has measured itself). */
+export function imageBoxOf(state: PanelState): ImageBox | null {
+  if (!state.measure) return null;
+  const r = state.result;
+  const surface = r !== null && isSurface(r);
+  return boxFor(state.measure, rowsFor(surface, state.overrides.order ?? r?.order), surface);
 }

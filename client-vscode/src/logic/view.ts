@@ -1,8 +1,23 @@
 // What the webview shows, computed from the panel state (the webview script only renders it).
 import { errorTitle } from './errors';
-import type { OptionName, PlotResult, PlotWarning } from './protocol';
+import type { AxesBox, OptionName, PlotResult, PlotWarning } from './protocol';
 import { criticalText, fmt, isSurface, isVector, wireImage } from './results';
+import { heldNumbers, positionFor, rangeAttributes, settable, type SliderSpec, sliderSpec } from './sliders';
 import type { PanelState } from './state';
+
+/** The controls the server's `invalid-options` can name: the option fields and the sliders. */
+export type ControlName = OptionName | 'params';
+
+/** A slider as the webview draws it: its spec, the range input's attributes and texts. */
+export interface SliderView extends SliderSpec {
+  attrs: { min: string; max: string; step: string };
+  position: string;
+  valueText: string;
+  minText: string;
+  maxText: string;
+  /** Whether the value differs from the function's default. */
+  changed: boolean;
+}
 
 export interface ViewImage {
   src: string;
@@ -10,6 +25,10 @@ export interface ViewImage {
   width: number;
   height: number;
   format: string;
+  /** Image pixels per CSS px. */
+  scale: number;
+  /** The plot areas (image pixels), for the readout, the crosshair and drag-zoom. */
+  axes: AxesBox[];
 }
 
 /** A failure as shown: in the error box, or beside the control of the option it is about. */
@@ -31,7 +50,7 @@ export interface ViewModel {
   /** The error box above the plot (null when there is none, or when it sits beside a control). */
   error: ViewError | null;
   /** Messages beside the controls, by option: the server's invalid-options, or a local check's. */
-  fieldErrors: Partial<Record<OptionName, ViewError>>;
+  fieldErrors: Partial<Record<ControlName, ViewError>>;
   stale: boolean;
   twoVariables: boolean;
   controls: {
@@ -42,6 +61,10 @@ export interface ViewModel {
     order: string;
     samples: string;
   };
+  sliders: SliderView[];
+  surface: boolean;
+  /** Whether a double-click goes back to the domain before a drag-zoom. */
+  zoomed: boolean;
   follow: boolean;
   canExport: boolean;
   footer: string;
@@ -58,7 +81,33 @@ export function imageFor(result: PlotResult | null): ViewImage | null {
     width: Math.round(img.width / scale),
     height: Math.round(img.height / scale),
     format: img.format,
+    scale,
+    axes: img.axes ?? [],
   };
+}
+
+/** The sliders of the held numeric parameters of `state.result`. */
+export function slidersFor(state: PanelState): SliderView[] {
+  const r = state.result;
+  if (!r) return [];
+  const set = state.overrides.params ?? {};
+  return heldNumbers(r.fixed)
+    .filter(([name]) => settable(name))
+    .map(([name, used]) => {
+      const value = set[name] ?? used;
+      const d = state.defaults[name];
+      const dflt = typeof d === 'number' ? d : used;
+      const spec = sliderSpec(name, value, dflt, state.integers.includes(name), state.bounds[name]);
+      return {
+        ...spec,
+        attrs: rangeAttributes(spec),
+        position: positionFor(spec, value),
+        valueText: fmt(value),
+        minText: fmt(spec.min),
+        maxText: fmt(spec.max),
+        changed: value !== dflt,
+      };
+    });
 }
 
 /** The options that have a control in the panel as it is now (the y domain only for a surface). */
@@ -93,8 +142,10 @@ export function toView(state: PanelState): ViewModel {
     subtitle = 'Run "Plot derivative of this function" in a Python file, or click a "Plot derivative" code lens.';
   }
 
+  const sliders = slidersFor(state);
   const controlled = new Set<string>(controlledOptions(twoVariables));
-  const fieldErrors: Partial<Record<OptionName, ViewError>> = {};
+  if (sliders.length) controlled.add('params');
+  const fieldErrors: Partial<Record<ControlName, ViewError>> = {};
   for (const [name, message] of Object.entries(state.inputErrors) as [OptionName, string | undefined][]) {
     if (message) fieldErrors[name] = { kind: '', title: '', message };
   }
@@ -103,7 +154,7 @@ export function toView(state: PanelState): ViewModel {
     const e = state.error;
     const shown = { kind: e.kind, title: errorTitle(e.kind), message: e.message };
     // An invalid-options error about an option with a control goes beside that control.
-    if (e.kind === 'invalid-options' && e.option && controlled.has(e.option)) fieldErrors[e.option as OptionName] = shown;
+    if (e.kind === 'invalid-options' && e.option && controlled.has(e.option)) fieldErrors[e.option as ControlName] = shown;
     else error = shown;
   }
 
@@ -132,6 +183,9 @@ export function toView(state: PanelState): ViewModel {
       order: s(twoVariables ? (r?.order ?? order) : order),
       samples: s(samples),
     },
+    sliders,
+    surface,
+    zoomed: state.zoomFrom !== null,
     follow: state.follow,
     canExport: r !== null,
     footer: footerParts.join(' · '),

@@ -78,14 +78,15 @@ def draw_surface(page: Page, result: model.SurfaceResult) -> tuple[model.AxesBox
         page.text(
             rect[0], pbox.top + 4 * PX_PER_PT, label, fontsize=page.style.text + 0.5, va="bottom"
         )
-        if i == 1:
+        if i == 1 or rect[1] == partials[1][0][1]:  # the lower one, or both side by side
             pbox.x_title(vx, lower=_CORNER)
         boxes.append(pbox.axes_box(("∂f/∂x", "∂f/∂y")[i]))
     return tuple(boxes)
 
 
 def _layout(page: Page) -> tuple[Rect, Rect, list[tuple[Rect, Rect]]]:
-    """The main plot and its colour bar; the partials and theirs if the width allows.
+    """The main plot and its colour bar; the partials and theirs if the width allows
+    (beside f, or under it on a narrow page that is tall enough).
 
     Gaps and colour bars keep their size in CSS px; the plots share the rest 500 : 220.
     """
@@ -96,6 +97,15 @@ def _layout(page: Page) -> tuple[Rect, Rect, list[tuple[Rect, Rect]]]:
     main_w, partial_w = (w - 280) * 500 / 720, (w - 280) * 220 / 720
     if partial_w < 100:
         main_w = w - left - 79
+        stacked = _stacked_partials(w, h, left, bottom)
+        if stacked:
+            partials, main_bottom = stacked
+            main_h = h - 80 - main_bottom
+            return (
+                (left, main_bottom, main_w, main_h),
+                (left + main_w + 15, main_bottom, 14.0, main_h),
+                partials,
+            )
         return (left, bottom, main_w, height), (left + main_w + 15, bottom, 14.0, height), []
     bar_left = left + main_w + 15
     p_left, p_height = bar_left + 110, (height - 50) / 2
@@ -104,6 +114,26 @@ def _layout(page: Page) -> tuple[Rect, Rect, list[tuple[Rect, Rect]]]:
         for b in (bottom + p_height + 50, bottom)
     ]
     return (left, bottom, main_w, height), (bar_left, bottom, 14.0, height), partials
+
+
+def _stacked_partials(
+    w: float, h: float, left: float, bottom: float
+) -> tuple[list[tuple[Rect, Rect]], float] | None:
+    """For a page too narrow for the partials beside f but tall enough (a narrow panel):
+    the two partials side by side under f, and where f's box then starts; else None.
+
+    Each partial keeps room on its left for its y tick labels and on its right for its
+    colour bar and its labels; above the row go f's x tick labels, its x title and the
+    partials' names.
+    """
+    p_w = (w - 250) / 2
+    p_h = min(0.8 * p_w, 0.4 * (h - 210))
+    if p_w < 100 or p_h < 80 or h - 210 - p_h < 150:
+        return None
+    partials = [
+        ((x, bottom, p_w, p_h), (x + p_w + 10, bottom, 10.0, p_h)) for x in (left, left + p_w + 105)
+    ]
+    return partials, bottom + p_h + 75
 
 
 def _contour_box(

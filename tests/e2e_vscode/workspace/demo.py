@@ -7,6 +7,11 @@ def wave(x):
     return torch.sin(2 * x) * torch.exp(-0.1 * x**2)
 
 
+# derivlens: domain=-4..4
+def damped(x, a=1.5):
+    return torch.sin(a * x) * torch.exp(-(x**2) / 8)
+
+
 # derivlens: domain=-3..3 order=2
 def cubic(x, a=1.0):
     return a * x**3 - 3 * x
