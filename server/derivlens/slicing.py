@@ -17,6 +17,7 @@ import symtable
 from collections.abc import Iterator
 
 from derivlens.locate import FunctionInfo, Module
+from derivlens.locate.chunks import Chunk
 
 #: Statements that only define things; any other module-level statement never runs.
 _DEFINITIONS = (
@@ -30,22 +31,29 @@ _DEFINITIONS = (
     ast.AugAssign,
 )
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-ScopeIndex = dict[tuple[int, str], symtable.SymbolTable]
+ScopeIndex = dict[tuple[int, str], symtable.SymbolTable]  # (line in its chunk, name)
 
 
-def kept_statements(module: Module, target: FunctionInfo) -> list[ast.stmt]:
+Top = tuple[Chunk, ast.stmt]  # a top-level statement, and the chunk it is in
+
+
+def kept_statements(module: Module, target: FunctionInfo) -> list[Top]:
     """The module-level statements `target` needs, in source order."""
-    scopes = _scope_index(module)
-    candidates = [s for s in module.tree.body if _is_definition(s)]
+    candidates = [(c, s) for c, s in module.statements() if _is_definition(s)]
     binders: dict[str, list[int]] = {}
-    for index, statement in enumerate(candidates):
+    for index, (_chunk, statement) in enumerate(candidates):
         for name in _bound_names(statement):
             binders.setdefault(name, []).append(index)
 
-    kept = {i for i, s in enumerate(candidates) if s is target.statement or _is_future(s)}
+    kept = {i for i, (_c, s) in enumerate(candidates) if s is target.statement or _is_future(s)}
     if target.owner is not None:  # a method: its class, and what the class needs
         kept |= set(binders.get(target.owner, ()))
-    pending = [name for i in kept for name in _names_used(candidates[i], scopes)]
+
+    def used(index: int) -> set[str]:
+        chunk, statement = candidates[index]
+        return _names_used(statement, chunk.piece.scope_index)
+
+    pending = [name for i in kept for name in used(i)]
     seen: set[str] = set()
     while pending:
         name = pending.pop()
@@ -55,7 +63,7 @@ def kept_statements(module: Module, target: FunctionInfo) -> list[ast.stmt]:
         for index in binders.get(name, ()):
             if index not in kept:
                 kept.add(index)
-                pending.extend(_names_used(candidates[index], scopes))
+                pending.extend(used(index))
     return [candidates[i] for i in sorted(kept)]
 
 
@@ -64,11 +72,11 @@ def sliced_source(module: Module, target: FunctionInfo) -> tuple[str, tuple[str,
     kept statements' own text (what the function needs, wherever it sits in the file)."""
     out: list[str] = []
     needed: list[str] = []
-    for statement in kept_statements(module, target):
+    for chunk, statement in kept_statements(module, target):
         start = _first_line(statement)
         end = statement.end_lineno or statement.lineno
-        out.extend([""] * (start - 1 - len(out)))
-        lines = list(module.lines[start - 1 : end])
+        out.extend([""] * (start + chunk.offset - 1 - len(out)))
+        lines = list(module.lines[start + chunk.offset - 1 : end + chunk.offset])
         if isinstance(statement, ast.ClassDef):
             lines = _class_definitions_only(statement, lines, start)
         out.extend(lines)
@@ -137,16 +145,6 @@ def _bound_names(statement: ast.stmt) -> set[str]:
         return set()
     # `x.attr = 1` and `d[k] = 1` change `x` and `d`: they run whenever `x`/`d` is needed.
     return {node.id for t in targets for node in ast.walk(t) if isinstance(node, ast.Name)}
-
-
-def _scope_index(module: Module) -> ScopeIndex:
-    index: ScopeIndex = {}
-    stack = [module.scopes]
-    while stack:
-        scope = stack.pop()
-        index[(scope.get_lineno(), scope.get_name())] = scope
-        stack.extend(scope.get_children())
-    return index
 
 
 def _names_used(node: ast.AST, scopes: ScopeIndex) -> set[str]:

@@ -13,11 +13,13 @@ from __future__ import annotations
 import ast
 import symtable
 import warnings
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from derivlens.errors import DerivlensError
 from derivlens.locate.callables import assigned, likely_callable, torch_names
+from derivlens.locate.chunks import CACHE_SIZE, Chunk, Unparsable, split
 from derivlens.locate.classes import Role, class_members, class_roles
 from derivlens.locate.functions import (
     FunctionInfo,
@@ -43,14 +45,28 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Module:
-    """A parsed source: its tree, lines, eligible functions and the ineligible ones."""
+    """A parsed source: its top-level chunks, its lines, the eligible functions, and why
+    the ineligible ones are not (the functions nested in others are found when asked)."""
 
     source: str
-    tree: ast.Module = field(repr=False)
-    scopes: symtable.SymbolTable = field(repr=False)
     lines: tuple[str, ...] = field(repr=False)
+    chunks: tuple[Chunk, ...] = field(repr=False)
     functions: tuple[FunctionInfo, ...]
-    ineligible: tuple[Ineligible, ...]
+    refused: tuple[Ineligible, ...] = field(repr=False)
+    _nested: list[Ineligible] = field(default_factory=list, repr=False, compare=False)
+
+    def statements(self) -> Iterator[tuple[Chunk, ast.stmt]]:
+        """Every top-level statement, with the chunk it is in (its lines are relative)."""
+        for chunk in self.chunks:
+            for statement in chunk.tree.body:
+                yield chunk, statement
+
+    @property
+    def ineligible(self) -> tuple[Ineligible, ...]:
+        if not self._nested:
+            self._nested.extend(_all_nested(self))
+            self._nested.append(Ineligible("", 0, 0, ""))  # marks "computed"
+        return (*self.refused, *self._nested[:-1])
 
     def by_name(self, name: str) -> FunctionInfo:
         for info in self.functions:
@@ -107,51 +123,128 @@ def parse_module(
     source: str, filename: str = "<editor>", where: Callable[[int], str] | None = None
 ) -> Module:
     """Parse `source`; a syntax error becomes kind `syntax` with its line (as `where`
-    words it: a notebook says which cell)."""
-    tree, scopes = _parse(source, filename, where or (lambda line: f"line {line}"))
+    words it: a notebook says which cell). Top-level statements parsed before are reused
+    (`locate.chunks`), so an edit costs the statement it changed."""
+    try:
+        chunks = split(source)
+    except Unparsable:
+        _parse(source, filename, where or (lambda line: f"line {line}"))  # raises with the line
+        raise DerivlensError("syntax", f"{filename.rsplit('/', 1)[-1]} does not parse") from None
     lines = tuple(source.splitlines())
+    context = Context.of(chunks)
     functions: list[FunctionInfo] = []
     refused: list[Ineligible] = []
-    roles = class_roles(tree)
-    classes = {s.name: s for s in tree.body if isinstance(s, ast.ClassDef)}
-    torch = torch_names(tree)
-    defs = {s.name for s in tree.body if isinstance(s, ast.FunctionDef)}
-    for statement in tree.body:
+    for chunk in chunks:
+        found, others = _described(chunk, lines, context)
+        functions.extend(found)
+        refused.extend(others)
+    return Module(source, lines, tuple(chunks), tuple(functions), tuple(refused))
+
+
+@dataclass(frozen=True)
+class Context:
+    """What describing a statement needs to know of the others (imports, classes, defs)."""
+
+    roles: dict[str, Role]
+    classes: dict[str, ast.ClassDef]
+    torch: set[str]
+    defs: set[str]
+    key: tuple[object, ...]
+
+    @classmethod
+    def of(cls, chunks: list[Chunk]) -> Context:
+        tree = ast.Module(body=[s for c in chunks for s in c.tree.body], type_ignores=[])
+        classes = {s.name: s for s in tree.body if isinstance(s, ast.ClassDef)}
+        roles = class_roles(tree)
+        torch = torch_names(tree)
+        defs = {s.name for s in tree.body if isinstance(s, ast.FunctionDef)}
+        pieces = tuple(
+            id(c.piece) for c in chunks if any(isinstance(s, ast.ClassDef) for s in c.tree.body)
+        )
+        key = (tuple(sorted(roles.items())), frozenset(torch), frozenset(defs), pieces)
+        return cls(roles, classes, torch, defs, key)
+
+
+_DESCRIBED: OrderedDict[tuple[object, ...], tuple[list[FunctionInfo], list[Ineligible]]] = (
+    OrderedDict()
+)
+
+
+def _described(
+    chunk: Chunk, lines: tuple[str, ...], context: Context
+) -> tuple[list[FunctionInfo], list[Ineligible]]:
+    """A chunk's functions, reused while the chunk, where it sits, the line above it (a
+    directive) and the context are the same."""
+    above = lines[chunk.offset - 1] if chunk.offset else ""
+    key = (id(chunk.piece), chunk.offset, above, context.key)
+    if key in _DESCRIBED:
+        _DESCRIBED.move_to_end(key)
+        return _DESCRIBED[key]
+    found: list[FunctionInfo] = []
+    refused: list[Ineligible] = []
+    for statement in chunk.tree.body:
+        _describe_statement(statement, chunk.offset, lines, context, found, refused)
+    _DESCRIBED[key] = (found, refused)
+    while len(_DESCRIBED) > CACHE_SIZE:
+        _DESCRIBED.popitem(last=False)
+    return found, refused
+
+
+def _describe_statement(
+    statement: ast.stmt,
+    offset: int,
+    lines: tuple[str, ...],
+    context: Context,
+    found: list[FunctionInfo],
+    refused: list[Ineligible],
+) -> None:
+    if isinstance(statement, ast.FunctionDef):
+        name = statement.name
+        signature = read_signature(statement, name)
+        found.append(
+            describe(statement, statement, name, "def", lines, signature=signature, offset=offset)
+        )
+    elif isinstance(statement, ast.AsyncFunctionDef):
+        reason = f"{statement.name} is an async function; derivlens plots ordinary functions"
+        refused.append(ineligible(statement, statement.name, reason, offset))
+    elif isinstance(statement, ast.Assign | ast.AnnAssign):
+        info = _assignment(statement, lines, context, offset)
+        if isinstance(info, FunctionInfo):
+            found.append(info)
+        elif info is not None:
+            refused.append(info)
+    elif isinstance(statement, ast.ClassDef):
+        role = context.roles[statement.name]
+        members, others = class_members(statement, role, lines, context.classes, offset)
+        found.extend(members)
+        refused.extend(others)
+    elif isinstance(statement, ast.If | ast.Try | ast.With | ast.For | ast.While):
+        refused.extend(_in_block(statement, offset))
+
+
+def _all_nested(module: Module) -> list[Ineligible]:
+    """The functions nested in module-level defs and methods, each with why not."""
+    found: list[Ineligible] = []
+    for chunk, statement in module.statements():
         if isinstance(statement, ast.FunctionDef):
-            name = statement.name
-            signature = read_signature(statement, name)
-            functions.append(
-                describe(statement, statement, name, "def", lines, signature=signature)
-            )
-            refused.extend(nested(statement, name))
-        elif isinstance(statement, ast.AsyncFunctionDef):
-            reason = f"{statement.name} is an async function; derivlens plots ordinary functions"
-            refused.append(ineligible(statement, statement.name, reason))
-        elif isinstance(statement, ast.Assign | ast.AnnAssign):
-            found = _assignment(statement, lines, torch, roles, defs)
-            if isinstance(found, FunctionInfo):
-                functions.append(found)
-            elif found is not None:
-                refused.append(found)
+            found.extend(nested(statement, statement.name, chunk.offset))
         elif isinstance(statement, ast.ClassDef):
-            members, others = class_members(statement, roles[statement.name], lines, classes)
-            functions.extend(members)
-            refused.extend(others)
-        elif isinstance(statement, ast.If | ast.Try | ast.With | ast.For | ast.While):
-            refused.extend(_in_block(statement))
-    return Module(source, tree, scopes, lines, tuple(functions), tuple(refused))
+            for member in statement.body:
+                if isinstance(member, ast.FunctionDef):
+                    name = f"{statement.name}.{member.name}"
+                    found.extend(nested(member, name, chunk.offset))
+    return found
 
 
-def _parse(
-    source: str, filename: str, where: Callable[[int], str]
-) -> tuple[ast.Module, symtable.SymbolTable]:
+def _parse(source: str, filename: str, where: Callable[[int], str]) -> None:
+    """Parse `source` whole, only to raise its syntax error as kind `syntax`, with its line."""
     try:
         with warnings.catch_warnings():  # invalid escapes etc. are the user's linter's job
             warnings.simplefilter("ignore")
-            tree = ast.parse(source, filename=filename)
+            ast.parse(source, filename=filename)
             # The compiler's scope pass finds errors ast.parse lets through
             # (`return` outside a function, `nonlocal` at module level).
-            scopes = symtable.symtable(source, filename, "exec")
+            symtable.symtable(source, filename, "exec")
     except SyntaxError as error:
         at = where(error.lineno) if error.lineno else "the file"
         raise DerivlensError(
@@ -161,37 +254,36 @@ def _parse(
         ) from None
     except (ValueError, RecursionError, MemoryError) as error:  # null bytes, absurd nesting
         raise DerivlensError("syntax", f"the file cannot be parsed: {error}") from None
-    return tree, scopes
 
 
 def _assignment(
-    statement: ast.Assign | ast.AnnAssign,
-    lines: tuple[str, ...],
-    torch: set[str],
-    roles: dict[str, Role],
-    defs: set[str],
+    statement: ast.Assign | ast.AnnAssign, lines: tuple[str, ...], context: Context, offset: int
 ) -> FunctionInfo | Ineligible | None:
     """A lambda or a callable bound to a name (or why the name is not a function)."""
     value = statement.value
     targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
     names = [t for t in targets if isinstance(t, ast.Name)]
     if isinstance(value, ast.Lambda) and names:
-        signature = read_signature(value, names[0].id)
+        name = names[0].id
+        signature = read_signature(value, name)
         return describe(
-            value, statement, names[0].id, "lambda", lines, signature=signature, name_node=names[0]
-        )
+            value, statement, name, "lambda", lines,
+            signature=signature, name_node=names[0], offset=offset,
+        )  # fmt: skip
     if value is None:
         return None
-    return assigned(statement, lines, likely_callable(value, torch, roles, defs))
+    looks = likely_callable(value, context.torch, context.roles, context.defs)
+    return assigned(statement, lines, looks, offset)
 
 
-def _in_block(statement: ast.stmt) -> list[Ineligible]:
+def _in_block(statement: ast.stmt, offset: int) -> list[Ineligible]:
     return [
         ineligible(
             node,
             node.name,
             f"{node.name} is defined inside a block, not at module level; "
             "derivlens only runs module-level definitions",
+            offset,
         )
         for node in ast.walk(statement)
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)

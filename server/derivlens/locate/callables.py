@@ -76,6 +76,7 @@ def assigned(
     statement: ast.Assign | ast.AnnAssign,
     lines: tuple[str, ...],
     hoverable: bool,
+    offset: int = 0,
 ) -> FunctionInfo | Ineligible | None:
     """The name `statement` binds as an assigned callable, or why it is not a function."""
     targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
@@ -93,8 +94,10 @@ def assigned(
             target.id,
             f"{target.id} is bound to {shown}, not to a function; derivlens plots functions "
             "and callables (a def, a lambda, an nn.Module, a partial)",
+            offset,
         )
     return describe(
         value, statement, target.id, "assigned", lines,
         signature=Signature((), (), None, runtime=True), name_node=target, hoverable=hoverable,
+        offset=offset,
     )  # fmt: skip

@@ -24,7 +24,6 @@ from derivlens.locate.functions import (
     decorator_name,
     describe,
     ineligible,
-    nested,
     read_signature,
     signature_problem,
 )
@@ -64,39 +63,44 @@ def _role(cls: ast.ClassDef, known: dict[str, Role]) -> Role:
 
 
 def class_members(
-    cls: ast.ClassDef, role: Role, lines: tuple[str, ...], classes: dict[str, ast.ClassDef]
+    cls: ast.ClassDef,
+    role: Role,
+    lines: tuple[str, ...],
+    classes: dict[str, ast.ClassDef],
+    offset: int = 0,
 ) -> tuple[list[FunctionInfo], list[Ineligible]]:
+    """What of `cls` is plottable and what is not (why); `offset` lines precede its chunk."""
     found: list[FunctionInfo] = []
     refused: list[Ineligible] = []
     for member in cls.body:
         if not isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
-        name = f"{cls.name}.{member.name}"
         statics = "staticmethod" in {decorator_name(d) for d in member.decorator_list}
         if isinstance(member, ast.FunctionDef) and role == "module" and member.name == "forward":
-            found.append(_module_forward(cls, member, lines, classes))
+            found.append(_module_forward(cls, member, lines, classes, offset))
         elif isinstance(member, ast.FunctionDef) and role == "function":
             if member.name == "forward":
-                found.append(_function_forward(cls, member, lines))
+                found.append(_function_forward(cls, member, lines, offset))
             elif member.name in FUNCTION_MACHINERY:
-                refused.append(_machinery(cls, member))
+                refused.append(_machinery(cls, member, offset))
             elif statics:
-                found.append(_static(cls, member, lines))
+                found.append(_static(cls, member, lines, offset))
             else:
-                refused.append(_method(cls, member, role))
+                refused.append(_method(cls, member, role, offset))
         elif isinstance(member, ast.FunctionDef) and statics:
-            found.append(_static(cls, member, lines))
+            found.append(_static(cls, member, lines, offset))
         else:
-            refused.append(_method(cls, member, role))
-        refused.extend(nested(member, name) if isinstance(member, ast.FunctionDef) else [])
+            refused.append(_method(cls, member, role, offset))
     return found, refused
 
 
-def _static(cls: ast.ClassDef, member: ast.FunctionDef, lines: tuple[str, ...]) -> FunctionInfo:
+def _static(
+    cls: ast.ClassDef, member: ast.FunctionDef, lines: tuple[str, ...], offset: int
+) -> FunctionInfo:
     name = f"{cls.name}.{member.name}"
     return describe(
         member, member, name, "staticmethod", lines,
-        signature=read_signature(member, name), owner=cls.name,
+        signature=read_signature(member, name), owner=cls.name, offset=offset,
     )  # fmt: skip
 
 
@@ -105,6 +109,7 @@ def _module_forward(
     forward: ast.FunctionDef,
     lines: tuple[str, ...],
     classes: dict[str, ast.ClassDef],
+    offset: int,
 ) -> FunctionInfo:
     name = f"{cls.name}.forward"
     own = read_signature(forward, name, skip=1)
@@ -119,7 +124,7 @@ def _module_forward(
     signature = Signature(own.variables, (*own.fixed, *held), problem)
     return describe(
         forward, forward, name, "module-forward", lines,
-        signature=signature, owner=cls.name, hover_lines=(cls.lineno,),
+        signature=signature, owner=cls.name, hover_lines=(cls.lineno + offset,), offset=offset,
     )  # fmt: skip
 
 
@@ -150,7 +155,7 @@ def _constructor(
 
 
 def _function_forward(
-    cls: ast.ClassDef, forward: ast.FunctionDef, lines: tuple[str, ...]
+    cls: ast.ClassDef, forward: ast.FunctionDef, lines: tuple[str, ...], offset: int
 ) -> FunctionInfo:
     name = f"{cls.name}.forward"
     own = read_signature(forward, name, skip=1)  # ctx
@@ -165,22 +170,23 @@ def _function_forward(
     signature = Signature(own.variables, own.fixed, problem)
     return describe(
         forward, forward, name, "function-apply", lines,
-        signature=signature, owner=cls.name, hover_lines=(cls.lineno,),
+        signature=signature, owner=cls.name, hover_lines=(cls.lineno + offset,), offset=offset,
     )  # fmt: skip
 
 
-def _machinery(cls: ast.ClassDef, member: ast.FunctionDef) -> Ineligible:
+def _machinery(cls: ast.ClassDef, member: ast.FunctionDef, offset: int) -> Ineligible:
     return ineligible(
         member,
         f"{cls.name}.{member.name}",
         f"{cls.name}.{member.name} is part of the autograd.Function {cls.name}; plot "
         f"{cls.name}.forward instead (through {cls.name}.apply, so {member.name} is what "
         "autograd uses and it is checked against a central difference)",
+        offset,
     )
 
 
 def _method(
-    cls: ast.ClassDef, member: ast.FunctionDef | ast.AsyncFunctionDef, role: Role
+    cls: ast.ClassDef, member: ast.FunctionDef | ast.AsyncFunctionDef, role: Role, offset: int
 ) -> Ineligible:
     name = f"{cls.name}.{member.name}"
     decorators = {decorator_name(d) for d in member.decorator_list}
@@ -192,7 +198,7 @@ def _method(
             "derivlens plots module-level functions, lambdas, @staticmethods and the forward "
             "of an nn.Module — make it a @staticmethod or a module-level function"
         )
-    return ineligible(member, name, f"{name} is {what}; {hint}")
+    return ineligible(member, name, f"{name} is {what}; {hint}", offset)
 
 
 __all__ = ["class_members", "class_roles", "dotted", "signature_problem"]

@@ -60,6 +60,8 @@ class FunctionInfo:
     owner: str | None = None
     hover_lines: tuple[int, ...] = ()
     hoverable: bool = True
+    #: Lines before the top-level statement's chunk: `statement.lineno + offset` is absolute.
+    offset: int = 0
 
     def encloses(self, line: int) -> bool:
         return self.start_line <= line <= self.end_line
@@ -79,12 +81,14 @@ class Ineligible:
     reason: str
 
 
-def ineligible(node: ast.stmt, name: str, reason: str) -> Ineligible:
+def ineligible(node: ast.stmt, name: str, reason: str, offset: int = 0) -> Ineligible:
     start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-    return Ineligible(name, start, node.end_lineno or node.lineno, reason)
+    return Ineligible(name, start + offset, (node.end_lineno or node.lineno) + offset, reason)
 
 
-def nested(outer: ast.FunctionDef | ast.ClassDef, outer_name: str) -> list[Ineligible]:
+def nested(
+    outer: ast.FunctionDef | ast.ClassDef, outer_name: str, offset: int = 0
+) -> list[Ineligible]:
     """The functions defined inside `outer`, each with the reason it is not plottable."""
     found = []
     for node in ast.walk(outer):
@@ -95,6 +99,7 @@ def nested(outer: ast.FunctionDef | ast.ClassDef, outer_name: str) -> list[Ineli
                     node.name,
                     f"{node.name} is nested inside {outer_name}; derivlens plots module-level "
                     f"functions — move {node.name} to module level to plot it",
+                    offset,
                 )
             )
     return found
@@ -112,10 +117,13 @@ def describe(
     owner: str | None = None,
     hover_lines: tuple[int, ...] = (),
     hoverable: bool = True,
+    offset: int = 0,
 ) -> FunctionInfo:
+    """A function's description, with its lines absolute (`offset` lines precede its
+    chunk; `lines` are the whole source's)."""
     decorators = getattr(statement, "decorator_list", [])
-    start_line = min([statement.lineno] + [d.lineno for d in decorators])
-    def_line = statement.lineno
+    start_line = min([statement.lineno] + [d.lineno for d in decorators]) + offset
+    def_line = statement.lineno + offset
     if name_node is not None:
         name_col = name_node.col_offset
     else:
@@ -131,7 +139,7 @@ def describe(
         statement=statement,
         start_line=start_line,
         def_line=def_line,
-        end_line=statement.end_lineno or def_line,
+        end_line=(statement.end_lineno or statement.lineno) + offset,
         name_col=name_col,
         signature=signature,
         directive=directive,
@@ -139,6 +147,7 @@ def describe(
         owner=owner,
         hover_lines=(*hover_lines, def_line),
         hoverable=hoverable,
+        offset=offset,
     )
 
 
