@@ -47,7 +47,7 @@ def doctor(app: str) -> list[LayerStatus]:
         proc = subprocess.run(
             [sys.executable, "-m", "derivlens.sandbox.probe", app],
             capture_output=True,
-            env=clean_environment(home, cache_dir()),
+            env=clean_environment(home, cache_dir(home)),
             cwd=home,
             timeout=60,
             check=False,

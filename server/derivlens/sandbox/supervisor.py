@@ -94,7 +94,7 @@ def prespawn(app: str, *, prefork: bool = True, without: Sequence[str] = ()) -> 
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=clean_environment(home, cache_dir()),
+            env=clean_environment(home, cache_dir(home)),
             cwd=home,
             start_new_session=True,
         )
@@ -199,7 +199,7 @@ class Sandbox:
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
-                env=clean_environment(self._home, cache_dir()),
+                env=clean_environment(self._home, cache_dir(self._home)),
                 cwd=self._home,
                 start_new_session=True,
                 limit=protocol.MAX_REPLY_BYTES + 1024,
