@@ -142,19 +142,51 @@ def frame(envelope: Any) -> bytes:
         (b'{"reply": ' + b"[" * 20 + b"]" * 20 + b"}", "nested 21 deep"),
         (b'{"reply": {"result": NaN}}', "NaN is not a JSON number"),
         (b'{"reply": -Infinity}', "Infinity is not a JSON number"),
+        (b'{"reply": {"result": {"x": [Infinity]}}}', "Infinity is not a JSON number"),
         (b'{"reply": {}', "malformed JSON"),
         (b"\xff\xfe", "malformed JSON"),
-        (frame([1, 2]), "no reply in it"),
-        (frame({"reply": {}, "layers": ["seccomp", "root-shell"]}), "unknown list of sandbox"),
-        (frame({"reply": {}, "notes": {"a": 1}}), "notes that are not text"),
+        (b"", "malformed JSON"),
+        (b"1" * 5000, "malformed JSON"),
+        (frame([1, 2]), "not an object"),
+        (frame({"output": ""}), "no reply in it"),
         (frame({"reply": {}, "output": ["x"]}), "output that is not text"),
+        # the layers are the status frame's: a reply claiming some is not a reply
+        (frame({"reply": {}, "layers": ["seccomp"]}), "unknown fields layers"),
+        (frame({"reply": {}, "notes": {}, "refused": {}}), "unknown fields notes, refused"),
     ],
 )
-def test_a_bad_frame_is_crashed(body: bytes, detail: str) -> None:
+def test_a_bad_reply_frame_is_crashed(body: bytes, detail: str) -> None:
     with pytest.raises(DerivlensError) as caught:
         verdict.from_reply(body, "f")
     assert caught.value.kind == "crashed"
     assert detail in caught.value.message, caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (frame({"layers": ["seccomp", "root-shell"]}), "unknown list of sandbox"),
+        (frame({"layers": "seccomp"}), "unknown list of sandbox"),
+        (frame({"layers": [], "notes": {"a": 1}}), "notes that are not text"),
+        (frame({"layers": [], "refused": ["rlimits"]}), "refusals that are not text"),
+        (frame({"layers": [], "reply": {}}), "unknown fields reply"),
+        (b'{"layers": [' + b"[" * 30 + b"]" * 30 + b"]}", "nested 32 deep"),
+    ],
+)
+def test_a_bad_status_frame_is_crashed(body: bytes, detail: str) -> None:
+    with pytest.raises(DerivlensError) as caught:
+        verdict.status(body, "f")
+    assert caught.value.kind == "crashed"
+    assert detail in caught.value.message, caught.value.message
+
+
+def test_deep_nesting_is_refused_without_recursion() -> None:
+    """200,000 nested brackets would overflow a recursive parser: counted, not parsed."""
+    body = b'{"reply": ' + b"[" * 9_000 + b"]" * 9_000 + b"}"
+    with pytest.raises(DerivlensError) as caught:
+        verdict.from_reply(body, "f")
+    assert "nested 9001 deep" in caught.value.message
+    assert protocol.nesting_depth(b'["]]]]", {"a": "[["}]') == 2
 
 
 def test_brackets_inside_text_do_not_count_as_nesting() -> None:
@@ -164,15 +196,18 @@ def test_brackets_inside_text_do_not_count_as_nesting() -> None:
     assert outcome.reply["error"]["message"].startswith("[[[")
 
 
-def test_output_and_notes_reach_the_log_capped_and_without_control_characters() -> None:
-    body = frame(
-        {
-            "reply": {},
-            "layers": ["rlimits"],
-            "notes": {"seccomp": "\x1b[31mred"},
-            "output": "a\x07" * 10**6,
-        }
+def test_layers_come_from_the_status_frame_and_text_is_capped_and_clean() -> None:
+    status = verdict.status(
+        frame(
+            {
+                "layers": ["rlimits", "seccomp", "rlimits"],
+                "notes": {"landlock": "\x1b[31mred" + "n" * 10**6, **{f"k{i}": "" for i in range(99)}},
+            }
+        ),
+        "f",
     )
-    outcome = verdict.from_reply(body, "f")
-    assert outcome.notes == {"seccomp": "�[31mred"}
+    outcome = verdict.from_reply(frame({"reply": {}, "output": "a\x07" * 10**6}), "f", status)
+    assert outcome.layers == ("rlimits", "seccomp")
+    assert outcome.notes["landlock"].startswith("�[31mred") and len(outcome.notes) == 16
+    assert len(outcome.notes["landlock"]) == verdict.MAX_NOTE
     assert len(outcome.output) == verdict.MAX_OUTPUT and "\x07" not in outcome.output

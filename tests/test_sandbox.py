@@ -253,10 +253,11 @@ HOSTILE: dict[str, tuple[str, set[str], str]] = {
         {"user-error"},
         "ValueError",
     ),
+    # readable as root; to others a child's /proc files are closed (it is not dumpable)
     "secret-in-proc-environ": (
         "def f(x):\n    raise ValueError(open('/proc/self/environ').read())\n",
-        {"user-error"},
-        "ValueError",
+        {"user-error"} if os.geteuid() == 0 else {"blocked"},
+        "ValueError" if os.geteuid() == 0 else "/proc/self/environ",
     ),
     "secret-file-outside-project": (
         "def f(x):\n    raise ValueError(open('SECRET_FILE').read())\n",
