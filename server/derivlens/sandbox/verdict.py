@@ -172,11 +172,11 @@ def from_exit(code: int | None, sig: int | None, name: str, timeout: float) -> D
             f"{name} made a system call the sandbox forbids (such as starting a process or "
             f"opening a socket) and was stopped; plotted functions run with {RULES}",
         )
-    if sig == signal.SIGKILL:
+    if sig == signal.SIGKILL:  # not by us: the worker reports no child it killed itself
         return DerivlensError(
-            "crashed",
-            f"the evaluation of {name} was killed (SIGKILL), perhaps because the machine ran "
-            "low on memory; try fewer samples",
+            "memory",
+            f"the evaluation of {name} was killed (SIGKILL), most likely by the system for "
+            "using too much memory; use fewer samples or a smaller computation",
         )
     if sig is not None:
         try:
