@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from derivlens import model, wire
+from derivlens import images, model, wire
 from derivlens.errors import DerivlensError, ErrorKind, InvalidOptions
 from derivlens.locate import FunctionInfo, Module, parse_module
 from derivlens.model import EvaluationRequest, PlotWarning, Render, Result, WarningKind
@@ -153,7 +153,7 @@ def finish(prepared: Prepared, outcome: Outcome, elapsed_ms: float) -> Result:
         result: Result = wire.structure(reply["result"], Result)
     except wire.Malformed as error:
         raise _malformed(prepared, str(error)) from None
-    problem = _mismatch(prepared, result)
+    problem = _mismatch(prepared, result) or _untrusted_parts(prepared, result)
     if problem:
         raise _malformed(prepared, problem)
     return attrs.evolve(
@@ -180,6 +180,36 @@ def _malformed(prepared: Prepared, detail: str) -> DerivlensError:
         ErrorKind.CRASHED,
         f"the evaluation of {prepared.function.name} sent back a malformed result ({detail})",
     )
+
+
+#: Most warnings, held parameters and critical points a reply may carry (per component).
+MAX_WARNINGS = 64
+MAX_FIXED = 256
+
+
+def _untrusted_parts(prepared: Prepared, result: Result) -> str | None:
+    """What in `result` could not have come from the runner: counts past any real plot,
+    names that are not names, an image that was not asked for or is not what it says."""
+    if len(result.warnings) > MAX_WARNINGS:
+        return f"{len(result.warnings)} warnings"
+    if len(result.fixed) > MAX_FIXED or not all(
+        k.isidentifier() and len(k) <= model.MAX_NAME for k in result.fixed
+    ):
+        return "held parameters that are not parameter names"
+    samples = prepared.options.samples
+    points, most = len(result.critical_points), samples
+    if isinstance(result, model.VectorCurvesResult):
+        points, most = sum(len(c) for c in result.critical_points), samples * result.outputs
+    elif isinstance(result, model.SurfaceResult):
+        most = samples * samples
+    if points > most:
+        return f"{points} critical points"
+    render, image = prepared.render, result.image
+    if render is None or image is None:
+        return "an image that was not asked for" if image is not None else None
+    if not isinstance(image, model.Image) or image.format != render.format:
+        return f"not the {render.format.upper()} image asked for"
+    return images.problem(image)
 
 
 def _mismatch(prepared: Prepared, result: Result) -> str | None:
