@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from derivlens import images, model, wire
+from derivlens import images, model, project, wire
 from derivlens.errors import DerivlensError, ErrorKind, InvalidOptions
 from derivlens.locate import FunctionInfo, Module, parse_module
 from derivlens.model import EvaluationRequest, PlotWarning, Render, Result, WarningKind
@@ -34,7 +34,7 @@ class Prepared:
     options: PlotOptions
     notes: tuple[str, ...]
     render: Render | None
-    project_root: str
+    project_root: str | None  # the folder it may read (`project.py`); None: the file only
     params: Mapping[str, float] = attrs.field(factory=dict)
 
     @property
@@ -56,7 +56,7 @@ class Prepared:
     def sandbox_job(self) -> dict[str, Any]:
         """The sandbox's terms for this request: what it may read, how to name it."""
         return {
-            "readable": [self.project_root, os.path.abspath(self.path)],
+            "readable": [*filter(None, [self.project_root]), os.path.abspath(self.path)],
             "user_file": os.path.abspath(self.path),
             "name": self.function.name,
         }
@@ -117,7 +117,7 @@ def prepare(
         options=options,
         notes=tuple(notes),
         render=render,
-        project_root=project_root or os.path.dirname(os.path.abspath(path)),
+        project_root=project_root or project.project_root(path),
         params=check_params(function, params or {}),
     )
 
