@@ -109,7 +109,10 @@ def make_hook(
             if writing:
                 refuse(WRITE, f"open {_short(path)!s} for writing")
             if prefixes is not None and isinstance(path, str | bytes):
-                real = realpath(os.fsdecode(path))
+                try:
+                    real = realpath(os.fsdecode(path))
+                except OSError:  # a link it may not even read (another process's /proc)
+                    real = os.path.abspath(os.fsdecode(path))
                 if real not in exact and not real.startswith(prefixes):  # type: ignore[operator]
                     refuse(READ, f"open {_short(path)}")
             return
