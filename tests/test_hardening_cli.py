@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from tests.hardening import ATTACKS, Victim, assert_nothing_left
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = sorted(name for name, attack in ATTACKS.items() if attack.cli)
+LOW_MEMORY = 2_500_000_000
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +52,11 @@ def place(tmp_path: Path) -> Iterator[dict[str, Path]]:
     yield {"tmp": tmp, "home": home, "project": project}
 
 
-def run(file: Path, place: dict[str, Path], *extra: str, **env: str) -> dict[str, Any]:
-    """`derivlens plot FILE --function f --json ...`: its one JSON object."""
+def run(
+    file: Path, place: dict[str, Path], *extra: str, memory: int | None = None, **env: str
+) -> dict[str, Any]:
+    """`derivlens plot FILE --function f --json ...`: its one JSON object (`memory`: a hard
+    address-space limit the CLI is started under)."""
     environment = {
         **os.environ,
         "TMPDIR": str(place["tmp"]),
@@ -68,6 +73,9 @@ def run(file: Path, place: dict[str, Path], *extra: str, **env: str) -> dict[str
         text=True,
         env=environment,
         timeout=120,
+        preexec_fn=(lambda: resource.setrlimit(resource.RLIMIT_AS, (memory, memory)))
+        if memory
+        else None,
     )
     assert "Traceback" not in done.stdout + done.stderr, done.stderr
     lines = done.stdout.strip().splitlines()
@@ -144,6 +152,20 @@ def test_a_file_of_a_marked_project_reads_its_project(place: dict[str, Path]) ->
     assert result.get("f", [None])[-1] == 6.0, result
     assert set(result["sandbox"]) == hardening.ALL_LAYERS or not sys.platform.startswith("linux")
     assert_nothing_left(place["tmp"])
+
+
+def test_a_server_under_a_hard_memory_limit_keeps_its_limits(place: dict[str, Path]) -> None:
+    """Started under `ulimit -v` (2.5 GB: a child maps 0.7 GB and asks for 2 GiB more), it
+    takes the lower limit, keeps every layer, and runs out of memory as kind `memory`."""
+    attack = ATTACKS["mmap-50GB"]
+    file = place["project"] / "attack.py"
+    file.write_text(hardening.source_of(attack, os.getpid(), os.getpid()))
+    reply = run(file, place, memory=LOW_MEMORY)
+    assert reply.get("error", {}).get("kind") == "memory", reply
+    file.write_text(hardening.ordinary_source())
+    result = run(file, place, memory=LOW_MEMORY)
+    assert "error" not in result, result
+    assert set(result["sandbox"]) == hardening.ALL_LAYERS or not sys.platform.startswith("linux")
 
 
 # --- temporary folders ---------------------------------------------------------------------
