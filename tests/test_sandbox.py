@@ -485,7 +485,7 @@ def _nobody_can_run_python() -> bool:
     return out.returncode == 0 and out.stdout.strip() == sys.version
 
 
-UNPRIVILEGED_CASES = "hostile or capped or reports_layers or ipc or turned_off or stale"
+UNPRIVILEGED_CASES = "hostile or capped or layers or ipc or stale or siblings"
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="root only")
@@ -652,3 +652,57 @@ def test_stale_private_folders_are_removed_and_no_others() -> None:
             assert remove_stale_homes(str(tmp)) == [] and theirs.exists()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+PEEK = """
+import os
+def f(x):
+    me, parent = os.getpid(), os.getppid()
+    others = [parent]
+    for entry in os.listdir('/proc'):  # siblings: the spare, other evaluations
+        if entry.isdigit() and int(entry) != me:
+            try:
+                if open(f'/proc/{entry}/stat').read().split(')')[1].split()[1] == str(parent):
+                    others.append(int(entry))
+            except OSError:
+                pass
+    opened = 0
+    for pid in others:
+        for name in ['environ', 'mem', 'fd/0', 'fd/1', 'fd/3', 'fd/4', 'fd/5', 'fd/6']:
+            try:
+                open(f'/proc/{pid}/{name}', 'rb').close()
+                opened += 1
+            except OSError:
+                pass
+    return x * 0 + opened + 100 * (len(others) - 1)
+"""
+
+
+def test_without_landlock_or_namespaces_the_worker_and_siblings_stay_closed() -> None:
+    """Where Landlock and user namespaces are missing, a child can list /proc, but it
+    opens nothing of the worker or of its siblings (the spare that will run the next
+    evaluation): none of them is dumpable, and a root child keeps no capability
+    (CAP_SYS_PTRACE would open them all the same)."""
+    s = Scene()
+
+    async def go() -> list[Any]:
+        sandbox = Sandbox(SANDBOX_APP, without=("landlock", "namespaces"))
+        try:
+            await sandbox.start()
+            slow = asyncio.create_task(  # a sibling at work while the peek runs
+                evaluate(sandbox, "import time\ndef f(x):\n    time.sleep(3)\n", s, timeout=5)
+            )
+            await asyncio.sleep(0.5)
+            peek = await evaluate(sandbox, PEEK, s, timeout=10, samples=3)
+            return [peek, await asyncio.gather(slow, return_exceptions=True)]
+        finally:
+            await sandbox.close()
+
+    try:
+        peek, _slow = asyncio.run(go())
+    finally:
+        s.close()
+    assert not {"landlock", "namespaces"} & set(peek["sandbox"])
+    found = peek["f"][0]
+    assert found >= 100, "the child did not even see a sibling: the test proves nothing"
+    assert found % 100 == 0, f"the child opened {found % 100:.0f} files of the worker or a sibling"

@@ -13,7 +13,7 @@ from derivlens.sandbox.env import cache_dir, clean_environment, private_home
 #: Every layer, in the order they are applied, with what it does when active.
 LAYERS = {
     "rlimits": "CPU time, address space (+ the memory limit), no core files, no file growth, "
-    "64 open files",
+    "64 open files, no capabilities",
     "seccomp": "no exec, fork, sockets, file writes, ptrace, process_vm, io_uring, mount, "
     "namespaces, System V IPC; signals, limits, scheduling and priorities of itself only",
     "landlock": "read-only view of Python, the installed packages and the project",

@@ -1,7 +1,14 @@
-"""Resource limits: CPU seconds, address space, no core files, no file growth, few fds."""
+"""Resource limits: CPU seconds, address space, no core files, no file growth, few fds.
+
+And no capabilities: a child of a root server without a user namespace would otherwise
+keep CAP_SYS_RESOURCE (and raise its limits again), CAP_SYS_PTRACE (and open the
+worker's /proc entries), CAP_KILL, CAP_SYS_NICE and the rest. Dropping them is always
+allowed; in a user namespace they were good for that namespace only anyway.
+"""
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 import sys
@@ -50,3 +57,25 @@ def apply(cpu_seconds: float, memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+    if sys.platform.startswith("linux"):
+        drop_capabilities()
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
+
+
+def drop_capabilities() -> None:
+    """Empty this process's effective, permitted and inheritable capability sets."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    if libc.capset(ctypes.byref(header), (_CapData * 2)()) != 0:
+        raise OSError(ctypes.get_errno(), f"capset: {os.strerror(ctypes.get_errno())}")
