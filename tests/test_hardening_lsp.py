@@ -16,7 +16,6 @@ import os
 import re
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,25 +38,24 @@ from tests.test_lsp import at, expect_error, hover, open_document, plot, worker_
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-WORK = Path(tempfile.mkdtemp(prefix="derivlens-hardening-lsp-"))
+#: Named now (the server's environment needs them), made only when the tests run.
+WORK = Path(tempfile.gettempdir()) / f"derivlens-hardening-lsp-{os.getpid()}"
 TMP, HOME, WORKSPACE = WORK / "tmp", WORK / "home", WORK / "workspace"
-for folder in (TMP, HOME / ".ssh", WORKSPACE):
-    folder.mkdir(parents=True)
-TMP.chmod(0o700)
-
-
-def _dead_pid() -> int:
-    gone = subprocess.Popen(["true"])
-    gone.wait()
-    return gone.pid
-
-
 #: A killed server's folder (its owner is gone) and a live process's (this one's).
-STALE = TMP / f"{HOME_PREFIX}{_dead_pid()}-12345-abcdef"
+STALE = TMP / f"{HOME_PREFIX}99999999-12345-abcdef"
 LIVE = TMP / f"{HOME_PREFIX}{os.getpid()}-{_start_time(os.getpid())}-ghijkl"
-for folder in (STALE, LIVE):
-    folder.mkdir()
-(STALE / "left-behind").write_text("x")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def places() -> Iterator[None]:
+    """The folders, before the server starts (autouse fixtures come first)."""
+    for folder in (TMP, HOME / ".ssh", WORKSPACE, STALE, LIVE):
+        folder.mkdir(parents=True)
+    TMP.chmod(0o700)
+    (STALE / "left-behind").write_text("x")
+    yield
+    shutil.rmtree(WORK, ignore_errors=True)
+
 
 SERVER = ClientServerConfig(
     server_command=[sys.executable, "-m", "derivlens", "serve"],
@@ -286,7 +284,3 @@ async def test_a_worker_that_lost_a_layer_refuses_and_is_replaced(
     assert "was not run" in refused.message
     await ordinary(client, layers)
     assert await worker_pid(client) != session.worker
-
-
-def teardown_module() -> None:
-    shutil.rmtree(WORK, ignore_errors=True)
