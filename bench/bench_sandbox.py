@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -67,7 +68,7 @@ async def interleaved(runs: int) -> dict[str, list[float]]:
 
 def fresh(runs: int) -> list[float]:
     home = private_home()
-    env = clean_environment(home, cache_dir())
+    env = clean_environment(home, cache_dir(home))
     times = []
     for _ in range(runs):
         t = time.perf_counter()
@@ -81,6 +82,7 @@ def fresh(runs: int) -> list[float]:
         ).stdout
         check(protocol.decode(out[4:])["reply"])
         times.append(time.perf_counter() - t)
+    shutil.rmtree(home, ignore_errors=True)
     return times
 
 

@@ -8,14 +8,17 @@ another type.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from typing import Any
 
+import attrs
 import pytest
 
-from derivlens import engine
+from derivlens import engine, images
 from derivlens.errors import DerivlensError
+from derivlens.model import Image, Render
 from derivlens.sandbox import Outcome, protocol, verdict
 
 SOURCE = "def f(x, a=2):\n    return a * x\n\ndef g(x, y):\n    return x * y\n"
@@ -142,19 +145,51 @@ def frame(envelope: Any) -> bytes:
         (b'{"reply": ' + b"[" * 20 + b"]" * 20 + b"}", "nested 21 deep"),
         (b'{"reply": {"result": NaN}}', "NaN is not a JSON number"),
         (b'{"reply": -Infinity}', "Infinity is not a JSON number"),
+        (b'{"reply": {"result": {"x": [Infinity]}}}', "Infinity is not a JSON number"),
         (b'{"reply": {}', "malformed JSON"),
         (b"\xff\xfe", "malformed JSON"),
-        (frame([1, 2]), "no reply in it"),
-        (frame({"reply": {}, "layers": ["seccomp", "root-shell"]}), "unknown list of sandbox"),
-        (frame({"reply": {}, "notes": {"a": 1}}), "notes that are not text"),
+        (b"", "malformed JSON"),
+        (b"1" * 5000, "malformed JSON"),
+        (frame([1, 2]), "not an object"),
+        (frame({"output": ""}), "no reply in it"),
         (frame({"reply": {}, "output": ["x"]}), "output that is not text"),
+        # the layers are the status frame's: a reply claiming some is not a reply
+        (frame({"reply": {}, "layers": ["seccomp"]}), "unknown fields layers"),
+        (frame({"reply": {}, "notes": {}, "refused": {}}), "unknown fields notes, refused"),
     ],
 )
-def test_a_bad_frame_is_crashed(body: bytes, detail: str) -> None:
+def test_a_bad_reply_frame_is_crashed(body: bytes, detail: str) -> None:
     with pytest.raises(DerivlensError) as caught:
         verdict.from_reply(body, "f")
     assert caught.value.kind == "crashed"
     assert detail in caught.value.message, caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (frame({"layers": ["seccomp", "root-shell"]}), "unknown list of sandbox"),
+        (frame({"layers": "seccomp"}), "unknown list of sandbox"),
+        (frame({"layers": [], "notes": {"a": 1}}), "notes that are not text"),
+        (frame({"layers": [], "refused": ["rlimits"]}), "refusals that are not text"),
+        (frame({"layers": [], "reply": {}}), "unknown fields reply"),
+        (b'{"layers": [' + b"[" * 30 + b"]" * 30 + b"]}", "nested 32 deep"),
+    ],
+)
+def test_a_bad_status_frame_is_crashed(body: bytes, detail: str) -> None:
+    with pytest.raises(DerivlensError) as caught:
+        verdict.status(body, "f")
+    assert caught.value.kind == "crashed"
+    assert detail in caught.value.message, caught.value.message
+
+
+def test_deep_nesting_is_refused_without_recursion() -> None:
+    """200,000 nested brackets would overflow a recursive parser: counted, not parsed."""
+    body = b'{"reply": ' + b"[" * 9_000 + b"]" * 9_000 + b"}"
+    with pytest.raises(DerivlensError) as caught:
+        verdict.from_reply(body, "f")
+    assert "nested 9001 deep" in caught.value.message
+    assert protocol.nesting_depth(b'["]]]]", {"a": "[["}]') == 2
 
 
 def test_brackets_inside_text_do_not_count_as_nesting() -> None:
@@ -164,15 +199,194 @@ def test_brackets_inside_text_do_not_count_as_nesting() -> None:
     assert outcome.reply["error"]["message"].startswith("[[[")
 
 
-def test_output_and_notes_reach_the_log_capped_and_without_control_characters() -> None:
-    body = frame(
-        {
-            "reply": {},
-            "layers": ["rlimits"],
-            "notes": {"seccomp": "\x1b[31mred"},
-            "output": "a\x07" * 10**6,
-        }
+def test_layers_come_from_the_status_frame_and_text_is_capped_and_clean() -> None:
+    status = verdict.status(
+        frame(
+            {
+                "layers": ["rlimits", "seccomp", "rlimits"],
+                "notes": {
+                    "landlock": "\x1b[31mred" + "n" * 10**6,
+                    **{f"k{i}": "" for i in range(99)},
+                },
+            }
+        ),
+        "f",
     )
-    outcome = verdict.from_reply(body, "f")
-    assert outcome.notes == {"seccomp": "�[31mred"}
+    outcome = verdict.from_reply(frame({"reply": {}, "output": "a\x07" * 10**6}), "f", status)
+    assert outcome.layers == ("rlimits", "seccomp")
+    assert outcome.notes["landlock"].startswith("�[31mred") and len(outcome.notes) == 16
+    assert len(outcome.notes["landlock"]) == verdict.MAX_NOTE
     assert len(outcome.output) == verdict.MAX_OUTPUT and "\x07" not in outcome.output
+
+
+# --- images: a PNG of the stated size, an SVG with nothing active in it -------------------
+
+
+def png(width: int, height: int, *, tail: bytes = b"") -> bytes:
+    """A real (tiny, grey) PNG of `width`×`height`."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        images.PNG_SIGNATURE
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+        + tail
+    )
+
+
+def svg(body: str = "", *, size: str = 'width="40px" height="20px"', head: str = "") -> bytes:
+    return (
+        f'{head}<svg xmlns="http://www.w3.org/2000/svg" '
+        f'xmlns:xlink="http://www.w3.org/1999/xlink" {size} viewBox="0 0 40 20">'
+        f"{body}</svg>"
+    ).encode()
+
+
+def with_image(raw: bytes, fmt: str = "png", **changes: Any) -> dict[str, Any]:
+    image = {"format": fmt, "data": base64.b64encode(raw).decode(), "width": 40,
+             "height": 20, "scale": 1.0, "axes": []}  # fmt: skip
+    image.update(changes)
+    return curves(image=image)
+
+
+def drawn(fmt: str = "png") -> engine.Prepared:
+    return attrs.evolve(prepared(), render=Render(format=fmt, size="panel"))
+
+
+def test_a_real_png_and_a_plain_svg_are_accepted() -> None:
+    assert isinstance(finish({"result": with_image(png(40, 20))}, drawn()).image, Image)
+    plain = svg('<defs><clipPath id="c"><rect width="4" height="4"/></clipPath></defs>'
+                '<g clip-path="url(#c)"><use xlink:href="#c"/>'
+                '<image xlink:href="data:image/png;base64,\n iVBORw0KGgo="/></g>'
+                '<style type="text/css">*{stroke-linejoin: round}</style>')  # fmt: skip
+    assert finish({"result": with_image(plain, "svg")}, drawn("svg")).image is not None
+
+
+@pytest.mark.parametrize(
+    ("data", "fmt", "detail"),
+    [
+        (png(41, 20), "png", "a PNG of 41×20 pixels said to be 40×20"),
+        (b"GIF89a" + png(40, 20)[6:], "png", "without the PNG signature"),
+        (png(40, 20)[:-20], "png", "cut short"),
+        (png(40, 20, tail=b"<script>"), "png", "data after its end"),
+        (png(40, 20).replace(b"IDAT", b"IDAX"), "png", "damaged chunk"),
+        (svg("<script>alert(1)</script>"), "svg", "SVG <script> element"),
+        (
+            svg('<foreignObject><div xmlns="http://www.w3.org/1999/xhtml"/></foreignObject>'),
+            "svg",
+            "SVG <foreignObject> element",
+        ),
+        (svg('<rect onload="alert(1)"/>'), "svg", "event handler attribute 'onload'"),
+        (svg('<image xlink:href="https://example.com/x.png"/>'), "svg", "a reference to"),
+        (svg('<use href="file:///etc/passwd#x"/>'), "svg", "a reference to"),
+        (svg('<image xlink:href="data:image/svg+xml;base64,PHN2Zz4="/>'), "svg", "reference"),
+        (svg('<a xlink:href="#x"><rect/></a>'), "svg", "SVG <a> element"),
+        (svg('<set attributeName="href" to="javascript:alert(1)"/>'), "svg", "SVG <set>"),
+        (svg('<rect fill="url(https://example.com/p)"/>'), "svg", "a style reference"),
+        (svg('<rect style="fill: url(//example.com/p)"/>'), "svg", "a style reference"),
+        (svg("<style>@import 'https://example.com/s.css';</style>"), "svg", "active style"),
+        (svg(r"<style>rect{fill:u\72l(https://example.com/p)}</style>"), "svg", "active style"),
+        (svg('<rect xml:base="https://example.com/"/>'), "svg", "another namespace"),
+        (
+            svg(head='<?xml-stylesheet href="https://example.com/s.css"?>'),
+            "svg",
+            "processing instruction",
+        ),
+        (svg("&lol;", head='<!DOCTYPE svg [<!ENTITY lol "lol">]>'), "svg", "document type"),
+        (svg("&lol;"), "svg", "does not parse"),
+        (svg(size='width="41px" height="20px"'), "svg", "said to be 40×20"),
+        (b'<html xmlns="http://www.w3.org/1999/xhtml"/>', "svg", "outside SVG"),
+        ("<svg/>".encode("utf-16"), "svg", "not UTF-8"),
+        (b"<svg", "svg", "does not parse"),
+    ],
+)
+def test_an_image_that_is_not_what_it_says_is_crashed(data: bytes, fmt: str, detail: str) -> None:
+    with pytest.raises(DerivlensError) as caught:
+        finish({"result": with_image(data, fmt)}, drawn(fmt))
+    assert caught.value.kind == "crashed"
+    assert "sent back a malformed result" in caught.value.message
+    assert detail in caught.value.message, caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("reply", "detail"),
+    [
+        (with_image(png(40, 20)), "an image that was not asked for"),
+        (with_image(png(40, 20), "svg"), "an image that was not asked for"),
+    ],
+)
+def test_an_image_that_was_not_asked_for_is_crashed(reply: Any, detail: str) -> None:
+    with pytest.raises(DerivlensError) as caught:
+        finish({"result": reply})
+    assert detail in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("changes", "detail"),
+    [
+        ({"format": "svg"}, "not the PNG image asked for"),
+        ({"width": 0}, "an image of 0×20 pixels"),
+        ({"width": 10**6, "height": 10**6}, "an image of 1000000×1000000"),
+        ({"scale": 0.0}, "at scale 0"),
+        ({"scale": 1e9}, "at scale 1e+09"),
+        ({"data": "not base64!"}, "not base64"),
+        (
+            {"axes": [{"name": "f", "box": [0, 0, 1, 1], "xlim": [0, 1], "ylim": [0, 1]}] * 17},
+            "17 plot areas",
+        ),
+    ],
+)
+def test_an_image_with_impossible_properties_is_crashed(changes: Any, detail: str) -> None:
+    with pytest.raises(DerivlensError) as caught:
+        finish({"result": with_image(png(40, 20), **changes)}, drawn())
+    assert detail in caught.value.message, caught.value.message
+
+
+def test_an_image_file_cannot_come_from_the_child() -> None:
+    """Only the CLI writes files: a child claiming it wrote one is not believed."""
+    image = {"format": "png", "path": "/etc/passwd", "width": 40, "height": 20}
+    with pytest.raises(DerivlensError) as caught:
+        finish({"result": curves(image=image)}, drawn())
+    assert "not the PNG image asked for" in caught.value.message
+
+
+# --- counts and text ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reply", "detail"),
+    [
+        (curves(warnings=[{"kind": "non-finite", "message": "m"}] * 65), "65 warnings"),
+        (curves(fixed={"a": 2, "x y": 1}), "held parameters that are not parameter names"),
+        (curves(fixed={"a" * 201: 1}), "held parameters that are not parameter names"),
+        (curves(fixed={f"p{i}": i for i in range(300)}), "held parameters"),
+        (curves(critical_points=[0.5] * 4), "4 critical points"),
+    ],
+)
+def test_counts_past_any_real_plot_are_crashed(reply: Any, detail: str) -> None:
+    with pytest.raises(DerivlensError) as caught:
+        finish({"result": reply})
+    assert detail in caught.value.message, caught.value.message
+
+
+def test_text_from_the_child_loses_its_control_characters() -> None:
+    """A terminal would act on ESC and C1 codes, an editor on bidi overrides."""
+    evil = "\x1b]52;c;cHduZWQ=\x07 \u202eright-to-left\x9b31m ok\nnext"
+    result = finish({"result": curves(warnings=[{"kind": "non-finite", "message": evil}],
+                                      fixed={"a": evil})})  # fmt: skip
+    for text in (result.warnings[0].message, result.fixed["a"]):
+        assert not set(text) & {"\x1b", "\x07", "\u202e", "\x9b"}, text
+        assert " ok" in text
+    assert "\n" in result.warnings[0].message  # newlines and tabs stay
+    with pytest.raises(DerivlensError) as caught:
+        finish({"error": {"kind": "user-error", "message": evil, "option": "o" * 10_000}})
+    assert "\x1b" not in caught.value.message and len(caught.value.option or "") == 200

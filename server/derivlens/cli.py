@@ -83,6 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return serve_command(args)
         return doctor_command()
+    except BrokenPipeError:  # the reader went away (`| head`): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except DerivlensError as error:
         return fail(error, want_json)
     except Exception as error:  # a bug of ours: still one clear line, no traceback

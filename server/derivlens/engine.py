@@ -10,12 +10,13 @@ child ran user code and its reply is hostile input.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
 
-from derivlens import model, wire
+from derivlens import images, model, project, wire
 from derivlens.errors import DerivlensError, ErrorKind, InvalidOptions
 from derivlens.locate import FunctionInfo, Module, parse_module
 from derivlens.model import EvaluationRequest, PlotWarning, Render, Result, Settled, WarningKind
@@ -40,7 +41,7 @@ class Prepared:
     needed: tuple[str, ...]  # the kept statements' own text: the cache's view of the code
     settled: Mapping[int, Settled]
     render: Render | None
-    project_root: str
+    project_root: str | None  # the folder it may read (`project.py`); None: the file only
     params: Mapping[str, float] = attrs.field(factory=dict)
     #: For a function in a notebook cell: the cells its module is made of.
     cells: Cells | None = None
@@ -74,7 +75,7 @@ class Prepared:
     def sandbox_job(self) -> dict[str, Any]:
         """The sandbox's terms for this request: what it may read, how to name it."""
         return {
-            "readable": [self.project_root, os.path.abspath(self.path)],
+            "readable": [*filter(None, [self.project_root]), os.path.abspath(self.path)],
             "user_file": os.path.abspath(self.path),
             "name": self.function.name,
         }
@@ -150,7 +151,7 @@ def prepare(
         needed=needed,
         settled=settled,
         render=render,
-        project_root=project_root or os.path.dirname(os.path.abspath(path)),
+        project_root=project_root or project.project_root(path),
         params=check_params(function, params or {}),
         cells=cells,
     )
@@ -204,7 +205,12 @@ def finish(prepared: Prepared, outcome: Outcome, elapsed_ms: float) -> Result:
     except wire.Malformed as error:
         raise _malformed(prepared, str(error)) from None
     variables, problem = _variables(prepared, result)
-    problem = problem or _mismatch(prepared.settled[len(variables)], result, len(variables))
+    settled = prepared.settled[len(variables)]
+    problem = (
+        problem
+        or _mismatch(settled, result, len(variables))
+        or _untrusted_parts(prepared, settled, result)
+    )
     if problem:
         raise _malformed(prepared, problem)
     cell, line = prepared.line
@@ -246,6 +252,41 @@ def _malformed(prepared: Prepared, detail: str) -> DerivlensError:
         ErrorKind.CRASHED,
         f"the evaluation of {prepared.function.name} sent back a malformed result ({detail})",
     )
+
+
+#: Most warnings, held parameters and critical points a reply may carry (per component).
+MAX_WARNINGS = 64
+MAX_FIXED = 256
+
+
+#: A held parameter's name: `a`, or a constructor's `Swish(beta)`.
+_HELD_NAME = re.compile(r"[A-Za-z_]\w*(\([A-Za-z_]\w*\))?")
+
+
+def _untrusted_parts(prepared: Prepared, settled: Settled, result: Result) -> str | None:
+    """What in `result` could not have come from the runner: counts past any real plot,
+    names that are not names, an image that was not asked for or is not what it says."""
+    if len(result.warnings) > MAX_WARNINGS:
+        return f"{len(result.warnings)} warnings"
+    if len(result.fixed) > MAX_FIXED or not all(
+        _HELD_NAME.fullmatch(k) and len(k) <= model.MAX_NAME for k in result.fixed
+    ):
+        return "held parameters that are not parameter names"
+    assert settled.options is not None  # checked by _mismatch
+    samples = settled.options.samples
+    points, most = len(result.critical_points), samples
+    if isinstance(result, model.VectorCurvesResult):
+        points, most = sum(len(c) for c in result.critical_points), samples * result.outputs
+    elif isinstance(result, model.SurfaceResult):
+        most = samples * samples
+    if points > most:
+        return f"{points} critical points"
+    render, image = prepared.render, result.image
+    if render is None or image is None:
+        return "an image that was not asked for" if image is not None else None
+    if not isinstance(image, model.Image) or image.format != render.format:
+        return f"not the {render.format.upper()} image asked for"
+    return images.problem(image)
 
 
 def _mismatch(settled: Settled, result: Result, nvars: int) -> str | None:

@@ -9,6 +9,7 @@ test keeps the two equal.
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Any, Literal, Union
 
@@ -54,11 +55,17 @@ MAX_MESSAGE = 2000
 MAX_NAME = 200
 
 
+#: Characters that would act on a terminal or reorder text: C0 controls but tab and
+#: newline, DEL, C1 controls, line separators and the bidirectional overrides.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
 def capped(value: Any, cap: int) -> str:
-    """`value`, which must be text, cut to `cap` characters."""
+    """`value`, which must be text, cut to `cap` characters, control characters replaced."""
     if not isinstance(value, str):
         raise TypeError(f"expected text, got {type(value).__name__}")
-    return value if len(value) <= cap else value[: cap - 1] + "…"
+    value = value if len(value) <= cap else value[: cap - 1] + "…"
+    return _CONTROL.sub("\ufffd", value)
 
 
 def _message(value: Any) -> str:
@@ -67,6 +74,10 @@ def _message(value: Any) -> str:
 
 def _name(value: Any) -> str:
     return capped(value, MAX_NAME)
+
+
+def _optional_name(value: Any) -> str | None:
+    return None if value is None else capped(value, MAX_NAME)
 
 
 class WarningKind(str, Enum):
@@ -90,7 +101,7 @@ class ErrorInfo:
 
     kind: ErrorKind
     message: str = attrs.field(converter=_message)
-    option: str | None = None
+    option: str | None = attrs.field(default=None, converter=_optional_name)
 
     def to_exception(self) -> DerivlensError:
         return DerivlensError(self.kind, self.message, option=self.option)

@@ -205,8 +205,13 @@ def rendered_image(result: Result, render: Render) -> model.Image:
 
 
 def user_error(error: BaseException, request: EvaluationRequest, what: str) -> DerivlensError:
-    """`user-error`: the exception's type and message, and where in the user's file."""
-    if isinstance(error, MemoryError):
+    """`user-error`: the exception's type and message, and where in the user's file.
+
+    Running out of memory is not the user's error, in whatever form: it is re-raised for
+    `run` to report as `memory`."""
+    from derivlens.calculus import is_allocation_failure
+
+    if is_allocation_failure(error):
         raise error
     filename = request.filename
     frames = traceback.extract_tb(error.__traceback__)

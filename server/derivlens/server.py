@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 import uuid
 from collections import OrderedDict
@@ -22,7 +21,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
-from derivlens import SANDBOX_APP, __version__, engine, wire
+from derivlens import SANDBOX_APP, __version__, engine, project, wire
 from derivlens.documents import Documents, Source, uri_path
 from derivlens.errors import DerivlensError
 from derivlens.hover import error_markdown, hover_markdown
@@ -181,12 +180,12 @@ class DerivlensServer(LanguageServer):
             self._documents = Documents(self.workspace)
         return self._documents
 
-    def project_root(self, path: str) -> str:
-        for folder in self.workspace.folders.values():
-            root = uri_path(folder.uri)
-            if path.startswith(root.rstrip(os.sep) + os.sep):
-                return root
-        return os.path.dirname(path)
+    def project_root(self, path: str) -> str | None:
+        """The folder an evaluation of `path` may read (None: the file alone)."""
+        folders = [uri_path(folder.uri) for folder in self.workspace.folders.values()]
+        if self.workspace.root_path:
+            folders.append(self.workspace.root_path)
+        return project.project_root(path, folders)
 
     def prepare(
         self,

@@ -4,6 +4,7 @@ the failures that are the user's, and nulls for non-finite values.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -191,9 +192,32 @@ def reraise_if_fatal(error: BaseException) -> None:
         raise error
 
 
+#: What allocation failures say where they are not a MemoryError: torch's allocator
+#: ("DefaultCPUAllocator: can't allocate memory"), C++ (std::bad_alloc), a failed mmap
+#: ("Cannot allocate memory", ENOMEM) and a thread whose stack cannot be mapped.
+_ALLOCATION_WORDS = (
+    "can't allocate memory",
+    "cannot allocate memory",
+    "not enough memory",
+    "out of memory",
+    "std::bad_alloc",
+    "can't start new thread",
+)
+
+
 def is_allocation_failure(error: BaseException) -> bool:
-    text = str(error)
-    return isinstance(error, MemoryError) or (
-        isinstance(error, RuntimeError)
-        and ("can't allocate memory" in text or "not enough memory" in text)
-    )
+    """Is `error` (or what it was raised from) running out of memory, in any form?"""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, MemoryError):  # numpy's _ArrayMemoryError too
+            return True
+        if isinstance(current, OSError) and current.errno == errno.ENOMEM:
+            return True
+        if isinstance(current, RuntimeError | OSError):
+            text = str(current)[:500].lower()
+            if any(words in text for words in _ALLOCATION_WORDS):
+                return True
+        current = current.__cause__
+    return False

@@ -3,9 +3,13 @@
 `prepare` runs right after the fork (while the child is still a spare waiting for
 work): own process group, parent-death signal, every inherited descriptor closed,
 namespaces entered, the Landlock ruleset and seccomp filter built. `serve` reads the one
-job, applies the rest (readable paths, limits, filter, audit hook, capped output), hands
-the request to the application's `run`, and writes one reply frame. The process then
-exits; it is never reused.
+job, applies the rest (readable paths, limits, filter, audit hook, capped output), and
+writes a *status* frame: which layers hold. That frame is written before any user code
+exists in the process, so the parent can trust it; a layer the worker found available
+at its start (`ChildConfig.required`) that did not apply here refuses the job right
+there, user code never runs. Then the request goes to the application's `run`, and one
+*reply* frame follows (untrusted: user code ran in this process and may have written to
+the pipe itself). The child closes the pipe and exits; it is never reused.
 
 The application (see `App`) is what the worker was started with: this module knows
 nothing of what the request means, only the reply convention `{"result": ...}` or
@@ -31,7 +35,10 @@ from derivlens.sandbox.layers import LayerUnavailable, audit, namespaces, output
 from derivlens.sandbox.layers.audit import SandboxRefusal
 
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 SYSCALL = "make a system call the sandbox forbids"
+#: The layers a child applies itself (the others hold for the whole worker).
+CHILD_LAYERS = ("namespaces", "landlock", "rlimits", "seccomp", "audit-hook", "output-cap")
 
 
 @dataclass
@@ -41,6 +48,8 @@ class ChildConfig:
     read_paths: list[str]
     layers: dict[str, bool] = field(default_factory=dict)  # name -> wanted
     warm: bool = True  # run the app's warm-up while waiting, so pages are copied early
+    #: Layers that held when the worker started: a child without one of them refuses.
+    required: tuple[str, ...] = ()
 
     def wants(self, name: str) -> bool:
         return self.layers.get(name, True)
@@ -93,15 +102,25 @@ class Child:
                 with contextlib.suppress(OSError):
                     os.close(fd)
         output.redirect_fds()
-        self._try("namespaces", namespaces.apply)
-        if sys.platform.startswith("linux"):
-            libc = ctypes.CDLL(None, use_errno=True)
+        libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+        if libc is not None:
+            # The worker is not dumpable (its /proc entries are closed to its children);
+            # writing our own uid_map needs it for a moment.
+            libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+        self._try("namespaces", self._enter_namespaces)
+        if libc is not None:
+            libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # nor are ours to our siblings
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         self._try("landlock", self._build_ruleset)
         self._try("seccomp", self._build_filter)
         warm = getattr(self.app, "warm_child", None)
         if self.config.warm and self.config.wants("warm") and warm is not None:
             warm()
+
+    def _enter_namespaces(self) -> None:
+        note = namespaces.apply()
+        if note:
+            self.notes["ipc-namespace"] = note
 
     def _build_ruleset(self) -> None:
         from derivlens.sandbox.layers.landlock_fs import Ruleset
@@ -141,6 +160,13 @@ class Child:
         t0 = time.perf_counter()
         self.user_file = job.user_file
         self._apply_layers(job)
+        missing = [name for name in self.config.required if name not in self.active]
+        status: dict[str, Any] = {"layers": self.active, "notes": self.notes}
+        if missing:
+            status["refused"] = {name: self.notes.get(name, "not applied") for name in missing}
+        self._write(status)
+        if missing:
+            self._finish(0)  # without a layer it had when the worker started: run nothing
         captured = output.capture() if self.config.wants("output-cap") else output.CappedText()
         t1 = time.perf_counter()
         try:
@@ -150,9 +176,14 @@ class Child:
         reply = self._explain(reply, job)
         t2 = time.perf_counter()
         timings = {"layers_ms": (t1 - t0) * 1000, "run_ms": (t2 - t1) * 1000}
-        self._send({"reply": reply, "layers": self.active, "notes": self.notes,
-                    "output": captured.text(), "timings": timings})  # fmt: skip
-        os._exit(0)
+        self._send({"reply": reply, "output": captured.text(), "timings": timings})
+        self._finish(0)
+
+    def _finish(self, code: int) -> NoReturn:
+        """Close the reply pipe (the parent sees the end of it now) and exit."""
+        with contextlib.suppress(OSError):
+            _close(self.rep_fd)
+        _exit(code)
 
     def _apply_layers(self, job: Job) -> None:
         readable: list[str] | None = None
@@ -196,8 +227,8 @@ class Child:
         details = {}
         if "landlock" in self.active and self.ruleset is not None:
             details["landlock"] = self.ruleset.describe()
-        self._send({"reply": {}, "layers": self.active, "notes": self.notes, "details": details})
-        os._exit(0)
+        self._write({"layers": self.active, "notes": self.notes, "details": details})
+        self._finish(0)
 
     # -- the reply ----------------------------------------------------------------------
     def _escaped(self, exc: BaseException, job: Job) -> dict[str, Any]:
@@ -251,6 +282,15 @@ class Child:
         with contextlib.suppress(OSError):
             protocol.write_all(self.rep_fd, data)
 
+    def _write(self, message: dict[str, Any]) -> None:
+        with contextlib.suppress(OSError):
+            protocol.write_all(self.rep_fd, protocol.encode(message))
+
+
+#: Bound now: user code may replace `os._exit` or `os.close` before the child finishes.
+_exit = os._exit
+_close = os.close
+
 
 def _open_fds() -> list[int]:
     try:
@@ -271,9 +311,9 @@ def run(
         child.serve()
     except BaseException:
         with contextlib.suppress(Exception):
-            msg = {"error": {"kind": "internal", "message": traceback.format_exc(limit=3)[-500:]}}
-            protocol.write_all(rep_fd, protocol.encode({"reply": msg, "layers": []}))
-    os._exit(70)
+            why = traceback.format_exc(limit=3)[-500:]
+            protocol.write_all(rep_fd, protocol.encode({"layers": [], "notes": {"child": why}}))
+    _exit(70)
 
 
 __all__ = ["Child", "ChildConfig", "Job", "run"]

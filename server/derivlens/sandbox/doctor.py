@@ -13,11 +13,11 @@ from derivlens.sandbox.env import cache_dir, clean_environment, private_home
 #: Every layer, in the order they are applied, with what it does when active.
 LAYERS = {
     "rlimits": "CPU time, address space (+ the memory limit), no core files, no file growth, "
-    "64 open files",
+    "64 open files, no capabilities",
     "seccomp": "no exec, fork, sockets, file writes, ptrace, process_vm, io_uring, mount, "
-    "namespaces, or signals to other processes",
+    "namespaces, System V IPC; signals, limits, scheduling and priorities of itself only",
     "landlock": "read-only view of Python, the installed packages and the project",
-    "namespaces": "own user and network namespace: no network interface at all",
+    "namespaces": "own user, network and IPC namespace: no network interface, no shared IPC",
     "audit-hook": "PEP 578 hook naming common refusals in errors (messages, not a boundary)",
     "env-allowlist": "the worker starts with an allow-listed environment: no tokens or keys",
     "private-tmp": "an empty private folder as cwd, HOME and TMPDIR",
@@ -47,7 +47,7 @@ def doctor(app: str) -> list[LayerStatus]:
         proc = subprocess.run(
             [sys.executable, "-m", "derivlens.sandbox.probe", app],
             capture_output=True,
-            env=clean_environment(home, cache_dir()),
+            env=clean_environment(home, cache_dir(home)),
             cwd=home,
             timeout=60,
             check=False,

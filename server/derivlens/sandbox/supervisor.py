@@ -4,7 +4,10 @@ It starts the warm worker (`worker.py`, given the application module to load) wi
 allow-listed environment, sends it jobs, enforces the wall-clock deadline, kills a
 child's whole process group on timeout or cancellation, and replaces a worker that died
 or hung. It never imports the application and never runs user code; what a child
-sends back is checked by `verdict` before anyone uses it.
+sends back is checked by `verdict` before anyone uses it: the layers it had come from
+its status frame (written before user code ran), the result from its one reply frame.
+A child that could not apply a layer the worker had at its start refused to run; its
+worker is then replaced, since something has changed it.
 """
 
 from __future__ import annotations
@@ -94,7 +97,7 @@ def prespawn(app: str, *, prefork: bool = True, without: Sequence[str] = ()) -> 
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=clean_environment(home, cache_dir()),
+            env=clean_environment(home, cache_dir(home)),
             cwd=home,
             start_new_session=True,
         )
@@ -128,6 +131,8 @@ class _Worker:
     pending: dict[int, _Pending] = field(default_factory=dict)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     dead: bool = False
+    #: The layers its probe child had at its start: every child must have them too.
+    layers: tuple[str, ...] = ()
 
     def alive(self) -> bool:
         return not self.dead and self.proc.returncode is None
@@ -199,7 +204,7 @@ class Sandbox:
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
-                env=clean_environment(self._home, cache_dir()),
+                env=clean_environment(self._home, cache_dir(self._home)),
                 cwd=self._home,
                 start_new_session=True,
                 limit=protocol.MAX_REPLY_BYTES + 1024,
@@ -256,20 +261,26 @@ class Sandbox:
                 msg = protocol.decode(await protocol.read_frame_async(reader))
                 op = msg.get("op")
                 if op == "ready":
+                    w.layers = tuple(str(name) for name in msg.get("layers") or ())
+                    notes = msg.get("notes") or {}
+                    if notes:
+                        self._log(f"derivlens sandbox: layers not available here: {notes}")
                     if not w.ready.done():
                         w.ready.set_result(None)
                     continue
                 p = w.pending.get(msg.get("id", -1))
-                if op == "reply":
-                    body = await protocol.read_frame_async(reader)
+                if op == "done":
+                    count = int(msg["frames"])
+                    if not 0 <= count <= 2:
+                        raise protocol.FrameError(f"{count} frames")
+                    frames = [await protocol.read_frame_async(reader) for _ in range(count)]
                     if p is not None and not p.future.done():
-                        p.future.set_result(("reply", body))
+                        ended = (msg.get("code"), msg.get("signal"))
+                        p.future.set_result(("done", frames, bool(msg.get("extra")), *ended))
                 elif p is None or p.future.done():
                     continue
                 elif op == "started":
                     p.pid = int(msg["pid"])
-                elif op == "exit":
-                    p.future.set_result(("exit", msg.get("code"), msg.get("signal")))
                 elif op == "error":
                     p.future.set_result(("oversized", str(msg.get("message"))))
         except (protocol.FrameError, ValueError, KeyError, TypeError) as exc:
@@ -335,7 +346,14 @@ class Sandbox:
             outcome = ("died", "the evaluation worker is gone")
         finally:
             w.pending.pop(rid, None)
-        return self._interpret(outcome, name, timeout)
+        try:
+            return self._interpret(outcome, w, name, timeout)
+        except verdict.LayerRefused:
+            self._log(f"derivlens sandbox: worker pid {w.proc.pid} lost a layer; replacing it")
+            if self._worker is w:
+                self._worker = None
+            await self._stop(w)
+            raise
 
     async def _abandon(self, w: _Worker, rid: int, p: _Pending, *, hung: bool) -> None:
         """Kill the child's process group now; a worker that never started it is replaced."""
@@ -351,17 +369,29 @@ class Sandbox:
             assert w.proc.stdin is not None
             w.proc.stdin.write(protocol.encode({"op": "cancel", "id": rid}))
 
-    def _interpret(self, outcome: tuple[Any, ...], name: str, timeout: float) -> Outcome:
+    def _interpret(
+        self, outcome: tuple[Any, ...], w: _Worker, name: str, timeout: float
+    ) -> Outcome:
         kind = outcome[0]
-        if kind == "reply":
-            checked = verdict.from_reply(outcome[1], name)
+        if kind == "done":
+            frames, extra, code, sig = outcome[1:]
+            if not frames:
+                raise verdict.from_exit(code, sig, name, timeout)
+            status = verdict.status(frames[0], name)
+            lost = dict(status.refused)
+            lost.update({k: "not applied" for k in w.layers if k not in status.layers})
+            if lost:
+                raise verdict.refused(name, lost)
+            if extra:
+                raise verdict.more_than_one_reply(name)
+            if len(frames) < 2:
+                raise verdict.from_exit(code, sig, name, timeout)
+            checked = verdict.from_reply(frames[1], name, status)
             if checked.output:
                 self._log(f"{name} printed: {verdict.printable(checked.output, 2000)}")
             if checked.notes:
                 self._log(f"derivlens sandbox: inactive layers: {checked.notes}")
             return checked
-        if kind == "exit":
-            raise verdict.from_exit(outcome[1], outcome[2], name, timeout)
         if kind == "oversized":
             raise verdict.oversized(name, outcome[1])
         raise DerivlensError(

@@ -1,10 +1,12 @@
 """What came back from a child, checked, or the `DerivlensError` a person can act on.
 
-A reply is untrusted (user code ran in that process): it is decoded by
-`protocol.decode_untrusted` and the sandbox's own envelope (layers, notes, captured
-output) is checked here; the application's reply inside it is passed on as JSON for
-the application to check against its own schema. Messages name the evaluated thing
-but no editor setting or CLI flag: the caller adds those.
+A child sends two frames. Its status (the layers that hold, notes on those that do
+not) is written before any user code is in the process; its reply (the application's
+JSON, the captured output) after, so it is untrusted: user code may have written it.
+Both are decoded by `protocol.decode_untrusted` and checked here, strictly (no unknown
+keys); the application's reply is passed on as JSON for the application to check
+against its own schema. Messages name the evaluated thing but no editor setting or CLI
+flag: the caller adds those.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ KNOWN_LAYERS = frozenset(
 )
 MAX_OUTPUT = 64 * 1024
 MAX_NOTE = 300
+MAX_NOTES = 16
+_STATUS_KEYS = frozenset({"layers", "notes", "refused", "details"})
+_REPLY_KEYS = frozenset({"reply", "output", "timings"})
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -45,6 +50,19 @@ class Outcome:
     layers: tuple[str, ...]
     notes: dict[str, str]
     output: str
+
+
+@attrs.frozen
+class Status:
+    """What a child said about its layers before user code ran in it."""
+
+    layers: tuple[str, ...]
+    notes: dict[str, str]
+    refused: dict[str, str]  # layer -> why: required here, missing in this child
+
+
+class LayerRefused(DerivlensError):
+    """A child lacked a layer its worker had at its start, so it ran nothing."""
 
 
 def printable(text: str, cap: int) -> str:
@@ -68,28 +86,75 @@ def malformed(name: str, detail: str) -> DerivlensError:
     )
 
 
-def from_reply(body: bytes, name: str) -> Outcome:
-    """The checked `Outcome` of a child's reply frame; anything else is `crashed`."""
+def _decode(body: bytes, name: str, keys: frozenset[str]) -> dict[str, Any]:
     try:
         envelope = protocol.decode_untrusted(body)
     except protocol.FrameError as error:
         raise malformed(name, str(error)) from None
-    if not isinstance(envelope, dict) or "reply" not in envelope:
-        raise malformed(name, "no reply in it")
+    if not isinstance(envelope, dict):
+        raise malformed(name, "not an object")
+    unknown = sorted(str(k) for k in envelope if k not in keys)
+    if unknown:
+        raise malformed(name, f"unknown fields {', '.join(unknown)[:80]}")
+    return envelope
+
+
+def _texts(value: Any, name: str, what: str) -> dict[str, str]:
+    if not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
+        raise malformed(name, f"{what} that are not text")
+    items = list(value.items())[:MAX_NOTES]
+    return {printable(str(k), 40): printable(v, MAX_NOTE) for k, v in items}
+
+
+def status(body: bytes, name: str) -> Status:
+    """The checked status frame of a child: the layers it has, before user code ran."""
+    envelope = _decode(body, name, _STATUS_KEYS)
     layers = envelope.get("layers", [])
-    notes = envelope.get("notes", {})
-    output = envelope.get("output", "")
     if not (isinstance(layers, list) and all(x in KNOWN_LAYERS for x in layers)):
         raise malformed(name, "an unknown list of sandbox layers")
-    if not (isinstance(notes, dict) and all(isinstance(v, str) for v in notes.values())):
-        raise malformed(name, "notes that are not text")
+    return Status(
+        layers=tuple(dict.fromkeys(layers)),
+        notes=_texts(envelope.get("notes", {}), name, "notes"),
+        refused=_texts(envelope.get("refused", {}), name, "refusals"),
+    )
+
+
+def from_reply(body: bytes, name: str, status: Status | None = None) -> Outcome:
+    """The checked `Outcome` of a child's reply frame; anything else is `crashed`.
+
+    The layers and notes are the status frame's (`status`), never the reply's.
+    """
+    envelope = _decode(body, name, _REPLY_KEYS)
+    if "reply" not in envelope:
+        raise malformed(name, "no reply in it")
+    output = envelope.get("output", "")
     if not isinstance(output, str):
         raise malformed(name, "output that is not text")
+    status = status or Status((), {}, {})
     return Outcome(
         reply=envelope["reply"],
-        layers=tuple(dict.fromkeys(layers)),
-        notes={printable(str(k), 40): printable(v, MAX_NOTE) for k, v in list(notes.items())[:16]},
+        layers=status.layers,
+        notes=status.notes,
         output=printable(output, MAX_OUTPUT),
+    )
+
+
+def refused(name: str, lost: dict[str, str]) -> LayerRefused:
+    """A child that lacked layers the worker had: nothing of `name` ran."""
+    what = "; ".join(f"{layer}: {printable(why, 120)}" for layer, why in list(lost.items())[:4])
+    layers = ", ".join(list(lost)[:4])
+    return LayerRefused(
+        "crashed",
+        f"the sandbox could not apply its {layers} layer to the evaluation of {name} "
+        f"({what}), so {name} was not run; the sandbox has been restarted, try again",
+    )
+
+
+def more_than_one_reply(name: str) -> DerivlensError:
+    return DerivlensError(
+        "crashed",
+        f"the evaluation of {name} sent back more than one reply (code in it wrote to the "
+        "sandbox's reply channel), so none is used",
     )
 
 
@@ -107,11 +172,11 @@ def from_exit(code: int | None, sig: int | None, name: str, timeout: float) -> D
             f"{name} made a system call the sandbox forbids (such as starting a process or "
             f"opening a socket) and was stopped; plotted functions run with {RULES}",
         )
-    if sig == signal.SIGKILL:
+    if sig == signal.SIGKILL:  # not by us: the worker reports no child it killed itself
         return DerivlensError(
-            "crashed",
-            f"the evaluation of {name} was killed (SIGKILL), perhaps because the machine ran "
-            "low on memory; try fewer samples",
+            "memory",
+            f"the evaluation of {name} was killed (SIGKILL), most likely by the system for "
+            "using too much memory; use fewer samples or a smaller computation",
         )
     if sig is not None:
         try:

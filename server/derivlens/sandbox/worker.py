@@ -8,20 +8,30 @@ Talks to the parent over stdin/stdout in length-prefixed JSON frames:
   parent -> worker  {"op": "run", "id", "envelope": {"request", "timeout", "memory_mb",
                                                      "readable", "user_file", "name"}}
                     {"op": "cancel", "id"}
-  worker -> parent  {"op": "ready", "prefork"}      once warm
+  worker -> parent  {"op": "ready", "prefork", "layers", "notes"}  once warm
                     {"op": "started", "id", "pid"}  the child's pid (= its process group)
-                    {"op": "reply", "id", "pid"} then one raw frame: the child's reply
-                    {"op": "exit", "id", "code", "signal"}  died without a reply
+                    {"op": "done", "id", "pid", "frames", "extra", "code", "signal"}
+                        then `frames` raw frames: the child's status, then its reply
                     {"op": "error", "id", "message"}  e.g. a reply over the size cap
 
-One child is kept forked ahead, prepared and waiting (`--no-prefork` turns that off).
-The worker never parses a child's reply: it only caps its size and relays it.
+At its start, before any child runs user code, the worker forks one probe child that
+applies every layer and says which held: those are `required` of every later child
+(which refuses to run user code without one of them) and go to the parent in `ready`.
+The worker itself is not dumpable, so its /proc entries stay closed to its children.
+
+A child writes exactly two frames: its status (before user code ran) and its reply
+(after), then closes the pipe. The worker splits what it reads into frames by their
+length headers, caps their sizes and relays them; anything after the reply frame, or a
+pipe that stays open past `LINGER` seconds after it, sets `extra` (the parent then
+refuses the reply). It never parses a frame's JSON. One child is kept forked ahead,
+prepared and waiting (`--no-prefork` turns that off).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import dataclasses
 import errno
 import gc
@@ -30,12 +40,19 @@ import os
 import selectors
 import signal
 import sys
+import time
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
 from derivlens.sandbox import protocol
-from derivlens.sandbox.child import ChildConfig
+from derivlens.sandbox.child import CHILD_LAYERS, ChildConfig
+
+#: Largest status frame (layer names and short notes).
+MAX_STATUS_BYTES = 64 * 1024
+#: How long a child may keep its reply pipe open after its reply frame.
+LINGER = 1.0
+PR_SET_DUMPABLE = 4
 
 
 @dataclass
@@ -47,9 +64,11 @@ class Slot:
     rep_r: int
     id: int | None = None
     buf: bytearray = field(default_factory=bytearray)
-    need: int | None = None  # body size once the header is in
-    replied: bool = False
+    frames: list[bytes] = field(default_factory=list)
+    extra: bool = False  # bytes after the reply frame
+    replied: bool = False  # reported to the parent (or given up on)
     eof: bool = False
+    deadline: float | None = None  # when the pipe must be closed, once the reply is in
 
 
 class Worker:
@@ -112,10 +131,8 @@ class Worker:
         self.slots.pop(slot.pid, None)
 
     # -- parent channel -----------------------------------------------------------------
-    def send(self, message: dict[str, Any], raw: bytes | None = None) -> None:
-        data = protocol.encode(message)
-        if raw is not None:
-            data += protocol.frame(raw)
+    def send(self, message: dict[str, Any], *raw: bytes) -> None:
+        data = protocol.encode(message) + b"".join(protocol.frame(body) for body in raw)
         protocol.write_all(self.out, data)
 
     def on_control(self) -> bool:
@@ -159,26 +176,66 @@ class Worker:
             slot.eof = True
             with contextlib.suppress(KeyError, ValueError):
                 self.sel.unregister(slot.rep_r)
+            if len(slot.frames) == 2:
+                self.report(slot)
             return False
         if slot.replied:
             return True
+        if len(slot.frames) == 2:
+            slot.extra = True  # written after the reply: the reply is not to be trusted
+            self.report(slot)
+            return True
         slot.buf += chunk
-        if slot.need is None and len(slot.buf) >= protocol.HEADER.size:
-            (slot.need,) = protocol.HEADER.unpack_from(slot.buf)
-            if slot.need > protocol.MAX_REPLY_BYTES:
+        while len(slot.frames) < 2 and len(slot.buf) >= protocol.HEADER.size:
+            (size,) = protocol.HEADER.unpack_from(slot.buf)
+            limit = MAX_STATUS_BYTES if not slot.frames else protocol.MAX_REPLY_BYTES
+            if size > limit:
                 self.kill(slot)
                 slot.replied = True
-                mb = slot.need / 2**20
-                self.send({"op": "error", "id": slot.id, "message": f"a reply of {mb:.0f} MB"})
+                what = "status" if not slot.frames else "reply"
+                mb = size / 2**20
+                self.send({"op": "error", "id": slot.id, "message": f"a {what} of {mb:.0f} MB"})
                 return True
-        if slot.need is not None and len(slot.buf) >= protocol.HEADER.size + slot.need:
-            body = bytes(slot.buf[protocol.HEADER.size : protocol.HEADER.size + slot.need])
-            slot.replied = True
-            slot.buf = bytearray()
-            self.kill(slot)  # one request per child: it has nothing left to do
-            if slot.id is not None:
-                self.send({"op": "reply", "id": slot.id, "pid": slot.pid}, body)
+            if len(slot.buf) < protocol.HEADER.size + size:
+                break
+            slot.frames.append(bytes(slot.buf[protocol.HEADER.size : protocol.HEADER.size + size]))
+            del slot.buf[: protocol.HEADER.size + size]
+        if len(slot.frames) == 2:
+            if slot.buf:
+                slot.extra = True
+                self.report(slot)
+            elif slot.deadline is None:
+                slot.deadline = time.monotonic() + LINGER
         return True
+
+    def report(self, slot: Slot, status: int | None = None) -> None:
+        """Relay what the child sent (and how it ended, if it has); it is done."""
+        if slot.replied:
+            return
+        slot.replied = True
+        code = sig = None
+        if status is not None:
+            code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+            sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+        self.kill(slot)  # one request per child: it has nothing left to do
+        if slot.id is not None:
+            message = {"op": "done", "id": slot.id, "pid": slot.pid, "frames": len(slot.frames),
+                       "extra": slot.extra, "code": code, "signal": sig}  # fmt: skip
+            self.send(message, *slot.frames)
+        slot.frames, slot.buf = [], bytearray()
+
+    def linger(self) -> float | None:
+        """Kill children that keep their pipe open after replying; the next deadline."""
+        now, soonest = time.monotonic(), None
+        for slot in list(self.slots.values()):
+            if slot.deadline is None or slot.replied:
+                continue
+            if now >= slot.deadline:
+                slot.extra = True  # someone holds a copy of the pipe: not the child's runner
+                self.report(slot)
+            else:
+                soonest = min(soonest or slot.deadline, slot.deadline)
+        return None if soonest is None else max(0.0, soonest - now)
 
     def on_sigchld(self) -> None:
         with contextlib.suppress(OSError):
@@ -205,18 +262,16 @@ class Worker:
             if self.spare_deaths >= 3:
                 self.prefork = False  # spares keep dying: fork on demand from now on
         elif not slot.replied and slot.id is not None:
-            code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
-            sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
-            self.send({"op": "exit", "id": slot.id, "code": code, "signal": sig})
+            self.report(slot, status)
         self.close_slot(slot)
         self.refill()
 
     # -- main loop ----------------------------------------------------------------------
-    def serve(self) -> None:
+    def serve(self, probe: dict[str, Any]) -> None:
         self.refill()
-        self.send({"op": "ready", "prefork": self.prefork})
+        self.send({"op": "ready", "prefork": self.prefork, **probe})
         while True:
-            for key, _ in self.sel.select():
+            for key, _ in self.sel.select(self.linger()):
                 if key.data == "control":
                     if not self.on_control():
                         return
@@ -239,6 +294,34 @@ def read_paths(home: str, app: ModuleType) -> list[str]:
     return [*python_read_paths(), *SYSTEM_READ, home, *(extra() if extra else [])]
 
 
+def probe_layers(config: ChildConfig, app: ModuleType) -> dict[str, Any]:
+    """Which layers a child gets here: one throwaway child applies them all and says.
+
+    It runs no user code, so its answer can be trusted; its layers are required of
+    every later child.
+    """
+    from derivlens.sandbox import child
+
+    req_r, req_w = os.pipe()
+    rep_r, rep_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        child.run(req_r, rep_w, dataclasses.replace(config, warm=False), app, probe=True)
+    os.close(rep_w)
+    os.close(req_r)
+    try:
+        status = protocol.decode(protocol.read_frame(rep_r, MAX_STATUS_BYTES))
+    except protocol.FrameError as exc:
+        status = {"layers": [], "notes": {"probe": f"the probe child died ({exc})"}}
+    finally:
+        os.close(rep_r)
+        os.close(req_w)
+        os.waitpid(pid, 0)
+    layers = [str(name) for name in status.get("layers") or []]
+    notes = {str(k): str(v) for k, v in (status.get("notes") or {}).items()}
+    return {"layers": layers, "notes": notes}
+
+
 def load_app(name: str) -> ModuleType:
     """The application module, warmed up (its imports done, its caches filled)."""
     app = importlib.import_module(name)
@@ -259,14 +342,19 @@ def main(argv: list[str] | None = None) -> int:
     os.dup2(2, 1)
     sys.stdout = open(out, "w", closefd=False)  # noqa: SIM115 - lives as long as the process
 
+    if sys.platform.startswith("linux"):  # children may not read our /proc entries
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     app = load_app(args.app)
     home = os.environ.get("HOME", os.getcwd())
     config = ChildConfig(read_paths(home, app), {name: False for name in args.without})
     gc.collect()
     gc.freeze()
+    probe = probe_layers(config, app)
+    required = tuple(name for name in CHILD_LAYERS if name in probe["layers"])
+    config = dataclasses.replace(config, required=required)
     worker = Worker(config, prefork=not args.no_prefork, app=app)
     try:
-        worker.serve()
+        worker.serve(probe)
     finally:
         worker.shutdown()
     return 0

@@ -24,6 +24,7 @@ SOCKET = "open a socket"
 WRITE = "write to a file"
 CHANGE = "change the file system"
 SIGNAL = "send a signal to another process"
+OTHER = "act on another process"
 CTYPES = "call C code through ctypes"
 READ = "read a file outside Python and your project"
 
@@ -64,6 +65,7 @@ _EVENTS: dict[str, str] = {
     "shutil.rmtree": CHANGE,
     "shutil.copyfile": WRITE,
     "shutil.move": CHANGE,
+    "resource.prlimit": OTHER,
     "os.kill": SIGNAL,
     "os.killpg": SIGNAL,
     "signal.pthread_kill": SIGNAL,
@@ -107,7 +109,10 @@ def make_hook(
             if writing:
                 refuse(WRITE, f"open {_short(path)!s} for writing")
             if prefixes is not None and isinstance(path, str | bytes):
-                real = realpath(os.fsdecode(path))
+                try:
+                    real = realpath(os.fsdecode(path))
+                except OSError:  # a link it may not even read (another process's /proc)
+                    real = os.path.abspath(os.fsdecode(path))
                 if real not in exact and not real.startswith(prefixes):  # type: ignore[operator]
                     refuse(READ, f"open {_short(path)}")
             return
@@ -116,6 +121,11 @@ def make_hook(
             return
         if what is SIGNAL and args and args[0] in (pid, 0) and event != "os.killpg":
             return  # signalling ourselves (raise, alarm-like tricks) is harmless
+        if what is OTHER and args and args[0] in (pid, 0):
+            return  # our own limits
+        if what is OTHER and args:
+            detail = f"{event}(pid {_short(args[0])})"
+            refuse(what, detail)
         if event == "socket.__new__" and len(args) > 1:
             detail = f"socket.socket(family={_short(args[1])})"
         elif event in ("os.system",):

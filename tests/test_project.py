@@ -1,0 +1,96 @@
+"""Which folder an evaluation may read (`project.project_root`), as a user would lay it out.
+
+A fake home and a fake temporary folder stand in for the real ones (HOME, TMPDIR), so
+these run the same as root and as anyone else, and touch nothing of theirs.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from derivlens import engine
+from derivlens.project import project_root
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home" / "user"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_rsa").write_text("KEY")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # gettempdir() reads TMPDIR again
+    return home
+
+
+def touch(path: Path, text: str = "") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_a_file_in_a_workspace_folder_gets_that_folder(home: Path) -> None:
+    workspace = home / "work"
+    file = touch(workspace / "pkg" / "deep" / "f.py")
+    assert project_root(str(file), [str(workspace)]) == str(workspace)
+
+
+def test_the_innermost_workspace_folder_wins(home: Path) -> None:
+    outer, inner = home / "work", home / "work" / "sub"
+    file = touch(inner / "f.py")
+    assert project_root(str(file), [str(outer), str(inner)]) == str(inner)
+
+
+def test_a_file_outside_every_workspace_gets_its_nearest_marked_folder(home: Path) -> None:
+    for marker in ("pyproject.toml", "setup.py", "setup.cfg", ".git"):
+        project = home / f"proj-{marker}"
+        touch(project / marker)
+        file = touch(project / "src" / "f.py")
+        assert project_root(str(file), [str(home / "elsewhere")]) == str(project), marker
+
+
+def test_a_scratch_file_in_home_reads_only_itself(home: Path) -> None:
+    file = touch(home / "scratch.py")
+    assert project_root(str(file)) is None
+    touch(home / ".git" / "HEAD")  # a dotfiles repository makes home a "project"
+    assert project_root(str(file)) is None
+    assert project_root(str(touch(home / "notes" / "f.py"))) is None  # nearest is home
+
+
+def test_home_as_a_workspace_folder_does_not_open_home(home: Path) -> None:
+    touch(home / "proj" / "pyproject.toml")
+    assert project_root(str(touch(home / "scratch.py")), [str(home)]) is None
+    inner = touch(home / "proj" / "f.py")
+    assert project_root(str(inner), [str(home)]) == str(home / "proj")
+
+
+def test_a_file_in_the_temp_root_reads_only_itself(home: Path) -> None:
+    tmp = Path(tempfile.gettempdir())
+    touch(tmp / "setup.py")
+    assert project_root(str(touch(tmp / "f.py"))) is None
+    assert project_root(str(touch(tmp / "f.py")), [str(tmp)]) is None
+    project = tmp / "proj"
+    touch(project / "pyproject.toml")
+    assert project_root(str(touch(project / "f.py"))) == str(project)
+
+
+def test_a_folder_holding_home_is_never_the_project(home: Path) -> None:
+    touch(home.parent / ".git" / "HEAD")  # /home itself under version control
+    assert project_root(str(touch(home / "x" / "f.py"))) is None
+    assert project_root(str(touch(home / "x" / "f.py")), [str(home.parent)]) is None
+
+
+def test_prepare_grants_the_project_or_the_file_alone(home: Path) -> None:
+    scratch = touch(home / "scratch.py", "def f(x):\n    return x\n")
+    job = engine.prepare_source(scratch.read_text(), str(scratch), name="f").sandbox_job
+    assert job["readable"] == [str(scratch)]
+    project = home / "proj"
+    touch(project / "pyproject.toml")
+    file = touch(project / "f.py", "def f(x):\n    return x\n")
+    job = engine.prepare_source(file.read_text(), str(file), name="f").sandbox_job
+    assert job["readable"] == [str(project), str(file)]
