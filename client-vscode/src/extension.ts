@@ -1,6 +1,7 @@
 // derivlens for VS Code: starts the language server and shows plots in a panel.
 import * as vscode from 'vscode';
 import { targetFromCommandArgs } from './logic/lenses';
+import { commandEditor } from './logic/notebook';
 import type { PlotTarget } from './logic/types';
 import { PANEL_VIEW_TYPE, PlotPanel } from './panel';
 import { ServerManager } from './server';
@@ -18,13 +19,13 @@ export function activate(context: vscode.ExtensionContext): void {
     output,
     { dispose: () => void srv.dispose() },
     vscode.commands.registerCommand('derivlens.plotDerivative', (uri?: unknown) => {
-      const editor = vscode.window.activeTextEditor;
-      if (!editor || (uri instanceof vscode.Uri && editor.document.uri.toString() !== uri.toString())) {
+      const editor = plotEditor(uri instanceof vscode.Uri ? uri.toString() : undefined);
+      if (!editor) {
         void vscode.window.showWarningMessage('derivlens: put the cursor in a Python function, then run "Plot derivative of this function".');
         return;
       }
       if (editor.document.languageId !== 'python') {
-        void vscode.window.showWarningMessage('derivlens: "Plot derivative of this function" works in Python files.');
+        void vscode.window.showWarningMessage('derivlens: "Plot derivative of this function" works in Python files and in the Python cells of notebooks.');
         return;
       }
       const pos = editor.selection.active;
@@ -54,6 +55,15 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
   );
   void srv.start();
+}
+
+/** The text editor the command plots from: a file's, or a notebook cell's (logic/notebook.ts). */
+function plotEditor(requested: string | undefined): vscode.TextEditor | undefined {
+  const wrap = (editor: vscode.TextEditor) => ({ uri: editor.document.uri.toString(), editor });
+  const active = vscode.window.activeTextEditor;
+  const nb = vscode.window.activeNotebookEditor;
+  const selected = nb && nb.selection.start < nb.notebook.cellCount ? nb.notebook.cellAt(nb.selection.start).document.uri.toString() : undefined;
+  return commandEditor(requested, active && wrap(active), vscode.window.visibleTextEditors.map(wrap), selected)?.editor;
 }
 
 export async function deactivate(): Promise<void> {

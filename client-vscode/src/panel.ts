@@ -8,6 +8,7 @@ import { toPlotError } from './logic/errors';
 import { boxChanged, type ImageBox, type Measure } from './logic/layout';
 import { CLIENT_LENS_COMMAND, SERVER_PLOT_COMMAND, scanDefLines, targetFromCommandArgs } from './logic/lenses';
 import { LiveRequests } from './logic/live';
+import { type CellInfo, isCellUri, structureConcernsTarget } from './logic/notebook';
 import type { PlotArgs, PlotResult } from './logic/protocol';
 import { isSurface, wireImage } from './logic/results';
 import { type Bounds, integerDefaults } from './logic/sliders';
@@ -47,6 +48,23 @@ type FromWebview =
   | { type: 'bounds'; name: string; bounds: Bounds }
   | { type: 'zoom'; zoom: ZoomResult }
   | { type: 'unzoom' };
+
+/** The open notebook that has the cell document `uri`. */
+function notebookOf(uri: string): vscode.NotebookDocument | undefined {
+  return vscode.workspace.notebookDocuments.find((nb) => nb.getCells().some((c) => c.document.uri.toString() === uri));
+}
+
+/** Which cell of which open notebook the document `uri` is (undefined: not a cell of one). */
+function cellOf(uri: string): CellInfo | undefined {
+  for (const nb of vscode.workspace.notebookDocuments) {
+    const cell = nb.getCells().find((c) => c.document.uri.toString() === uri);
+    if (cell) {
+      const code = cell.kind === vscode.NotebookCellKind.Code && cell.document.languageId === 'python';
+      return { notebook: nb.uri.toString(), index: cell.index, code };
+    }
+  }
+  return undefined;
+}
 
 export class PlotPanel implements vscode.Disposable {
   static current: PlotPanel | undefined;
@@ -113,6 +131,7 @@ export class PlotPanel implements vscode.Disposable {
       this.panel.onDidDispose(() => this.dispose()),
       this.panel.webview.onDidReceiveMessage((m: FromWebview) => void this.onMessage(m)),
       vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)),
+      vscode.workspace.onDidChangeNotebookDocument((e) => this.onNotebookChange(e)),
       vscode.window.onDidChangeTextEditorSelection((e) => this.onSelection(e)),
       vscode.window.onDidChangeActiveColorTheme(() => this.replotNow()),
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -200,12 +219,30 @@ export class PlotPanel implements vscode.Disposable {
 
   private onEdit(e: vscode.TextDocumentChangeEvent): void {
     const uri = e.document.uri.toString();
-    if (!e.contentChanges.length || !replotsOnEdit(this.state, uri)) return;
+    const target = this.state.target;
+    if (!e.contentChanges.length || !target) return;
+    // A cell of the target's notebook above the target's cell: what the function sees changed.
+    const cells = isCellUri(uri) && isCellUri(target.uri) && uri !== target.uri ? { target: cellOf(target.uri), edited: cellOf(uri) } : {};
+    if (!replotsOnEdit(this.state, uri, cells)) return;
     this.dispatch({
       type: 'edit',
       uri,
       changes: e.contentChanges.map((c) => ({ startLine: c.range.start.line, endLine: c.range.end.line, text: c.text })),
     });
+    this.replotSoon();
+  }
+
+  /** Cells added, removed or moved above the target's cell (or the target's cell moved). */
+  private onNotebookChange(e: vscode.NotebookDocumentChangeEvent): void {
+    const target = this.state.target;
+    if (!target || !isCellUri(target.uri) || !e.contentChanges.length) return;
+    const cell = cellOf(target.uri);
+    if (!cell || cell.notebook !== e.notebook.uri.toString()) return;
+    const changes = e.contentChanges.map((c) => ({ start: c.range.start, removed: c.removedCells.length, added: c.addedCells.length }));
+    if (structureConcernsTarget(cell.index, changes)) this.replotSoon();
+  }
+
+  private replotSoon(): void {
     clearTimeout(this.editTimer);
     this.editTimer = setTimeout(() => void this.plot('replot'), EDIT_DEBOUNCE_MS);
   }
@@ -331,8 +368,9 @@ export class PlotPanel implements vscode.Disposable {
         return;
       }
     }
-    const docUri = vscode.Uri.parse(target.uri);
-    const dir = docUri.scheme === 'file' ? path.dirname(docUri.fsPath) : vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    // Beside the file, or beside the notebook of a cell.
+    const docUri = isCellUri(target.uri) ? notebookOf(target.uri)?.uri : vscode.Uri.parse(target.uri);
+    const dir = docUri?.scheme === 'file' ? path.dirname(docUri.fsPath) : vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     const name = `${r.function.replace(/[^\w.-]+/g, '_')}.${format}`;
     const dest = await vscode.window.showSaveDialog({
       defaultUri: dir ? vscode.Uri.file(path.join(dir, name)) : undefined,

@@ -24,6 +24,7 @@ import {
   parseCheckOutput,
   serverEnv,
 } from './logic/interpreter';
+import { DOCUMENT_SELECTOR } from './logic/notebook';
 import { rewriteLensCommand, SERVER_PLOT_COMMAND, targetFromCommandArgs } from './logic/lenses';
 import type { PlotArgs, PlotResult } from './logic/protocol';
 import { serverSettings } from './logic/settings';
@@ -209,10 +210,8 @@ export class ServerManager implements vscode.Disposable {
       options: { cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, env: serverEnv(process.env, this.bundled, path.delimiter) as NodeJS.ProcessEnv },
     };
     const clientOptions: LanguageClientOptions = {
-      documentSelector: [
-        { scheme: 'file', language: 'python' },
-        { scheme: 'untitled', language: 'python' },
-      ],
+      // Python files, and the Python cells of Jupyter notebooks (logic/notebook.ts).
+      documentSelector: DOCUMENT_SELECTOR,
       initializationOptions: { derivlens: currentServerSettings() },
       outputChannel: this.output,
       middleware: {

@@ -54,12 +54,11 @@ class DerivlensServer(LanguageServer):
             __version__,
             protocol_cls=DerivlensProtocol,
             converter_factory=converter,
+            # Every cell is synced (no cell filter), markdown too: a client sends only the
+            # cells a filter matches, and cell indices must be the notebook's own.
             notebook_document_sync=types.NotebookDocumentSyncOptions(
                 notebook_selector=[
-                    types.NotebookDocumentFilterWithCells(
-                        notebook="jupyter-notebook",
-                        cells=[types.NotebookCellLanguage(language="python")],
-                    )
+                    types.NotebookDocumentFilterWithNotebook(notebook="jupyter-notebook")
                 ]
             ),
         )

@@ -48,8 +48,9 @@ const shot = async (name) => {
 const qi = page.locator('.quick-input-widget .quick-input-box input');
 const editor = page.locator('.editor-instance .monaco-editor').first();
 const lines = editor.locator('.view-lines');
-// The panel: outer iframe (code-server) -> inner iframe#active-frame (our html).
-const panel = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+// The panel: outer iframe (code-server) -> inner iframe#active-frame (our html). Ours, by the
+// extension id: a notebook editor has a webview of its own (its outputs and markdown).
+const panel = page.frameLocator('iframe.webview.ready[src*="extensionId=derivlens.derivlens"]').frameLocator('iframe#active-frame');
 
 async function runPaletteCommand(label) {
   // Click the row rather than pressing Enter: Enter runs the best fuzzy match.
@@ -96,6 +97,7 @@ async function panelInfo() {
       status: body.dataset.status,
       seq: Number(body.dataset.seq || 0),
       title: document.getElementById('title').textContent,
+      subtitle: document.getElementById('subtitle').textContent,
       src: src ? `${src.slice(0, 40)}…(${src.length})#${src.slice(-60)}` : '',
       naturalWidth: img.naturalWidth,
       naturalHeight: img.naturalHeight,
@@ -268,6 +270,159 @@ async function openDemo() {
   await qi.fill('demo.py');
   await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'demo.py' }).first().click();
   await lines.filter({ hasText: 'def wave' }).waitFor({ timeout: T });
+}
+
+/**
+ * MODE=notebook: nb.ipynb in VS Code's built-in notebook editor (no Jupyter extension, no
+ * kernel), opened before any Python file. Its cells: magics and a shell line, a markdown
+ * cell, `SCALE = 2.0` (with a print), `scaled(x) = SCALE * sin(x)` on -4..4 in cell 4, a
+ * training loop, and `bump(x)` in cell 6.
+ */
+async function notebookRun() {
+  await page.goto(`${CS_URL}/?folder=${encodeURIComponent(WORKSPACE)}`, { waitUntil: 'domcontentloaded' });
+  await page.locator('.monaco-workbench').waitFor({ timeout: T });
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'nb.ipynb' }).first().waitFor({ timeout: T });
+  results.timings.workbench = (Date.now() - t0) / 1000;
+  await page.locator('.monaco-workbench').click({ position: { x: 800, y: 500 } });
+  await page.keyboard.press('Control+P');
+  await qi.waitFor({ state: 'visible', timeout: 15000 });
+  await qi.fill('nb.ipynb');
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'nb.ipynb' }).first().click();
+  const notebook = page.locator('.notebookOverlay.notebook-editor').first();
+  await notebook.waitFor({ timeout: T });
+  // A line of a cell editor (each cell is a Monaco editor in the notebook editor's DOM).
+  const cellLine = (prefix) => {
+    const re = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ +/g, '\\s+');
+    return notebook.locator('.cell .monaco-editor .view-line').filter({ hasText: new RegExp('^\\s*' + re) }).first();
+  };
+  const cellWord = (prefix, word) => cellLine(prefix).locator('span span', { hasText: word }).first();
+  await cellLine('def scaled').waitFor({ timeout: T });
+  const shown = {};
+  for (const prefix of ['%matplotlib inline', '!pip install torch', 'SCALE = 2.0', 'def scaled', 'def bump']) {
+    shown[prefix] = await cellLine(prefix).isVisible();
+  }
+  const editors = await notebook.locator('.cell .monaco-editor').count();
+  check('notebook_opened', Object.values(shown).every(Boolean), { shown, editors });
+
+  // The server takes the notebook: code lenses in the cells of both functions (the extension
+  // was activated by the notebook's Python cells alone).
+  const lens = notebook.locator('.codelens-decoration a', { hasText: 'Plot derivative' });
+  const lensUp = await lens.first().waitFor({ timeout: 90000 }).then(() => true, () => false);
+  await page.waitForTimeout(500);
+  check('notebook_code_lenses', lensUp && (await lens.count()) === 2, { count: await lens.count() });
+  results.timings.lenses = (Date.now() - t0) / 1000;
+
+  // Hover `scaled` in its cell: the plot image (SCALE from cell 3, torch from cell 1).
+  let hover = null;
+  let hoverText = null;
+  for (let attempt = 0; attempt < 4 && !(hover && hover.some((i) => i.naturalWidth > 0)); attempt++) {
+    await page.mouse.move(5, 5);
+    await page.waitForTimeout(300);
+    await cellWord('def scaled', /^scaled$/).hover();
+    try {
+      await page.locator('.monaco-hover img[src^="data:image"]').first().waitFor({ state: 'visible', timeout: 30000 });
+      await page.waitForTimeout(500);
+      hover = await page.locator('.monaco-hover img').evaluateAll((els) =>
+        els.map((e) => ({ src: (e.getAttribute('src') || '').slice(0, 30), naturalWidth: e.naturalWidth, naturalHeight: e.naturalHeight })));
+      hoverText = (await page.locator('.monaco-hover').first().innerText()).slice(0, 400);
+    } catch {
+      log(`notebook hover attempt ${attempt + 1}: no image yet`);
+    }
+  }
+  check('notebook_hover_image', hover && hover.some((i) => i.naturalWidth > 0) && /scaled\(x\)/.test(hoverText) && /\[-4, 4\]/.test(hoverText), { hover, hoverText });
+  const fit = await hoverFit();
+  check('notebook_hover_no_scrollbar', fit && fit.scrollers.length > 0 && fit.scrollers.every((x) => !x.scrolls) && fit.image &&
+    fit.image.width <= 360 && fit.block && fit.block.height <= 180 && fit.block.width <= 360, fit);
+  results.details.shot_notebook_hover = await shot('notebook-hover');
+  await page.mouse.move(5, 5);
+  await page.keyboard.press('Escape');
+
+  // The command from the palette, the cursor in the function's cell: the panel, with the
+  // cell in the subtitle and f(1) = 2 sin 1, f′(1) = 2 cos 1 (401 samples on -4..4: x = 1 is one).
+  const near = (a, b, tol = 1e-9) => Number.isFinite(a) && Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
+  await cellWord('return SCALE', 'sin').click();
+  await runPaletteCommand('Plot derivative of this function');
+  let info = await waitPanel((i) => ok(i) && /scaled/.test(i.title), 'notebook plot', 90000);
+  let row = ok(info) ? await csvRowAt('1') : null;
+  check('notebook_palette_plot', ok(info) && info.title === 'scaled(x)' && info.subtitle === 'nb.ipynb · cell 4, line 2' &&
+    info.fixed === 'none' && info.domain[0] === '-4' && info.naturalWidth === Math.round(info.shownWidth * info.ratio), info);
+  check('notebook_values', row && Number(row[0]) === 1 && near(Number(row[1]), 2 * Math.sin(1)) && near(Number(row[2]), 2 * Math.cos(1)),
+    { row, want: [2 * Math.sin(1), 2 * Math.cos(1)] });
+  await page.keyboard.press('Escape');
+  await page.mouse.move(5, 5);
+  await page.waitForTimeout(300);
+  results.details.shot_notebook_panel = await shot('notebook-panel');
+
+  // Edit the constant's cell (two cells above): the panel plots again with SCALE = 3.
+  const beforeEdit = await panelInfo();
+  await cellLine('SCALE = 2.0').click();
+  await page.keyboard.press('End');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.type('3.0', { delay: 30 });
+  info = await waitPanel((i) => ok(i) && i.seq > beforeEdit.seq && i.src !== beforeEdit.src, 're-plot after the constant changed');
+  row = ok(info) ? await csvRowAt('1') : null;
+  check('notebook_edit_above_replot', ok(info) && info.title === 'scaled(x)' && row && near(Number(row[1]), 3 * Math.sin(1)) && near(Number(row[2]), 3 * Math.cos(1)),
+    { seq: [beforeEdit.seq, info && info.seq], row, want: [3 * Math.sin(1), 3 * Math.cos(1)] });
+  await page.keyboard.press('Escape');
+  results.details.shot_notebook_edited = await shot('notebook-panel-edited');
+
+  // An edit of a cell below (the training loop) is not something the function sees: no request.
+  const beforeBelow = await panelInfo();
+  await cellLine('print(step').click();
+  await page.keyboard.press('End');
+  await page.keyboard.type('  # more steps', { delay: 20 });
+  await page.waitForTimeout(2000); // the edit debounce is 400 ms
+  const afterBelow = await panelInfo();
+  check('notebook_edit_below_no_replot', afterBelow.seq === beforeBelow.seq && afterBelow.src === beforeBelow.src && ok(afterBelow),
+    { seq: [beforeBelow.seq, afterBelow.seq] });
+
+  // The code lens above `def bump` (cell 6): the panel plots it, with SCALE = 3 from cell 3.
+  const beforeLens = await panelInfo();
+  const bumpLine = cellLine('def bump');
+  const lineBox = await bumpLine.boundingBox();
+  let clicked = false;
+  for (const el of await lens.all()) {
+    const b = await el.boundingBox();
+    if (b && lineBox && b.y < lineBox.y && lineBox.y - b.y < 3 * lineBox.height) {
+      await el.click();
+      clicked = true;
+      break;
+    }
+  }
+  info = await waitPanel((i) => ok(i) && /bump/.test(i.title) && i.seq > beforeLens.seq, 'notebook lens plot');
+  row = ok(info) ? await csvRowAt('1') : null;
+  check('notebook_code_lens_plot', clicked && ok(info) && info.title === 'bump(x)' && info.subtitle === 'nb.ipynb · cell 6, line 2' &&
+    row && near(Number(row[1]), Math.exp(-3)), { clicked, ...info, row });
+  await page.keyboard.press('Escape');
+  await shot('notebook-panel-lens');
+
+  // Follow cursor across cells: the cursor into scaled's cell plots it again.
+  await panel.locator('#follow').check();
+  await page.waitForTimeout(300);
+  const beforeFollow = await panelInfo();
+  await cellWord('return SCALE', 'SCALE').click();
+  info = await waitPanel((i) => ok(i) && /scaled/.test(i.title) && i.seq > beforeFollow.seq, 'follow into the cell of scaled');
+  check('notebook_follow_cursor', ok(info) && info.title === 'scaled(x)' && info.subtitle === 'nb.ipynb · cell 4, line 2', info);
+  await panel.locator('#follow').uncheck();
+  await page.waitForTimeout(300);
+
+  // Move the constant's cell below the function (no text changes, cells reordered): the
+  // function no longer sees SCALE (a NameError from its line, now in cell 3); moved back, it
+  // plots again.
+  const beforeMove = await panelInfo();
+  await cellLine('SCALE = 3.0').click();
+  await runPaletteCommand('Notebook: Move Cell Down');
+  info = await waitPanel((i) => i.seq > beforeMove.seq && i.status === 'error', 'error after the constant moved below');
+  const moved = info;
+  const beforeBack = await panelInfo();
+  await cellLine('SCALE = 3.0').click();
+  await runPaletteCommand('Notebook: Move Cell Up');
+  info = await waitPanel((i) => ok(i) && i.seq > beforeBack.seq && !i.error, 'plot after the constant moved back');
+  check('notebook_cells_moved_replot', moved && moved.status === 'error' && moved.error && moved.error.kind === 'user-error' &&
+    /NameError: name 'SCALE'/.test(moved.error.message) && /nb\.ipynb, cell 3, line 3, in scaled/.test(moved.error.message) && ok(info) && info.title === 'scaled(x)',
+    { moved: moved && moved.error, after: info && { status: info.status, title: info.title, subtitle: info.subtitle } });
 }
 
 /** MODE=fresh: a fresh install with an interpreter that has torch, matplotlib and numpy only. */
@@ -701,6 +856,7 @@ async function fullRun() {
 
 try {
   if (process.env.MODE === 'fresh') await freshInstall();
+  else if (process.env.MODE === 'notebook') await notebookRun();
   else await fullRun();
 } catch (e) {
   log(`FAILED: ${e.stack || e.message}`);

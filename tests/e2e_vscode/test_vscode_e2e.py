@@ -70,6 +70,21 @@ CHECKS = [
     "panel_restored_after_reload",
 ]
 
+#: The notebook run (MODE=notebook): nb.ipynb in the built-in notebook editor, opened first.
+NOTEBOOK_CHECKS = [
+    "notebook_opened",
+    "notebook_code_lenses",
+    "notebook_hover_image",
+    "notebook_hover_no_scrollbar",
+    "notebook_palette_plot",
+    "notebook_values",
+    "notebook_edit_above_replot",
+    "notebook_edit_below_no_replot",
+    "notebook_code_lens_plot",
+    "notebook_follow_cursor",
+    "notebook_cells_moved_replot",
+]
+
 #: The fresh-install run (MODE=fresh): an interpreter with torch, matplotlib and numpy only.
 FRESH_CHECKS = ["fresh_code_lenses", "fresh_plot", "fresh_hover_image"]
 
@@ -408,6 +423,19 @@ def test_vscode_end_to_end(e2e_env: dict[str, object]) -> None:
         MACHINE_SETTINGS=str(e2e_env["user_data"] / "Machine" / "settings.json"),  # type: ignore[operator]
         BARE_PYTHON=str(run_dir / "bare-venv" / "bin" / "python"),
     )
+
+
+def test_notebook_end_to_end(built: dict[str, object]) -> None:
+    """A Jupyter notebook in VS Code's built-in notebook editor (no Jupyter extension, no
+    kernel), in a window of its own where no Python file was opened: the extension starts
+    from the notebook's Python cells; hover, code lenses, the command and the panel in cells."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    env = built["env"]
+    assert isinstance(env, dict)
+    env24 = dict(env, PATH=f"{NODE24}:{env['PATH']}")
+    timings = dict(built["timings"])  # type: ignore[call-overload]
+    with _code_server(E2E / "run-notebook", built["vsix"], PYTHON, env24, timings) as info:  # type: ignore[arg-type]
+        _drive(info, NOTEBOOK_CHECKS, MODE="notebook")
 
 
 def test_the_vsix_carries_the_server_and_the_readme_images(built: dict[str, object]) -> None:

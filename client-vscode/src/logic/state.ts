@@ -1,6 +1,7 @@
 // The plot panel's state and its transitions (loading / result / error, follow mode, edits).
 import type { ControlErrors, Overrides } from './args';
 import { boxFor, type ImageBox, type Measure, rowsFor } from './layout';
+import { type CellInfo, editConcernsTarget } from './notebook';
 import { isSurface } from './results';
 import type { PlotResult } from './protocol';
 import type { Bounds } from './sliders';
@@ -248,9 +249,13 @@ export function followTarget(state: PanelState, cursor: PlotTarget, defLines: re
   return { uri: cursor.uri, position: { line: cursor.position.line, character: cursor.position.character } };
 }
 
-/** Whether an edit of document `uri` should re-plot the panel. */
-export function replotsOnEdit(state: PanelState, uri: string): boolean {
-  return state.target !== null && state.target.uri === uri;
+/**
+ * Whether an edit of document `uri` should re-plot the panel: an edit of the target's own
+ * document, or, for a function in a notebook cell, of a Python code cell above it
+ * (`cells`: what the target's and the edited document's cells are, when they are cells).
+ */
+export function replotsOnEdit(state: PanelState, uri: string, cells: { target?: CellInfo; edited?: CellInfo } = {}): boolean {
+  return state.target !== null && editConcernsTarget(state.target.uri, cells.target, uri, cells.edited);
 }
 
 /** The image box the next request asks for (null until the webview has measured itself). */

@@ -1,5 +1,6 @@
 // What the webview shows, computed from the panel state (the webview script only renders it).
 import { errorTitle } from './errors';
+import { locationLabel } from './notebook';
 import type { AxesBox, OptionName, PlotResult, PlotWarning } from './protocol';
 import { criticalText, fmt, isSurface, isVector, wireImage } from './results';
 import { heldNumbers, positionFor, rangeAttributes, settable, type SliderSpec, sliderSpec } from './sliders';
@@ -115,11 +116,6 @@ export function controlledOptions(twoVariables: boolean): OptionName[] {
   return twoVariables ? ['domain', 'ydomain', 'order', 'samples'] : ['domain', 'order', 'samples'];
 }
 
-function basename(p: string): string {
-  const parts = p.split(/[\\/]/);
-  return parts[parts.length - 1] || p;
-}
-
 export function toView(state: PanelState): ViewModel {
   const r = state.result;
   const surface = r !== null && isSurface(r);
@@ -134,12 +130,12 @@ export function toView(state: PanelState): ViewModel {
   let subtitle = '';
   if (r) {
     title = `${r.function}(${r.variables.join(', ')})`;
-    subtitle = `${basename(r.file)}:${r.line}`;
+    subtitle = locationLabel(r.file, r.line, r.cell);
     if (isVector(r)) subtitle += ` · ${r.outputs} outputs`;
   } else if (state.status === 'loading') {
     title = 'Plotting…';
   } else if (state.status === 'empty') {
-    subtitle = 'Run "Plot derivative of this function" in a Python file, or click a "Plot derivative" code lens.';
+    subtitle = 'Run "Plot derivative of this function" in a Python file or notebook cell, or click a "Plot derivative" code lens.';
   }
 
   const sliders = slidersFor(state);
