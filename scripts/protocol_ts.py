@@ -11,6 +11,8 @@ options table into TypeScript interfaces and constants, so the two sides cannot 
 from __future__ import annotations
 
 import enum
+import functools
+import operator
 import sys
 import types
 import typing
@@ -89,7 +91,9 @@ def interface(
         hint = hints[field.name]
         if field.metadata.get("only_when_set"):  # absent rather than null
             optional = True
-            hint = typing.Union[tuple(a for a in typing.get_args(hint) if a is not type(None))]
+            hint = functools.reduce(
+                operator.or_, (a for a in typing.get_args(hint) if a is not type(None))
+            )
         lines.append(f"  {field.name}{'?' if optional else ''}: {ts_type(hint)};")
     for key, (text, optional) in (extra or {}).items():
         lines.append(f"  {key}{'?' if optional else ''}: {text};")
