@@ -41,6 +41,7 @@ import selectors
 import signal
 import sys
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -72,13 +73,20 @@ class Slot:
 
 
 class Worker:
-    def __init__(self, config: ChildConfig, prefork: bool, app: ModuleType) -> None:
+    """Forks a child per job. `spares` children are kept forked ahead, oldest first: a job
+    takes the one that has waited longest (its warm-up long done), so a job right after
+    another does not wait for the replacement that is still warming up."""
+
+    def __init__(
+        self, config: ChildConfig, prefork: bool, app: ModuleType, spares: int = 2
+    ) -> None:
         self.config = config
         self.app = app
         self.prefork = prefork
+        self.target = spares
         self.sel = selectors.DefaultSelector()
         self.slots: dict[int, Slot] = {}  # pid -> slot
-        self.spare: Slot | None = None
+        self.spares: deque[Slot] = deque()
         self.spare_deaths = 0
         self.inbuf = bytearray()
         self.out = sys.stdout.buffer.fileno()
@@ -110,12 +118,11 @@ class Worker:
         return slot
 
     def take_child(self) -> Slot:
-        slot, self.spare = self.spare, None
-        return slot if slot is not None else self.fork()
+        return self.spares.popleft() if self.spares else self.fork()
 
     def refill(self) -> None:
-        if self.prefork and self.spare is None:
-            self.spare = self.fork(spare=True)
+        while self.prefork and len(self.spares) < self.target:
+            self.spares.append(self.fork(spare=True))
 
     def kill(self, slot: Slot) -> None:
         for target in (-slot.pid, slot.pid):
@@ -256,8 +263,8 @@ class Worker:
         """The child is gone: take what it left in the pipe, then report and replace it."""
         while not slot.eof and self.on_reply(slot):
             pass
-        if self.spare is slot:
-            self.spare = None
+        if slot in self.spares:
+            self.spares.remove(slot)
             self.spare_deaths += 1
             if self.spare_deaths >= 3:
                 self.prefork = False  # spares keep dying: fork on demand from now on
@@ -335,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m derivlens.sandbox.worker")
     parser.add_argument("--app", required=True, help="the application module (run, warm_up)")
     parser.add_argument("--no-prefork", action="store_true")
+    parser.add_argument("--spares", type=int, default=2, help="children kept forked ahead")
     parser.add_argument("--without", action="append", default=[], help="a layer to turn off")
     args = parser.parse_args(argv)
     # protocol frames own fd 1: anything printed by imports goes to stderr instead
@@ -352,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     probe = probe_layers(config, app)
     required = tuple(name for name in CHILD_LAYERS if name in probe["layers"])
     config = dataclasses.replace(config, required=required)
-    worker = Worker(config, prefork=not args.no_prefork, app=app)
+    worker = Worker(config, prefork=not args.no_prefork, app=app, spares=max(1, args.spares))
     try:
         worker.serve(probe)
     finally:
