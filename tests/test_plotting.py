@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 import itertools
 import math
+import os
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import attrs
 import numpy as np
@@ -17,8 +18,9 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 from PIL import Image
 
-from derivlens import model
-from derivlens.plotting import RenderedImage, build_figure, render
+from derivlens import model, plotting
+from derivlens.plotting import RenderedImage, build_figure, render, stage
+from derivlens.plotting.canvas import canvas_for
 from derivlens.plotting.style import PALETTES
 
 Fn = Callable[[np.ndarray], np.ndarray]
@@ -682,3 +684,199 @@ def test_surface_none_region_shows_the_background() -> None:
 def test_unknown_format_is_refused() -> None:
     with pytest.raises(ValueError, match="gif"):
         render(CUBIC, spec(format="gif"))
+
+
+# --- kept figures (stages) and the text caches ---------------------------------------------
+#
+# A render on a stage (a figure kept from earlier renders, its artists updated) must give
+# the bytes a new figure gives, and both the bytes matplotlib alone draws (no stage, no
+# text caches: `stage.suspended`). Each check draws other shapes on the stage first, so
+# the pools hold artists of every kind and the legend is relabelled.
+
+_PREBUILT: dict[stage.StageKey, stage.Stage] = {}
+
+
+@pytest.fixture
+def staged() -> Iterator[dict[stage.StageKey, stage.Stage]]:
+    """The stages `prebuild` makes (made once, installed for the test only)."""
+    with stage.without_stages():
+        if not _PREBUILT:
+            _PREBUILT.update(plotting.prebuild())
+        stage.stages().update(_PREBUILT)
+        yield stage.stages()
+
+
+def reference(result: model.Result, spec_: model.Render) -> RenderedImage:
+    with stage.suspended():
+        return render(result, spec_)
+
+
+def _usual() -> dict[str, model.Result]:
+    largest, smaller = stage.usual_shapes()
+    return {
+        "f, f′": curves([np.sin, np.cos], domain=(-2.0, 3.0), name="wave"),
+        "f to f″": CUBIC,
+        "f to f‴": curves(
+            [lambda x: x**4, lambda x: 4 * x**3, lambda x: 12 * x**2, lambda x: 24 * x],
+            domain=(-1.5, 2.5),
+            name="g",
+        ),
+        "f to f⁽⁴⁾": QUARTIC,
+        "2 outputs": vector(
+            [(np.sin, np.cos, lambda t: -np.sin(t)), (np.cos, lambda t: -np.sin(t), np.cos)]
+        ),
+        "8 outputs": WAVES,
+        "surface": BOWL,
+        "busy surface": WAVE,
+        "prebuilt f to f⁽⁴⁾": largest[0],
+        "prebuilt 3 outputs": largest[1],
+        "prebuilt, longer name": smaller[-2],
+    }
+
+
+USUAL = _usual()
+#: Every look that has a stage, at the sizes and pixel ratios the editor asks for.
+LOOKS = {
+    "hover light": model.Render(size="hover"),
+    "hover dark": model.Render(size="hover", theme="dark"),
+    "panel 500×300@2": model.Render(size="panel", width=500, height=300, scale=2),
+    "panel 500×300@1 dark": model.Render(
+        size="panel", width=500, height=300, scale=1, theme="dark"
+    ),
+    "panel 731×402@1.5": model.Render(size="panel", width=731, height=402, scale=1.5),
+    "panel 640×400@2 dark": model.Render(
+        size="panel", width=640, height=400, scale=2, theme="dark"
+    ),
+}
+
+
+@pytest.mark.parametrize("look", LOOKS.values(), ids=LOOKS.keys())
+def test_a_kept_figure_draws_what_a_new_one_draws(
+    staged: dict[stage.StageKey, stage.Stage], look: model.Render
+) -> None:
+    """Every usual shape, drawn one after the other on the look's stage (which holds what
+    the shape before it left), gives the bytes matplotlib alone draws for it."""
+    key = (look.theme, look.size, look.size == "hover")
+    assert key in staged
+    first = next(iter(USUAL.items()))
+    for name, result in [*USUAL.items(), first]:
+        kept = render(result, look)
+        fresh = reference(result, look)
+        assert kept.data == fresh.data, name
+        assert kept.axes == fresh.axes, name
+        assert (kept.width, kept.height, kept.scale) == (fresh.width, fresh.height, fresh.scale)
+    assert staged[key].pool.reused > 0  # the last render did reuse artists
+
+
+def test_the_text_caches_draw_what_matplotlib_draws() -> None:
+    """A new figure on the caching canvas (no stage) gives matplotlib's own pixels."""
+    for result in (CUBIC, FAR, WAVES, WAVE):
+        for look in (model.Render(size="hover"), model.Render(size="panel", scale=1.25)):
+            with stage.without_stages():
+                drawing = build_figure(result, look)
+                canvas = canvas_for(drawing.figure)
+                canvas.draw()
+                cached = np.asarray(canvas.buffer_rgba()).copy()
+            with stage.suspended():
+                drawing = build_figure(result, look)
+                plain = FigureCanvasAgg(drawing.figure)
+                plain.draw()
+                assert np.array_equal(cached, np.asarray(plain.buffer_rgba()))
+
+
+def test_a_kept_figure_follows_size_ratio_and_name(
+    staged: dict[stage.StageKey, stage.Stage],
+) -> None:
+    """A panel resized, redrawn at another pixel ratio and for a function of another name
+    (the legend is kept and relabelled) draws as a new figure would, each time."""
+    sizes = [(500, 300, 2), (500, 300, 1), (820, 470, 2), (500, 300, 2), (480, 300, 1.25)]
+    for (w, h, scale), name in zip(sizes, ["f", "sigmoid", "f", "a_longer_name", "g"], strict=True):
+        result = attrs.evolve(QUARTIC, function=name)
+        look = model.Render(size="panel", width=w, height=h, scale=scale)
+        assert render(result, look).data == reference(result, look).data, (w, h, scale, name)
+
+
+def test_looks_without_a_stage_get_a_figure_of_their_own(
+    staged: dict[stage.StageKey, stage.Stage],
+) -> None:
+    kept = {key: s.figure for key, s in staged.items()}
+    for look in (
+        model.Render(size="panel", width=300, height=200),  # compact panel
+        model.Render(format="svg", size="hover"),
+    ):
+        drawing = build_figure(CUBIC, look)
+        assert drawing.figure not in kept.values()
+    drawing = build_figure(CUBIC, model.Render(size="hover"))
+    assert drawing.figure is kept[("light", "hover", True)]
+
+
+def test_a_kept_figure_is_deterministic(staged: dict[stage.StageKey, stage.Stage]) -> None:
+    for result in ALL.values():
+        first = render(result, spec(size="hover"))
+        render(WAVES, spec(size="hover"))
+        assert render(result, spec(size="hover")).data == first.data
+
+
+def test_a_forked_child_draws_what_its_parent_draws(
+    staged: dict[stage.StageKey, stage.Stage],
+) -> None:
+    """After a fork (the sandbox's children) the kept figures and the fonts read from
+    memory draw the same bytes, and two children at once do not disturb each other."""
+    looks = [spec(size="hover"), spec(size="panel", width=500, height=300, scale=2)]
+    results = [QUARTIC, BOWL, curves([np.tanh, lambda x: 1 - np.tanh(x) ** 2], name="act")]
+    expected = [reference(r, look).data for r in results for look in looks]
+    children = []
+    for _ in range(2):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child's own lines
+            os.close(read)
+            try:
+                plotting.warm_child()
+                datas = [render(r, look).data for r in results for look in looks]
+                ok = datas == expected
+                os.write(write, b"1" if ok else b"0")
+            finally:
+                os._exit(0)
+        os.close(write)
+        children.append((pid, read))
+    for pid, read in children:
+        with os.fdopen(read, "rb") as pipe:
+            assert pipe.read() == b"1"
+        os.waitpid(pid, 0)
+
+
+def test_pools_stay_bounded(staged: dict[stage.StageKey, stage.Stage]) -> None:
+    look = spec(size="panel", width=500, height=300)
+    for k in range(12):
+        name = "f" * (k + 1)  # legends of other widths, hence other columns
+        render(attrs.evolve(QUARTIC, function=name), look)
+    pool = staged[("light", "panel", False)].pool
+    assert len(pool._free) <= stage._SIGNATURES
+    assert all(len(v) <= stage._SPARE for v in pool._free.values())
+
+
+# --- the PNG encoder --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "result", [CUBIC, WAVES, WAVE, BUSY], ids=["cubic", "waves", "wave", "busy"]
+)
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_png_keeps_the_background_exact_and_the_rest_close(
+    result: model.Result, theme: str
+) -> None:
+    """The background is palette entry 0, exactly; the quantized ink stays within a few
+    levels of the drawn pixels on average."""
+    drawing = build_figure(result, spec(size="hover", theme=theme))
+    canvas = canvas_for(drawing.figure)
+    canvas.draw()
+    drawn_ = np.asarray(canvas.buffer_rgba())[..., :3].astype(float)
+    image = Image.open(io.BytesIO(render(result, spec(size="hover", theme=theme)).data))
+    assert image.mode == "P"
+    background = rgb(PALETTES[theme].background)
+    assert list(image.getpalette()[:3]) == list(background)  # type: ignore[index]
+    decoded = np.asarray(image.convert("RGB"), dtype=float)
+    is_background = (drawn_ == background).all(axis=2)
+    assert (decoded[is_background] == background).all()
+    assert np.abs(decoded - drawn_).mean() < 1.0

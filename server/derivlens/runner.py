@@ -35,32 +35,47 @@ def warm_up() -> None:
     """Import and exercise torch and matplotlib once, before any fork.
 
     `torch.set_num_threads(1)` comes before the first torch op: a forked child of a
-    process that ran a multi-threaded op deadlocks on its first parallel op.
+    process that ran a multi-threaded op deadlocks on its first parallel op. The
+    figures every child draws on are built here (`plotting.prebuild`: the hover and the
+    panel, light and dark, with the usual shapes drawn once), so that a child only
+    updates them; one hover goes the whole way through the encoder. The garbage
+    collector waits meanwhile (the worker collects, then freezes, right after).
     """
+    import gc
+
+    import attrs
     import torch
 
-    torch.set_num_threads(1)
-    torch.set_num_interop_threads(1)
-    torch.set_default_dtype(torch.float64)
-    from derivlens import calculus
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        torch.set_num_threads(1)
+        torch.set_num_interop_threads(1)
+        torch.set_default_dtype(torch.float64)
+        from derivlens import calculus, plotting
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        calculus.differentiate_1d(lambda x: x if x > 0 else -x, (-1.0, 1.0), 8, 1)
-        calculus.differentiate_1d(math.sin, (-1.0, 1.0), 8, 1)
-    for code, variables, order in (
-        ("def f(x):\n    return x * x * x\n", ("x",), 2),
-        ("def f(x, y):\n    return x * x + y\n", ("x", "y"), 1),
-    ):
-        for size in ("hover", "panel"):
-            compute(_warm_request(code, variables, order, Render(size=size)))
-    sys.modules.pop(MODULE_NAME, None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            calculus.differentiate_1d(lambda x: x if x > 0 else -x, (-1.0, 1.0), 8, 1)
+            calculus.differentiate_1d(math.sin, (-1.0, 1.0), 8, 1)
+        plotting.prebuild()
+        compute(_warm_request("def f(x):\n    return x * x * x\n", ("x",), 2, Render(size="hover")))
+        surface = _warm_request("def f(x, y):\n    return x * x + y\n", ("x", "y"), 1, Render())
+        compute(attrs.evolve(surface, render=None))  # the maths; its look is prebuilt
+        sys.modules.pop(MODULE_NAME, None)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def warm_child() -> None:
-    """One small evaluation in a spare child: its copy-on-write faults happen now."""
+    """One small evaluation in a spare child, and the figures' image buffers written
+    once (`plotting.warm_child`): its copy-on-write faults happen now."""
+    from derivlens import plotting
+
     compute(_warm_request("def f(x):\n    return x * x\n", ("x",), 1, Render(size="hover")))
     sys.modules.pop(MODULE_NAME, None)
+    plotting.warm_child()
 
 
 def read_paths() -> list[str]:

@@ -1,18 +1,22 @@
 """Turn an evaluation result into a PNG or SVG image, and say where its plots are.
 
-Pure: no LSP, no subprocess, no torch. Only matplotlib's object API is used (a `Figure`
-per render and an explicit canvas, never pyplot), every artist is styled explicitly, and
-no global rcParams are changed outside the SVG encoder's short `rc_context`, so many
-renders can run in one warm process. The output is deterministic: the same result and
-`Render` give the same bytes.
+Pure: no LSP, no subprocess, no torch. Only matplotlib's object API is used (figures
+and explicit canvases, never pyplot), every artist is styled explicitly, and no global
+rcParams are changed outside the SVG encoder's short `rc_context`, so many renders can
+run in one warm process. The output is deterministic: the same result and `Render` give
+the same bytes, on a new figure or on a kept one.
 
 - `curves`: one variable, f and its derivatives in rows sharing x (`vector`: several
   outputs per row);
 - `surface`: two variables, contours, gradient arrows and the partials;
-- `draw`, `scales`, `style`: the boxes, numbers and look they share; `encode`: bytes.
+- `draw`, `scales`, `style`: the boxes, numbers and look they share; `encode`: bytes;
+- `stage`: figures kept between renders (made by `prebuild`, before the sandbox forks),
+  their texts and curves updated rather than rebuilt; `canvas`: the Agg canvas, with
+  text measurements, layouts and glyphs remembered (`fonts`: the fonts, from memory).
 
 Speed matters (a hover is drawn on every uncached hover): nothing is drawn with Axes,
-whose tick machinery costs several ms each (see `draw`); text is most of what is left.
+whose tick machinery costs several ms each (see `draw`); text is most of what is left,
+hence `canvas`'s caches. `bench/bench_render.py` measures it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 
 from derivlens import model
-from derivlens.plotting import encode
+from derivlens.plotting import encode, stage
 from derivlens.plotting.curves import draw_curves
 from derivlens.plotting.draw import Page
 from derivlens.plotting.style import (
@@ -41,7 +45,10 @@ from derivlens.plotting.style import (
 from derivlens.plotting.surface import draw_surface
 from derivlens.plotting.vector import draw_vector
 
-__all__ = ["Drawing", "RenderedImage", "build_figure", "render"]
+__all__ = ["Drawing", "RenderedImage", "build_figure", "prebuild", "render", "warm_child"]
+
+prebuild = stage.prebuild
+warm_child = stage.warm_child
 
 
 @dataclass(frozen=True)
@@ -90,26 +97,38 @@ def render(result: model.Result, spec: model.Render) -> RenderedImage:
 
 
 def build_figure(result: model.Result, spec: model.Render) -> Drawing:
-    """The figure `render` encodes (for tests), with its plot areas."""
+    """The figure `render` encodes (for tests), with its plot areas.
+
+    A PNG whose look has a stage (see `stage`) is drawn on the stage's figure, which the
+    next render of that look changes; any other gets a figure of its own.
+    """
     _check(spec)
     width, height, scale = _pixels(spec)
     palette = PALETTES[spec.theme]
-    fig = Figure(
-        figsize=(_inches(width, scale), _inches(height, scale)),
-        # The SVG encoder draws at 72 dpi; this dpi only sets its raster parts' resolution.
-        dpi=PX_PER_INCH * scale if spec.format == "png" else SVG_RASTER_DPI,
-        facecolor=palette.background,
-        edgecolor=palette.background,
-    )
+    style = style_for(spec.size, width / scale, height / scale)
+    inches = (_inches(width, scale), _inches(height, scale))
+    # The SVG encoder draws at 72 dpi; this dpi only sets its raster parts' resolution.
+    dpi = PX_PER_INCH * scale if spec.format == "png" else SVG_RASTER_DPI
+    kept = stage.stage_for((spec.theme, spec.size, style.compact)) if spec.format == "png" else None
+    if kept is not None:
+        kept.fit(inches, dpi)
+        fig, pool = kept.figure, kept.pool
+    else:
+        fig = Figure(
+            figsize=inches, dpi=dpi, facecolor=palette.background, edgecolor=palette.background
+        )
+        pool = stage.Pool(fig)
+    pool.begin()
     page = Page(
         fig=fig,
         width=width / scale,
         height=height / scale,
         scale=scale,
         palette=palette,
-        style=style_for(spec.size, width / scale, height / scale),
+        style=style,
         hover=spec.size == "hover",
         rasterize=spec.format == "svg",
+        pool=pool,
     )
     if isinstance(result, model.SurfaceResult):
         axes = draw_surface(page, result)
@@ -118,6 +137,7 @@ def build_figure(result: model.Result, spec: model.Render) -> Drawing:
     else:
         axes = draw_curves(page, result)
     page.finish()
+    pool.end()
     return Drawing(fig, width, height, scale, axes)
 
 

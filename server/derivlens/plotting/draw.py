@@ -16,7 +16,6 @@ from functools import cached_property
 from typing import Any
 
 from matplotlib.artist import Artist
-from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.text import Annotation, Text
@@ -25,6 +24,7 @@ from matplotlib.transforms import Affine2D, Bbox, BboxTransform, Transform, Tran
 from derivlens import model
 from derivlens.plotting import scales
 from derivlens.plotting.scales import FloatArray, Limits
+from derivlens.plotting.stage import Pool
 from derivlens.plotting.style import PX_PER_INCH, PX_PER_PT, Palette, Style
 
 Segments = list[list[tuple[float, float]]]
@@ -53,6 +53,7 @@ class Page:
     style: Style
     hover: bool  # what to show: the hover's f and f′, or everything (the panel)
     rasterize: bool  # draw contour fills as images (SVG)
+    pool: Pool  # where texts and curves come from (the figure's own, see `stage`)
     rules: dict[str, Segments] = field(default_factory=dict)  # kind → segments, see `rule`
 
     def nbins(self, base: int, axis: str) -> int:
@@ -70,33 +71,37 @@ class Page:
         """Text at (x, y) CSS px; colour and size default to tick labels'."""
         kwargs.setdefault("color", self.palette.foreground)
         kwargs.setdefault("fontsize", self.style.tick)
-        return self.fig.text(x, y, text, transform=self.px, clip_on=False, **kwargs)
+        return self.pool.text(x, y, text, transform=self.px, clip_on=False, **kwargs)
+
+    def add(self, artist: Artist) -> Artist:
+        """`artist`, added to the figure over what was added before it (at equal zorder)."""
+        return self.pool.add(artist)
 
     def rule(self, kind: str, segments: Segments) -> None:
         """Straight lines in CSS px of a kind in `_RULES` (grid, frames, ...).
 
-        They are collected and drawn by `finish` as two collections, under and over the
-        curves: each collection costs as much as a hundred segments.
+        They are collected and drawn by `finish`, under or over the curves, a collection
+        per kind: a collection costs as much as a hundred segments, and a kept one only
+        gets new segments.
         """
         self.rules.setdefault(kind, []).extend(segments)
 
     def finish(self) -> None:
-        """Add the collected rules to the figure."""
+        """Add the collected rules to the figure: one collection per kind, the kinds in
+        `_RULES`' order (so each segment is drawn as one collection of them all would)."""
         for over in (False, True):
-            kinds = [k for k, rule in _RULES.items() if rule[3] == over and self.rules.get(k)]
-            if not kinds:
-                continue
-            segments = [seg for k in kinds for seg in self.rules[k]]
-            styles = [_RULES[k] for k in kinds for _ in self.rules[k]]
-            lines = LineCollection(
-                segments,
-                transform=self.px,
-                colors=[getattr(self.palette, colour) for colour, _, _, _ in styles],
-                linewidths=[width for _, width, _, _ in styles],
-                linestyles=[dashes for _, _, dashes, _ in styles],
-                zorder=2.5 if over else 0.5,
-            )
-            self.fig.add_artist(lines)
+            for kind, (colour, width, dashes, above) in _RULES.items():
+                segments = self.rules.get(kind)
+                if above != over or not segments:
+                    continue
+                self.pool.lines(
+                    segments,
+                    transform=self.px,
+                    colors=[getattr(self.palette, colour)],
+                    linewidths=[width],
+                    linestyles=[dashes],
+                    zorder=2.5 if over else 0.5,
+                )
 
 
 class Box:
@@ -125,13 +130,11 @@ class Box:
     def add(self, artist: Artist) -> Artist:
         """`artist` (in data coordinates) clipped to the box."""
         artist.set_clip_box(self.clip)
-        self.page.fig.add_artist(artist)
-        return artist
+        return self.page.add(artist)
 
     def line(self, x: FloatArray, y: FloatArray, **kwargs: Any) -> Line2D:
-        line = Line2D(x, y, transform=self.data, **kwargs)
-        self.add(line)
-        return line
+        """A curve (or markers) in data coordinates, clipped to the box."""
+        return self.page.pool.line(x, y, transform=self.data, clip=self.clip, **kwargs)
 
     def axes_box(self, name: str) -> model.AxesBox:
         """Where the box is in the image (pixels from the top-left) and what it shows."""
@@ -325,7 +328,7 @@ def header(page: Page, title: str, subtitle: str, legend: Sequence[Entry] = ()) 
             color=palette.muted,
             fontsize=style.text,
         )
-        page.fig.add_artist(sub)
+        page.add(sub)
 
 
 def _legend_words(page: Page, entries: Sequence[Entry], room: float) -> list[tuple[str, str]]:
@@ -362,7 +365,7 @@ def _inline_legend(page: Page, head: Text, words: Sequence[tuple[str, str]]) -> 
             color=colour,
             fontsize=page.style.legend,
         )
-        page.fig.add_artist(text)
+        page.add(text)
         anchor, coords, offset = (0.0, 0.0), text, (-_WORD_GAP_PT, 0.0)
 
 
@@ -376,7 +379,7 @@ def panel_legend(page: Page, lines: Sequence[Line2D]) -> None:
     width = sum(4.0 * em + 0.55 * em * len(t) for t in labels) - 1.6 * em
     rows = max(1, math.ceil(width / (0.75 * page.width)))
     ncol = math.ceil(len(lines) / rows)
-    page.fig.legend(
+    page.pool.legend(
         lines,
         labels,
         loc="upper right",

@@ -1,7 +1,8 @@
 """A drawn figure as PNG or SVG bytes, reproducibly: the same figure gives the same bytes.
 
 The PNG is palette-quantized: these flat-coloured plots look the same in 256 colours
-(no dithering) at a third of the bytes, and quantizing costs less than it saves in zlib.
+(no dithering) at a third of the bytes, and quantizing costs less than it saves in zlib;
+the background keeps its exact colour and only the rest is quantized (`encode_rgba`).
 The SVG carries no script, no metadata and no external reference (not even a DTD).
 """
 
@@ -10,14 +11,19 @@ from __future__ import annotations
 import io
 import re
 
+import numpy as np
 from matplotlib import rc_context
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from PIL import Image
 
-_PNG_COMPRESS_LEVEL = 3  # on the palette image: 2.5 ms, within 15 % of level 9
+from derivlens.plotting.canvas import canvas_for
+
+#: zlib level of the palette PNG, by bench_render.py's table: level 1 is at most ~0.5 ms
+#: faster but up to 40 % bigger on busy plots (with Z_RLE too), 6 takes twice as long for
+#: 15–25 % fewer bytes; a hover stays under ~30 KB.
+PNG_COMPRESS_LEVEL = 3
 _SVG_ROOT_SIZE = re.compile(rb'(<svg\b[^>]*?)\swidth="[^"]*"\s+height="[^"]*"', re.S)
 _DOCTYPE = re.compile(rb"<!DOCTYPE[^>]*>\s*")
 #: Without these the SVG would say who made it and when (and so change every run).
@@ -26,23 +32,58 @@ _NO_METADATA = {"Creator": None, "Date": None, "Format": None, "Type": None}
 
 def png(fig: Figure) -> bytes:
     """The PNG of `fig` at its own dpi."""
-    canvas = FigureCanvasAgg(fig)
+    canvas = canvas_for(fig)
     canvas.draw()
-    buffer = canvas.buffer_rgba()
     width, height = (int(v) for v in canvas.get_width_height(physical=True))
-    # Read the canvas in place; dropping alpha in C is cheaper than a numpy copy.
-    image = Image.frombuffer("RGBA", (width, height), buffer, "raw", "RGBA", 0, 1).convert("RGB")
-    image = image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
-    # The octree averages each colour's bucket, so the background would come out a shade
-    # off the editor's own; its entry (the corner pixel's) gets the exact colour back.
-    palette = image.getpalette() or []
-    index = int(image.getpixel((0, 0)))  # type: ignore[arg-type]
-    palette[3 * index : 3 * index + 3] = [round(255 * c) for c in to_rgb(fig.get_facecolor())]
+    return encode_rgba(canvas.buffer_rgba(), width, height, _rgb8(fig.get_facecolor()))
+
+
+def encode_rgba(
+    buffer: memoryview,
+    width: int,
+    height: int,
+    background: tuple[int, int, int],
+    *,
+    level: int = -1,
+    strategy: int = -1,
+) -> bytes:
+    """A palette PNG of an opaque RGBA buffer whose background is `background`.
+
+    The background (most of a plot's pixels) gets palette entry 0, exactly; only the
+    other pixels are quantized, to the other 255 entries, so the octree spends nothing
+    on the background and its buckets are averaged over ink alone (half the colour error
+    of quantizing the whole image, in about half the time; see bench_render.py).
+    `level` and `strategy` are zlib's (-1: `PNG_COMPRESS_LEVEL`, the default strategy).
+    """
+    codes = np.frombuffer(buffer, dtype="<u4")  # RGBA bytes: R lowest, A highest
+    red, green, blue = background
+    ink = codes != np.uint32(red | green << 8 | blue << 16 | 0xFF << 24)
+    indices = np.zeros(width * height, dtype=np.uint8)
+    palette = [red, green, blue]
+    picked = codes[ink]
+    if picked.size:
+        inks = Image.frombuffer("RGBA", (picked.size, 1), picked, "raw", "RGBA", 0, 1)
+        quantized = inks.convert("RGB").quantize(
+            255, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+        )
+        palette += (quantized.getpalette() or [])[: 3 * 255]
+        indices[ink] = np.frombuffer(quantized.tobytes(), dtype=np.uint8) + 1
+    image = Image.frombuffer("P", (width, height), indices, "raw", "P", 0, 1)
     image.putpalette(palette)
     out = io.BytesIO()
     # No text chunks at all (no "Software", no date): the bytes are reproducible.
-    image.save(out, format="PNG", compress_level=_PNG_COMPRESS_LEVEL)
+    image.save(
+        out,
+        format="PNG",
+        compress_level=PNG_COMPRESS_LEVEL if level < 0 else level,
+        compress_type=strategy,
+    )
     return out.getvalue()
+
+
+def _rgb8(colour: object) -> tuple[int, int, int]:
+    r, g, b = (round(255 * c) for c in to_rgb(colour))  # type: ignore[arg-type]
+    return r, g, b
 
 
 def svg(fig: Figure, width: int, height: int) -> bytes:

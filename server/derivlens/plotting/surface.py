@@ -247,7 +247,7 @@ def _colour_bar(
         face.append(colours[0])
         outline.append((mid, bar.bottom - tip))
     outline.append((left, bar.bottom))
-    page.fig.add_artist(
+    page.add(
         PolyCollection(
             polygons,
             facecolors=face,
