@@ -350,6 +350,30 @@ async def test_concurrent_evaluations(evaluator: Sandbox, scene: Scene) -> None:
     assert isinstance(results[1], DerivlensError) and results[1].kind == "timeout"
 
 
+#: f(x) = x × the number of figures the child was forked with (`plotting.stage`).
+STAGES_SEEN = (
+    "import derivlens.plotting.stage as stage\n\ndef f(x):\n    return x * len(stage.stages())\n"
+)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_children_forked_after_the_idle_warm_up_have_its_figures(
+    evaluator: Sandbox, scene: Scene
+) -> None:
+    """The worker builds the figures while idle (`warm_later`), then forks its spares
+    again: after a quiet moment every child starts with the stage of each look."""
+    from derivlens.plotting.stage import LOOKS
+
+    deadline = time.monotonic() + 30
+    while True:
+        result = await evaluate(evaluator, STAGES_SEEN, scene, timeout=10)
+        if result["f"][-1] == 2.0 * len(LOOKS) or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(1.0)
+    assert result["f"][-1] == 2.0 * len(LOOKS)
+    await ordinary(evaluator, scene)
+
+
 def _children(pid: int) -> set[int]:
     try:
         text = Path(f"/proc/{pid}/task/{pid}/children").read_text()

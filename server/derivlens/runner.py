@@ -18,6 +18,7 @@ import sys
 import traceback
 import types
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 from derivlens import model, wire
@@ -35,11 +36,11 @@ def warm_up() -> None:
     """Import and exercise torch and matplotlib once, before any fork.
 
     `torch.set_num_threads(1)` comes before the first torch op: a forked child of a
-    process that ran a multi-threaded op deadlocks on its first parallel op. The
-    figures every child draws on are built here (`plotting.prebuild`: the hover and the
-    panel, light and dark, with the usual shapes drawn once), so that a child only
-    updates them; one hover goes the whole way through the encoder. The garbage
-    collector waits meanwhile (the worker collects, then freezes, right after).
+    process that ran a multi-threaded op deadlocks on its first parallel op. One request
+    of each kind goes the whole way (a hover through the encoder), so the wire's
+    converters and matplotlib's fonts are ready in every child. What only makes later
+    requests faster waits for `warm_later`, so that the first hover does not wait for it.
+    The garbage collector waits meanwhile (the worker freezes what is made, right after).
     """
     import gc
 
@@ -52,20 +53,35 @@ def warm_up() -> None:
         torch.set_num_threads(1)
         torch.set_num_interop_threads(1)
         torch.set_default_dtype(torch.float64)
-        from derivlens import calculus, plotting
+        from derivlens import calculus
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             calculus.differentiate_1d(lambda x: x if x > 0 else -x, (-1.0, 1.0), 8, 1)
             calculus.differentiate_1d(math.sin, (-1.0, 1.0), 8, 1)
-        plotting.prebuild()
-        compute(_warm_request("def f(x):\n    return x * x * x\n", ("x",), 2, Render(size="hover")))
+        # Through `run`, so the wire's converters for the request and each kind of reply
+        # are generated here, once, not in every child (~15 ms each time).
+        _warm_run(
+            _warm_request("def f(x):\n    return x * x * x\n", ("x",), 2, Render(size="hover"))
+        )
         surface = _warm_request("def f(x, y):\n    return x * x + y\n", ("x", "y"), 1, Render())
-        compute(attrs.evolve(surface, render=None))  # the maths; its look is prebuilt
-        sys.modules.pop(MODULE_NAME, None)
+        _warm_run(attrs.evolve(surface, render=None))
+        vector = "import torch\ndef f(x):\n    return torch.stack([x, x * x])\n"
+        _warm_run(_warm_request(vector, ("x",), 1, None))
+        _warm_run(_warm_request("def f(x):\n    return x.nope\n", ("x",), 1, None))  # an error
     finally:
         if collecting:
             gc.enable()
+
+
+def warm_later() -> Iterator[object]:
+    """The rest of the warm-up, a step at a time, for the worker to run while idle: the
+    figures every child draws on (`plotting.prebuild_steps`: the hover and the panel,
+    light and dark, with the usual shapes drawn once), so that a child only updates
+    them. Until they exist a render builds a figure of its own (same pixels, slower)."""
+    from derivlens import plotting
+
+    yield from plotting.prebuild_steps()
 
 
 def warm_child() -> None:
@@ -73,9 +89,14 @@ def warm_child() -> None:
     once (`plotting.warm_child`): its copy-on-write faults happen now."""
     from derivlens import plotting
 
-    compute(_warm_request("def f(x):\n    return x * x\n", ("x",), 1, Render(size="hover")))
-    sys.modules.pop(MODULE_NAME, None)
+    _warm_run(_warm_request("def f(x):\n    return x * x\n", ("x",), 1, Render(size="hover")))
     plotting.warm_child()
+
+
+def _warm_run(request: EvaluationRequest) -> None:
+    """One request the whole way, as a child runs it (its module forgotten after)."""
+    run(wire.unstructure(request))
+    sys.modules.pop(MODULE_NAME, None)
 
 
 def read_paths() -> list[str]:
@@ -122,7 +143,7 @@ def out_of_memory(name: str) -> DerivlensError:
 
 
 def _warm_request(
-    code: str, variables: tuple[str, ...], order: int, render: Render
+    code: str, variables: tuple[str, ...], order: int, render: Render | None
 ) -> EvaluationRequest:
     nvars = len(variables)
     options = PlotOptions(

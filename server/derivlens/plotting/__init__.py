@@ -10,7 +10,7 @@ the same bytes, on a new figure or on a kept one.
   outputs per row);
 - `surface`: two variables, contours, gradient arrows and the partials;
 - `draw`, `scales`, `style`: the boxes, numbers and look they share; `encode`: bytes;
-- `stage`: figures kept between renders (made by `prebuild`, before the sandbox forks),
+- `stage`: figures kept between renders (made by `prebuild`, in the sandbox's worker),
   their texts and curves updated rather than rebuilt; `canvas`: the Agg canvas, with
   text measurements, layouts and glyphs remembered (`fonts`: the fonts, from memory).
 
@@ -45,9 +45,18 @@ from derivlens.plotting.style import (
 from derivlens.plotting.surface import draw_surface
 from derivlens.plotting.vector import draw_vector
 
-__all__ = ["Drawing", "RenderedImage", "build_figure", "prebuild", "render", "warm_child"]
+__all__ = [
+    "Drawing",
+    "RenderedImage",
+    "build_figure",
+    "prebuild",
+    "prebuild_steps",
+    "render",
+    "warm_child",
+]
 
 prebuild = stage.prebuild
+prebuild_steps = stage.prebuild_steps
 warm_child = stage.warm_child
 
 

@@ -16,10 +16,11 @@ are made anew each time. At the end the figure holds this render's artists in th
 a new figure would have them, so it draws the pixels a new figure draws (the tests
 compare the bytes for every usual shape and look, after other shapes on the stage).
 
-`prebuild` (run by the sandbox's worker before it forks) makes the stages of the usual
-looks, hover and panel, light and dark, and builds the usual shapes on them: f with 1–4
-derivatives, f with up to 3 outputs, a surface; the light ones are drawn too, which fills
-`canvas`'s text caches. Every child starts with them, copy-on-write. A stage fits any
+`prebuild` makes the stages of the usual looks, hover and panel, light and dark, and
+builds the usual shapes on them: f with 1–4 derivatives, f with up to 3 outputs, a
+surface; the light ones are drawn too, which fills `canvas`'s text caches. The sandbox's
+worker runs it a look at a time while it is idle (`prebuild_steps`), then forks its
+spares again: every later child starts with them, copy-on-write. A stage fits any
 image size and pixel ratio; a request of another look (SVG, a panel too small for its
 full layout) is drawn on a figure of its own, by the same code.
 """
@@ -53,6 +54,7 @@ __all__ = [
     "StageKey",
     "clear",
     "prebuild",
+    "prebuild_steps",
     "stage_for",
     "stages",
     "suspended",
@@ -321,7 +323,19 @@ PANEL_SCALES = (2.0, 1.0)
 
 
 def prebuild(*, draw: bool = True) -> dict[StageKey, Stage]:
-    """Make a stage for each look and build the usual shapes on it (see the module).
+    """Make a stage for each look and build the usual shapes on it (see the module),
+    all at once (`prebuild_steps` does it a look at a time)."""
+    started = time.perf_counter()
+    for _ in prebuild_steps(draw=draw):
+        pass
+    global prebuild_seconds
+    prebuild_seconds = time.perf_counter() - started
+    return _stages
+
+
+def prebuild_steps(*, draw: bool = True) -> Iterator[StageKey]:
+    """Build the stages in steps of a shape or a vocabulary each (~10–60 ms), yielding
+    the look after each, so that the sandbox's worker can do it between requests.
 
     The pools need each kind of artist once, so each stage gets the largest shape of
     each kind drawn (f with 4 derivatives, f with 3 outputs, a surface; the smaller ones
@@ -330,54 +344,60 @@ def prebuild(*, draw: bool = True) -> dict[StageKey, Stage]:
     drawn (curves and surfaces), at the pixel ratios the hover (2) and the panel (2, and
     1 for a slider's preview) use; the dark ones are built; and the usual tick labels
     are measured at those ratios (`tick_vocabulary`). The garbage collector waits
-    meanwhile: nothing made here is garbage, and a pass over torch's objects costs
-    ~100 ms.
+    during each step: nothing made here is garbage, and a pass over torch's objects
+    costs ~100 ms.
     """
-    started = time.perf_counter()
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        _prebuild(draw)
-    finally:
-        if collecting:
-            gc.enable()
-    global prebuild_seconds
-    prebuild_seconds = time.perf_counter() - started
-    return _stages
+    largest, smaller = usual_shapes()
+    for key in LOOKS:
+        steps = _prebuild_look(key, largest, smaller, draw)
+        while True:
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                next(steps)
+            except StopIteration:
+                break
+            finally:
+                if collecting:
+                    gc.enable()
+            yield key
 
 
-def _prebuild(draw: bool) -> None:
+def _prebuild_look(
+    key: StageKey, largest: list[model.Result], smaller: list[model.Result], draw: bool
+) -> Iterator[None]:
     from derivlens.plotting import build_figure
     from derivlens.plotting.style import COMPACT, FULL, PALETTES, PX_PER_INCH
 
-    for key in LOOKS:
-        if key not in _stages:
-            _stages[key] = Stage(key, PALETTES[key[0]].background)
-    largest, smaller = usual_shapes()
-    for theme, size, _compact in LOOKS:
-        panel = size == "panel"
-        for scale in PANEL_SCALES if panel else (2.0,):
-            spec = model.Render(
-                format="png",
-                theme=theme,  # type: ignore[arg-type]
-                size=size,  # type: ignore[arg-type]
-                width=500 if panel else None,
-                height=300 if panel else None,
-                scale=scale,
-            )
-            for result in largest:
-                drawing = build_figure(result, spec)
-                # Vector results share the curves' texts but for their legends' words.
-                if draw and theme == "light" and not isinstance(result, model.VectorCurvesResult):
-                    canvas_mod.canvas_for(drawing.figure).draw()
-            # The legends (of any size and pixel ratio) for 2–5 rows, in one row of
-            # entries (a short name) or two.
-            for result in smaller if panel and scale == PANEL_SCALES[0] else ():
-                build_figure(result, spec)
-            if draw and theme == "light":
-                style = COMPACT if not panel else FULL
-                prop = FontProperties(size=style.tick)
-                canvas_mod.remember_texts(tick_vocabulary(), prop, PX_PER_INCH * scale)
+    theme, size, _compact = key
+    if key not in _stages:
+        _stages[key] = Stage(key, PALETTES[theme].background)
+    panel = size == "panel"
+    for scale in PANEL_SCALES if panel else (2.0,):
+        spec = model.Render(
+            format="png",
+            theme=theme,  # type: ignore[arg-type]
+            size=size,  # type: ignore[arg-type]
+            width=500 if panel else None,
+            height=300 if panel else None,
+            scale=scale,
+        )
+        for result in largest:
+            drawing = build_figure(result, spec)
+            # Vector results share the curves' texts but for their legends' words.
+            if draw and theme == "light" and not isinstance(result, model.VectorCurvesResult):
+                canvas_mod.canvas_for(drawing.figure).draw()
+            yield
+        # The legends (of any size and pixel ratio) for 2–5 rows, in one row of
+        # entries (a short name) or two.
+        for result in smaller if panel and scale == PANEL_SCALES[0] else ():
+            build_figure(result, spec)
+        yield
+        if draw and theme == "light":
+            style = COMPACT if not panel else FULL
+            prop = FontProperties(size=style.tick)
+            canvas_mod.remember_texts(tick_vocabulary(), prop, PX_PER_INCH * scale)
+            yield
 
 
 def tick_vocabulary() -> list[str]:

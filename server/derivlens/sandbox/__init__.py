@@ -6,6 +6,9 @@ Generic: it knows no LSP and no maths. An application is a module the worker imp
 - `run(request) -> reply`: the job, in a sandboxed child; the request and the reply are
   JSON, the reply `{"result": ...}` or `{"error": {"kind", "message"}}`; it never raises;
 - `warm_up()` (optional): once in the worker before any fork (imports, caches);
+- `warm_later()` (optional): more warm-up as an iterator of steps, which the worker runs
+  a step at a time while no job is running and nothing arrived for a moment; then it
+  forks its spares again, so that later children start with it done;
 - `warm_child()` (optional): in each spare child before its job arrives;
 - `read_paths()` (optional): extra folders children may read (the app's data files).
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import select
 import signal
 import sys
 import time
@@ -38,6 +39,8 @@ PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 SYSCALL = "make a system call the sandbox forbids"
 #: The layers a child applies itself (the others hold for the whole worker).
+#: How long a spare waits for a job before it warms up (see `Child.warm_unless_wanted`).
+WARM_AFTER = 0.05
 CHILD_LAYERS = ("namespaces", "landlock", "rlimits", "seccomp", "audit-hook", "output-cap")
 
 
@@ -113,8 +116,16 @@ class Child:
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         self._try("landlock", self._build_ruleset)
         self._try("seccomp", self._build_filter)
+
+    def warm_unless_wanted(self) -> None:
+        """The app's `warm_child`, unless a job arrives within `WARM_AFTER` s: a spare
+        taken at once (requests in quick succession) would warm up on the core the job
+        before it needs, for less than that costs."""
         warm = getattr(self.app, "warm_child", None)
-        if self.config.warm and self.config.wants("warm") and warm is not None:
+        if not (self.config.warm and self.config.wants("warm") and warm is not None):
+            return
+        ready, _, _ = select.select([self.req_fd], [], [], WARM_AFTER)
+        if not ready:
             warm()
 
     def _enter_namespaces(self) -> None:
@@ -151,6 +162,7 @@ class Child:
 
     # -- the request --------------------------------------------------------------------
     def serve(self) -> NoReturn:
+        self.warm_unless_wanted()
         try:
             job = Job.of(
                 protocol.decode(protocol.read_frame(self.req_fd, protocol.MAX_REQUEST_BYTES))

@@ -2,7 +2,8 @@
 
 Started by `Sandbox` as `python -m derivlens.sandbox.worker --app MODULE` with an
 allow-listed environment. MODULE is the application (see `derivlens.sandbox.app`): its
-`warm_up()` runs here once, before any fork, so that every child starts with it done.
+`warm_up()` runs here once, before any fork, so that every child starts with it done;
+its `warm_later()` steps run here while the worker is idle (see `Worker.idle_in`).
 Talks to the parent over stdin/stdout in length-prefixed JSON frames:
 
   parent -> worker  {"op": "run", "id", "envelope": {"request", "timeout", "memory_mb",
@@ -23,8 +24,8 @@ A child writes exactly two frames: its status (before user code ran) and its rep
 (after), then closes the pipe. The worker splits what it reads into frames by their
 length headers, caps their sizes and relays them; anything after the reply frame, or a
 pipe that stays open past `LINGER` seconds after it, sets `extra` (the parent then
-refuses the reply). It never parses a frame's JSON. One child is kept forked ahead,
-prepared and waiting (`--no-prefork` turns that off).
+refuses the reply). It never parses a frame's JSON. Two children are kept forked
+ahead, prepared and waiting (`--spares`; `--no-prefork` turns that off).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import signal
 import sys
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -53,6 +55,10 @@ from derivlens.sandbox.child import CHILD_LAYERS, ChildConfig
 MAX_STATUS_BYTES = 64 * 1024
 #: How long a child may keep its reply pipe open after its reply frame.
 LINGER = 1.0
+#: A later warm-up step (a few tens of ms) runs once no job runs and nothing arrived for
+#: this long; a request that comes during one waits for that step alone.
+IDLE_BEFORE_WARM = 0.1
+IDLE_POLL = 0.1
 PR_SET_DUMPABLE = 4
 
 
@@ -82,6 +88,9 @@ class Worker:
     ) -> None:
         self.config = config
         self.app = app
+        later = getattr(app, "warm_later", None)
+        self.later: Iterator[object] | None = iter(later()) if later is not None else None
+        self.quiet_since = time.monotonic()
         self.prefork = prefork
         self.target = spares
         self.sel = selectors.DefaultSelector()
@@ -157,6 +166,7 @@ class Worker:
         return True
 
     def handle(self, message: dict[str, Any]) -> None:
+        self.quiet_since = time.monotonic()
         op = message.get("op")
         if op == "run":
             slot = self.take_child()
@@ -220,6 +230,7 @@ class Worker:
         if slot.replied:
             return
         slot.replied = True
+        self.quiet_since = time.monotonic()
         code = sig = None
         if status is not None:
             code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
@@ -273,12 +284,41 @@ class Worker:
         self.close_slot(slot)
         self.refill()
 
+    # -- the application's later warm-up ------------------------------------------------
+    def idle_in(self) -> float | None:
+        """Seconds until the next later warm-up step may run (None: no step is left)."""
+        if self.later is None:
+            return None
+        if any(s.id is not None and not s.replied for s in self.slots.values()):
+            return IDLE_POLL  # a job is running: look again soon
+        return max(0.0, self.quiet_since + IDLE_BEFORE_WARM - time.monotonic())
+
+    def warm_step(self) -> None:
+        """One step of `warm_later`; after the last, the spares are forked again (the
+        ones forked before it lack what it made)."""
+        assert self.later is not None
+        try:
+            next(self.later)
+            return
+        except StopIteration:
+            pass
+        except Exception as exc:  # the later warm-up only speeds things up
+            print(f"derivlens sandbox: later warm-up failed: {exc!r}", file=sys.stderr)
+        self.later = None
+        gc.freeze()
+        stale = list(self.spares)
+        self.spares.clear()
+        for slot in stale:
+            self.kill(slot)
+        self.refill()
+
     # -- main loop ----------------------------------------------------------------------
     def serve(self, probe: dict[str, Any]) -> None:
         self.refill()
         self.send({"op": "ready", "prefork": self.prefork, **probe})
         while True:
-            for key, _ in self.sel.select(self.linger()):
+            timeouts = [t for t in (self.linger(), self.idle_in()) if t is not None]
+            for key, _ in self.sel.select(min(timeouts) if timeouts else None):
                 if key.data == "control":
                     if not self.on_control():
                         return
@@ -286,6 +326,8 @@ class Worker:
                     self.on_sigchld()
                 elif isinstance(key.data, Slot):
                     self.on_reply(key.data)
+            if self.idle_in() == 0.0:
+                self.warm_step()
 
     def shutdown(self) -> None:
         for slot in list(self.slots.values()):
@@ -355,8 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     app = load_app(args.app)
     home = os.environ.get("HOME", os.getcwd())
     config = ChildConfig(read_paths(home, app), {name: False for name in args.without})
-    gc.collect()
-    gc.freeze()
+    gc.freeze()  # no collection first: a pass over torch's objects costs ~130 ms at start
     probe = probe_layers(config, app)
     required = tuple(name for name in CHILD_LAYERS if name in probe["layers"])
     config = dataclasses.replace(config, required=required)
