@@ -14,7 +14,7 @@ One run measures, with its baselines in the same run (medians):
           3.6×2 in figure at 100 dpi (f, f′) and the 5×3 in figure at 200 dpi (f, f′, f″);
           `import torch, matplotlib.pyplot` in a fresh interpreter; the seed article's
           Example 1 as a fresh script.
-It prints the goals of docs/protocol.md's performance table with ratios. The client is a
+It prints the goals (README, Performance) with their ratios. The client is a
 bare JSON-RPC client (no pygls) so that its own overhead stays out of the figures.
 """
 

@@ -10,9 +10,10 @@ the same bytes, on a new figure or on a kept one.
   outputs per row);
 - `surface`: two variables, contours, gradient arrows and the partials;
 - `draw`, `scales`, `style`: the boxes, numbers and look they share; `encode`: bytes;
-- `stage`: figures kept between renders (made by `prebuild`, in the sandbox's worker),
-  their texts and curves updated rather than rebuilt; `canvas`: the Agg canvas, with
-  text measurements, layouts and glyphs remembered (`fonts`: the fonts, from memory).
+- `stage`: figures kept between renders (made by `prebuild`, in the sandbox's worker,
+  from `usual` shapes), their texts and curves updated rather than rebuilt;
+- `canvas`: the Agg canvas, with text measurements, layouts and glyphs remembered
+  (`fonts`: the fonts, from memory).
 
 Speed matters (a hover is drawn on every uncached hover): nothing is drawn with Axes,
 whose tick machinery costs several ms each (see `draw`); text is most of what is left,

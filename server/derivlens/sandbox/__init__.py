@@ -19,8 +19,37 @@ memory, an allow-listed environment; what a child sends back is checked before u
 
 from __future__ import annotations
 
-from derivlens.sandbox.doctor import LayerStatus, doctor
-from derivlens.sandbox.supervisor import EarlyWorker, Sandbox, prespawn, run_once
-from derivlens.sandbox.verdict import Outcome
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from derivlens.sandbox.doctor import LayerStatus, doctor
+    from derivlens.sandbox.supervisor import EarlyWorker, Sandbox, prespawn, run_once
+    from derivlens.sandbox.verdict import Outcome
 
 __all__ = ["EarlyWorker", "LayerStatus", "Outcome", "Sandbox", "doctor", "prespawn", "run_once"]
+
+#: Where each name lives. Imported on first use (PEP 562): the worker, started as
+#: `python -m derivlens.sandbox.worker`, imports this package first and needs none of
+#: them (the supervisor's asyncio alone is ~60 ms of its start).
+_HOMES = {
+    "LayerStatus": "doctor",
+    "doctor": "doctor",
+    "EarlyWorker": "supervisor",
+    "Sandbox": "supervisor",
+    "prespawn": "supervisor",
+    "run_once": "supervisor",
+    "Outcome": "verdict",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    # All at once: importing the submodule `doctor` binds that name to the module, and
+    # the function of that name must win, as an eager `from .doctor import doctor` would.
+    for home in dict.fromkeys(_HOMES.values()):
+        importlib.import_module(f"{__name__}.{home}")
+    names = {n: getattr(importlib.import_module(f"{__name__}.{h}"), n) for n, h in _HOMES.items()}
+    globals().update(names)
+    return names[name]

@@ -1,0 +1,94 @@
+"""The shapes a session mostly draws, as results: what `stage.prebuild` builds the kept
+figures with before any request (on the default domain, so that their x tick labels
+are laid out already)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from derivlens import model
+
+__all__ = ["usual_shapes"]
+
+
+def usual_shapes() -> tuple[list[model.Result], list[model.Result]]:
+    """The shapes a session mostly draws, on the default domain (so its x tick labels
+    are laid out already): the largest of each kind (f with 4 derivatives, of which the
+    hover shows two rows; f with 3 outputs; a surface on the default grid), and f with
+    1, 2 and 3 derivatives, and with 1–4 under a longer name (a legend in two rows)."""
+    x = np.linspace(-5.0, 5.0, 401)
+    funcs = [
+        x**3 / 10 - x,
+        3 * x**2 / 10 - 1,
+        6 * x / 10,
+        0.6 + 0 * x,
+        0 * x,
+    ]
+    largest: list[model.Result] = [_curves(x, funcs), _vector(x, 3), _surface(61)]
+    smaller: list[model.Result] = [_curves(x, funcs[: k + 1]) for k in (1, 2, 3)]
+    smaller += [_curves(x, funcs[: k + 1], "function") for k in (1, 2, 3, 4)]
+    return largest, smaller
+
+
+def _series(values: np.ndarray) -> list[float | None]:
+    return [float(v) if math.isfinite(v) else None for v in values]
+
+
+def _curves(x: np.ndarray, funcs: list[np.ndarray], name: str = "f") -> model.CurvesResult:
+    d1 = funcs[1]
+    crossings = np.flatnonzero(np.sign(d1[:-1]) * np.sign(d1[1:]) < 0)
+    return model.CurvesResult(
+        variables=("x",),
+        fixed={},
+        domain=(float(x[0]), float(x[-1])),
+        order=len(funcs) - 1,
+        method="autograd",
+        x=_series(x),
+        f=_series(funcs[0]),
+        derivatives={str(k): _series(funcs[k]) for k in range(1, len(funcs))},
+        critical_points=[float(x[i]) for i in crossings],
+        function=name,
+    )
+
+
+def _vector(x: np.ndarray, outputs: int) -> model.VectorCurvesResult:
+    phases = [k * 2 * math.pi / outputs for k in range(outputs)]
+    return model.VectorCurvesResult(
+        variables=("t",),
+        fixed={},
+        domain=(float(x[0]), float(x[-1])),
+        order=1,
+        method="autograd",
+        outputs=outputs,
+        x=_series(x),
+        f=[_series(np.sin(x + p)) for p in phases],
+        derivatives={"1": [_series(np.cos(x + p)) for p in phases]},
+        critical_points=[[] for _ in phases],
+        function="f",
+    )
+
+
+def _surface(n: int) -> model.SurfaceResult:
+    x = np.linspace(-5.0, 5.0, n)
+    gx, gy = np.meshgrid(x, x)
+    f = gx**2 - gy**2 + gx * gy
+
+    def grid(values: np.ndarray) -> list[list[float | None]]:
+        return [_series(row) for row in values]
+
+    return model.SurfaceResult(
+        variables=("x", "y"),
+        fixed={},
+        domain=(-5.0, 5.0),
+        ydomain=(-5.0, 5.0),
+        order=1,
+        method="autograd",
+        x=_series(x),
+        y=_series(x),
+        f=grid(f),
+        gradient=model.Gradient(x=grid(2 * gx + gy), y=grid(-2 * gy + gx)),
+        critical_points=[(0.0, 0.0)],
+        function="f",
+    )
