@@ -293,31 +293,31 @@ class Session:
         """Hovers on a new body each time, `pause` s apart (0: the next right after)."""
         times = []
         for _ in range(repeats):
+            await asyncio.sleep(pause)  # before: the last request may have been anything
             uri = self.edit("small.py", module_text(self.new_salt()))
             ms, result = await self.client.hover(uri, def_line(0))
             check_hover(result)
             times.append(ms)
-            await asyncio.sleep(pause)
         return times
 
     async def large(self, repeats: int, pause: float) -> list[float]:
         times = []
         for i in range(repeats):
+            await asyncio.sleep(pause)
             k = (37 * i) % LARGE_FUNCTIONS
             uri = self.edit("large.py", large_module(self.new_salt(), k))
             ms, result = await self.client.hover(uri, large_def_line(k))
             check_hover(result)
             times.append(ms)
-            await asyncio.sleep(pause)
         return times
 
     async def panels(self, repeats: int, pause: float) -> list[float]:
         times = []
         for _ in range(repeats):
+            await asyncio.sleep(pause)
             uri = self.edit("panel.py", module_text(self.new_salt()))
             ms, _ = await plot(self.client, panel_args(uri, def_line(0), order=2))
             times.append(ms)
-            await asyncio.sleep(pause)
         return times
 
     async def previews(self, repeats: int) -> list[float]:

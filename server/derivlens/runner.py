@@ -84,12 +84,17 @@ def warm_later() -> Iterator[object]:
     yield from plotting.prebuild_steps()
 
 
-def warm_child() -> None:
-    """One small evaluation in a spare child, and the figures' image buffers written
-    once (`plotting.warm_child`): its copy-on-write faults happen now."""
+def warm_child() -> Iterator[None]:
+    """In a spare child, so that its copy-on-write faults happen before its job: a small
+    evaluation, then the same drawn, then the figures' image buffers written once
+    (`plotting.warm_child`); a step at a time (~5–20 ms), as the job may come."""
     from derivlens import plotting
 
-    _warm_run(_warm_request("def f(x):\n    return x * x\n", ("x",), 1, Render(size="hover")))
+    square = "def f(x):\n    return x * x\n"
+    _warm_run(_warm_request(square, ("x",), 1, None))
+    yield
+    _warm_run(_warm_request(square, ("x",), 1, Render(size="hover")))
+    yield
     plotting.warm_child()
 
 

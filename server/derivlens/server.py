@@ -69,6 +69,9 @@ class DerivlensServer(LanguageServer):
         #: A worker `derivlens serve` started before importing pygls (see `prespawn`).
         self.early_worker: Any = None
         self._cache: OrderedDict[tuple[Any, ...], Result] = OrderedDict()
+        #: Hover markdown by the same keys (and the sparkline setting): a cached hover
+        #: is then a look-up, not the sparklines and the image's base64 again (~1 ms).
+        self._hovers: OrderedDict[tuple[Any, ...], str] = OrderedDict()
         self._documents: Documents | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self.requests = RequestTracker()
@@ -141,11 +144,15 @@ class DerivlensServer(LanguageServer):
             if token is not None:
                 self.work_done_progress.end(token, types.WorkDoneProgressEnd(message="ready"))
 
+    def cache_key(self, prepared: engine.Prepared) -> tuple[Any, ...]:
+        """What a result depends on: the prepared request, and the memory limit."""
+        return (*prepared.cache_key, self.settings.memory_mb)
+
     async def result_for(
         self, prepared: engine.Prepared, *, hover: bool, settle: float = 0.0
     ) -> Result:
         """The result for `prepared`, from the cache or (after `settle` s) the sandbox."""
-        key = (*prepared.cache_key, self.settings.memory_mb)
+        key = self.cache_key(prepared)
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
@@ -225,11 +232,19 @@ class DerivlensServer(LanguageServer):
         render = Render(format="png", theme=self.settings.render_theme, size="hover")
         try:
             prepared = self.prepare(source, function, render)
+            key = (*self.cache_key(prepared), self.settings.hover_sparkline)
+            text = self._hovers.get(key)
+            if text is not None:
+                self._hovers.move_to_end(key)
+                return text
             result = await self.result_for(prepared, hover=True, settle=settle)
         except DerivlensError as error:
             self.log(f"derivlens: hover on {function.name}: {error.kind.value}: {error.message}")
             return error_markdown(function.name, error)
-        return hover_markdown(result, sparkline_rows=self.settings.hover_sparkline)
+        text = self._hovers[key] = hover_markdown(result, sparkline_rows=key[-1])
+        while len(self._hovers) > CACHE_SIZE:
+            self._hovers.popitem(last=False)
+        return text
 
     def code_lenses(self, uri: str) -> list[types.CodeLens]:
         if not self.settings.code_lens_enabled:

@@ -9,7 +9,8 @@ Generic: it knows no LSP and no maths. An application is a module the worker imp
 - `warm_later()` (optional): more warm-up as an iterator of steps, which the worker runs
   a step at a time while no job is running and nothing arrived for a moment; then it
   forks its spares again, so that later children start with it done;
-- `warm_child()` (optional): in each spare child before its job arrives;
+- `warm_child()` (optional): in each spare child that waited a moment for a job; it may
+  return an iterator of steps, stopped when the job arrives;
 - `read_paths()` (optional): extra folders children may read (the app's data files).
 
 The promises (docs/protocol.md, "Sandbox"): no new processes, no network, no file

@@ -27,6 +27,7 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import FrameType, ModuleType
 from typing import Any, NoReturn
@@ -120,13 +121,22 @@ class Child:
     def warm_unless_wanted(self) -> None:
         """The app's `warm_child`, unless a job arrives within `WARM_AFTER` s: a spare
         taken at once (requests in quick succession) would warm up on the core the job
-        before it needs, for less than that costs."""
+        before it needs, for less than that costs. If it gives steps (an iterator), a
+        job that arrives meanwhile stops it after the step under way."""
         warm = getattr(self.app, "warm_child", None)
         if not (self.config.warm and self.config.wants("warm") and warm is not None):
             return
-        ready, _, _ = select.select([self.req_fd], [], [], WARM_AFTER)
-        if not ready:
-            warm()
+        if self._job_waiting(WARM_AFTER):
+            return
+        steps = warm()
+        if isinstance(steps, Iterator):
+            for _ in steps:
+                if self._job_waiting(0.0):
+                    return
+
+    def _job_waiting(self, timeout: float) -> bool:
+        ready, _, _ = select.select([self.req_fd], [], [], timeout)
+        return bool(ready)
 
     def _enter_namespaces(self) -> None:
         note = namespaces.apply()

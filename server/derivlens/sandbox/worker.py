@@ -58,7 +58,9 @@ LINGER = 1.0
 #: A later warm-up step (a few tens of ms) runs once no job runs and nothing arrived for
 #: this long; a request that comes during one waits for that step alone.
 IDLE_BEFORE_WARM = 0.1
-IDLE_POLL = 0.1
+#: Likewise before forking a spare to replace one a job took.
+IDLE_BEFORE_REFILL = 0.02
+IDLE_POLL = 0.02
 PR_SET_DUMPABLE = 4
 
 
@@ -175,6 +177,8 @@ class Worker:
             # if the child is already dead, its exit status tells the parent
             with contextlib.suppress(OSError):
                 protocol.write_all(slot.req_w, protocol.encode(message["envelope"]))
+            if self.prefork and not self.spares:  # the next request must not fork itself
+                self.spares.append(self.fork(spare=True))
         elif op == "cancel":
             for slot in list(self.slots.values()):
                 if slot.id == message.get("id"):
@@ -282,16 +286,30 @@ class Worker:
         elif not slot.replied and slot.id is not None:
             self.report(slot, status)
         self.close_slot(slot)
-        self.refill()
 
     # -- the application's later warm-up ------------------------------------------------
     def idle_in(self) -> float | None:
-        """Seconds until the next later warm-up step may run (None: no step is left)."""
-        if self.later is None:
+        """Seconds until idle work may run (None: there is none): forking spares up to
+        the target, then the later warm-up's steps. Both wait until no job runs and no
+        request came for a moment: a fork blocks the worker ~8 ms and a spare's
+        preparation takes a core, so right after a reply they would slow the next
+        request of a quick sequence (a cursor moving, a slider dragged); a spare is
+        forked at once only when a job took the last one."""
+        if self.prefork and len(self.spares) < self.target:
+            quiet = IDLE_BEFORE_REFILL
+        elif self.later is not None:
+            quiet = IDLE_BEFORE_WARM
+        else:
             return None
         if any(s.id is not None and not s.replied for s in self.slots.values()):
             return IDLE_POLL  # a job is running: look again soon
-        return max(0.0, self.quiet_since + IDLE_BEFORE_WARM - time.monotonic())
+        return max(0.0, self.quiet_since + quiet - time.monotonic())
+
+    def idle_work(self) -> None:
+        if self.prefork and len(self.spares) < self.target:
+            self.spares.append(self.fork(spare=True))
+        elif self.later is not None:
+            self.warm_step()
 
     def warm_step(self) -> None:
         """One step of `warm_later`; after the last, the spares are forked again (the
@@ -327,7 +345,7 @@ class Worker:
                 elif isinstance(key.data, Slot):
                     self.on_reply(key.data)
             if self.idle_in() == 0.0:
-                self.warm_step()
+                self.idle_work()
 
     def shutdown(self) -> None:
         for slot in list(self.slots.values()):
@@ -371,6 +389,19 @@ def probe_layers(config: ChildConfig, app: ModuleType) -> dict[str, Any]:
     return {"layers": layers, "notes": notes}
 
 
+def preload_layers() -> None:
+    """Import what the layers use here, once: imported in each child (landlock's
+    bindings, libseccomp's) they would cost ~16 ms of its preparation."""
+    for name in (
+        "derivlens.sandbox.layers.landlock_fs",
+        "derivlens.sandbox.layers.seccomp_filter",
+        "landlock.plumbing",
+        "pyseccomp",
+    ):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+
+
 def load_app(name: str) -> ModuleType:
     """The application module, warmed up (its imports done, its caches filled)."""
     app = importlib.import_module(name)
@@ -395,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     if sys.platform.startswith("linux"):  # children may not read our /proc entries
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     app = load_app(args.app)
+    preload_layers()
     home = os.environ.get("HOME", os.getcwd())
     config = ChildConfig(read_paths(home, app), {name: False for name in args.without})
     gc.freeze()  # no collection first: a pass over torch's objects costs ~130 ms at start
