@@ -38,7 +38,6 @@ import argparse
 import gc
 import io
 import json
-import math
 import os
 import statistics
 import subprocess
@@ -65,7 +64,9 @@ FORKED = 700
 
 
 def _series(values: np.ndarray) -> list[float | None]:
-    return [float(v) if math.isfinite(v) else None for v in values]
+    from derivlens.plotting.usual import series
+
+    return series(values)
 
 
 def _domain(k: int) -> tuple[float, float]:
@@ -74,7 +75,7 @@ def _domain(k: int) -> tuple[float, float]:
 
 
 def curves_result(k: int, order: int) -> Any:
-    from derivlens import model
+    from derivlens.plotting import usual
 
     x = np.linspace(*_domain(k), 401)
     c = 1 + 0.1 * (k % 3)
@@ -84,20 +85,7 @@ def curves_result(k: int, order: int) -> Any:
         6 * x - 4 * c,
         6 + 0 * x,
     ][: order + 1]
-    d1 = funcs[1]
-    crossings = np.flatnonzero(np.sign(d1[:-1]) * np.sign(d1[1:]) < 0)
-    return model.CurvesResult(
-        variables=("x",),
-        fixed={},
-        domain=(float(x[0]), float(x[-1])),
-        order=order,
-        method="autograd",
-        x=_series(x),
-        f=_series(funcs[0]),
-        derivatives={str(i): _series(funcs[i]) for i in range(1, order + 1)},
-        critical_points=[float(x[i]) for i in crossings],
-        function="cubic",
-    )
+    return usual.curves(x, funcs, "cubic")
 
 
 def surface_result(k: int) -> Any:

@@ -10,7 +10,7 @@ import numpy as np
 
 from derivlens import model
 
-__all__ = ["usual_shapes"]
+__all__ = ["curves", "series", "usual_shapes"]
 
 
 def usual_shapes() -> tuple[list[model.Result], list[model.Result]]:
@@ -26,17 +26,19 @@ def usual_shapes() -> tuple[list[model.Result], list[model.Result]]:
         0.6 + 0 * x,
         0 * x,
     ]
-    largest: list[model.Result] = [_curves(x, funcs), _vector(x, 3), _surface(61)]
-    smaller: list[model.Result] = [_curves(x, funcs[: k + 1]) for k in (1, 2, 3)]
-    smaller += [_curves(x, funcs[: k + 1], "function") for k in (1, 2, 3, 4)]
+    largest: list[model.Result] = [curves(x, funcs), _vector(x, 3), _surface(61)]
+    smaller: list[model.Result] = [curves(x, funcs[: k + 1]) for k in (1, 2, 3)]
+    smaller += [curves(x, funcs[: k + 1], "function") for k in (1, 2, 3, 4)]
     return largest, smaller
 
 
-def _series(values: np.ndarray) -> list[float | None]:
+def series(values: np.ndarray) -> list[float | None]:
     return [float(v) if math.isfinite(v) else None for v in values]
 
 
-def _curves(x: np.ndarray, funcs: list[np.ndarray], name: str = "f") -> model.CurvesResult:
+def curves(x: np.ndarray, funcs: list[np.ndarray], name: str = "f") -> model.CurvesResult:
+    """f and its derivatives sampled at `x` as a result, its critical points where f′
+    changes sign (for the benchmark too)."""
     d1 = funcs[1]
     crossings = np.flatnonzero(np.sign(d1[:-1]) * np.sign(d1[1:]) < 0)
     return model.CurvesResult(
@@ -45,9 +47,9 @@ def _curves(x: np.ndarray, funcs: list[np.ndarray], name: str = "f") -> model.Cu
         domain=(float(x[0]), float(x[-1])),
         order=len(funcs) - 1,
         method="autograd",
-        x=_series(x),
-        f=_series(funcs[0]),
-        derivatives={str(k): _series(funcs[k]) for k in range(1, len(funcs))},
+        x=series(x),
+        f=series(funcs[0]),
+        derivatives={str(k): series(funcs[k]) for k in range(1, len(funcs))},
         critical_points=[float(x[i]) for i in crossings],
         function=name,
     )
@@ -62,9 +64,9 @@ def _vector(x: np.ndarray, outputs: int) -> model.VectorCurvesResult:
         order=1,
         method="autograd",
         outputs=outputs,
-        x=_series(x),
-        f=[_series(np.sin(x + p)) for p in phases],
-        derivatives={"1": [_series(np.cos(x + p)) for p in phases]},
+        x=series(x),
+        f=[series(np.sin(x + p)) for p in phases],
+        derivatives={"1": [series(np.cos(x + p)) for p in phases]},
         critical_points=[[] for _ in phases],
         function="f",
     )
@@ -76,7 +78,7 @@ def _surface(n: int) -> model.SurfaceResult:
     f = gx**2 - gy**2 + gx * gy
 
     def grid(values: np.ndarray) -> list[list[float | None]]:
-        return [_series(row) for row in values]
+        return [series(row) for row in values]
 
     return model.SurfaceResult(
         variables=("x", "y"),
@@ -85,8 +87,8 @@ def _surface(n: int) -> model.SurfaceResult:
         ydomain=(-5.0, 5.0),
         order=1,
         method="autograd",
-        x=_series(x),
-        y=_series(x),
+        x=series(x),
+        y=series(x),
         f=grid(f),
         gradient=model.Gradient(x=grid(2 * gx + gy), y=grid(-2 * gy + gx)),
         critical_points=[(0.0, 0.0)],
