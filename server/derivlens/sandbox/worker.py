@@ -287,7 +287,7 @@ class Worker:
             self.report(slot, status)
         self.close_slot(slot)
 
-    # -- the application's later warm-up ------------------------------------------------
+    # -- idle work: spares, the later warm-up ------------------------------------------
     def idle_in(self) -> float | None:
         """Seconds until idle work may run (None: there is none): forking spares up to
         the target, then the later warm-up's steps. Both wait until no job runs and no
