@@ -115,39 +115,19 @@ def surface_result(k: int) -> Any:
     )
 
 
+#: The panel's box (500×300 CSS px) at the screen's pixel ratio 2; a slider preview is it
+#: at ratio 1.
+PANEL = {"size": "panel", "width": 500, "height": 300, "scale": 2}
+SLIDER = {**PANEL, "scale": 1}
 #: name → (what it draws, the Render's arguments, the notebook baseline it compares with).
 CASES: dict[str, tuple[tuple[str, int], dict[str, Any], str]] = {
     "hover": (("curves", 1), {"size": "hover"}, "notebook hover"),
-    "panel f′": (
-        ("curves", 1),
-        {"size": "panel", "width": 500, "height": 300, "scale": 2},
-        "notebook panel",
-    ),
-    "panel f′ f″": (
-        ("curves", 2),
-        {"size": "panel", "width": 500, "height": 300, "scale": 2},
-        "notebook panel",
-    ),
-    "panel f′ f″ f‴": (
-        ("curves", 3),
-        {"size": "panel", "width": 500, "height": 300, "scale": 2},
-        "notebook panel",
-    ),
-    "panel surface": (
-        ("surface", 0),
-        {"size": "panel", "width": 500, "height": 300, "scale": 2},
-        "notebook panel",
-    ),
-    "slider f′": (
-        ("curves", 1),
-        {"size": "panel", "width": 500, "height": 300, "scale": 1},
-        "notebook hover",
-    ),
-    "slider f′ f″ f‴": (
-        ("curves", 3),
-        {"size": "panel", "width": 500, "height": 300, "scale": 1},
-        "notebook hover",
-    ),
+    "panel f′": (("curves", 1), PANEL, "notebook panel"),
+    "panel f′ f″": (("curves", 2), PANEL, "notebook panel"),
+    "panel f′ f″ f‴": (("curves", 3), PANEL, "notebook panel"),
+    "panel surface": (("surface", 0), PANEL, "notebook panel"),
+    "slider f′": (("curves", 1), SLIDER, "notebook hover"),
+    "slider f′ f″ f‴": (("curves", 3), SLIDER, "notebook hover"),
 }
 
 
@@ -320,15 +300,16 @@ def encoder_table(samples: int) -> list[dict[str, Any]]:
     busy = attrs.evolve(
         busy, f=_series(np.sin(20 * x)), derivatives={"1": _series(20 * np.cos(20 * x))}
     )
+    hover = {"size": "hover", "scale": 2}
     images = {
-        "hover": (curves_result(1, 1), {"size": "hover"}),
-        "hover, sin 20x": (busy, {"size": "hover"}),
-        "panel f′ f″ f‴": (curves_result(1, 3), {"size": "panel", "width": 500, "height": 300}),
-        "panel surface": (surface_result(1), {"size": "panel", "width": 500, "height": 300}),
+        "hover": (curves_result(1, 1), hover),
+        "hover, sin 20x": (busy, hover),
+        "panel f′ f″ f‴": (curves_result(1, 3), PANEL),
+        "panel surface": (surface_result(1), PANEL),
     }
     drawn = {}
     for name, (result, args) in images.items():
-        drawing = build_figure(result, model.Render(format="png", scale=2, **args))
+        drawing = build_figure(result, model.Render(format="png", **args))
         canvas = canvas_for(drawing.figure)
         canvas.draw()
         w, h = (int(v) for v in canvas.get_width_height(physical=True))

@@ -18,7 +18,6 @@ import resource
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ import pytest
 from derivlens.sandbox.env import HOME_PREFIX, _start_time
 from tests import hardening
 from tests.hardening import ATTACKS, Victim, assert_nothing_left
+from tests.unprivileged import let_nobody_run_python, run_pytest_as_nobody
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = sorted(name for name, attack in ATTACKS.items() if attack.cli)
@@ -198,30 +198,12 @@ def test_stale_folders_go_and_an_unwritable_home_leaves_nothing(place: dict[str,
 def test_hardening_unprivileged() -> None:
     """Every test of this file, of the language-server file and of the project rule,
     again as nobody (65534)."""
-    from tests.test_sandbox import _nobody_can_run_python
-
-    if not _nobody_can_run_python():
-        for parent in Path(os.path.realpath(sys.executable)).parents:
-            if parent.exists() and not os.stat(parent).st_mode & 0o001:
-                parent.chmod(parent.stat().st_mode | 0o001)
-    assert _nobody_can_run_python(), "the venv's interpreter is not usable by nobody"
-    home = tempfile.mkdtemp(prefix="derivlens-nobody-")
-    os.chmod(home, 0o777)
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": home,
-        "XDG_CACHE_HOME": home,
-        "PYTHONPATH": f"{ROOT / 'server'}:{ROOT}",
-    }
+    assert let_nobody_run_python(), "the venv's interpreter is not usable by nobody"
     files = ["test_hardening_cli.py", "test_hardening_lsp.py", "test_project.py"]
-    cmd = [
-        "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x",
-        "-k", "not unprivileged", *[str(ROOT / "tests" / f) for f in files],
-    ]  # fmt: skip
-    try:
-        proc = subprocess.run(cmd, cwd=home, env=env, capture_output=True, text=True, timeout=600)
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
+    proc = run_pytest_as_nobody(
+        ["-k", "not unprivileged", *[str(ROOT / "tests" / f) for f in files]],
+        pythonpath=f"{ROOT / 'server'}:{ROOT}",
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout and "skipped" not in proc.stdout, proc.stdout[-2000:]

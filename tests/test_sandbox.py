@@ -32,6 +32,7 @@ from derivlens.model import Render
 from derivlens.options import Source, read_all
 from derivlens.sandbox import Sandbox, doctor, prespawn, run_once
 from derivlens.sandbox.env import clean_environment
+from tests.unprivileged import let_nobody_run_python, run_pytest_as_nobody
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRETS = {
@@ -501,45 +502,20 @@ def test_unused_prespawned_worker_is_stopped_on_close() -> None:
     assert not os.path.exists(early.home)
 
 
-def _nobody_can_run_python() -> bool:
-    """Does nobody get *this* interpreter (not a fallback) and our packages?"""
-    code = "import sys, torch, pyseccomp, landlock; print(sys.version)"
-    probe = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
-    out = subprocess.run([*probe, "-c", code], capture_output=True, text=True, check=False)
-    return out.returncode == 0 and out.stdout.strip() == sys.version
-
-
 UNPRIVILEGED_CASES = "hostile or capped or layers or ipc or stale or siblings"
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="root only")
 def test_same_cases_unprivileged() -> None:
     """Re-run the hostile cases as nobody (65534)."""
-    if not _nobody_can_run_python():
-        # the interpreter lives under a root-only home (pyenv): let others traverse it
-        for parent in Path(os.path.realpath(sys.executable)).parents:
-            if parent.exists() and not os.stat(parent).st_mode & 0o001:
-                parent.chmod(parent.stat().st_mode | 0o001)
-    if not _nobody_can_run_python():
+    if not let_nobody_run_python():
         pytest.skip("the venv's interpreter is not usable by an unprivileged user")
-    home = tempfile.mkdtemp(prefix="derivlens-nobody-")
-    os.chmod(home, 0o777)
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": home,
-        "XDG_CACHE_HOME": home,
-        "PYTHONPATH": str(ROOT / "server"),
-        "DERIVLENS_UNPRIVILEGED_RUN": "1",
-    }
-    cmd = [
-        "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x",
-        str(Path(__file__)), "-k", UNPRIVILEGED_CASES,
-    ]  # fmt: skip
-    try:
-        proc = subprocess.run(cmd, cwd=home, env=env, capture_output=True, text=True, timeout=300)
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
+    proc = run_pytest_as_nobody(
+        [str(Path(__file__)), "-k", UNPRIVILEGED_CASES],
+        pythonpath=str(ROOT / "server"),
+        extra_env={"DERIVLENS_UNPRIVILEGED_RUN": "1"},
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout
 

@@ -51,35 +51,30 @@ def grid(values: Any) -> list[list[float | None]]:
 
 def curves(plan: Plan, c: Any) -> Result:
     """Curves of one variable; a vector-valued f has one series per component."""
+    shared: dict[str, Any] = {
+        "function": plan.function,
+        "variables": plan.variables,
+        "fixed": plan.fixed,
+        "domain": plan.options.domain,
+        "order": plan.options.order,
+        "method": c.method,
+        "x": series(c.x),
+        "warnings": (*plan.warnings, *c.warnings),
+    }
+    derivatives = sorted(c.derivatives.items())
     if c.outputs is not None:
         return model.VectorCurvesResult(
-            function=plan.function,
-            variables=plan.variables,
-            fixed=plan.fixed,
-            domain=plan.options.domain,
-            order=plan.options.order,
-            method=c.method,
+            **shared,
             outputs=c.outputs,
-            x=series(c.x),
             f=[series(column) for column in c.f.T],
-            derivatives={
-                str(k): [series(col) for col in v.T] for k, v in sorted(c.derivatives.items())
-            },
+            derivatives={str(k): [series(col) for col in v.T] for k, v in derivatives},
             critical_points=[[float(p) for p in points] for points in c.critical_points],
-            warnings=(*plan.warnings, *c.warnings),
         )
     return model.CurvesResult(
-        function=plan.function,
-        variables=plan.variables,
-        fixed=plan.fixed,
-        domain=plan.options.domain,
-        order=plan.options.order,
-        method=c.method,
-        x=series(c.x),
+        **shared,
         f=series(c.f),
-        derivatives={str(k): series(v) for k, v in sorted(c.derivatives.items())},
+        derivatives={str(k): series(v) for k, v in derivatives},
         critical_points=[float(p) for p in c.critical_points],
-        warnings=(*plan.warnings, *c.warnings),
     )
 
 
