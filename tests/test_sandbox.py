@@ -375,6 +375,41 @@ async def test_children_forked_after_the_idle_warm_up_have_its_figures(
     await ordinary(evaluator, scene)
 
 
+#: f(x) = x × the pages its child copied ahead while it waited (`sandbox.prefault`).
+COPIED_AHEAD = (
+    "import derivlens.sandbox.prefault as p\n\ndef f(x):\n    return x * p.copied_ahead\n"
+)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_spares_forked_after_the_warm_up_copy_a_job_s_pages_ahead(
+    evaluator: Sandbox, scene: Scene
+) -> None:
+    """Once warm, the worker learns which pages a job writes; every spare forked after
+    that copies them while it waits, so its job does not take those faults itself."""
+    deadline = time.monotonic() + 30
+    while True:
+        result = await evaluate(evaluator, COPIED_AHEAD, scene, timeout=10)
+        if result["f"][-1] > 0 or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(1.0)
+    assert result["f"][-1] / 2.0 >= 1000  # pages (a hover job writes ~3,000)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_copying_pages_ahead_changes_no_result(evaluator: Sandbox, scene: Scene) -> None:
+    plain = Sandbox(SANDBOX_APP, without=["prefault"])
+    await plain.start()
+    try:
+        expected = await evaluate(plain, OK_CODE, scene, timeout=10)
+        copied = await evaluate(evaluator, COPIED_AHEAD, scene, timeout=10)
+        assert copied["f"][-1] > 0  # this worker's spares do copy pages ahead
+        got = await evaluate(evaluator, OK_CODE, scene, timeout=10)
+    finally:
+        await plain.close()
+    assert got == expected  # samples, derivatives, critical points, the image's bytes
+
+
 def _children(pid: int) -> set[int]:
     try:
         text = Path(f"/proc/{pid}/task/{pid}/children").read_text()

@@ -86,14 +86,17 @@ def warm_later() -> Iterator[object]:
 
 def warm_child() -> Iterator[None]:
     """In a spare child, so that its copy-on-write faults happen before its job: a small
-    evaluation, then the same drawn, then the figures' image buffers written once
-    (`plotting.warm_child`); a step at a time (~5–20 ms), as the job may come."""
+    evaluation, then the same drawn as a hover and in a panel, then the figures' image
+    buffers written once (`plotting.warm_child`); a step at a time (~5–20 ms), as the
+    job may come. The sandbox also runs it once to learn which pages a job writes."""
     from derivlens import plotting
 
     square = "def f(x):\n    return x * x\n"
     _warm_run(_warm_request(square, ("x",), 1, None))
     yield
     _warm_run(_warm_request(square, ("x",), 1, Render(size="hover")))
+    yield
+    _warm_run(_warm_request(square, ("x",), 2, Render(size="panel", width=500, height=300)))
     yield
     plotting.warm_child()
 

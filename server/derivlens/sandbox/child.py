@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import select
 import signal
@@ -54,6 +55,8 @@ class ChildConfig:
     warm: bool = True  # run the app's warm-up while waiting, so pages are copied early
     #: Layers that held when the worker started: a child without one of them refuses.
     required: tuple[str, ...] = ()
+    #: The pages a job writes (see `prefault`): a spare copies them while it waits.
+    prefault: list[tuple[int, int]] = field(default_factory=list)
 
     def wants(self, name: str) -> bool:
         return self.layers.get(name, True)
@@ -69,6 +72,8 @@ class Job:
     readable: list[str]
     user_file: str  # frames in this file are the user's (for messages)
     name: str  # what to call the evaluated thing in messages
+    #: Exit at idle priority: the worker says so while few children are still exiting.
+    idle_exit: bool = False
 
     @classmethod
     def of(cls, envelope: dict[str, Any]) -> Job:
@@ -79,6 +84,7 @@ class Job:
             readable=[str(p) for p in envelope.get("readable") or []],
             user_file=str(envelope.get("user_file") or ""),
             name=str(envelope.get("name") or "the function"),
+            idle_exit=envelope.get("idle_exit") is True,
         )
 
 
@@ -95,6 +101,7 @@ class Child:
         self.ruleset: Any = None
         self.filter: Any = None
         self.user_file = ""
+        self.idle_exit = False
 
     # -- before the request -------------------------------------------------------------
     def prepare(self) -> None:
@@ -119,19 +126,26 @@ class Child:
         self._try("seccomp", self._build_filter)
 
     def warm_unless_wanted(self) -> None:
-        """The app's `warm_child`, unless a job arrives within `WARM_AFTER` s: a spare
-        taken at once (requests in quick succession) would warm up on the core the job
-        before it needs, for less than that costs. If it gives steps (an iterator), a
-        job that arrives meanwhile stops it after the step under way."""
+        """Get ready for the job while it has not come: first copy the pages a job
+        writes (`prefault`: ~15 ms, stopped within a chunk when the job arrives), then,
+        if no job arrives within `WARM_AFTER` s, the app's `warm_child` (a whole small
+        evaluation: warmer still, but ~60 ms of a core, which a spare taken at once
+        would take from the job before it). If it gives steps (an iterator), a job that
+        arrives meanwhile stops it after the step under way."""
         warm = getattr(self.app, "warm_child", None)
         if not (self.config.warm and self.config.wants("warm") and warm is not None):
             return
+        job_waiting = functools.partial(self._job_waiting, 0.0)
+        if self.config.prefault:
+            from derivlens.sandbox import prefault
+
+            prefault.populate(self.config.prefault, job_waiting)
         if self._job_waiting(WARM_AFTER):
             return
         steps = warm()
         if isinstance(steps, Iterator):
             for _ in steps:
-                if self._job_waiting(0.0):
+                if job_waiting():
                     return
 
     def _job_waiting(self, timeout: float) -> bool:
@@ -181,6 +195,7 @@ class Child:
             os._exit(0)  # the worker went away or shut us down: nothing to do
         t0 = time.perf_counter()
         self.user_file = job.user_file
+        self.idle_exit = job.idle_exit
         self._apply_layers(job)
         missing = [name for name in self.config.required if name not in self.active]
         status: dict[str, Any] = {"layers": self.active, "notes": self.notes}
@@ -202,9 +217,15 @@ class Child:
         self._finish(0)
 
     def _finish(self, code: int) -> NoReturn:
-        """Close the reply pipe (the parent sees the end of it now) and exit."""
+        """Close the reply pipe (the parent sees the end of it now) and exit.
+
+        Exiting unmaps the whole inherited address space (~10–20 ms of a core); at idle
+        priority that waits while the next request's child or spare needs the core."""
         with contextlib.suppress(OSError):
             _close(self.rep_fd)
+        if self.idle_exit:
+            with contextlib.suppress(OSError):
+                _set_scheduler(0, os.SCHED_IDLE, os.sched_param(0))
         _exit(code)
 
     def _apply_layers(self, job: Job) -> None:
@@ -311,6 +332,7 @@ class Child:
 
 #: Bound now: user code may replace `os._exit` or `os.close` before the child finishes.
 _exit = os._exit
+_set_scheduler = os.sched_setscheduler
 _close = os.close
 
 

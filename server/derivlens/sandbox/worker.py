@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from derivlens.sandbox import protocol
+from derivlens.sandbox import prefault, protocol
 from derivlens.sandbox.child import CHILD_LAYERS, ChildConfig
 
 #: Largest status frame (layer names and short notes).
@@ -61,6 +61,9 @@ IDLE_BEFORE_WARM = 0.1
 #: Likewise before forking a spare to replace one a job took.
 IDLE_BEFORE_REFILL = 0.02
 IDLE_POLL = 0.02
+#: At most this many children exit at idle priority at a time (see `child._finish`):
+#: while requests keep both cores busy, their memory is not given back.
+IDLE_EXITS = 2
 PR_SET_DUMPABLE = 4
 
 
@@ -98,6 +101,8 @@ class Worker:
         self.sel = selectors.DefaultSelector()
         self.slots: dict[int, Slot] = {}  # pid -> slot
         self.spares: deque[Slot] = deque()
+        self.stale: set[int] = set()  # spares forked before the pages to copy were known
+        self.measuring: tuple[int, int, bytearray] | None = None  # pid, pipe, what it said
         self.spare_deaths = 0
         self.inbuf = bytearray()
         self.out = sys.stdout.buffer.fileno()
@@ -174,10 +179,15 @@ class Worker:
             slot = self.take_child()
             slot.id = int(message["id"])
             self.send({"op": "started", "id": slot.id, "pid": slot.pid})
+            exiting = sum(1 for s in self.slots.values() if s.replied)
+            idle_exit = exiting < IDLE_EXITS and self.config.wants("idle-exit")
+            envelope = {**message["envelope"], "idle_exit": idle_exit}
             # if the child is already dead, its exit status tells the parent
             with contextlib.suppress(OSError):
-                protocol.write_all(slot.req_w, protocol.encode(message["envelope"]))
-            if self.prefork and not self.spares:  # the next request must not fork itself
+                protocol.write_all(slot.req_w, protocol.encode(envelope))
+            # The next request must not fork itself, nor take a spare forked this moment:
+            # one forked now has a job's time to prepare (its pages copied, see prefault).
+            if self.prefork and len(self.spares) < self.target:
                 self.spares.append(self.fork(spare=True))
         elif op == "cancel":
             for slot in list(self.slots.values()):
@@ -295,7 +305,7 @@ class Worker:
         preparation takes a core, so right after a reply they would slow the next
         request of a quick sequence (a cursor moving, a slider dragged); a spare is
         forked at once only when a job took the last one."""
-        if self.prefork and len(self.spares) < self.target:
+        if self.prefork and (len(self.spares) < self.target or self.replacing()):
             quiet = IDLE_BEFORE_REFILL
         elif self.later is not None:
             quiet = IDLE_BEFORE_WARM
@@ -308,12 +318,27 @@ class Worker:
     def idle_work(self) -> None:
         if self.prefork and len(self.spares) < self.target:
             self.spares.append(self.fork(spare=True))
+        elif self.prefork and self.replacing():
+            self.replace_stale()
         elif self.later is not None:
             self.warm_step()
 
+    def replacing(self) -> bool:
+        """Whether a spare is older than the later warm-up (and its measurement)."""
+        return self.measuring is None and any(s.pid in self.stale for s in self.spares)
+
+    def replace_stale(self) -> None:
+        """One spare that lacks what the later warm-up made makes way for a new one."""
+        slot = next(s for s in self.spares if s.pid in self.stale)
+        self.spares.remove(slot)
+        self.stale.discard(slot.pid)
+        self.kill(slot)
+        self.refill()
+
     def warm_step(self) -> None:
-        """One step of `warm_later`; after the last, the spares are forked again (the
-        ones forked before it lack what it made)."""
+        """One step of `warm_later`. After the last, the spares forked before are to be
+        replaced (they lack what it made), once a measuring child has found the pages a
+        job writes (see `prefault`), which later spares copy while they wait."""
         assert self.later is not None
         try:
             next(self.later)
@@ -324,11 +349,31 @@ class Worker:
             print(f"derivlens sandbox: later warm-up failed: {exc!r}", file=sys.stderr)
         self.later = None
         gc.freeze()
-        stale = list(self.spares)
-        self.spares.clear()
-        for slot in stale:
-            self.kill(slot)
-        self.refill()
+        self.stale = {slot.pid for slot in self.spares}
+        warm = getattr(self.app, "warm_child", None)
+        if warm is not None and self.config.wants("prefault"):
+            pid, pipe = prefault.fork_measurer(warm)
+            self.measuring = (pid, pipe, bytearray())
+            self.sel.register(pipe, selectors.EVENT_READ, "measure")
+
+    def on_measure(self) -> None:
+        """Read the measuring child's answer; at its end, later spares copy those pages
+        and the ones forked before are replaced (see `replacing`)."""
+        assert self.measuring is not None
+        _, pipe, got = self.measuring
+        try:
+            chunk = os.read(pipe, 1 << 16)
+        except BlockingIOError:
+            return
+        got += chunk
+        if chunk and len(got) <= protocol.MAX_REPLY_BYTES:
+            return
+        self.sel.unregister(pipe)
+        os.close(pipe)  # the child exits by itself (and is reaped with the others)
+        self.measuring = None
+        ranges = prefault.parse(bytes(got)) if not chunk else []
+        self.config = dataclasses.replace(self.config, prefault=ranges)
+        self.stale = {slot.pid for slot in self.spares}
 
     # -- main loop ----------------------------------------------------------------------
     def serve(self, probe: dict[str, Any]) -> None:
@@ -342,6 +387,8 @@ class Worker:
                         return
                 elif key.data == "sigchld":
                     self.on_sigchld()
+                elif key.data == "measure":
+                    self.on_measure()
                 elif isinstance(key.data, Slot):
                     self.on_reply(key.data)
             if self.idle_in() == 0.0:
