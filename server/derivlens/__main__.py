@@ -1,5 +1,11 @@
 """`python -m derivlens ...` is the `derivlens` command."""
 
-from derivlens.cli import main
+import sys
+
+from derivlens import early
+
+early.start_if_serving(sys.argv[1:])  # before the command line's own imports
+
+from derivlens.cli import main  # noqa: E402
 
 raise SystemExit(main())

@@ -241,11 +241,11 @@ def serve_command(args: argparse.Namespace) -> int:
         if not port.isdigit():
             raise InvalidOptions(f"derivlens serve: --tcp needs HOST:PORT, got {args.tcp!r}")
         tcp = (host or "127.0.0.1", int(port))
-    from derivlens import SANDBOX_APP
-    from derivlens.sandbox import prespawn
+    from derivlens import early
 
-    # The worker's cold start (~2 s) runs while this process imports pygls (~0.5 s).
-    early_worker = prespawn(SANDBOX_APP)
+    # The worker's cold start (~3 s) runs while this process imports pygls (~0.5 s).
+    early.start_if_serving(["serve"])  # unless `python -m derivlens` started it already
+    early_worker = early.take()
     from derivlens.server import run_server
 
     run_server(tcp=tcp, early_worker=early_worker)
