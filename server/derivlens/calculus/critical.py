@@ -39,24 +39,26 @@ def brackets(
     x: np.ndarray, slope: np.ndarray, floor: float
 ) -> tuple[list[tuple[float, float]], list[float]]:
     """(sample intervals over which f′ changes sign, samples where f′ is exactly 0 between
-    two signs: the middle of such a run), never across a gap of nulls, not from noise."""
+    two signs: the middle of such a run), never across a gap of nulls, not from noise.
+
+    Each pair of neighbouring samples whose f′ is above `floor` is a candidate: it counts
+    if the signs differ and no null lies between them (array operations, not a loop)."""
+    finite = np.isfinite(slope)
+    strong = np.flatnonzero(finite & (np.abs(np.where(finite, slope, 0.0)) > floor))
     found: list[tuple[float, float]] = []
     exact: list[float] = []
-    last_sign, last_index = 0.0, -1
-    for i, value in enumerate(slope):
-        if not np.isfinite(value):
-            last_sign, last_index = 0.0, -1
-            continue
-        sign = float(np.sign(value)) if abs(value) > floor else 0.0
-        if sign == 0:
-            continue
-        if last_sign and sign != last_sign:
-            zeros = [j for j in range(last_index + 1, i) if slope[j] == 0]
-            if zeros:
-                exact.append(float(x[zeros[len(zeros) // 2]]))
-            else:
-                found.append((float(x[last_index]), float(x[i])))
-        last_sign, last_index = sign, i
+    if strong.size < 2:
+        return found, exact
+    signs = np.sign(slope[strong])
+    nulls_before = np.cumsum(~finite)
+    lo, hi = strong[:-1], strong[1:]
+    pairs = (signs[:-1] != signs[1:]) & (nulls_before[hi] == nulls_before[lo])
+    for a, b in zip(lo[pairs].tolist(), hi[pairs].tolist(), strict=True):
+        zeros = np.flatnonzero(slope[a + 1 : b] == 0)
+        if zeros.size:
+            exact.append(float(x[a + 1 + zeros[zeros.size // 2]]))
+        else:
+            found.append((float(x[a]), float(x[b])))
     return found, exact
 
 
