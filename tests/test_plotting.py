@@ -880,3 +880,14 @@ def test_png_keeps_the_background_exact_and_the_rest_close(
     is_background = (drawn_ == background).all(axis=2)
     assert (decoded[is_background] == background).all()
     assert np.abs(decoded - drawn_).mean() < 1.0
+
+
+def test_a_legend_drawn_for_a_name_before_draws_the_same_when_it_comes_back(
+    staged: dict[stage.StageKey, stage.Stage],
+) -> None:
+    """A relabelled legend keeps the boxes it measured for the labels before (a session
+    plots the same few functions): coming back to them draws what a new figure draws."""
+    look = model.Render(size="panel", width=500, height=300, scale=1)
+    for name in ["sigmoid", "g", "sigmoid", "g", "sigmoid"]:
+        result = attrs.evolve(QUARTIC, function=name)
+        assert render(result, look).data == reference(result, look).data, name

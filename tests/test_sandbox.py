@@ -396,9 +396,65 @@ async def test_spares_forked_after_the_warm_up_copy_a_job_s_pages_ahead(
     assert result["f"][-1] / 2.0 >= 1000  # pages (a hover job writes ~3,000)
 
 
+#: f(x) = x if the layout of its own title was made before its child was forked.
+LEARNED = (
+    "import derivlens.plotting.canvas as canvas\n\n"
+    "def seen_before(x):\n"
+    "    known = any(isinstance(k[0], str) and 'seen_before(' in k[0] for k in canvas._layouts)\n"
+    "    return x * (1.0 if known else 0.0)\n"
+)
+
+
+async def evaluate_named(sandbox: Sandbox, code: str, name: str, scene: Scene) -> dict[str, Any]:
+    ready = engine.prepare_source(
+        code,
+        str(scene.project / "user.py"),
+        name=name,
+        requested=read_all({"domain": [-2.0, 2.0], "samples": 41}, Source.REQUEST),
+        render=Render(size="hover"),
+        project_root=str(scene.project),
+    )
+    outcome = await sandbox.run(wire.unstructure(ready.request), timeout=10, **ready.sandbox_job)
+    return wire.result_json(engine.finish(ready, outcome, 0.0))
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_the_worker_learns_the_texts_of_what_was_plotted(
+    evaluator: Sandbox, scene: Scene
+) -> None:
+    """Once idle after a request, the worker lays out what its image shows (names and
+    options only, no user code): children forked after have those layouts."""
+    first = await evaluate_named(evaluator, LEARNED, "seen_before", scene)
+    assert first["f"][-1] == 0.0  # a name no plot had before
+    deadline = time.monotonic() + 30
+    while True:
+        await asyncio.sleep(1.0)
+        again = await evaluate_named(evaluator, LEARNED, "seen_before", scene)
+        if again["f"][-1] == 2.0 or time.monotonic() > deadline:
+            break
+    assert again["f"][-1] == 2.0
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_the_worker_s_memory_is_in_huge_pages(evaluator: Sandbox, scene: Scene) -> None:
+    """After its warm-up the worker's heap is in 2 MB pages (a fork copies fewer entries)."""
+    await ordinary(evaluator, scene)
+    w = evaluator._worker
+    assert w is not None
+    deadline = time.monotonic() + 30
+    while True:
+        rollup = Path(f"/proc/{w.proc.pid}/smaps_rollup").read_text()
+        huge_kb = int(rollup.split("AnonHugePages:")[1].split()[0])
+        if huge_kb >= 32 * 1024 or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(1.0)
+    assert huge_kb >= 32 * 1024
+
+
 @pytest.mark.asyncio(loop_scope="module")
 async def test_copying_pages_ahead_changes_no_result(evaluator: Sandbox, scene: Scene) -> None:
-    plain = Sandbox(SANDBOX_APP, without=["prefault"])
+    """Nor do huge pages or what the worker learned from the requests before."""
+    plain = Sandbox(SANDBOX_APP, without=["prefault", "hugepages", "learn"])
     await plain.start()
     try:
         expected = await evaluate(plain, OK_CODE, scene, timeout=10)

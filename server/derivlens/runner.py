@@ -21,6 +21,8 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+import attrs
+
 from derivlens import model, wire
 from derivlens.errors import DerivlensError
 from derivlens.model import EvaluationRequest, Render, Result, Settled
@@ -44,7 +46,6 @@ def warm_up() -> None:
     """
     import gc
 
-    import attrs
     import torch
 
     collecting = gc.isenabled()
@@ -99,6 +100,25 @@ def warm_child() -> Iterator[None]:
     _warm_run(_warm_request(square, ("x",), 2, Render(size="panel", width=500, height=300)))
     yield
     plotting.warm_child()
+
+
+def warm_for(request: Any) -> bool:
+    """After a request, in the worker while it is idle: lay out and measure the texts
+    its image shows (`plotting.usual.rehearse`: no user code runs, only the names and
+    options are used), so that the next children have them. Whether anything was new."""
+    typed = wire.structure(request, EvaluationRequest)
+    settled = typed.settled.get("1")
+    if typed.render is None or typed.render.format != "png" or settled is None:
+        return False
+    if settled.options is None:
+        return False
+    if typed.variables is not None and len(typed.variables) != 1:
+        return False
+    from derivlens.plotting import usual
+
+    options = settled.options
+    variable = typed.variables[0] if typed.variables else "x"
+    return usual.rehearse(typed.function, variable, options.domain, options.order, typed.render)
 
 
 def _warm_run(request: EvaluationRequest) -> None:

@@ -360,7 +360,11 @@ class Legend(_MplLegend):
         super().draw(renderer)
 
     def relabel(self, labels: list[str]) -> None:
-        """New texts for the entries (as many as there are), as if it were made with them."""
+        """New texts for the entries (as many as there are), as if it were made with them.
+
+        The boxes measured for the labels before are kept for when they come back (up
+        to `KEPT_LABELS` sets of labels): a session draws the same few functions."""
+        before = tuple(text.get_text() for text in self.texts)
         changed = False
         for text, label in zip(self.texts, labels, strict=True):
             if text.get_text() != label:
@@ -371,11 +375,18 @@ class Legend(_MplLegend):
                 if handle is not None:
                     handle.set_label(label)
             if hasattr(self, "_kept"):
+                by_labels = self.__dict__.setdefault("_kept_by_labels", {})
+                by_labels[before] = dict(self._kept)
+                while len(by_labels) > KEPT_LABELS:
+                    del by_labels[next(iter(by_labels))]
                 self._kept.clear()
+                self._kept.update(by_labels.pop(tuple(labels), {}))
             self.stale = True
 
 
 _MEMO = "_get_bbox_and_child_offsets"
+#: Sets of legend labels whose measured boxes a legend keeps (see `Legend.relabel`).
+KEPT_LABELS = 32
 
 
 def _offset_boxes(box: Any) -> list[OffsetBox]:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import math
 
+import attrs
 import numpy as np
 
 from derivlens import model
 
-__all__ = ["curves", "series", "usual_shapes"]
+__all__ = ["curves", "rehearse", "series", "usual_shapes"]
 
 
 def usual_shapes() -> tuple[list[model.Result], list[model.Result]]:
@@ -30,6 +31,24 @@ def usual_shapes() -> tuple[list[model.Result], list[model.Result]]:
     smaller: list[model.Result] = [curves(x, funcs[: k + 1]) for k in (1, 2, 3)]
     smaller += [curves(x, funcs[: k + 1], "function") for k in (1, 2, 3, 4)]
     return largest, smaller
+
+
+def rehearse(
+    function: str, variable: str, domain: tuple[float, float], order: int, spec: model.Render
+) -> bool:
+    """Draw what a request for `function` shows, on made-up values: its title, legend
+    and x tick labels are then laid out and measured here, in the sandbox's worker, for
+    the children forked after (a session plots the same functions again and again: a
+    slider's previews, a hover after each edit). Whether anything was new."""
+    from derivlens import plotting
+    from derivlens.plotting import canvas
+
+    before = canvas.cache_sizes()
+    x = np.linspace(domain[0], domain[1], 401)
+    made_up = [np.sin(x + k) for k in range(order + 1)]
+    result = curves(x, made_up, function)
+    plotting.render(attrs.evolve(result, variables=(variable,)), spec)
+    return canvas.cache_sizes() != before
 
 
 def series(values: np.ndarray) -> list[float | None]:

@@ -15,7 +15,7 @@ def main() -> int:
     import importlib
 
     from derivlens.sandbox import child, protocol
-    from derivlens.sandbox.worker import read_paths
+    from derivlens.sandbox.startup import read_paths
 
     app = importlib.import_module(sys.argv[1])  # imported only, not warmed up: no user code
     config = child.ChildConfig(read_paths(os.environ.get("HOME", os.getcwd()), app), warm=False)

@@ -26,6 +26,12 @@ length headers, caps their sizes and relays them; anything after the reply frame
 pipe that stays open past `LINGER` seconds after it, sets `extra` (the parent then
 refuses the reply). It never parses a frame's JSON. Two children are kept forked
 ahead, prepared and waiting (`--spares`; `--no-prefork` turns that off).
+
+While idle the worker also makes later children cheaper: the app's `warm_later`, its
+own memory in huge pages (`hugepages`: forks and exits cost less), the pages a job
+writes measured once (`prefault`: spares copy them while they wait), and after each
+request the app's `warm_for(request)` (texts laid out for what was just plotted).
+`--without prefault|hugepages|learn` turns each off (for measuring them).
 """
 
 from __future__ import annotations
@@ -36,7 +42,6 @@ import ctypes
 import dataclasses
 import errno
 import gc
-import importlib
 import os
 import selectors
 import signal
@@ -48,11 +53,16 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from derivlens.sandbox import prefault, protocol
+from derivlens.sandbox import hugepages, prefault, protocol
 from derivlens.sandbox.child import CHILD_LAYERS, ChildConfig
+from derivlens.sandbox.startup import (
+    MAX_STATUS_BYTES,
+    load_app,
+    preload_layers,
+    probe_layers,
+    read_paths,
+)
 
-#: Largest status frame (layer names and short notes).
-MAX_STATUS_BYTES = 64 * 1024
 #: How long a child may keep its reply pipe open after its reply frame.
 LINGER = 1.0
 #: A later warm-up step (a few tens of ms) runs once no job runs and nothing arrived for
@@ -93,8 +103,7 @@ class Worker:
     ) -> None:
         self.config = config
         self.app = app
-        later = getattr(app, "warm_later", None)
-        self.later: Iterator[object] | None = iter(later()) if later is not None else None
+        self.later: Iterator[object] | None = self.later_steps()
         self.quiet_since = time.monotonic()
         self.prefork = prefork
         self.target = spares
@@ -103,6 +112,7 @@ class Worker:
         self.spares: deque[Slot] = deque()
         self.stale: set[int] = set()  # spares forked before the pages to copy were known
         self.measuring: tuple[int, int, bytearray] | None = None  # pid, pipe, what it said
+        self.last_request: Any = None  # for the app's `warm_for`, once idle
         self.spare_deaths = 0
         self.inbuf = bytearray()
         self.out = sys.stdout.buffer.fileno()
@@ -178,6 +188,7 @@ class Worker:
         if op == "run":
             slot = self.take_child()
             slot.id = int(message["id"])
+            self.last_request = message["envelope"].get("request")
             self.send({"op": "started", "id": slot.id, "pid": slot.pid})
             exiting = sum(1 for s in self.slots.values() if s.replied)
             idle_exit = exiting < IDLE_EXITS and self.config.wants("idle-exit")
@@ -300,14 +311,15 @@ class Worker:
     # -- idle work: spares, the later warm-up ------------------------------------------
     def idle_in(self) -> float | None:
         """Seconds until idle work may run (None: there is none): forking spares up to
-        the target, then the later warm-up's steps. Both wait until no job runs and no
-        request came for a moment: a fork blocks the worker ~8 ms and a spare's
-        preparation takes a core, so right after a reply they would slow the next
-        request of a quick sequence (a cursor moving, a slider dragged); a spare is
-        forked at once only when a job took the last one."""
+        the target (or to replace stale ones), then the later warm-up's steps, then
+        learning from the last request (`learn`). All wait until no job runs and no
+        request came for a moment: a fork blocks the worker and a spare's preparation
+        takes a core, so right after a reply they would slow the next request of a
+        quick sequence (a cursor moving, a slider dragged). The spare that replaces the
+        one a job takes is forked right after the job is handed over instead."""
         if self.prefork and (len(self.spares) < self.target or self.replacing()):
             quiet = IDLE_BEFORE_REFILL
-        elif self.later is not None:
+        elif self.later is not None or self.learning():
             quiet = IDLE_BEFORE_WARM
         else:
             return None
@@ -322,6 +334,27 @@ class Worker:
             self.replace_stale()
         elif self.later is not None:
             self.warm_step()
+        elif self.learning():
+            self.learn()
+
+    def learning(self) -> bool:
+        """Whether the app's `warm_for` has a request to learn from (once warm)."""
+        ready = self.later is None and self.measuring is None
+        wanted = self.config.wants("learn") and hasattr(self.app, "warm_for")
+        return ready and wanted and self.last_request is not None
+
+    def learn(self) -> None:
+        """The app's `warm_for(request)` for the last request (in the parent's words: no
+        user code runs here); if it made something new, the spares are replaced by
+        ones that have it."""
+        request, self.last_request = self.last_request, None
+        try:
+            new = bool(self.app.warm_for(request))
+        except Exception as exc:  # it only speeds later requests up
+            print(f"derivlens sandbox: warm_for failed: {exc!r}", file=sys.stderr)
+            new = False
+        if new:
+            self.stale = {slot.pid for slot in self.spares}
 
     def replacing(self) -> bool:
         """Whether a spare is older than the later warm-up (and its measurement)."""
@@ -336,7 +369,7 @@ class Worker:
         self.refill()
 
     def warm_step(self) -> None:
-        """One step of `warm_later`. After the last, the spares forked before are to be
+        """One step of `later_steps`. After the last, the spares forked before are to be
         replaced (they lack what it made), once a measuring child has found the pages a
         job writes (see `prefault`), which later spares copy while they wait."""
         assert self.later is not None
@@ -348,13 +381,22 @@ class Worker:
         except Exception as exc:  # the later warm-up only speeds things up
             print(f"derivlens sandbox: later warm-up failed: {exc!r}", file=sys.stderr)
         self.later = None
-        gc.freeze()
         self.stale = {slot.pid for slot in self.spares}
         warm = getattr(self.app, "warm_child", None)
         if warm is not None and self.config.wants("prefault"):
             pid, pipe = prefault.fork_measurer(warm)
             self.measuring = (pid, pipe, bytearray())
             self.sel.register(pipe, selectors.EVENT_READ, "measure")
+
+    def later_steps(self) -> Iterator[object]:
+        """The app's `warm_later`, a garbage collection freeze, then the worker's memory
+        in huge pages (see `hugepages`): forks and exits cost less from then on."""
+        later = getattr(self.app, "warm_later", None)
+        if later is not None:
+            yield from later()
+        gc.freeze()
+        if self.config.wants("hugepages"):
+            yield from hugepages.collapse_steps()
 
     def on_measure(self) -> None:
         """Read the measuring child's answer; at its end, later spares copy those pages
@@ -397,65 +439,6 @@ class Worker:
     def shutdown(self) -> None:
         for slot in list(self.slots.values()):
             self.kill(slot)
-
-
-def read_paths(home: str, app: ModuleType) -> list[str]:
-    """What children may read: Python, packages, system libraries, our home, and what
-    the application says it needs (its data files)."""
-    from derivlens.sandbox.layers.landlock_fs import SYSTEM_READ, python_read_paths
-
-    extra = getattr(app, "read_paths", None)
-    return [*python_read_paths(), *SYSTEM_READ, home, *(extra() if extra else [])]
-
-
-def probe_layers(config: ChildConfig, app: ModuleType) -> dict[str, Any]:
-    """Which layers a child gets here: one throwaway child applies them all and says.
-
-    It runs no user code, so its answer can be trusted; its layers are required of
-    every later child.
-    """
-    from derivlens.sandbox import child
-
-    req_r, req_w = os.pipe()
-    rep_r, rep_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        child.run(req_r, rep_w, dataclasses.replace(config, warm=False), app, probe=True)
-    os.close(rep_w)
-    os.close(req_r)
-    try:
-        status = protocol.decode(protocol.read_frame(rep_r, MAX_STATUS_BYTES))
-    except protocol.FrameError as exc:
-        status = {"layers": [], "notes": {"probe": f"the probe child died ({exc})"}}
-    finally:
-        os.close(rep_r)
-        os.close(req_w)
-        os.waitpid(pid, 0)
-    layers = [str(name) for name in status.get("layers") or []]
-    notes = {str(k): str(v) for k, v in (status.get("notes") or {}).items()}
-    return {"layers": layers, "notes": notes}
-
-
-def preload_layers() -> None:
-    """Import what the layers use here, once: imported in each child (landlock's
-    bindings, libseccomp's) they would cost ~16 ms of its preparation."""
-    for name in (
-        "derivlens.sandbox.layers.landlock_fs",
-        "derivlens.sandbox.layers.seccomp_filter",
-        "landlock.plumbing",
-        "pyseccomp",
-    ):
-        with contextlib.suppress(ImportError):
-            importlib.import_module(name)
-
-
-def load_app(name: str) -> ModuleType:
-    """The application module, warmed up (its imports done, its caches filled)."""
-    app = importlib.import_module(name)
-    warm_up = getattr(app, "warm_up", None)
-    if warm_up is not None:
-        warm_up()
-    return app
 
 
 def main(argv: list[str] | None = None) -> int:
