@@ -11,9 +11,11 @@ One run measures, with its baselines in the same run (medians):
           1000×600 image), and slider previews (params, ratio 1) back to back;
   baselines
           a warm notebook kernel doing the same with autograd and pyplot: the hover-sized
-          3.6×2 in figure at 100 dpi (f, f′) and the 5×3 in figure at 200 dpi (f, f′, f″);
-          `import torch, matplotlib.pyplot` in a fresh interpreter; the seed article's
-          Example 1 as a fresh script.
+          3.6×2 in figure at 100 dpi (f, f′) and the 5×3 in figure at 200 dpi (f, f′, f″),
+          one of each before each round of the server's measurements; `import torch,
+          matplotlib.pyplot` in a fresh interpreter before each cold start; the seed
+          article's Example 1 as a fresh script. Interleaved, so that a drift in the
+          machine's speed during the run moves a measurement and its baseline alike.
 It prints the goals (README, Performance) with their ratios. The client is a
 bare JSON-RPC client (no pygls) so that its own overhead stays out of the figures.
 """
@@ -361,7 +363,9 @@ class Session:
         return last, answered
 
 
-async def warm_session(workdir: Path, repeats: int, bursts: int) -> dict[str, Any]:
+async def warm_session(
+    workdir: Path, repeats: int, bursts: int, notebook: Notebook
+) -> dict[str, Any]:
     client, _ = await Client.start()
     session = Session(client, workdir)
     await session.hovers(2, 0.5)  # waits for the worker, warms every path once
@@ -370,6 +374,8 @@ async def warm_session(workdir: Path, repeats: int, bursts: int) -> dict[str, An
     measured: dict[str, Any] = {}
     # Interleaved rounds, so that machine noise hits every measure alike.
     for _ in range(repeats):
+        notebook.measure("hover")
+        notebook.measure("panel")
         for name, run in (
             ("spaced", lambda: session.hovers(1, 0.3)),
             ("back_to_back", lambda: session.hovers(3, 0.0)),
@@ -396,12 +402,14 @@ NOTEBOOK = textwrap.dedent(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    repeats, samples = int(sys.argv[1]), int(sys.argv[2])
-    lo, hi = float(sys.argv[3]), float(sys.argv[4])
-    width, height, dpi = (float(v) for v in sys.argv[5:8])
-    order = int(sys.argv[8])
-    times = []
-    for i in range(repeats + 2):  # the first two warm the kernel up
+    samples, lo, hi = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+    FIGURES = json.loads(sys.argv[4])  # kind -> [width in, height in, dpi, order]
+    calls = 0
+
+    def figure(width, height, dpi, order):
+        global calls
+        calls += 1
+        i = calls
         started = time.perf_counter()
         def f(x):
             return CUBIC + i * torch.sin(x) / 1e6
@@ -419,9 +427,14 @@ NOTEBOOK = textwrap.dedent(
         buffer = io.BytesIO()
         plt.savefig(buffer, format="png", dpi=dpi)
         plt.close()
-        if i >= 2:
-            times.append((time.perf_counter() - started) * 1000)
-    print(json.dumps(times))
+        return (time.perf_counter() - started) * 1000
+
+    for kind in FIGURES:  # the first two of each warm the kernel up
+        figure(*FIGURES[kind]); figure(*FIGURES[kind])
+    print("ready", flush=True)
+    for line in sys.stdin:
+        kind, count = line.split()
+        print(json.dumps([figure(*FIGURES[kind]) for _ in range(int(count))]), flush=True)
     """
 ).replace("CUBIC", CUBIC)
 
@@ -461,16 +474,40 @@ EXAMPLE_1 = textwrap.dedent(
 )
 
 
-def warm_notebook(repeats: int, size: tuple[float, float], dpi: float, order: int) -> list[float]:
-    out = subprocess.run(
-        [PYTHON, "-c", NOTEBOOK, str(repeats), str(SAMPLES), *map(str, DOMAIN),
-         str(size[0]), str(size[1]), str(dpi), str(order)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "MPLBACKEND": "Agg"},
-    )  # fmt: skip
-    return json.loads(out.stdout)
+#: The notebook's figures: the hover-sized one (f, f′) and the panel's (f, f′, f″).
+NOTEBOOK_FIGURES = {"hover": [3.6, 2.0, 100, 1], "panel": [5.0, 3.0, 200, 2]}
+
+
+class Notebook:
+    """A warm notebook kernel, asked for its figures between the server's measurements
+    (each after a pause, with the server idle), so that drift in the machine's speed
+    during the run moves a measurement and its baseline alike."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [PYTHON, "-c", NOTEBOOK, str(SAMPLES), *map(str, DOMAIN),
+             json.dumps(NOTEBOOK_FIGURES)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "MPLBACKEND": "Agg"},
+        )  # fmt: skip
+        assert self.proc.stdout is not None
+        if self.proc.stdout.readline().strip() != "ready":
+            raise SystemExit("the notebook kernel did not start")
+        self.times: dict[str, list[float]] = {kind: [] for kind in NOTEBOOK_FIGURES}
+
+    def measure(self, kind: str, count: int = 1) -> None:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        time.sleep(0.3)  # the server's spares and idle work settle first
+        self.proc.stdin.write(f"{kind} {count}\n")
+        self.proc.stdin.flush()
+        self.times[kind] += json.loads(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait()
 
 
 def fresh_process(code: str, repeats: int) -> list[float]:
@@ -554,16 +591,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         png = workdir / "example1.png"
-        print("baselines: fresh interpreters …", file=sys.stderr)
-        imports = fresh_process("import torch, matplotlib.pyplot", cold_repeats)
+        print("cold starts, each after its baseline: a fresh interpreter …", file=sys.stderr)
+        imports: list[float] = []
+        colds = []
+        for _ in range(cold_repeats):  # alternating, so that drift moves both alike
+            imports += fresh_process("import torch, matplotlib.pyplot", 1)
+            colds.append(asyncio.run(cold_first_hover(workdir)))
         example = fresh_process(EXAMPLE_1.replace("OUT", repr(str(png))), cold_repeats)
-        print("baselines: warm notebook kernel …", file=sys.stderr)
-        notebook_hover = warm_notebook(repeats, (3.6, 2.0), 100, 1)
-        notebook_panel = warm_notebook(repeats, (5.0, 3.0), 200, 2)
-        print("server: cold starts …", file=sys.stderr)
-        colds = [asyncio.run(cold_first_hover(workdir)) for _ in range(cold_repeats)]
-        print("server: warm session …", file=sys.stderr)
-        warm = asyncio.run(warm_session(workdir, repeats, bursts))
+        print("warm session, between the rounds a warm notebook kernel …", file=sys.stderr)
+        notebook = Notebook()
+        try:
+            warm = asyncio.run(warm_session(workdir, repeats, bursts, notebook))
+        finally:
+            notebook.close()
+        notebook_hover, notebook_panel = notebook.times["hover"], notebook.times["panel"]
 
     m = {
         "load": load,
