@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 
-from derivlens.sparkline import BLOCKS, sparkline
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from derivlens.sparkline import BLOCKS, _resample, sparkline
 
 
 def test_monotone_increasing_rises_from_lowest_to_highest_block() -> None:
@@ -68,3 +71,35 @@ def test_huge_values_do_not_overflow() -> None:
 def test_only_block_characters_and_spaces() -> None:
     line = sparkline([math.tan(i / 7) for i in range(300)], width=50)
     assert set(line) <= set(BLOCKS) | {" "}
+
+
+def _resample_by_scan(values: list[float | None], width: int) -> list[float | None]:
+    """The farthest sample from the previous column, found by comparing every one."""
+    n = len(values)
+    columns: list[float | None] = []
+    previous: float | None = None
+    for column in range(width):
+        start = column * n // width
+        stop = max(start + 1, (column + 1) * n // width)
+        bucket = [v for v in values[start:stop] if v is not None]
+        if not bucket:
+            columns.append(None)
+            continue
+        ref = previous
+        pick = bucket[0] if ref is None else max(bucket, key=lambda v: abs(v - ref))
+        columns.append(pick)
+        previous = pick
+    return columns
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.none(), st.floats(-1e6, 1e6), st.sampled_from([0.0, -0.0, 1.0])), max_size=120
+    ),
+    st.integers(1, 60),
+)
+def test_columns_pick_the_sample_farthest_from_the_last(
+    values: list[float | None], width: int
+) -> None:
+    assert _resample(values, width) == _resample_by_scan(values, width)

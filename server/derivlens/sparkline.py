@@ -16,6 +16,8 @@ _GAP = " "
 
 def _finite(value: object) -> float | None:
     """`value` as a float if it is a finite real number, else None."""
+    if value.__class__ is float:  # what a result holds: the quick way
+        return value if math.isfinite(value) else None
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -47,9 +49,9 @@ def _resample(values: Sequence[float | None], width: int) -> list[float | None]:
             continue
         if previous is None:
             pick = bucket[0]
-        else:
-            ref = previous
-            pick = max(bucket, key=lambda v: abs(v - ref))
+        else:  # the farthest from `previous`: the bucket's max or its min (the first of ties)
+            far = max(abs(min(bucket) - previous), abs(max(bucket) - previous))
+            pick = next(v for v in bucket if abs(v - previous) == far)
         columns.append(pick)
         previous = pick
     return columns
