@@ -105,6 +105,7 @@ class Child:
 
     # -- before the request -------------------------------------------------------------
     def prepare(self) -> None:
+        sys.dont_write_bytecode = True  # the sandbox refuses writes: not even tried
         with contextlib.suppress(OSError):
             os.setpgid(0, 0)
         keep = {self.req_fd, self.rep_fd}

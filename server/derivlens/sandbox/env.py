@@ -31,7 +31,6 @@ FIXED = {
     "MKL_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",
     "NUMEXPR_NUM_THREADS": "1",
-    "PYTHONDONTWRITEBYTECODE": "1",
     "PYTHONNOUSERSITE": "1",
     "PYTHONSAFEPATH": "1",
 }
@@ -131,5 +130,8 @@ def clean_environment(
     env["HOME"] = home
     env["TMPDIR"] = home
     env["MPLCONFIGDIR"] = mpl_dir
+    # PYTHONDONTWRITEBYTECODE is not passed on: the worker writes the compiled modules
+    # it lacks where Python keeps them (~0.1 s at every start otherwise, for derivlens
+    # run from its sources). Children write none (`sys.dont_write_bytecode`, child.py).
     env["PYTHONPATH"] = package_root()
     return env
