@@ -1,8 +1,11 @@
-"""Shared test helpers: run the whole pipeline in-process (locate, slice, runner)."""
+"""Shared test helpers: run the whole pipeline in-process (locate, slice, runner), or a
+function in a forked child."""
 
 from __future__ import annotations
 
+import os
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,3 +53,20 @@ def array(values: list[Any]) -> np.ndarray:
 
 def warning_kinds(result: dict[str, Any]) -> list[str]:
     return [w["kind"] for w in result["warnings"]]
+
+
+def in_child(body: Callable[[], object]) -> str:
+    """`str(body())` computed in a forked child (as the sandbox's children are made),
+    sent back through a pipe: what the child saw of its own memory."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.write(write, str(body()).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    answer = os.read(read, 1 << 16).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    return answer

@@ -4,10 +4,10 @@ fewer page-table entries, and a child still copies only the 4 KB it writes."""
 from __future__ import annotations
 
 import mmap
-import os
 from pathlib import Path
 
 from derivlens.sandbox import hugepages
+from tests.helpers import in_child
 
 SIZE = 16 << 20
 
@@ -21,21 +21,6 @@ def rollup_kb(field: str) -> int:
 
 def anon_huge_kb() -> int:
     return rollup_kb("AnonHugePages")
-
-
-def in_child(body) -> str:  # type: ignore[no-untyped-def]
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.write(write, str(body()).encode())
-        finally:
-            os._exit(0)
-    os.close(write)
-    answer = os.read(read, 1000).decode()
-    os.close(read)
-    os.waitpid(pid, 0)
-    return answer
 
 
 def test_anonymous_memory_is_collapsed_and_keeps_its_contents() -> None:

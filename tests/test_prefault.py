@@ -8,33 +8,16 @@ from __future__ import annotations
 
 import ctypes
 import mmap
-import os
 import resource
-from collections.abc import Callable
 
 import pytest
 
 from derivlens.sandbox import prefault
+from tests.helpers import in_child
 
 PAGES = 256
 #: Faults a child takes anyway while it counts (its own objects, the interpreter's).
 INCIDENTAL = 16
-
-
-def in_child(body: Callable[[], int]) -> int:
-    """`body()` in a forked child; its result (a small number) through a pipe."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.write(write, str(body()).encode())
-        finally:
-            os._exit(0)
-    os.close(write)
-    answer = os.read(read, 100)
-    os.close(read)
-    os.waitpid(pid, 0)
-    return int(answer)
 
 
 def address(buffer: mmap.mmap) -> int:
@@ -57,7 +40,7 @@ def faults_writing(buffer: mmap.mmap) -> int:
 
 def test_writing_shared_pages_copies_each_one() -> None:
     buffer, _ = shared_buffer()
-    assert in_child(lambda: faults_writing(buffer)) >= PAGES
+    assert int(in_child(lambda: faults_writing(buffer))) >= PAGES
 
 
 def test_pages_copied_ahead_take_no_fault_when_written() -> None:
@@ -69,7 +52,7 @@ def test_pages_copied_ahead_take_no_fault_when_written() -> None:
             return -1
         return faults_writing(buffer)
 
-    faults = in_child(copy_then_write)
+    faults = int(in_child(copy_then_write))
     if faults == -1:
         pytest.fail("MADV_POPULATE_WRITE is not supported by this kernel (Linux 5.14+)")
     assert faults < INCIDENTAL
@@ -77,7 +60,7 @@ def test_pages_copied_ahead_take_no_fault_when_written() -> None:
 
 def test_a_stop_ends_the_copying_after_one_chunk() -> None:
     big, start = shared_buffer(4 * prefault.CHUNK_PAGES)
-    copied = in_child(lambda: prefault.populate([(start, len(big))], lambda: True) or 0)
+    copied = int(in_child(lambda: prefault.populate([(start, len(big))], lambda: True) or 0))
     assert copied == prefault.CHUNK_PAGES
 
 
@@ -94,7 +77,9 @@ def test_unmapped_ranges_are_skipped() -> None:
     buffer, kept = shared_buffer()  # first: it would take the address unmapped below
     start = gone(None, size, mmap.PROT_READ | mmap.PROT_WRITE, flags, -1, 0)
     assert libc.munmap(start, size) == 0
-    copied = in_child(lambda: prefault.populate([(start, size), (kept, size)], lambda: False) or 0)
+    copied = int(
+        in_child(lambda: prefault.populate([(start, size), (kept, size)], lambda: False) or 0)
+    )
     assert copied == PAGES
     del buffer
 
@@ -117,7 +102,7 @@ def test_the_written_pages_are_found_and_the_others_are_not() -> None:
 
         return covered(written_start) * 10_000 + covered(untouched_start)
 
-    answer = in_child(write_then_measure)
+    answer = int(in_child(write_then_measure))
     assert answer // 10_000 == PAGES  # every written page
     assert answer % 10_000 == 0  # none of the pages only read
 

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -351,6 +351,17 @@ async def test_concurrent_evaluations(evaluator: Sandbox, scene: Scene) -> None:
     assert isinstance(results[1], DerivlensError) and results[1].kind == "timeout"
 
 
+async def eventually(ask: Callable[[], Awaitable[Any]], done: Callable[[Any], bool]) -> Any:
+    """`ask()`'s answer once `done` holds of it: asked again a second apart, for at
+    most 30 s (then the last answer, for the test's assertion to show)."""
+    deadline = time.monotonic() + 30
+    while True:
+        answer = await ask()
+        if done(answer) or time.monotonic() > deadline:
+            return answer
+        await asyncio.sleep(1.0)
+
+
 #: f(x) = x × the number of figures the child was forked with (`plotting.stage`).
 STAGES_SEEN = (
     "import derivlens.plotting.stage as stage\n\ndef f(x):\n    return x * len(stage.stages())\n"
@@ -365,12 +376,10 @@ async def test_children_forked_after_the_idle_warm_up_have_its_figures(
     again: after a quiet moment every child starts with the stage of each look."""
     from derivlens.plotting.stage import LOOKS
 
-    deadline = time.monotonic() + 30
-    while True:
-        result = await evaluate(evaluator, STAGES_SEEN, scene, timeout=10)
-        if result["f"][-1] == 2.0 * len(LOOKS) or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(1.0)
+    result = await eventually(
+        lambda: evaluate(evaluator, STAGES_SEEN, scene, timeout=10),
+        lambda answer: answer["f"][-1] == 2.0 * len(LOOKS),
+    )
     assert result["f"][-1] == 2.0 * len(LOOKS)
     await ordinary(evaluator, scene)
 
@@ -387,12 +396,10 @@ async def test_spares_forked_after_the_warm_up_copy_a_job_s_pages_ahead(
 ) -> None:
     """Once warm, the worker learns which pages a job writes; every spare forked after
     that copies them while it waits, so its job does not take those faults itself."""
-    deadline = time.monotonic() + 30
-    while True:
-        result = await evaluate(evaluator, COPIED_AHEAD, scene, timeout=10)
-        if result["f"][-1] > 0 or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(1.0)
+    result = await eventually(
+        lambda: evaluate(evaluator, COPIED_AHEAD, scene, timeout=10),
+        lambda answer: answer["f"][-1] > 0,
+    )
     assert result["f"][-1] / 2.0 >= 1000  # pages (a hover job writes ~3,000)
 
 
@@ -426,12 +433,11 @@ async def test_the_worker_learns_the_texts_of_what_was_plotted(
     options only, no user code): children forked after have those layouts."""
     first = await evaluate_named(evaluator, LEARNED, "seen_before", scene)
     assert first["f"][-1] == 0.0  # a name no plot had before
-    deadline = time.monotonic() + 30
-    while True:
-        await asyncio.sleep(1.0)
-        again = await evaluate_named(evaluator, LEARNED, "seen_before", scene)
-        if again["f"][-1] == 2.0 or time.monotonic() > deadline:
-            break
+    await asyncio.sleep(1.0)
+    again = await eventually(
+        lambda: evaluate_named(evaluator, LEARNED, "seen_before", scene),
+        lambda answer: answer["f"][-1] == 2.0,
+    )
     assert again["f"][-1] == 2.0
 
 
@@ -441,14 +447,13 @@ async def test_the_worker_s_memory_is_in_huge_pages(evaluator: Sandbox, scene: S
     await ordinary(evaluator, scene)
     w = evaluator._worker
     assert w is not None
-    deadline = time.monotonic() + 30
-    while True:
-        rollup = Path(f"/proc/{w.proc.pid}/smaps_rollup").read_text()
-        huge_kb = int(rollup.split("AnonHugePages:")[1].split()[0])
-        if huge_kb >= 32 * 1024 or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(1.0)
-    assert huge_kb >= 32 * 1024
+    pid = w.proc.pid
+
+    async def huge_kb() -> int:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        return int(rollup.split("AnonHugePages:")[1].split()[0])
+
+    assert await eventually(huge_kb, lambda kb: kb >= 32 * 1024) >= 32 * 1024
 
 
 @pytest.mark.asyncio(loop_scope="module")
