@@ -10,7 +10,11 @@ Generic: it knows no LSP and no maths. An application is a module the worker imp
   a step at a time while no job is running and nothing arrived for a moment; then it
   forks its spares again, so that later children start with it done;
 - `warm_child()` (optional): in each spare child that waited a moment for a job; it may
-  return an iterator of steps, stopped when the job arrives;
+  return an iterator of steps, stopped when the job arrives. Once warm, the worker also
+  runs it in one measuring child to learn which pages a job writes (`prefault`);
+- `warm_for(request) -> bool` (optional): in the worker, idle after a job, with that
+  job's request (never to run its user code): whatever makes a like request faster;
+  True if it made something new (the spares are then forked again);
 - `read_paths()` (optional): extra folders children may read (the app's data files).
 
 The promises (docs/protocol.md, "Sandbox"): no new processes, no network, no file
