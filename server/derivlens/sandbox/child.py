@@ -226,7 +226,7 @@ class Child:
             _close(self.rep_fd)
         if self.idle_exit:
             with contextlib.suppress(OSError):
-                _set_scheduler(0, os.SCHED_IDLE, os.sched_param(0))
+                _idle_priority()
         _exit(code)
 
     def _apply_layers(self, job: Job) -> None:
@@ -333,7 +333,11 @@ class Child:
 
 #: Bound now: user code may replace `os._exit` or `os.close` before the child finishes.
 _exit = os._exit
-_set_scheduler = os.sched_setscheduler
+_idle_priority: Any = (
+    functools.partial(os.sched_setscheduler, 0, os.SCHED_IDLE, os.sched_param(0))
+    if hasattr(os, "SCHED_IDLE")
+    else lambda: None  # not Linux
+)
 _close = os.close
 
 

@@ -82,7 +82,7 @@ def _runs(lo: int, entries: memoryview) -> Iterable[tuple[int, int]]:
 def _join(runs: Ranges) -> Ranges:
     joined: Ranges = []
     for start, length in sorted(runs):
-        if joined and start - (joined[-1][0] + joined[-1][1]) <= JOIN_GAP_PAGES * PAGE:
+        if joined and start - sum(joined[-1]) <= JOIN_GAP_PAGES * PAGE:  # sum: its end
             first, _ = joined[-1]
             joined[-1] = (first, max(start + length, sum(joined[-1])) - first)
         else:

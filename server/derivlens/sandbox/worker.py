@@ -31,7 +31,7 @@ While idle the worker also makes later children cheaper: the app's `warm_later`,
 own memory in huge pages (`hugepages`: forks and exits cost less), the pages a job
 writes measured once (`prefault`: spares copy them while they wait), and after each
 request the app's `warm_for(request)` (texts laid out for what was just plotted).
-`--without prefault|hugepages|learn` turns each off (for measuring them).
+`--without prefault|hugepages|learn|idle-exit` turns each off (for measuring them).
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ class Worker:
         self.sel = selectors.DefaultSelector()
         self.slots: dict[int, Slot] = {}  # pid -> slot
         self.spares: deque[Slot] = deque()
-        self.stale: set[int] = set()  # spares forked before the pages to copy were known
+        self.stale: set[int] = set()  # spares that lack what idle work made since
         self.measuring: tuple[int, int, bytearray] | None = None  # pid, pipe, what it said
         self.last_request: Any = None  # for the app's `warm_for`, once idle
         self.spare_deaths = 0
@@ -357,11 +357,12 @@ class Worker:
             self.stale = {slot.pid for slot in self.spares}
 
     def replacing(self) -> bool:
-        """Whether a spare is older than the later warm-up (and its measurement)."""
+        """Whether a spare lacks what the worker made since its fork (the later warm-up,
+        the pages to copy, what `learn` laid out), with no measurement under way."""
         return self.measuring is None and any(s.pid in self.stale for s in self.spares)
 
     def replace_stale(self) -> None:
-        """One spare that lacks what the later warm-up made makes way for a new one."""
+        """One stale spare makes way for a new one."""
         slot = next(s for s in self.spares if s.pid in self.stale)
         self.spares.remove(slot)
         self.stale.discard(slot.pid)
@@ -381,12 +382,13 @@ class Worker:
         except Exception as exc:  # the later warm-up only speeds things up
             print(f"derivlens sandbox: later warm-up failed: {exc!r}", file=sys.stderr)
         self.later = None
-        self.stale = {slot.pid for slot in self.spares}
         warm = getattr(self.app, "warm_child", None)
         if warm is not None and self.config.wants("prefault"):
             pid, pipe = prefault.fork_measurer(warm)
             self.measuring = (pid, pipe, bytearray())
             self.sel.register(pipe, selectors.EVENT_READ, "measure")
+        else:  # without a measurement (`on_measure` marks them), the spares are stale now
+            self.stale = {slot.pid for slot in self.spares}
 
     def later_steps(self) -> Iterator[object]:
         """The app's `warm_later`, a garbage collection freeze, then the worker's memory
