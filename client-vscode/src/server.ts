@@ -22,6 +22,7 @@ import {
   missingPackages,
   notRunnableMessage,
   parseCheckOutput,
+  serverCwd,
   serverEnv,
 } from './logic/interpreter';
 import { DOCUMENT_SELECTOR } from './logic/notebook';
@@ -59,11 +60,15 @@ export class ServerManager implements vscode.Disposable {
   /** The server this extension carries (bundled/libs), if it was packaged with it. */
   private readonly bundled: string | undefined;
 
+  /** Where the server and the check run: never the workspace (logic/interpreter.ts). */
+  private readonly cwd: string;
+
   constructor(
     private readonly output: vscode.OutputChannel,
     private readonly onLensPlot: (target: PlotTarget) => unknown,
     extensionPath: string,
   ) {
+    this.cwd = serverCwd(extensionPath);
     const libs = path.join(extensionPath, 'bundled', 'libs');
     this.bundled = fs.existsSync(path.join(libs, 'derivlens', '__init__.py')) ? libs : undefined;
     // Instead of the client library's configuration sync (which would send the section as
@@ -156,7 +161,7 @@ export class ServerManager implements vscode.Disposable {
   private check(python: string): Promise<{ ok: true; stdout: string } | { ok: false; detail: string }> {
     return new Promise((resolve) => {
       const env = serverEnv(process.env, this.bundled, path.delimiter) as NodeJS.ProcessEnv;
-      cp.execFile(python, ['-c', CHECK_SCRIPT], { timeout: 60_000, windowsHide: true, env }, (err, stdout, stderr) => {
+      cp.execFile(python, ['-c', CHECK_SCRIPT], { timeout: 60_000, windowsHide: true, env, cwd: this.cwd }, (err, stdout, stderr) => {
         if (err) {
           const code = (err as NodeJS.ErrnoException).code;
           const detail = code === 'ENOENT' ? 'not found' : `${err.message.split('\n')[0]}${stderr ? ` — ${stderr.trim().split('\n').pop()}` : ''}`;
@@ -207,7 +212,7 @@ export class ServerManager implements vscode.Disposable {
       command: choice.path,
       args: ['-m', 'derivlens', 'serve'],
       transport: TransportKind.stdio,
-      options: { cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, env: serverEnv(process.env, this.bundled, path.delimiter) as NodeJS.ProcessEnv },
+      options: { cwd: this.cwd, env: serverEnv(process.env, this.bundled, path.delimiter) as NodeJS.ProcessEnv },
     };
     const clientOptions: LanguageClientOptions = {
       // Python files, and the Python cells of Jupyter notebooks (logic/notebook.ts).

@@ -73,6 +73,12 @@ describe('interpreter check', () => {
     assert.equal(serverEnv({ PYTHONPATH: '/mine' }, undefined, ':').PYTHONPATH, '/mine', 'no bundle: the interpreter\'s own derivlens');
     assert.equal(serverEnv({}, undefined, ':').PYTHONUNBUFFERED, '1');
   });
+  it('keeps the working directory off sys.path: PYTHONSAFEPATH, no empty PYTHONPATH entries', () => {
+    assert.equal(serverEnv({}, undefined, ':').PYTHONSAFEPATH, '1');
+    assert.equal(serverEnv({ PYTHONSAFEPATH: '' }, '/b', ':').PYTHONSAFEPATH, '1');
+    assert.equal(serverEnv({ PYTHONPATH: ':/mine::.' }, '/b', ':').PYTHONPATH, '/b:/mine');
+    assert.equal(serverEnv({ PYTHONPATH: '' }, undefined, ':').PYTHONPATH, undefined);
+  });
   it('the check script runs in a real python3, and finds a bundled derivlens', (t) => {
     let out: string;
     const bundle = path.resolve(__dirname, '..', '..', 'server');

@@ -7,6 +7,12 @@ failure is one error object (`--json`) or one line on stderr, with its exit stat
 
 from __future__ import annotations
 
+from derivlens import safepath
+
+# The `derivlens` console script imports this module first: nothing below may come from
+# the working folder (an empty PYTHONPATH entry puts it on sys.path).
+safepath.drop_working_directory()
+
 import argparse
 import base64
 import binascii
@@ -246,6 +252,7 @@ def serve_command(args: argparse.Namespace) -> int:
     # The worker's cold start (~3 s) runs while this process imports pygls (~0.5 s).
     early.start_if_serving(["serve"])  # unless `python -m derivlens` started it already
     early_worker = early.take()
+    safepath.leave_working_directory()  # the workspace is the client's cwd, never ours
     from derivlens.server import run_server
 
     run_server(tcp=tcp, early_worker=early_worker)

@@ -143,9 +143,21 @@ export function notRunnableMessage(choice: InterpreterChoice, detail: string): s
  * on PYTHONPATH, so that `python -m derivlens serve` runs the server this client was built
  * with, whatever the interpreter has installed. Without a bundle (a development build), the
  * interpreter's own derivlens runs.
+ *
+ * No code of the workspace may run in the server (docs/protocol.md, "Sandbox"):
+ * `PYTHONSAFEPATH=1` keeps the working directory off `sys.path` (Python 3.11+), empty
+ * PYTHONPATH entries (which mean the working directory) are dropped, and the server runs in
+ * a folder of the extension's own ({@link serverCwd}), never the workspace.
  */
 export function serverEnv(base: Record<string, string | undefined>, bundled: string | undefined, delimiter: string): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { ...base, PYTHONUNBUFFERED: '1' };
-  if (bundled) env.PYTHONPATH = base.PYTHONPATH ? `${bundled}${delimiter}${base.PYTHONPATH}` : bundled;
+  const env: Record<string, string | undefined> = { ...base, PYTHONUNBUFFERED: '1', PYTHONSAFEPATH: '1' };
+  const entries = [bundled, ...(base.PYTHONPATH ?? '').split(delimiter)].filter((p): p is string => !!p && p !== '.');
+  if (entries.length) env.PYTHONPATH = entries.join(delimiter);
+  else delete env.PYTHONPATH;
   return env;
+}
+
+/** The server's working directory: the extension's own folder, so no project module shadows one of Python's. */
+export function serverCwd(extensionPath: string): string {
+  return extensionPath;
 }
