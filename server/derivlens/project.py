@@ -47,9 +47,10 @@ def unsafe_roots() -> set[str]:
     return {_real(r) for r in roots if r} | homes()
 
 
-def in_dot_folder(folder: str, home_folders: set[str] | None = None) -> bool:
-    """Is `folder` a home's dot-folder or inside one (`~/.config`, `~/.local/src/x`)?"""
-    for home in homes() if home_folders is None else home_folders:
+def in_dot_folder(folder: str) -> bool:
+    """Is the real path `folder` a home's dot-folder or inside one (`~/.config`,
+    `~/.local/src/x`)?"""
+    for home in homes():
         if _within(folder, home) and folder != home:
             parts = os.path.relpath(folder, home).split(os.sep)
             if any(part.startswith(".") for part in parts):
