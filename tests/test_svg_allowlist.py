@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import base64
 import itertools
+import json
 import struct
+import subprocess
+import sys
 import zlib
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
@@ -303,3 +307,35 @@ def test_an_interlaced_or_impossible_png_is_refused() -> None:
     assert refusal(with_header(b"\x08\x00\x00\x00\x01"), "png") == "an interlaced PNG"
     found = refusal(with_header(b"\x03\x02\x00\x00\x00"), "png")  # RGB at 3 bits
     assert found == "a PNG with an impossible header (colour type 2, depth 3)"
+
+
+# --- through the sandbox, as a user asks for an SVG ------------------------------------------
+
+PLOTTED = """\
+import torch
+
+def quartic(x):
+    return x**4 - x
+
+def path(t):
+    return torch.sin(t), torch.cos(t), t / 3
+"""
+
+
+@pytest.mark.parametrize(
+    ("function", "flags"),
+    [("quartic", ["--order", "4", "--theme", "dark"]), ("path", ["--size", "hover"])],
+)
+def test_an_svg_drawn_in_the_sandbox_is_accepted(
+    tmp_path: Path, function: str, flags: list[str]
+) -> None:
+    source, out = tmp_path / "plotted.py", tmp_path / f"{function}.svg"
+    source.write_text(PLOTTED)
+    completed = subprocess.run(
+        [sys.executable, "-m", "derivlens", "plot", str(source), "--function", function,
+         "--out", str(out), "--json", *flags],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    image = json.loads(completed.stdout)["image"]
+    assert images.svg_problem(out.read_bytes(), image["width"], image["height"]) is None
