@@ -15,6 +15,7 @@ import json
 import struct
 import subprocess
 import sys
+import warnings
 import zlib
 from collections import defaultdict
 from pathlib import Path
@@ -40,11 +41,14 @@ NULLS = curves([lambda x: 1 / x, lambda x: -1 / x**2], domain=(-1.0, 1.0), sampl
 ODD_TEXT = curves(
     [lambda x: x, lambda x: 1 + 0 * x], name="f<&>'\"]]>x", fixed={"a<b": 1, "s": "x&y;"}
 )
+UNICODE_TEXT = curves(
+    [lambda x: x, lambda x: 1 + 0 * x], name="函数λ_😀", fixed={"β": 2.5, "s": "naïve ∂ \u202ertl"}
+)
 #: Every kind of plot: curves up to order 4, busy, far from 0, with gaps and odd text;
 #: vector outputs; surfaces with contours, gradient arrows and a critical point.
 RESULTS: dict[str, model.Result] = {
     "cubic": CUBIC, "quartic": QUARTIC, "busy": BUSY, "far": FAR, "nulls": NULLS,
-    "odd-text": ODD_TEXT, "vector": WAVES, "bowl": BOWL, "wave": WAVE,
+    "odd-text": ODD_TEXT, "unicode-text": UNICODE_TEXT, "vector": WAVES, "bowl": BOWL, "wave": WAVE,
 }  # fmt: skip
 #: Boxes that change the layout: the compact style, the largest image, a surface's
 #: partials under it, a wide strip.
@@ -65,12 +69,14 @@ CASES: dict[str, dict[str, Any]] = {
 def drawn() -> dict[str, RenderedImage]:
     """Each case drawn as an SVG, as the runner draws it."""
     out = {}
-    for case, how in CASES.items():
-        width, height = how.get("box", (None, None))
-        spec = model.Render(
-            format="svg", theme=how["theme"], size=how["size"], width=width, height=height
-        )
-        out[case] = render(RESULTS[how["result"]], spec)
+    with warnings.catch_warnings():  # the default font lacks some of UNICODE_TEXT's glyphs
+        warnings.filterwarnings("ignore", message="Glyph .* missing")
+        for case, how in CASES.items():
+            width, height = how.get("box", (None, None))
+            spec = model.Render(
+                format="svg", theme=how["theme"], size=how["size"], width=width, height=height
+            )
+            out[case] = render(RESULTS[how["result"]], spec)
     return out
 
 
