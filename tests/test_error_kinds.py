@@ -192,6 +192,17 @@ def test_cli_domain_takes_negative_constants(tmp_path: Path):
     assert result["derivatives"]["1"] == [2.0, 2.0, 2.0]
 
 
+def test_a_param_that_overflows_is_invalid_options(tmp_path: Path):
+    path = tmp_path / "held.py"
+    path.write_text("def f(x, a=1.0, b=2.0):\n    return a * x + b\n")
+    status, result = run_cli("plot", str(path), "--function", "f", "--param", "a=2",
+                             "--param", "b=-1e999")  # fmt: skip
+    assert status == 2 and result["error"] == {
+        "kind": "invalid-options",
+        "message": "params: b must be a finite number, got -inf",
+    }
+
+
 def test_the_widest_finite_domain_plots_correct_numbers(tmp_path: Path):
     path = tmp_path / "line.py"
     path.write_text("def f(x):\n    return x / 2\n")
