@@ -20,11 +20,14 @@ import attrs
 import numpy as np
 import pytest
 import pytest_lsp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from derivlens import engine, runner, wire
-from derivlens.options import MAX_NUMBER_TEXT
+from derivlens.errors import InvalidOptions
+from derivlens.options import MAX_NUMBER_TEXT, NAMES, Source, read
 from derivlens.settings import parse_settings
 from tests.helpers import array
 from tests.test_lsp import at, expect_error, hover, lenses, open_document, plot
@@ -213,6 +216,31 @@ def test_the_widest_finite_domain_plots_correct_numbers(tmp_path: Path):
     assert np.isfinite(x).all() and x[0] == -8.9e307 and x[-1] == 8.9e307
     np.testing.assert_allclose(array(result["f"]), x / 2)
     assert result["derivatives"]["1"] == [0.5] * 5
+
+
+#: Text made of what numbers and ranges are written with, repeated far past any real value.
+OPTION_TEXT = st.text(alphabet="-+*/.,;0123456789eEpitau()[] _x\x00", max_size=4000) | st.builds(
+    lambda sign, count, tail: sign * count + tail,
+    st.sampled_from(["-", "+", "(", "-(", "pi*", "1/"]),
+    st.integers(0, 5000),
+    st.sampled_from(["1", "1..2", "pi", "1e308", "9" * 400, ""]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=OPTION_TEXT, name=st.sampled_from(NAMES), source=st.sampled_from(list(Source)))
+def test_any_option_text_is_a_value_or_invalid_options(text: str, name: str, source: Source):
+    try:
+        value = read(name, text, source)
+    except InvalidOptions as error:
+        assert error.kind == "invalid-options" and error.option == name
+        assert len(error.message) < 400
+        return
+    if isinstance(value, tuple):
+        low, high = value
+        assert np.isfinite(high - low) and low < high
+    else:
+        assert isinstance(value, int)
 
 
 def test_a_setting_of_2000_minus_signs_fails_where_used_and_keeps_the_others():
