@@ -27,6 +27,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from derivlens import engine, runner, wire
 from derivlens.errors import InvalidOptions
+from derivlens.locate import parse_module
 from derivlens.options import MAX_NUMBER_TEXT, NAMES, Source, read
 from derivlens.settings import parse_settings
 from tests.helpers import array
@@ -99,6 +100,47 @@ def test_deep_expressions_plot_every_function_from_the_cli(tmp_path: Path, name:
                              "--samples", "9")  # fmt: skip
     assert status == 0, result
     assert_plotted(result, name)
+
+
+#: Valid expressions nested deeper than Python's recursion limit, and where they may sit.
+DEPTH = 1500
+SHAPES = {
+    "sum": " + ".join(["v"] * DEPTH),
+    "power": " ** ".join(["v"] * DEPTH),
+    "minus": "-" * DEPTH + "v",
+    "not": "not " * DEPTH + "v",
+    "attribute": "v" + ".real" * DEPTH,
+    "subscript": "v" + "[0]" * DEPTH,
+    "method": "v" + ".clone()" * (DEPTH // 2),
+    "conditional": " if v else ".join(["v"] * DEPTH),
+}
+PLACES = {
+    "body": "def f(x):\n    return x + 0 * (EXPR)\n",
+    "lambda": "f = lambda x: x + 0 * (EXPR)\n",
+    "constant": "C = EXPR\ndef f(x):\n    return x + 0 * C\n",
+    "default": "def f(x, a=EXPR):\n    return x\n",
+    "decorator": "@(EXPR)\ndef f(x):\n    return x\n",
+    "main guard": "if __name__ == '__main__' and (EXPR):\n    pass\ndef f(x):\n    return x\n",
+    "guarded definition": "if EXPR:\n    C = 1\ndef f(x):\n    return x * C\n",
+    "class base": "class K(EXPR):\n    @staticmethod\n    def f(x):\n        return x\n",
+    "callable": "act = torch.nn.Identity(EXPR)\ndef f(x):\n    return x\n",
+}
+
+
+@pytest.mark.parametrize("place", PLACES)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_function_beside_a_deep_expression_is_found_and_sliced(shape: str, place: str):
+    """The server's side (locate, slice) of every shape in every place: no recursion."""
+    text = "import torch\nv = 1\n" + PLACES[place].replace("EXPR", SHAPES[shape])
+    text += "\ndef g(x):\n    return x * x\n"
+    module = parse_module(text, "deep.py")
+    names = {function.name for function in module.functions}
+    assert {"g", "K.f" if place == "class base" else "f"} <= names, names
+    lines = text.splitlines()
+    for name in names:
+        function = module.by_name(name)
+        kept = engine.prepare(module, function, "deep.py").code.splitlines()
+        assert kept[function.def_line - 1] == lines[function.def_line - 1]  # on its own line
 
 
 def test_a_deep_constant_says_what_it_is_bound_to(tmp_path: Path):
