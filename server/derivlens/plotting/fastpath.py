@@ -7,7 +7,8 @@ changes what they do, so the fast path is turned on only when both hold:
   private name `canvas` uses;
 - a reference figure (texts of several sizes, weights and angles, primes and minus
   signs, an aliased text, a legend), drawn with the fast path (its tables empty, then
-  full) at the two pixel ratios plots use, is pixel for pixel what plain Agg draws.
+  full) at the hover's and the panel's pixel ratio, is pixel for pixel what plain Agg
+  draws.
 
 Otherwise every PNG is plain Agg. It is decided the first time a process draws
 (`ensure_decided`, from `plotting.build_figure`): in the sandbox's worker that is its
@@ -133,26 +134,27 @@ _TEXTS: tuple[tuple[float, float, str, dict[str, Any]], ...] = (
     (0.3, 0.06, "aliased 0.5", {"fontsize": 8, "antialiased": False, "color": "#336699"}),
 )
 _LABELS = ["f", "f′ = df/dx"]
-#: Pixel ratios drawn: a slider's preview (1) and a HiDPI hover or panel (2).
-_DPIS = (100.0, 200.0)
+#: The reference figure's resolution: the hover's and the panel's (pixel ratio 2), so that
+#: what it leaves in the tables serves the first plots. One is enough: the code drawn is
+#: the same at every resolution.
+_DPI = 200.0
 
 
 def _difference() -> str | None:
     """How the fast path's reference figure differs from plain Agg's, or None."""
-    for dpi in _DPIS:
-        plain = _pixels(_reference(dpi, fast=False), FigureCanvasAgg)
-        figure = _reference(dpi, fast=True)
-        for attempt in ("with its tables empty", "from its tables"):
-            fast = _pixels(figure, canvas.Canvas)
-            if fast.shape != plain.shape:
-                return f"is {fast.shape[:2]} px, not {plain.shape[:2]}"
-            differ = np.argwhere((fast != plain).any(axis=-1))
-            if len(differ):
-                y, x = (int(v) for v in differ[0])
-                return (
-                    f"differs from plain Agg's at {dpi:g} dpi {attempt}: {len(differ)} pixels, "
-                    f"the first at x={x}, y={y}"
-                )
+    plain = _pixels(_reference(_DPI, fast=False), FigureCanvasAgg)
+    figure = _reference(_DPI, fast=True)
+    for attempt in ("with its tables empty", "from its tables"):
+        fast = _pixels(figure, canvas.Canvas)
+        if fast.shape != plain.shape:
+            return f"is {fast.shape[:2]} px, not {plain.shape[:2]}"
+        differ = np.argwhere((fast != plain).any(axis=-1))
+        if len(differ):
+            y, x = (int(v) for v in differ[0])
+            return (
+                f"differs from plain Agg's {attempt}: {len(differ)} pixels, "
+                f"the first at x={x}, y={y}"
+            )
     return None
 
 
