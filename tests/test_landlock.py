@@ -4,10 +4,13 @@ restricts reads what it was allowed and nothing else, and writes nothing."""
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 from pathlib import Path
 
-from derivlens.sandbox.layers import landlock_fs
+import pytest
+
+from derivlens.sandbox.layers import LayerUnavailable, landlock_fs
 from derivlens.sandbox.layers.landlock_fs import Ruleset, fs_rights, python_read_paths
 
 
@@ -72,3 +75,25 @@ def test_a_restricted_process_reads_only_what_it_was_allowed(tmp_path: Path) -> 
     )
     assert answers == ["ok", "PermissionError", "PermissionError", "PermissionError"]
     assert not (allowed / "new.txt").exists()
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        (errno.ENOSYS, "the kernel has no Landlock (built without CONFIG_SECURITY_LANDLOCK)"),
+        (errno.EOPNOTSUPP, "Landlock is disabled at boot (not in the kernel's lsm= list)"),
+        (errno.EPERM, os.strerror(errno.EPERM)),  # e.g. a container's own seccomp filter
+    ],
+)
+def test_without_landlock_the_layer_says_why(
+    code: int, reason: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(number: int, *args: object) -> int:
+        ctypes.set_errno(code)
+        return -1
+
+    monkeypatch.setattr(landlock_fs, "_syscall", refused)
+    monkeypatch.setattr(landlock_fs, "_abi", None)
+    with pytest.raises(LayerUnavailable) as raised:
+        landlock_fs.abi_version()
+    assert str(raised.value) == f"Landlock is not available: {reason}"
