@@ -275,4 +275,7 @@ def doctor_command() -> int:
     for layer in doctor(SANDBOX_APP):
         mark = "on " if layer.active else "off"
         print(f"  [{mark}] {layer.name:14s} {layer.detail}")
+    from derivlens.sandbox.doctor import drawing
+
+    print(f"text drawing: {drawing()}")
     return EXIT_OK
