@@ -9,12 +9,12 @@ test keeps the two equal.
 
 from __future__ import annotations
 
-import re
 from enum import Enum
 from typing import Any, Literal, Union
 
 import attrs
 
+from derivlens import text
 from derivlens.errors import DerivlensError, ErrorKind
 from derivlens.options import Interval, PlotOptions
 
@@ -55,17 +55,12 @@ MAX_MESSAGE = 2000
 MAX_NAME = 200
 
 
-#: Characters that would act on a terminal or reorder text: C0 controls but tab and
-#: newline, DEL, C1 controls, line separators and the bidirectional overrides.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
 def capped(value: Any, cap: int) -> str:
-    """`value`, which must be text, cut to `cap` characters, control characters replaced."""
+    """`value`, which must be text, cut to `cap` characters, control characters replaced
+    (a message keeps its lines: `text.UNSAFE` but tab and newline)."""
     if not isinstance(value, str):
         raise TypeError(f"expected text, got {type(value).__name__}")
-    value = value if len(value) <= cap else value[: cap - 1] + "…"
-    return _CONTROL.sub("\ufffd", value)
+    return text.printable(value, cap, keep_lines=True)
 
 
 def _message(value: Any) -> str:

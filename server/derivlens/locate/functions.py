@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,9 +81,15 @@ class Ineligible:
     reason: str
 
 
+def first_line(statement: ast.stmt) -> int:
+    """The first line of a statement, its decorators included (lines of its chunk)."""
+    decorators = getattr(statement, "decorator_list", [])
+    return min([statement.lineno] + [d.lineno for d in decorators])
+
+
 def ineligible(node: ast.stmt, name: str, reason: str, offset: int = 0) -> Ineligible:
-    start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-    return Ineligible(name, start + offset, (node.end_lineno or node.lineno) + offset, reason)
+    start = first_line(node) + offset
+    return Ineligible(name, start, (node.end_lineno or node.lineno) + offset, reason)
 
 
 def nested(
@@ -121,8 +127,7 @@ def describe(
 ) -> FunctionInfo:
     """A function's description, with its lines absolute (`offset` lines precede its
     chunk; `lines` are the whole source's)."""
-    decorators = getattr(statement, "decorator_list", [])
-    start_line = min([statement.lineno] + [d.lineno for d in decorators]) + offset
+    start_line = first_line(statement) + offset
     def_line = statement.lineno + offset
     if name_node is not None:
         name_col = name_node.col_offset
@@ -208,6 +213,29 @@ def signature_problem(name: str, variables: tuple[str, ...], missing: list[str])
             f"`def {short}({variables[0]}, {variables[1]}, {variables[2]}=1.0)`"
         )
     return None
+
+
+def constructor_problem(owner: str, needed: Sequence[str], name: str) -> str:
+    """Why `name`, the forward of the nn.Module `owner`, cannot be plotted: its
+    constructor needs the arguments `needed`."""
+    return (
+        f"{owner} needs constructor arguments ({', '.join(needed)}); derivlens builds "
+        f"{owner}() from its constructor's defaults: give {needed[0]} a default to plot {name}"
+    )
+
+
+def not_a_function(name: str, shown: str) -> str:
+    """What to say of a module-level `name` bound to a value (`shown`) that is not callable."""
+    return (
+        f"{name} is bound to {shown}, not to a function; derivlens plots functions and "
+        "callables (a def, a lambda, an nn.Module, a partial)"
+    )
+
+
+def unknown_param(name: str, param: str, held: Sequence[str]) -> str:
+    """What to say of a request's `params` entry that is not a held parameter of `name`."""
+    allowed = ", ".join(held) if held else "none: it has no parameter with a default"
+    return f"params: {name} has no held parameter {param!r} (held: {allowed})"
 
 
 def decorator_name(decorator: ast.expr) -> str:
