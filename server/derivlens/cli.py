@@ -25,15 +25,13 @@ from typing import Any, NoReturn
 
 import attrs
 
-from derivlens import SANDBOX_APP, __version__, model, wire
+from derivlens import SANDBOX_APP, __version__, defaults, model, wire
 from derivlens.errors import DerivlensError, ErrorKind, InvalidOptions
 from derivlens.model import ImageFile, Render, Result
-from derivlens.options import Source, add_cli_arguments, from_cli, parse_number
+from derivlens.options import Origin, add_cli_arguments, from_cli, parse_number
 from derivlens.text import escaped
 
 EXIT_OK = 0
-DEFAULT_TIMEOUT_S = 10.0
-DEFAULT_MEMORY_MB = 2048
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,8 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plot.add_argument("--out", metavar="PATH", help="write the plot to PATH.png or PATH.svg")
     plot.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    plot.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS")
-    plot.add_argument("--memory-mb", type=int, default=DEFAULT_MEMORY_MB, metavar="MB")
+    plot.add_argument(
+        "--timeout", type=float, default=defaults.COMMAND_TIMEOUT_S, metavar="SECONDS"
+    )
+    plot.add_argument("--memory-mb", type=int, default=defaults.MEMORY_MB, metavar="MB")
     plot.add_argument("--theme", choices=("light", "dark"), default="light")
     plot.add_argument("--size", choices=("panel", "hover"), default="panel")
 
@@ -123,7 +123,7 @@ def plot_command(args: argparse.Namespace) -> int:
         line=args.line,
         column=args.column,
         requested=from_cli(args),
-        source=Source.CLI,
+        source=Origin.CLI,
         params=read_params(args.param),
         render=render_for(args),
     )

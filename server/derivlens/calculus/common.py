@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
 
 from derivlens.model import PlotWarning, WarningKind
-
-Method = Literal["autograd", "finite-difference"]
-
 
 DTYPE = torch.float64
 

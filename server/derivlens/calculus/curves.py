@@ -23,7 +23,6 @@ from derivlens.calculus.common import (
     EPS,
     POINTWISE_ERRORS,
     FunctionFailed,
-    Method,
     NotAScalar,
     null_out,
     numbers_not_tensors,
@@ -34,7 +33,7 @@ from derivlens.calculus.common import (
 )
 from derivlens.calculus.critical import critical_points
 from derivlens.calculus.differences import Central, Evaluate
-from derivlens.model import PlotWarning, WarningKind
+from derivlens.model import Method, PlotWarning, WarningKind
 
 Exact = tuple[np.ndarray, dict[int, np.ndarray], np.ndarray]
 PRIMES = {1: "f′", 2: "f″", 3: "f‴", 4: "f⁽⁴⁾"}
@@ -131,7 +130,7 @@ def evaluator(
 
     Point by point (f has Python control flow on x), plain Python numbers are tried
     first on `probes`: when f gives the same values on them as on tensors, the many calls
-    of the differences run on numbers, which is tens of times faster than 0-d tensors.
+    of the differences run on numbers, which is much faster than on 0-d tensors.
     """
 
     def on_tensors(points: np.ndarray) -> np.ndarray:

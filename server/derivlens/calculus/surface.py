@@ -22,7 +22,6 @@ from derivlens.calculus.common import (
     DTYPE,
     POINTWISE_ERRORS,
     FunctionFailed,
-    Method,
     NotAScalar,
     null_out,
     numbers_not_tensors,
@@ -32,7 +31,7 @@ from derivlens.calculus.common import (
     sample_points,
 )
 from derivlens.calculus.differences import Central
-from derivlens.model import PlotWarning, WarningKind
+from derivlens.model import Method, PlotWarning, WarningKind
 
 #: f at arrays of x and y (NaN where undefined).
 Evaluate2 = Callable[[np.ndarray, np.ndarray], np.ndarray]
