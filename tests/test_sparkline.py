@@ -75,18 +75,17 @@ def test_only_block_characters_and_spaces() -> None:
 
 
 def _resample_by_scan(values: list[float | None], width: int) -> list[float | None]:
-    """The farthest sample from the previous column, found by comparing every one."""
+    """The farthest sample from the last column picked, found by comparing every one."""
     columns: list[float | None] = []
-    previous: float | None = None
     for cells in buckets(len(values), width):
         bucket = [v for v in values[cells] if v is not None]
+        picked = [c for c in columns if c is not None]
         if not bucket:
             columns.append(None)
-            continue
-        ref = previous
-        pick = bucket[0] if ref is None else max(bucket, key=lambda v: abs(v - ref))
-        columns.append(pick)
-        previous = pick
+        elif not picked:
+            columns.append(bucket[0])
+        else:
+            columns.append(max(bucket, key=lambda v, last=picked[-1]: abs(v - last)))
     return columns
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -14,6 +14,8 @@ import torch
 from derivlens.model import PlotWarning, WarningKind
 
 DTYPE = torch.float64
+#: An evaluator of f (of one or of two variables).
+E = TypeVar("E")
 
 
 EPS = float(np.finfo(np.float64).eps)
@@ -133,6 +135,22 @@ def pointwise(call: Callable[[float], Any], points: np.ndarray) -> np.ndarray:
         assert first_error is not None
         raise FunctionFailed(first_error) from first_error
     return np.stack([np.full(shape, np.nan) if r is None else r for r in rows])
+
+
+def tensors_else_numbers(
+    on_tensors: E, on_numbers: Callable[[], E], probe: Callable[[E], object], reason: str
+) -> tuple[E, str]:
+    """The evaluator to use, and why finite differences are: `on_tensors` if `probe` runs
+    on it; else, when f fails on tensors but works on Python numbers (`np.any(r < 0)`,
+    `math.isnan(x)`), the one `on_numbers` makes. When both fail the error is the user's
+    (`FunctionFailed` propagates)."""
+    try:
+        probe(on_tensors)
+        return on_tensors, reason
+    except FunctionFailed as tensor_failure:
+        numbers = on_numbers()
+        probe(numbers)
+        return numbers, numbers_not_tensors(tensor_failure.error)
 
 
 def numbers_not_tensors(error: BaseException) -> str:

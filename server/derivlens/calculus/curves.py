@@ -25,11 +25,11 @@ from derivlens.calculus.common import (
     FunctionFailed,
     NotAScalar,
     null_out,
-    numbers_not_tensors,
     numeric,
     pointwise,
     probe_values,
     sample_points,
+    tensors_else_numbers,
 )
 from derivlens.calculus.critical import critical_points
 from derivlens.calculus.differences import Central, Evaluate
@@ -185,15 +185,13 @@ def finite_evaluator(fn: Callable[..., Any], x: np.ndarray, reason: str) -> tupl
     """Evaluate f on tensors (without gradients) or, when it fails on tensors but works on
     Python numbers (`np.any(r < 0)`, `math.isnan(x)`), on numbers: with why."""
     f = numeric(fn)
-    on_tensors = evaluator(f, vectorized=False)
-    on_numbers: Evaluate = lambda points: pointwise(lambda v: f(v).numpy(), points)  # noqa: E731
+
+    def on_numbers(points: np.ndarray) -> np.ndarray:
+        return pointwise(lambda v: f(v).numpy(), points)
+
     probes = probe_values(x)
-    try:
-        on_tensors(probes)
-        return on_tensors, reason
-    except FunctionFailed as tensor_failure:
-        on_numbers(probes)  # fails too: the error is the user's (FunctionFailed)
-        return on_numbers, numbers_not_tensors(tensor_failure.error)
+    on_tensors = evaluator(f, vectorized=False)
+    return tensors_else_numbers(on_tensors, lambda: on_numbers, lambda e: e(probes), reason)
 
 
 def _finite_difference_warning(
