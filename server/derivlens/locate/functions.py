@@ -132,16 +132,13 @@ def describe(
     if name_node is not None:
         name_col = name_node.col_offset
     else:
-        text = lines[def_line - 1] if def_line <= len(lines) else ""
-        short = re.escape(name.rsplit(".", 1)[-1])
-        found = re.compile(rf"\bdef\s+({short})\b").search(text, statement.col_offset)
-        name_col = found.start(1) if found else statement.col_offset
+        name_col = _def_name_column(lines, def_line, name, statement.col_offset)
     directive, problems = read_directive(lines, start_line, def_line)
     return FunctionInfo(
-        name=name,
-        kind=kind,
-        node=node,
-        statement=statement,
+        name,
+        kind,
+        node,
+        statement,
         start_line=start_line,
         def_line=def_line,
         end_line=(statement.end_lineno or statement.lineno) + offset,
@@ -154,6 +151,14 @@ def describe(
         hoverable=hoverable,
         offset=offset,
     )
+
+
+def _def_name_column(lines: tuple[str, ...], def_line: int, name: str, start: int) -> int:
+    """Where the name stands on a `def` line (the statement's column if not found)."""
+    text = lines[def_line - 1] if def_line <= len(lines) else ""
+    short = re.escape(name.rsplit(".", 1)[-1])
+    found = re.compile(rf"\bdef\s+({short})\b").search(text, start)
+    return found.start(1) if found else start
 
 
 def read_directive(
