@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from derivlens.errors import DerivlensError
+from derivlens.text import shorten
 from tests.helpers import array, evaluate_source, warning_kinds
 
 AUTOGRAD_TOL = 1e-9
@@ -420,3 +421,22 @@ def test_a_function_of_no_number_or_a_bad_directive_is_a_clear_error(
         evaluate_source(tmp_path, source, "f")
     assert caught.value.kind == kind
     assert needle in caught.value.message, caught.value.message
+
+
+def test_a_long_exception_message_in_a_warning_is_cut_with_an_ellipsis(tmp_path):
+    result = evaluate_source(
+        tmp_path,
+        """
+        import torch
+        def f(x):
+            if isinstance(x, torch.Tensor):
+                raise TypeError("tensors? " + "no " * 200)
+            return x * x
+        """,
+        "f",
+        samples=21,
+    )
+    (warning,) = [w["message"] for w in result["warnings"] if w["kind"] == "finite-difference"]
+    detail = "TypeError: " + shorten("tensors? " + "no " * 200, 120)
+    assert f"({detail})" in warning and detail.endswith("no…")
+    assert_close(result["derivatives"]["1"], 2 * array(result["x"]), FD_TOL)

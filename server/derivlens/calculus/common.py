@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from derivlens.model import PlotWarning, WarningKind
+from derivlens.text import shorten
 
 DTYPE = torch.float64
 #: An evaluator of f (of one or of two variables).
@@ -156,7 +157,7 @@ def tensors_else_numbers(
 def numbers_not_tensors(error: BaseException) -> str:
     """The finite-difference reason for code that works on Python numbers, not tensors."""
     lines = str(error).splitlines()
-    detail = f" ({type(error).__name__}: {lines[0][:120]})" if lines else ""
+    detail = f" ({type(error).__name__}: {shorten(lines[0], 120)})" if lines else ""
     return (
         "autograd cannot follow this function: it works on Python numbers but not on "
         f"tensors{detail}"
