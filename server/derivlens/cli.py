@@ -280,5 +280,5 @@ def doctor_command() -> int:
     print("sandbox layers:")
     for layer in doctor(SANDBOX_APP):
         mark = "on " if layer.active else "off"
-        print(f"  [{mark}] {layer.name:14s} {layer.detail}")
+        print(f"  [{mark}] {escaped(layer.name):14s} {escaped(layer.detail)}")
     return EXIT_OK

@@ -1,13 +1,14 @@
 """Hover markdown for a result: a summary line, the plot, and a sparkline for text clients.
 
-Pure: a result in, markdown out. Built only from validated numbers and escaped text, so
-nothing a sandboxed child sent (a warning's message, a held parameter's repr) can put a
-link or an image into the editor. The text comes first and the image last: a client
-that shows no images (Neovim) prints the data URI as one long line, which would
-otherwise push the sparkline out of its hover window. VS Code's `|width=…,height=…`
-suffix shows the HiDPI PNG at its CSS size. Markdown stays under `MAX_MARKDOWN`
-characters (VS Code cuts hovers at 100,000): if the image would not fit, the hover says
-so and keeps the text.
+Pure: a result in, markdown out. Built as plain text from validated numbers and text
+escaped by an allow-list (`escape`), then only the markdown it needs is added, so
+nothing a sandboxed child sent (a warning's message, a held parameter's repr, a name)
+can put a link, an autolink, an image or HTML into the editor. The text comes first and
+the image last: a client that shows no images (Neovim) prints the data URI as one long
+line, which would otherwise push the sparkline out of its hover window. VS Code's
+`|width=…,height=…` suffix shows the HiDPI PNG at its CSS size. Markdown stays under
+`MAX_MARKDOWN` characters (VS Code cuts hovers at 100,000): if the image would not fit,
+the hover says so and keeps the text.
 """
 
 from __future__ import annotations
