@@ -29,8 +29,10 @@ MAX_TEXT = 300
 #: ends or links anything in CommonMark or GFM in the middle of a line. Every other ASCII
 #: punctuation character is escaped with a backslash: `.`, `:` and `@` too, which is
 #: what keeps `www.x.org`, `https://…` and `a@b.org` from becoming links by themselves.
-_INERT_PUNCTUATION = frozenset(",;?'\"%/()=+-")
-_ASCII_PUNCTUATION = frozenset(string.punctuation)
+_INERT_PUNCTUATION = ",;?'\"%/()=+-"
+_BACKSLASHED = str.maketrans(
+    {c: f"\\{c}" for c in string.punctuation if c not in _INERT_PUNCTUATION}
+)
 #: What a line's start would turn into a list item, a heading rule or an ordered list.
 _LINE_START = re.compile(r"^([+\-=])|^(\d+)(\))")
 
@@ -41,9 +43,7 @@ def escape(text: str, cap: int = MAX_TEXT) -> str:
     ASCII and `_INERT_PUNCTUATION` are kept, the rest of ASCII punctuation is escaped).
     Control characters and bidirectional overrides become spaces (`text.UNSAFE`)."""
     plain = text_tools.shorten(text_tools.clean(text, replacement=" ").strip(), cap)
-    escaped = "".join(
-        f"\\{c}" if c in _ASCII_PUNCTUATION and c not in _INERT_PUNCTUATION else c for c in plain
-    )
+    escaped = plain.translate(_BACKSLASHED)
     return _LINE_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", escaped)
 
 
