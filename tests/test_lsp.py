@@ -143,19 +143,28 @@ async def busy_child(worker: int) -> int:
 
 
 async def assert_child_gone(worker: int, busy: int) -> None:
-    """`busy` is gone, nothing under the worker runs, at most the idle spares are left."""
+    """`busy` is gone, nothing under the worker runs, at most the idle spares are left.
+
+    The worker reaps its children as their SIGCHLD arrives and a finished child exits at
+    idle priority, so on a loaded machine a zombie or an exiting child can stay a moment:
+    what must hold is that they all go, and that none of them keeps running user code.
+    """
     deadline = time.monotonic() + 3
     while proc_stat(busy) is not None and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     assert proc_stat(busy) is None, f"child {busy} is still there: {proc_stat(busy)}"
-    await asyncio.sleep(0.3)
-    before = descendants(worker)
-    await asyncio.sleep(0.5)
-    after = descendants(worker)
-    for pid, (state, _ppid, ticks) in after.items():
-        assert state != "Z", f"zombie child {pid}"
-        assert ticks - before.get(pid, ("", 0, ticks))[2] < 10, f"child {pid} still runs"
-    assert len(after) <= 2, after  # at most the idle spares the worker keeps forked ahead
+    deadline = time.monotonic() + 15
+    while True:
+        before = descendants(worker)
+        await asyncio.sleep(0.5)
+        after = descendants(worker)
+        running = {
+            pid: stat for pid, stat in after.items() if stat[2] - before.get(pid, stat)[2] >= 10
+        }
+        zombies = {pid: stat for pid, stat in after.items() if stat[0] == "Z"}
+        if not running and not zombies and len(after) <= 2:
+            return  # at most the idle spares the worker keeps forked ahead
+        assert time.monotonic() < deadline, f"left under the worker: {after}, running {running}"
 
 
 def decode_hover_image(markdown: str) -> tuple[bytes, int, int]:

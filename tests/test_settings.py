@@ -153,10 +153,16 @@ def test_the_server_settings_default_as_the_vs_code_client_says() -> None:
     declared = json.loads(manifest.read_text())["contributes"]["configuration"]["properties"]
     settings = Settings()
     compared = set()
-    for key, attribute, _reader in SERVER_SETTINGS:
-        if f"derivlens.{key}" in declared:  # hover.sparkline: the VS Code client sends false
-            assert declared[f"derivlens.{key}"]["default"] == getattr(settings, attribute), key
-            compared.add(key)
+    for key, attribute, reader in SERVER_SETTINGS:
+        if f"derivlens.{key}" not in declared:  # hover.sparkline: the VS Code client sends false
+            continue
+        setting = declared[f"derivlens.{key}"]
+        assert setting["default"] == getattr(settings, attribute), key
+        if "minimum" in setting:  # the least value the server takes is the declared one
+            assert reader(setting["minimum"]) == setting["minimum"], key
+            with pytest.raises(ValueError):
+                reader(setting["minimum"] * 0.99)
+        compared.add(key)
     assert {"memoryLimitMB", "timeoutSeconds", "hover.timeoutSeconds"} <= compared
     plot = build_parser().parse_args(["plot", "f.py", "--function", "f"])
     assert (plot.timeout, plot.memory_mb) == (settings.timeout_s, settings.memory_mb)

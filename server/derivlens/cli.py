@@ -28,7 +28,7 @@ import attrs
 from derivlens import SANDBOX_APP, __version__, defaults, model, wire
 from derivlens.errors import DerivlensError, ErrorKind, InvalidOptions
 from derivlens.model import ImageFile, Render, Result
-from derivlens.options import Origin, add_cli_arguments, from_cli, parse_number
+from derivlens.options import Origin, add_cli_arguments, cli_values, from_cli, parse_number
 from derivlens.text import escaped
 
 EXIT_OK = 0
@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     want_json = "--json" in args_list
     try:
-        args = build_parser().parse_args(args_list)
+        args = build_parser().parse_args(cli_values(args_list))
         if args.command == "plot":
             return plot_command(args)
         if args.command == "serve":
