@@ -36,6 +36,7 @@ INTERFACES: tuple[tuple[str, type], ...] = (
     ("PlotImage", model.Image),
     ("ImageFile", model.ImageFile),
     ("Gradient", model.Gradient),
+    ("ResultBase", model.ResultBase),
     ("CurvesResult", model.CurvesResult),
     ("VectorCurvesResult", model.VectorCurvesResult),
     ("SurfaceResult", model.SurfaceResult),
@@ -85,8 +86,12 @@ def interface(
     """`export interface Name { field: type; ... }`. In what the client `sent`, a field
     with a default may be left out; what the server sends always has every field."""
     hints = typing.get_type_hints(cls)
-    lines = [f"export interface {name} {{"]
+    base = next((b for b in cls.__bases__ if b in NAMES), None)
+    inherited = {f.name for f in attrs.fields(base)} if base else set()
+    lines = [f"export interface {name}{f' extends {NAMES[base]}' if base else ''} {{"]
     for field in attrs.fields(cls):
+        if field.name in inherited:
+            continue
         optional = sent and field.default is not attrs.NOTHING
         hint = hints[field.name]
         if field.metadata.get("only_when_set"):  # absent rather than null

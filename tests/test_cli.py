@@ -167,3 +167,40 @@ def test_samples_over_the_surface_limit_is_invalid_options_with_the_range(tmp_pa
     human = run_cli("plot", str(path), "--function", "bowl", "--samples", "1000")
     assert human.returncode == 2 and human.stdout == ""
     assert "invalid-options: --samples must be 2 to 401" in human.stderr
+
+
+NEWLINES_EVERYWHERE = """
+import torch
+
+Odd = type("Odd\\nError", (Exception,), {})
+
+
+def fails(x):
+    raise Odd("first\\nsecond")
+
+
+def on_numbers(x, label="one\\ntwo"):
+    if isinstance(x, torch.Tensor):
+        raise Odd("no tensors\\nhere")
+    return x * x
+"""
+
+
+def test_an_error_is_one_line_whatever_the_exception_class_is_called(tmp_path):
+    path = write(tmp_path, NEWLINES_EVERYWHERE)
+    completed = run_cli("plot", str(path), "--function", "fails", "--samples", "21")
+    assert completed.returncode == 1 and completed.stdout == ""
+    assert completed.stderr.splitlines() == [
+        "derivlens: user-error: fails raised Odd\\nError: first (user.py:8, in fails)"
+    ]
+
+
+def test_the_summary_is_one_line_per_field_with_newlines_escaped(tmp_path):
+    path = write(tmp_path, NEWLINES_EVERYWHERE)
+    completed = run_cli("plot", str(path), "--function", "on_numbers", "--samples", "21")
+    assert completed.returncode == 0, completed.stderr
+    head, points, warning = completed.stdout.splitlines()
+    assert head.startswith("on_numbers(x, label=one\\ntwo): finite-difference, order 1, ")
+    assert points == "  critical points: 0"
+    assert warning.startswith("  warning (finite-difference): autograd cannot follow")
+    assert "tensors (Odd\\nError: no tensors)" in warning

@@ -37,6 +37,14 @@ def test_typescript_has_the_fields_of_every_result_type() -> None:
     from derivlens import model
 
     text = (ROOT / "client-vscode" / "src" / "logic" / "protocol.ts").read_text()
+
+    def fields_of(name: str) -> list[str]:
+        """An interface's fields, those of the interface it extends first."""
+        body = re.search(rf"export interface {name}(?: extends (\w+))? \{{(.*?)\n\}}", text, re.S)
+        assert body, name
+        inherited = fields_of(body.group(1)) if body.group(1) else []
+        return inherited + re.findall(r"^  (\w+)\??:", body.group(2), re.M)
+
     for name, cls in (
         ("CurvesResult", model.CurvesResult),
         ("VectorCurvesResult", model.VectorCurvesResult),
@@ -44,10 +52,7 @@ def test_typescript_has_the_fields_of_every_result_type() -> None:
         ("PlotImage", model.Image),
         ("AxesBox", model.AxesBox),
     ):
-        body = re.search(rf"export interface {name} \{{(.*?)\n\}}", text, re.S)
-        assert body, name
-        fields = re.findall(r"^  (\w+)\??:", body.group(1), re.M)
-        assert fields == [f.name for f in attrs.fields(cls)], name
+        assert fields_of(name) == [f.name for f in attrs.fields(cls)], name
 
 
 def imported_modules(path: Path) -> set[str]:

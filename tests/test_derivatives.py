@@ -11,10 +11,20 @@ import numpy as np
 import pytest
 
 from derivlens.errors import DerivlensError
+from derivlens.text import shorten
 from tests.helpers import array, evaluate_source, warning_kinds
 
 AUTOGRAD_TOL = 1e-9
 FD_TOL = 1e-5
+
+
+RETURNS = "import torch\ndef f(x):\n    return {}\n"
+DIRECTIVE = "def f(x):  # derivlens: {}\n    return x\n"
+
+
+def plot_torch(tmp_path, body: str, **options):
+    """The result for `def f(x): return BODY` in a module that imports torch."""
+    return evaluate_source(tmp_path, RETURNS.format(body), "f", **options)
 
 
 def assert_close(actual: list, expected: np.ndarray, tol: float) -> None:
@@ -46,16 +56,8 @@ def test_polynomial_first_and_second_derivative(tmp_path):
 
 
 def test_trig_exp_composition(tmp_path):
-    result = evaluate_source(
-        tmp_path,
-        """
-        import torch
-        def f(x):
-            return torch.exp(torch.sin(2 * x)) * torch.cos(x)
-        """,
-        "f",
-        domain=(-3, 3),
-        order=2,
+    result = plot_torch(
+        tmp_path, "torch.exp(torch.sin(2 * x)) * torch.cos(x)", domain=(-3, 3), order=2
     )
     x = array(result["x"])
     s, c = np.sin(2 * x), np.cos(x)
@@ -148,15 +150,7 @@ def test_numpy_function_falls_back_to_finite_differences(tmp_path):
 
 def test_silent_float_conversion_is_detected(tmp_path):
     """`torch.tensor(float(x))` raises nothing but cuts the graph: autograd would say 0."""
-    result = evaluate_source(
-        tmp_path,
-        """
-        import torch
-        def f(x):
-            return torch.tensor(float(x)) ** 2
-        """,
-        "f",
-    )
+    result = plot_torch(tmp_path, "torch.tensor(float(x)) ** 2")
     x = array(result["x"])
     assert result["method"] == "finite-difference"
     assert_close(result["derivatives"]["1"], 2 * x, FD_TOL)
@@ -233,17 +227,7 @@ def test_default_parameter_is_held_fixed_and_reported(tmp_path):
 
 
 def test_log_across_zero_gives_nulls_and_one_warning(tmp_path):
-    result = evaluate_source(
-        tmp_path,
-        """
-        import torch
-        def f(x):
-            return torch.log(x)
-        """,
-        "f",
-        domain=(-1, 1),
-        samples=201,
-    )
+    result = plot_torch(tmp_path, "torch.log(x)", domain=(-1, 1), samples=201)
     x = array(result["x"])
     f = array(result["f"])
     d1 = array(result["derivatives"]["1"])
@@ -257,14 +241,9 @@ def test_log_across_zero_gives_nulls_and_one_warning(tmp_path):
 
 
 def test_abs_kink_is_reported_only_near_zero(tmp_path):
-    result = evaluate_source(
+    result = plot_torch(
         tmp_path,
-        """
-        import torch
-        def f(x):
-            return torch.abs(x)
-        """,
-        "f",
+        "torch.abs(x)",
         samples=400,  # 0 is not a sample: no point sits on the kink
     )
     x = array(result["x"])
@@ -273,15 +252,7 @@ def test_abs_kink_is_reported_only_near_zero(tmp_path):
 
 
 def test_relu_kink_is_a_disagreement_naming_x(tmp_path):
-    result = evaluate_source(
-        tmp_path,
-        """
-        import torch
-        def f(x):
-            return torch.relu(x)
-        """,
-        "f",
-    )
+    result = plot_torch(tmp_path, "torch.relu(x)")
     disagreement = [w for w in result["warnings"] if w["kind"] == "disagreement"]
     assert len(disagreement) == 1
     assert "at x = 0:" in disagreement[0]["message"]
@@ -409,32 +380,63 @@ def test_user_exception_names_type_message_and_line(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("body", "needle"),
+    ("source", "kind", "needle"),
     [
-        ("torch.stack([x] * 9)", "a tensor of 9 values; derivlens plots one number, or 2 to 8"),
-        ("[x] * 10**8", "returned 100000000 values; derivlens plots one number, or 2 to 8"),
-        ("torch.ones(2, 2) * x", "a tensor of shape (2, 2)"),
-        ("'text'", "must return a number, but it returned str"),
+        (
+            RETURNS.format("torch.stack([x] * 9)"),
+            "user-error",
+            "a tensor of 9 values; derivlens plots one number, or 2 to 8",
+        ),
+        (
+            RETURNS.format("[x] * 10**8"),
+            "user-error",
+            "returned 100000000 values; derivlens plots one number, or 2 to 8",
+        ),
+        (RETURNS.format("torch.ones(2, 2) * x"), "user-error", "a tensor of shape (2, 2)"),
+        (RETURNS.format("'text'"), "user-error", "must return a number, but it returned str"),
+        (
+            DIRECTIVE.format("domain=2..-2"),
+            "invalid-options",
+            "directive domain: it must go from low to high, got 2..-2",
+        ),
+        (
+            DIRECTIVE.format("colour=red"),
+            "invalid-options",
+            "directive: unknown option 'colour'; the options are domain, ydomain",
+        ),
+        (
+            DIRECTIVE.format("samples=1"),
+            "invalid-options",
+            "directive samples must be 2 to 100000, got 1",
+        ),
+        (DIRECTIVE.format("order"), "invalid-options", "directive: 'order' has no value"),
     ],
 )
-def test_a_function_returning_no_number_is_a_clear_user_error(tmp_path, body, needle):
+def test_a_function_of_no_number_or_a_bad_directive_is_a_clear_error(
+    tmp_path, source, kind, needle
+):
+    """Returning something that is not a number is the user's error; a bad directive is
+    invalid-options naming the range."""
     with pytest.raises(DerivlensError) as caught:
-        evaluate_source(tmp_path, f"import torch\ndef f(x):\n    return {body}\n", "f")
-    assert caught.value.kind == "user-error"
+        evaluate_source(tmp_path, source, "f")
+    assert caught.value.kind == kind
     assert needle in caught.value.message, caught.value.message
 
 
-@pytest.mark.parametrize(
-    ("directive", "needle"),
-    [
-        ("domain=2..-2", "directive domain: it must go from low to high, got 2..-2"),
-        ("colour=red", "directive: unknown option 'colour'; the options are domain, ydomain"),
-        ("samples=1", "directive samples must be 2 to 100000, got 1"),
-        ("order", "directive: 'order' has no value"),
-    ],
-)
-def test_bad_directive_is_invalid_options_naming_the_range(tmp_path, directive, needle):
-    with pytest.raises(DerivlensError) as caught:
-        evaluate_source(tmp_path, f"def f(x):  # derivlens: {directive}\n    return x\n", "f")
-    assert caught.value.kind == "invalid-options"
-    assert needle in caught.value.message
+def test_a_long_exception_message_in_a_warning_is_cut_with_an_ellipsis(tmp_path):
+    result = evaluate_source(
+        tmp_path,
+        """
+        import torch
+        def f(x):
+            if isinstance(x, torch.Tensor):
+                raise TypeError("tensors? " + "no " * 200)
+            return x * x
+        """,
+        "f",
+        samples=21,
+    )
+    (warning,) = [w["message"] for w in result["warnings"] if w["kind"] == "finite-difference"]
+    detail = "TypeError: " + shorten("tensors? " + "no " * 200, 120)
+    assert f"({detail})" in warning and detail.endswith("no…")
+    assert_close(result["derivatives"]["1"], 2 * array(result["x"]), FD_TOL)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
+import string
 from typing import Any
 
 import pytest
@@ -128,7 +129,84 @@ def test_escape_keeps_the_words() -> None:
     assert escape("# not a heading") == r"\# not a heading"
     assert escape("x" * 1000, 10) == "x" * 9 + "…"
     assert escape("two\nlines\x1b[0m") == r"two lines \[0m"
-    assert escape("see www.evil.example or HTTPS://x.y") == r"see www\.evil.example or HTTPS\://x.y"
+    assert escape("see www.evil.example or HTTPS://x.y") == (
+        r"see www\.evil\.example or HTTPS\://x\.y"
+    )
+    assert escape("- item") == r"\- item" and escape("12) item") == r"12\) item"
+
+
+#: Text a sandboxed child could send, each shaped to become markdown that acts.
+HOSTILE = [
+    "<http://evil.example/a>",
+    "<mailto:a@evil.example>",
+    "visit www.evil.example/path today",
+    "mail bob@evil.example now",
+    "mailto:bob@evil.example or xmpp:bob@evil.example",
+    "https://evil.example/x?a=1&b=2",
+    "<img src=x onerror=alert(1)>",
+    "<a href='https://evil.example'>hi</a>",
+    "![x](https://evil.example/track.png)",
+    "[click](https://evil.example) [ref]: https://evil.example",
+    "`code` **bold** _it_ ~~gone~~",
+    "&lt;img&gt; &#x202E; &amp;",
+    "right\u202eleft\u2066isolated\u200fmark",
+    "line one\n\n![x](https://evil.example/y.png)\n# heading\n> quote\n    code",
+    "1. first\n- second\n+ third\n===",
+    "a | b |\n|---|---|",
+    "$(zap) \\[x\\](y)",
+]
+
+
+def rendered_text(markdown: str) -> str:
+    """What a markdown renderer shows of escaped text: each `\\c` is the character c."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def acting_markdown(markdown: str) -> list[str]:
+    """Places in `markdown` a renderer would act on (a link, autolink, image, HTML, an
+    entity, code, emphasis, a block at the line's start): every unescaped ASCII
+    punctuation character but the inert ones, and every bidirectional control."""
+    bare = re.sub(r"\\.", "", markdown)
+    found = [c for c in bare if c in string.punctuation and c not in ",;?'\"%/()=+-"]
+    found += [c for c in bare if c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"]
+    found += [line for line in markdown.splitlines() if re.match(r"\s*([-+=]|\d+[.)])", line)]
+    return found
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_nothing_in_text_from_a_child_acts_as_markdown(hostile: str) -> None:
+    escaped = escape(hostile)
+    assert "\n" not in escaped
+    assert acting_markdown(escaped) == []
+    # The words are all still there: only control characters became spaces.
+    shown = re.sub(r"[\n\u202e\u2066\u200f]", " ", hostile).strip()
+    assert rendered_text(escaped) == shown
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_a_hover_with_hostile_texts_has_only_its_own_markdown(hostile: str) -> None:
+    result = curves(
+        function=hostile,
+        fixed={hostile: hostile},
+        warnings=(PlotWarning(WarningKind.DISAGREEMENT, hostile),),
+        image=None,
+    )
+    lines = hover_markdown(result).splitlines()
+    summary = lines[0]
+    name, rest = summary.removeprefix("**").split("(", 1)
+    assert acting_markdown(name) == []
+    assert acting_markdown(rest.split(" · ")[3].removesuffix("**")) == []
+    (warning,) = [line for line in lines if line.startswith("*disagreement:* ")]
+    assert acting_markdown(warning.removeprefix("*disagreement:* ").rstrip()) == []
+    error = error_markdown(hostile, DerivlensError("user-error", hostile)).splitlines()
+    assert acting_markdown(error[2]) == [] and len(error) == 3
+
+
+def test_an_e_mail_address_in_an_exception_is_no_link() -> None:
+    error = DerivlensError("user-error", "ValueError: ask admin@example.org (user.py:3)")
+    body = error_markdown("f", error).splitlines()[2]
+    assert "@" not in body.replace("\\@", "")
+    assert rendered_text(body) == "ValueError: ask admin@example.org (user.py:3)"
 
 
 def test_an_image_too_large_for_a_hover_is_left_out_with_a_note() -> None:
@@ -149,5 +227,5 @@ def test_error_markdown_is_escaped() -> None:
     text = error_markdown("f", error)
     assert text == (
         "**f** · derivlens could not plot it (user-error)\n\n"
-        "ValueError: \\[x\\](https\\://evil.example) (user.py:3)\n"
+        "ValueError\\: \\[x\\](https\\://evil\\.example) (user\\.py\\:3)\n"
     )

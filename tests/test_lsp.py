@@ -445,7 +445,7 @@ async def test_module_forward_and_callables_hover_lens_and_plot(
     for line in (class_line, forward_line):
         hovered = await hover(shared, uri, line, 8)
         assert hovered is not None
-        assert hovered.contents.value.startswith("**Swish.forward(x)** · autograd")
+        assert hovered.contents.value.startswith("**Swish\\.forward(x)** · autograd")
         assert "Swish(beta) = 1" in hovered.contents.value.splitlines()[0]
     assert await hover(shared, uri, lines.index("EPS = 1e-6"), 1) is None
     result = await plot(shared, at(uri, forward_line + 1, samples=11, domain=[-1, 1]))

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from derivlens import engine
+from derivlens.cli import build_parser
 from derivlens.errors import DerivlensError
 from derivlens.locate import parse_module
-from derivlens.settings import Settings, parse_settings
+from derivlens.settings import SERVER_SETTINGS, Settings, parse_settings
 
 CURVE = "def f(x):\n    return x\n"
 SURFACE = "def g(x, y):\n    return x * y\n"
@@ -141,3 +144,25 @@ def test_a_null_setting_clears_what_the_initialization_options_said() -> None:
     prepared = options_for(cleared)
     assert prepared.options.samples == 401
     assert prepared.options.domain == (0.0, 1.0)
+
+
+def test_the_server_settings_default_as_the_vs_code_client_says() -> None:
+    """A user reads the defaults in VS Code's settings UI (package.json) before the server
+    starts: they are the server's own, and the command line's."""
+    manifest = Path(__file__).resolve().parent.parent / "client-vscode" / "package.json"
+    declared = json.loads(manifest.read_text())["contributes"]["configuration"]["properties"]
+    settings = Settings()
+    compared = set()
+    for key, attribute, reader in SERVER_SETTINGS:
+        if f"derivlens.{key}" not in declared:  # hover.sparkline: the VS Code client sends false
+            continue
+        setting = declared[f"derivlens.{key}"]
+        assert setting["default"] == getattr(settings, attribute), key
+        if "minimum" in setting:  # the least value the server takes is the declared one
+            assert reader(setting["minimum"]) == setting["minimum"], key
+            with pytest.raises(ValueError):
+                reader(setting["minimum"] * 0.99)
+        compared.add(key)
+    assert {"memoryLimitMB", "timeoutSeconds", "hover.timeoutSeconds"} <= compared
+    plot = build_parser().parse_args(["plot", "f.py", "--function", "f"])
+    assert (plot.timeout, plot.memory_mb) == (settings.timeout_s, settings.memory_mb)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derivlens.sparkline import BLOCKS, _resample, sparkline
+from derivlens.sparkline import BLOCKS, _resample, buckets, sparkline
 
 
 def test_monotone_increasing_rises_from_lowest_to_highest_block() -> None:
@@ -74,21 +75,17 @@ def test_only_block_characters_and_spaces() -> None:
 
 
 def _resample_by_scan(values: list[float | None], width: int) -> list[float | None]:
-    """The farthest sample from the previous column, found by comparing every one."""
-    n = len(values)
+    """The farthest sample from the last column picked, found by comparing every one."""
     columns: list[float | None] = []
-    previous: float | None = None
-    for column in range(width):
-        start = column * n // width
-        stop = max(start + 1, (column + 1) * n // width)
-        bucket = [v for v in values[start:stop] if v is not None]
+    for cells in buckets(len(values), width):
+        bucket = [v for v in values[cells] if v is not None]
+        picked = [c for c in columns if c is not None]
         if not bucket:
             columns.append(None)
-            continue
-        ref = previous
-        pick = bucket[0] if ref is None else max(bucket, key=lambda v: abs(v - ref))
-        columns.append(pick)
-        previous = pick
+        elif not picked:
+            columns.append(bucket[0])
+        else:
+            columns.append(max(bucket, key=lambda v, last=picked[-1]: abs(v - last)))
     return columns
 
 
@@ -103,3 +100,13 @@ def test_columns_pick_the_sample_farthest_from_the_last(
     values: list[float | None], width: int
 ) -> None:
     assert _resample(values, width) == _resample_by_scan(values, width)
+
+
+@pytest.mark.parametrize(("n", "width"), [(1, 5), (5, 5), (7, 3), (401, 32), (3, 40)])
+def test_buckets_cover_every_sample_in_order(n: int, width: int) -> None:
+    cells = list(buckets(n, width))
+    assert len(cells) == width
+    assert all(c.stop > c.start for c in cells)
+    covered = [i for c in cells for i in range(c.start, min(c.stop, n))]
+    assert sorted(set(covered)) == list(range(n))  # none left out, in order
+    assert covered == sorted(covered)

@@ -25,14 +25,13 @@ from typing import Any, NoReturn
 
 import attrs
 
-from derivlens import SANDBOX_APP, __version__, model, wire
+from derivlens import SANDBOX_APP, __version__, defaults, model, wire
 from derivlens.errors import DerivlensError, ErrorKind, InvalidOptions
 from derivlens.model import ImageFile, Render, Result
-from derivlens.options import Source, add_cli_arguments, cli_values, from_cli, parse_number
+from derivlens.options import Origin, add_cli_arguments, cli_values, from_cli, parse_number
+from derivlens.text import escaped
 
 EXIT_OK = 0
-DEFAULT_TIMEOUT_S = 10.0
-DEFAULT_MEMORY_MB = 2048
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,8 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plot.add_argument("--out", metavar="PATH", help="write the plot to PATH.png or PATH.svg")
     plot.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    plot.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS")
-    plot.add_argument("--memory-mb", type=int, default=DEFAULT_MEMORY_MB, metavar="MB")
+    plot.add_argument(
+        "--timeout", type=float, default=defaults.COMMAND_TIMEOUT_S, metavar="SECONDS"
+    )
+    plot.add_argument("--memory-mb", type=int, default=defaults.MEMORY_MB, metavar="MB")
     plot.add_argument("--theme", choices=("light", "dark"), default="light")
     plot.add_argument("--size", choices=("panel", "hover"), default="panel")
 
@@ -104,7 +105,7 @@ def fail(error: DerivlensError, want_json: bool) -> int:
     if want_json:
         print(json.dumps(wire.error_json(error)))
     else:
-        print(f"derivlens: {error.kind.value}: {error.message}", file=sys.stderr)
+        print(f"derivlens: {error.kind.value}: {escaped(error.message)}", file=sys.stderr)
         if error.kind is ErrorKind.INVALID_OPTIONS:
             print("Try 'derivlens plot --help'.", file=sys.stderr)
     return error.exit_status
@@ -122,7 +123,7 @@ def plot_command(args: argparse.Namespace) -> int:
         line=args.line,
         column=args.column,
         requested=from_cli(args),
-        source=Source.CLI,
+        source=Origin.CLI,
         params=read_params(args.param),
         render=render_for(args),
     )
@@ -209,10 +210,11 @@ def write_image(result: Result, path: str) -> ImageFile:
 
 
 def summary(result: Result) -> str:
-    """A few human lines about a result, for the CLI without --json."""
-    variables = ", ".join(result.variables)
-    fixed = ", ".join(f"{k}={v}" for k, v in result.fixed.items())
-    head = f"{result.function}({variables}{', ' + fixed if fixed else ''})"
+    """A few human lines about a result, for the CLI without --json: one line per field,
+    every text from the child with its control characters escaped (`text.escaped`)."""
+    variables = ", ".join(escaped(v) for v in result.variables)
+    fixed = ", ".join(f"{escaped(k)}={_value(v)}" for k, v in result.fixed.items())
+    head = f"{escaped(result.function)}({variables}{', ' + fixed if fixed else ''})"
     lo, hi = result.domain
     ranges = f"x in [{lo:g}, {hi:g}]"
     if isinstance(result, model.SurfaceResult):
@@ -223,13 +225,17 @@ def summary(result: Result) -> str:
     points: list[Any] = list(result.critical_points)
     if points:
         shown = ", ".join(_point(p) for p in points[:8])
-        lines.append(f"  critical points: {shown}{' ...' if len(points) > 8 else ''}")
+        lines.append(f"  critical points: {shown}{' …' if len(points) > 8 else ''}")
     for warning in result.warnings:
-        lines.append(f"  warning ({warning.kind.value}): {warning.message}")
+        lines.append(f"  warning ({warning.kind.value}): {escaped(warning.message)}")
     if isinstance(result.image, ImageFile):
         image = result.image
-        lines.append(f"  wrote {image.path} ({image.width}×{image.height} px)")
+        lines.append(f"  wrote {escaped(image.path)} ({image.width}×{image.height} px)")
     return "\n".join(lines)
+
+
+def _value(value: model.FixedValue) -> str:
+    return escaped(value) if isinstance(value, str) else str(value)
 
 
 def _point(p: Any) -> str:
@@ -249,7 +255,7 @@ def serve_command(args: argparse.Namespace) -> int:
         tcp = (host or "127.0.0.1", int(port))
     from derivlens import early
 
-    # The worker's cold start (~3 s) runs while this process imports pygls (~0.5 s).
+    # The worker's cold start runs while this process imports pygls (bench/README.md).
     early.start_if_serving(["serve"])  # unless `python -m derivlens` started it already
     early_worker = early.take()
     safepath.leave_working_directory()  # the workspace is the client's cwd, never ours
@@ -274,8 +280,8 @@ def doctor_command() -> int:
     print("sandbox layers:")
     for layer in doctor(SANDBOX_APP):
         mark = "on " if layer.active else "off"
-        print(f"  [{mark}] {layer.name:14s} {layer.detail}")
+        print(f"  [{mark}] {escaped(layer.name):14s} {escaped(layer.detail)}")
     from derivlens.sandbox.doctor import drawing
 
-    print(f"text drawing: {drawing()}")
+    print(f"text drawing: {escaped(drawing())}")
     return EXIT_OK

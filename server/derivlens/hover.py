@@ -1,20 +1,23 @@
 """Hover markdown for a result: a summary line, the plot, and a sparkline for text clients.
 
-Pure: a result in, markdown out. Built only from validated numbers and escaped text, so
-nothing a sandboxed child sent (a warning's message, a held parameter's repr) can put a
-link or an image into the editor. The text comes first and the image last: a client
-that shows no images (Neovim) prints the data URI as one long line, which would
-otherwise push the sparkline out of its hover window. VS Code's `|width=…,height=…`
-suffix shows the HiDPI PNG at its CSS size. Markdown stays under `MAX_MARKDOWN`
-characters (VS Code cuts hovers at 100,000): if the image would not fit, the hover says
-so and keeps the text.
+Pure: a result in, markdown out. Built as plain text from validated numbers and text
+escaped by an allow-list (`escape`), then only the markdown it needs is added, so
+nothing a sandboxed child sent (a warning's message, a held parameter's repr, a name)
+can put a link, an autolink, an image or HTML into the editor. The text comes first and
+the image last: a client that shows no images (Neovim) prints the data URI as one long
+line, which would otherwise push the sparkline out of its hover window. VS Code's
+`|width=…,height=…` suffix shows the HiDPI PNG at its CSS size. Markdown stays under
+`MAX_MARKDOWN` characters (VS Code cuts hovers at 100,000): if the image would not fit,
+the hover says so and keeps the text.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+import string
 
+from derivlens import text as text_tools
 from derivlens.errors import DerivlensError
 from derivlens.model import Image, Result, SurfaceResult, VectorCurvesResult
 from derivlens.sparkline import sparkline
@@ -22,45 +25,49 @@ from derivlens.sparkline import sparkline
 MAX_MARKDOWN = 90_000
 SPARK_WIDTH = 32
 MAX_TEXT = 300
-#: What markdown acts on mid-line: emphasis, code, links and images (`[`…`]`), HTML.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>~])")
-#: What an editor would turn into a link by itself (GFM autolinks): `https:`, `www.`.
-_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|file|mailto|data|javascript)(:)|\b(www)(\.)")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: The ASCII punctuation that stays as it is in text from user code: none of it starts,
+#: ends or links anything in CommonMark or GFM in the middle of a line. Every other ASCII
+#: punctuation character is escaped with a backslash: `.`, `:` and `@` too, which is
+#: what keeps `www.x.org`, `https://…` and `a@b.org` from becoming links by themselves.
+_INERT_PUNCTUATION = ",;?'\"%/()=+-"
+_BACKSLASHED = str.maketrans(
+    {c: f"\\{c}" for c in string.punctuation if c not in _INERT_PUNCTUATION}
+)
+#: What a line's start would turn into a list item, a heading rule or an ordered list.
+_LINE_START = re.compile(r"^([+\-=])|^(\d+)(\))")
 
 
 def escape(text: str, cap: int = MAX_TEXT) -> str:
-    """`text` as literal markdown on one line: no emphasis, code, links, images or HTML.
-
-    Only what markdown would act on is escaped, so that text-only clients, which show
-    the markdown as it is, still read `user.py:3` rather than a thicket of backslashes.
-    """
-    text = _CONTROL.sub(" ", text)
-    if len(text) > cap:
-        text = text[: cap - 1] + "…"
-    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-    if text.startswith(("#", "-", "+", "=")):  # a heading, list or rule at a line's start
-        text = "\\" + text
-    return _AUTOLINK.sub(lambda m: f"{m.group(1) or m.group(3)}\\{m.group(2) or m.group(4)}", text)
+    """`text` as literal markdown on one line: no emphasis, code, link, autolink, image,
+    entity or HTML can come of it (an allow-list: letters, digits, spaces, anything not
+    ASCII and `_INERT_PUNCTUATION` are kept, the rest of ASCII punctuation is escaped).
+    Control characters and bidirectional overrides become spaces (`text.UNSAFE`)."""
+    plain = text_tools.shorten(text_tools.clean(text, replacement=" ").strip(), cap)
+    escaped = plain.translate(_BACKSLASHED)
+    return _LINE_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", escaped)
 
 
-def _number(value: object) -> str:
+def _shown_number(value: object) -> str:
     """A number as we format it (safe as it is), or any other value escaped."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return escape(str(value), 60)
     return f"{value:g}"
 
 
+def _interval(variable: str, interval: tuple[float, float]) -> str:
+    lo, hi = interval
+    return f"{escape(variable, 40)} ∈ [{_shown_number(lo)}, {_shown_number(hi)}]"
+
+
 def summary_line(result: Result) -> str:
     variables = ", ".join(escape(v, 40) for v in result.variables)
     parts = [f"**{escape(result.function, 80)}({variables})**", result.method]
-    lo, hi = result.domain
-    parts.append(f"{escape(result.variables[0], 40)} ∈ [{_number(lo)}, {_number(hi)}]")
+    parts.append(_interval(result.variables[0], result.domain))
     if isinstance(result, SurfaceResult):
-        ylo, yhi = result.ydomain
-        parts.append(f"{escape(result.variables[1], 40)} ∈ [{_number(ylo)}, {_number(yhi)}]")
+        parts.append(_interval(result.variables[1], result.ydomain))
     if result.fixed:
-        parts.append(", ".join(f"{escape(k, 40)} = {_number(v)}" for k, v in result.fixed.items()))
+        held = (f"{escape(k, 40)} = {_shown_number(v)}" for k, v in result.fixed.items())
+        parts.append(", ".join(held))
     if isinstance(result, VectorCurvesResult):
         parts.append(f"{result.outputs} outputs")
     if not isinstance(result, SurfaceResult):

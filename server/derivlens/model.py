@@ -9,12 +9,12 @@ test keeps the two equal.
 
 from __future__ import annotations
 
-import re
 from enum import Enum
 from typing import Any, Literal, Union
 
 import attrs
 
+from derivlens import text
 from derivlens.errors import DerivlensError, ErrorKind
 from derivlens.options import Interval, PlotOptions
 
@@ -33,6 +33,7 @@ __all__ = [
     "Position",
     "Render",
     "Result",
+    "ResultBase",
     "Settled",
     "SurfaceResult",
     "VectorCurvesResult",
@@ -55,17 +56,12 @@ MAX_MESSAGE = 2000
 MAX_NAME = 200
 
 
-#: Characters that would act on a terminal or reorder text: C0 controls but tab and
-#: newline, DEL, C1 controls, line separators and the bidirectional overrides.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
 def capped(value: Any, cap: int) -> str:
-    """`value`, which must be text, cut to `cap` characters, control characters replaced."""
+    """`value`, which must be text, cut to `cap` characters, control characters replaced
+    (a message keeps its lines: `text.UNSAFE` but tab and newline)."""
     if not isinstance(value, str):
         raise TypeError(f"expected text, got {type(value).__name__}")
-    value = value if len(value) <= cap else value[: cap - 1] + "…"
-    return _CONTROL.sub("\ufffd", value)
+    return text.printable(value, cap, keep_lines=True)
 
 
 def _message(value: Any) -> str:
@@ -240,76 +236,56 @@ class Gradient:
     y: list[Series]
 
 
-@attrs.frozen
-class CurvesResult:
-    """f of one variable and its derivatives (keys "1".."order") at `x`."""
+@attrs.frozen(kw_only=True)
+class ResultBase:
+    """What every result has: where f is, its variables, held values and options, the
+    sampled x, and what the evaluation reported. (Keys go on the wire in `RESULT_KEYS`
+    order, not in the order of the fields.)"""
 
+    function: str = ""
+    file: str = ""
+    cell: int | None = attrs.field(default=None, metadata=ONLY_WHEN_SET)
+    line: int = 0
     variables: tuple[str, ...]
     fixed: dict[str, FixedValue]
     domain: Interval
     order: int
     method: Method
     x: Series
+    warnings: tuple[PlotWarning, ...] = ()
+    image: Image | ImageFile | None = None
+    sandbox: tuple[str, ...] = ()
+    elapsed_ms: float = 0.0
+
+
+@attrs.frozen(kw_only=True)
+class CurvesResult(ResultBase):
+    """f of one variable and its derivatives (keys "1".."order") at `x`."""
+
     f: Series
     derivatives: dict[str, Series]
     critical_points: list[float]
-    warnings: tuple[PlotWarning, ...] = ()
-    image: Image | ImageFile | None = None
-    function: str = ""
-    file: str = ""
-    cell: int | None = attrs.field(default=None, metadata=ONLY_WHEN_SET)
-    line: int = 0
-    sandbox: tuple[str, ...] = ()
-    elapsed_ms: float = 0.0
 
 
-@attrs.frozen
-class VectorCurvesResult:
+@attrs.frozen(kw_only=True)
+class VectorCurvesResult(ResultBase):
     """f of one variable with `outputs` components: each list holds one per component."""
 
-    variables: tuple[str, ...]
-    fixed: dict[str, FixedValue]
-    domain: Interval
-    order: int
-    method: Method
     outputs: int
-    x: Series
     f: list[Series]
     derivatives: dict[str, list[Series]]
     critical_points: list[list[float]]
-    warnings: tuple[PlotWarning, ...] = ()
-    image: Image | ImageFile | None = None
-    function: str = ""
-    file: str = ""
-    cell: int | None = attrs.field(default=None, metadata=ONLY_WHEN_SET)
-    line: int = 0
-    sandbox: tuple[str, ...] = ()
-    elapsed_ms: float = 0.0
 
 
-@attrs.frozen
-class SurfaceResult:
+@attrs.frozen(kw_only=True)
+class SurfaceResult(ResultBase):
     """f of two variables on a grid: `f` and the gradient have one row per y."""
 
-    variables: tuple[str, ...]
-    fixed: dict[str, FixedValue]
-    domain: Interval
     ydomain: Interval
-    order: int
-    method: Method
-    x: Series
     y: Series
     f: list[Series]
     gradient: Gradient
     critical_points: list[tuple[float, float]]
-    warnings: tuple[PlotWarning, ...] = ()
-    image: Image | ImageFile | None = None
-    function: str = ""
-    file: str = ""
-    cell: int | None = attrs.field(default=None, metadata=ONLY_WHEN_SET)
-    line: int = 0
-    sandbox: tuple[str, ...] = ()
-    elapsed_ms: float = 0.0
 
 
 Result = Union[CurvesResult, VectorCurvesResult, SurfaceResult]  # noqa: UP007

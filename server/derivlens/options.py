@@ -27,6 +27,7 @@ from typing import Any
 import attrs
 
 from derivlens.errors import InvalidOptions
+from derivlens.text import shorten
 
 Interval = tuple[float, float]
 
@@ -38,8 +39,9 @@ class Kind(Enum):
     WHOLE = "whole"  # a whole number
 
 
-class Source(Enum):
-    """Where a value came from: it prefixes the messages about it."""
+class Origin(Enum):
+    """Where an option's value came from (a request, the CLI, a directive, the settings):
+    it prefixes the messages about the value."""
 
     REQUEST = "request"
     CLI = "cli"
@@ -49,11 +51,11 @@ class Source(Enum):
     def name_of(self, option: str) -> str:
         """How a person refers to `option` in this source."""
         spec = spec_of(option)
-        if self is Source.CLI:
+        if self is Origin.CLI:
             return spec.cli
-        if self is Source.DIRECTIVE:
+        if self is Origin.DIRECTIVE:
             return f"directive {option}"
-        if self is Source.SETTINGS:
+        if self is Origin.SETTINGS:
             return f"setting derivlens.{option}"
         return option
 
@@ -121,6 +123,10 @@ class PlotOptions:
     )
 
 
+#: The old name of `Origin`, for the modules that still import it (engine, lsp_support,
+#: tests/helpers); `documents.Source` is a parsed document, something else.
+Source = Origin
+
 NAMES: tuple[str, ...] = tuple(f.name for f in attrs.fields(PlotOptions))
 
 
@@ -160,8 +166,7 @@ def parse_number(text: str) -> float:
 
 def shown(value: Any) -> str:
     """`value` for a message: its repr, cut to a readable length."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:39] + "…"
+    return shorten(repr(value), 40)
 
 
 def _constant(node: ast.expr, text: str) -> float:
@@ -184,7 +189,7 @@ def _constant(node: ast.expr, text: str) -> float:
     raise ValueError(f"{shown(text)} is not a number: write {NUMBER_FORM}")
 
 
-def _number(value: Any) -> float:
+def _read_number(value: Any) -> float:
     """A JSON number, or text in the directive's notation (what a person typed)."""
     if isinstance(value, str):
         return parse_number(value)
@@ -203,7 +208,7 @@ def _interval(value: Any) -> Interval:
         raise ValueError(f"{shown(value)} is not a range; write it like -2..2 or [-2, 2]")
     if len(parts) != 2:
         raise ValueError(f"{shown(value)} is not a range; write it like -2..2 or [-2, 2]")
-    lo, hi = _number(parts[0]), _number(parts[1])
+    lo, hi = _read_number(parts[0]), _read_number(parts[1])
     if not (math.isfinite(lo) and math.isfinite(hi)):
         raise ValueError(f"it must be finite, got {lo:g}..{hi:g}")
     if not lo < hi:
@@ -243,10 +248,10 @@ def _widest(spec: Spec) -> tuple[int, int] | None:
     return min(b[0] for b in spec.bounds.values()), max(b[1] for b in spec.bounds.values())
 
 
-def read(name: str, value: Any, source: Source) -> Any:
+def read(name: str, value: Any, origin: Origin) -> Any:
     """`value` for option `name`, checked against its widest bounds; else InvalidOptions."""
     spec = spec_of(name)
-    label = source.name_of(name)
+    label = origin.name_of(name)
     try:
         parsed = _READERS[spec.kind](value)
     except ValueError as problem:
@@ -270,10 +275,10 @@ def _per_variables(spec: Spec) -> str:
     return f" ({'; '.join(parts)})"
 
 
-def read_all(values: Mapping[str, Any], source: Source) -> dict[str, Any]:
+def read_all(values: Mapping[str, Any], origin: Origin) -> dict[str, Any]:
     """Every option in `values` (other keys are not read here), each checked."""
     return {
-        name: read(name, values[name], source) for name in NAMES if values.get(name) is not None
+        name: read(name, values[name], origin) for name in NAMES if values.get(name) is not None
     }
 
 
@@ -285,10 +290,10 @@ def read_settings(values: Mapping[str, Any]) -> Layer:
         if values.get(name) is None:
             continue
         try:
-            good[name] = read(name, values[name], Source.SETTINGS)
+            good[name] = read(name, values[name], Origin.SETTINGS)
         except InvalidOptions as problem:
             bad[name] = problem
-    return Layer(Source.SETTINGS, good, bad)
+    return Layer(Origin.SETTINGS, good, bad)
 
 
 # --- the directive: `# derivlens: domain=-2..2 order=2 samples=400` -------------------------
@@ -326,7 +331,7 @@ def parse_directive(body: str) -> tuple[dict[str, Any], list[InvalidOptions]]:
             )
         else:
             try:
-                values[name] = read(name, text, Source.DIRECTIVE)
+                values[name] = read(name, text, Origin.DIRECTIVE)
             except InvalidOptions as problem:
                 problems.append(problem)
     return values, problems
@@ -359,7 +364,7 @@ def cli_values(argv: Sequence[str]) -> list[str]:
 
 
 def from_cli(namespace: argparse.Namespace) -> dict[str, Any]:
-    return read_all({name: getattr(namespace, name, None) for name in NAMES}, Source.CLI)
+    return read_all({name: getattr(namespace, name, None) for name in NAMES}, Origin.CLI)
 
 
 # --- precedence ---------------------------------------------------------------------------
@@ -369,7 +374,7 @@ def from_cli(namespace: argparse.Namespace) -> dict[str, Any]:
 class Layer:
     """What one source said (already read), highest precedence first in `resolve`."""
 
-    source: Source
+    origin: Origin
     values: Mapping[str, Any]
     #: Options this source set to a bad value: raised if nothing above it sets them.
     problems: Mapping[str, InvalidOptions] = attrs.field(factory=dict)
@@ -404,7 +409,7 @@ def _decide(
         if name not in layer.values:
             continue
         value = layer.values[name]
-        label = layer.source.name_of(name)
+        label = layer.origin.name_of(name)
         problem = None
         if not applies:
             problem = f"{label} is only for functions of {_arity(spec.variables)}"
@@ -415,7 +420,7 @@ def _decide(
             )
         if problem is None:
             return value
-        if layer.source is not Source.SETTINGS:
+        if layer.origin is not Origin.SETTINGS:
             raise InvalidOptions(problem, option=name)
         if applies:
             notes.append(f"{problem}; using the default")

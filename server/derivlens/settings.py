@@ -14,20 +14,21 @@ from typing import Any, Literal
 
 import attrs
 
-from derivlens.options import NAMES, Layer, Source, read_settings
+from derivlens import defaults
+from derivlens.options import NAMES, Layer, Origin, read_settings
 
 ThemeSetting = Literal["auto", "light", "dark"]
 
 
 @attrs.frozen
 class Settings:
-    plot: Layer = attrs.field(factory=lambda: Layer(Source.SETTINGS, {}))
+    plot: Layer = attrs.field(factory=lambda: Layer(Origin.SETTINGS, {}))
     hover_enabled: bool = True
-    hover_timeout_s: float = 3.0
+    hover_timeout_s: float = defaults.HOVER_TIMEOUT_S
     hover_sparkline: bool = True
     code_lens_enabled: bool = True
-    timeout_s: float = 10.0
-    memory_mb: int = 2048
+    timeout_s: float = defaults.COMMAND_TIMEOUT_S
+    memory_mb: int = defaults.MEMORY_MB
     theme: ThemeSetting = "auto"
     problems: tuple[str, ...] = attrs.field(default=(), eq=False)
 
@@ -47,7 +48,9 @@ def _flatten(raw: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _number(low: float, high: float, kind: type) -> Callable[[Any], Any]:
+def _number_between(low: float, high: float, kind: type) -> Callable[[Any], Any]:
+    """A reader of a number setting: a JSON number from `low` to `high`, as `kind`."""
+
     def check(value: Any) -> Any:
         if type(value) in (int, float) and low <= value <= high:
             return kind(value)
@@ -71,11 +74,11 @@ def _theme(value: Any) -> ThemeSetting:
 #: Server settings: (setting key, attribute, reader).
 SERVER_SETTINGS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
     ("hover.enabled", "hover_enabled", _flag),
-    ("hover.timeoutSeconds", "hover_timeout_s", _number(0.1, 600, float)),
+    ("hover.timeoutSeconds", "hover_timeout_s", _number_between(0.1, 600, float)),
     ("hover.sparkline", "hover_sparkline", _flag),
     ("codeLens.enabled", "code_lens_enabled", _flag),
-    ("timeoutSeconds", "timeout_s", _number(0.1, 3600, float)),
-    ("memoryLimitMB", "memory_mb", _number(64, 1 << 20, int)),
+    ("timeoutSeconds", "timeout_s", _number_between(0.1, 3600, float)),
+    ("memoryLimitMB", "memory_mb", _number_between(64, 1 << 20, int)),
     ("theme", "theme", _theme),
 )
 
@@ -91,7 +94,7 @@ def parse_settings(raw: Any, base: Settings | None = None) -> Settings:
     kept = settings.plot
     changes: dict[str, Any] = {
         "plot": Layer(
-            Source.SETTINGS,
+            Origin.SETTINGS,
             {**{k: v for k, v in kept.values.items() if k not in said}, **plot.values},
             {**{k: v for k, v in kept.problems.items() if k not in said}, **plot.problems},
         )

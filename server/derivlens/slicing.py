@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 from derivlens.locate import FunctionInfo, Module
 from derivlens.locate.chunks import Chunk
+from derivlens.locate.functions import first_line
 
 #: Statements that only define things; any other module-level statement never runs.
 _DEFINITIONS = (
@@ -73,7 +74,7 @@ def sliced_source(module: Module, target: FunctionInfo) -> tuple[str, tuple[str,
     out: list[str] = []
     needed: list[str] = []
     for chunk, statement in kept_statements(module, target):
-        start = _first_line(statement)
+        start = first_line(statement)
         end = statement.end_lineno or statement.lineno
         out.extend([""] * (start + chunk.offset - 1 - len(out)))
         lines = list(module.lines[start + chunk.offset - 1 : end + chunk.offset])
@@ -82,11 +83,6 @@ def sliced_source(module: Module, target: FunctionInfo) -> tuple[str, tuple[str,
         out.extend(lines)
         needed.append("\n".join(lines))
     return "\n".join(out) + "\n", tuple(needed)
-
-
-def _first_line(statement: ast.stmt) -> int:
-    decorators = getattr(statement, "decorator_list", [])
-    return min([statement.lineno] + [d.lineno for d in decorators])
 
 
 def _is_definition(statement: ast.stmt) -> bool:
@@ -224,7 +220,7 @@ def _class_definitions_only(cls: ast.ClassDef, lines: list[str], start: int) -> 
     for child in cls.body:
         if _is_definition(child) or _is_docstring(child):
             continue
-        first = _first_line(child) - start
+        first = first_line(child) - start
         last = (child.end_lineno or child.lineno) - start
         lines[first] = " " * child.col_offset + "pass"
         for i in range(first + 1, last + 1):

@@ -7,7 +7,7 @@ Pure text, no third-party imports: the language server puts ``f  ▁▂▃▅▇
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 _FLAT = BLOCKS[3]  # ▄: the level of a constant series
@@ -27,6 +27,13 @@ def _finite(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def buckets(n: int, width: int) -> Iterator[slice]:
+    """The samples (of `n`) each of `width` columns covers: consecutive, at least one."""
+    for column in range(width):
+        start = column * n // width
+        yield slice(start, max(start + 1, (column + 1) * n // width))
+
+
 def _resample(values: Sequence[float | None], width: int) -> list[float | None]:
     """One value per column; None where a column covers no finite value.
 
@@ -36,14 +43,11 @@ def _resample(values: Sequence[float | None], width: int) -> list[float | None]:
     trend (it picks the bucket's max going up, its min going down) and a fast
     oscillation keeps its peaks and troughs instead of averaging them away.
     """
-    n = len(values)
     finite = [_finite(v) for v in values]
     columns: list[float | None] = []
     previous: float | None = None
-    for column in range(width):
-        start = column * n // width
-        stop = max(start + 1, (column + 1) * n // width)
-        bucket = [v for v in finite[start:stop] if v is not None]
+    for cells in buckets(len(values), width):
+        bucket = [v for v in finite[cells] if v is not None]
         if not bucket:
             columns.append(None)
             continue

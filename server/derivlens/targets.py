@@ -20,8 +20,14 @@ from typing import Any
 import attrs
 
 from derivlens.errors import DerivlensError, ErrorKind, InvalidOptions
-from derivlens.locate.functions import signature_problem
+from derivlens.locate.functions import (
+    constructor_problem,
+    not_a_function,
+    signature_problem,
+    unknown_param,
+)
 from derivlens.model import EvaluationRequest, FixedValue
+from derivlens.text import shorten
 
 
 @attrs.frozen
@@ -107,8 +113,7 @@ def json_value(value: Any) -> FixedValue:
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return shorten(repr(value), 60)
 
 
 def _module_forward(module: Any, name: str, params: Mapping[str, float]) -> Target:
@@ -118,9 +123,7 @@ def _module_forward(module: Any, name: str, params: Mapping[str, float]) -> Targ
     needed = _required(cls)
     if needed:
         raise DerivlensError(
-            ErrorKind.UNSUPPORTED_SIGNATURE,
-            f"{owner} needs constructor arguments ({', '.join(needed)}); derivlens builds "
-            f"{owner}() from its constructor's defaults: give {needed[0]} a default to plot {name}",
+            ErrorKind.UNSUPPORTED_SIGNATURE, constructor_problem(owner, needed, name)
         )
     try:
         instance = cls(**typed(cls, own))
@@ -163,11 +166,7 @@ def _function_apply(module: Any, name: str, request: EvaluationRequest) -> Targe
 
 def _assigned(name: str, value: Any, params: Mapping[str, float]) -> Target:
     if not callable(value):
-        raise DerivlensError(
-            ErrorKind.NOT_FOUND,
-            f"{name} is bound to {_describe(value)}, not to a function; derivlens plots "
-            "functions and callables (a def, a lambda, an nn.Module, a partial)",
-        )
+        raise DerivlensError(ErrorKind.NOT_FOUND, not_a_function(name, _describe(value)))
     if hasattr(value, "forward") and hasattr(value, "eval"):
         value.eval()
         signed = value.forward
@@ -177,11 +176,7 @@ def _assigned(name: str, value: Any, params: Mapping[str, float]) -> Target:
     held = _held(signed, {})
     unknown = [p for p in params if p not in held]
     if unknown:
-        allowed = ", ".join(held) or "none"
-        raise InvalidOptions(
-            f"params: {name} has no held parameter {unknown[0]!r} (held: {allowed})",
-            option="params",
-        )
+        raise InvalidOptions(unknown_param(name, unknown[0], list(held)), option="params")
     return Target(_with(value, params), variables, _held(signed, params))
 
 
@@ -208,9 +203,7 @@ def _variables(function: Any, name: str) -> tuple[str, ...]:
 
 
 def _describe(value: Any) -> str:
-    text = repr(value)
-    text = text if len(text) <= 40 else text[:39] + "…"
-    return f"{text} (a {type(value).__name__})"
+    return f"{shorten(repr(value), 40)} (a {type(value).__name__})"
 
 
 def _raised(what: str, error: BaseException) -> DerivlensError:

@@ -47,67 +47,42 @@ export interface Gradient {
   y: ((number | null)[])[];
 }
 
-export interface CurvesResult {
+export interface ResultBase {
+  function: string;
+  file: string;
+  cell?: number;
+  line: number;
   variables: string[];
   fixed: Record<string, boolean | number | string | null>;
   domain: [number, number];
   order: number;
   method: 'autograd' | 'finite-difference';
   x: (number | null)[];
+  warnings: PlotWarning[];
+  image: PlotImage | ImageFile | null;
+  sandbox: string[];
+  elapsed_ms: number;
+}
+
+export interface CurvesResult extends ResultBase {
   f: (number | null)[];
   derivatives: Record<string, (number | null)[]>;
   critical_points: number[];
-  warnings: PlotWarning[];
-  image: PlotImage | ImageFile | null;
-  function: string;
-  file: string;
-  cell?: number;
-  line: number;
-  sandbox: string[];
-  elapsed_ms: number;
 }
 
-export interface VectorCurvesResult {
-  variables: string[];
-  fixed: Record<string, boolean | number | string | null>;
-  domain: [number, number];
-  order: number;
-  method: 'autograd' | 'finite-difference';
+export interface VectorCurvesResult extends ResultBase {
   outputs: number;
-  x: (number | null)[];
   f: ((number | null)[])[];
   derivatives: Record<string, ((number | null)[])[]>;
   critical_points: number[][];
-  warnings: PlotWarning[];
-  image: PlotImage | ImageFile | null;
-  function: string;
-  file: string;
-  cell?: number;
-  line: number;
-  sandbox: string[];
-  elapsed_ms: number;
 }
 
-export interface SurfaceResult {
-  variables: string[];
-  fixed: Record<string, boolean | number | string | null>;
-  domain: [number, number];
+export interface SurfaceResult extends ResultBase {
   ydomain: [number, number];
-  order: number;
-  method: 'autograd' | 'finite-difference';
-  x: (number | null)[];
   y: (number | null)[];
   f: ((number | null)[])[];
   gradient: Gradient;
   critical_points: [number, number][];
-  warnings: PlotWarning[];
-  image: PlotImage | ImageFile | null;
-  function: string;
-  file: string;
-  cell?: number;
-  line: number;
-  sandbox: string[];
-  elapsed_ms: number;
 }
 
 /** A result: curves, vector-valued curves (`outputs`), or a surface (`gradient`). */

@@ -11,6 +11,7 @@ from torch.overrides import TorchFunctionMode, resolve_name
 
 from derivlens.calculus.common import FunctionFailed, NotAScalar, reraise_if_fatal
 from derivlens.calculus.differences import RATIO, Central
+from derivlens.text import shorten
 
 
 def choose_autograd(
@@ -160,4 +161,4 @@ def _why_autograd_failed(error: BaseException) -> str:
             "autograd cannot follow this function: it returns a plain Python number "
             "(it uses math, or converts the tensor with float())"
         )
-    return f"autograd cannot follow this function ({type(error).__name__}: {text[:160]})"
+    return f"autograd cannot follow this function ({type(error).__name__}: {shorten(text, 160)})"

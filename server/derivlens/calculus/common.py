@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
 
 from derivlens.model import PlotWarning, WarningKind
-
-Method = Literal["autograd", "finite-difference"]
-
+from derivlens.text import shorten
 
 DTYPE = torch.float64
+#: An evaluator of f (of one or of two variables).
+E = TypeVar("E")
 
 
 EPS = float(np.finfo(np.float64).eps)
@@ -138,10 +138,26 @@ def pointwise(call: Callable[[float], Any], points: np.ndarray) -> np.ndarray:
     return np.stack([np.full(shape, np.nan) if r is None else r for r in rows])
 
 
+def tensors_else_numbers(
+    on_tensors: E, on_numbers: Callable[[], E], probe: Callable[[E], object], reason: str
+) -> tuple[E, str]:
+    """The evaluator to use, and why finite differences are: `on_tensors` if `probe` runs
+    on it; else, when f fails on tensors but works on Python numbers (`np.any(r < 0)`,
+    `math.isnan(x)`), the one `on_numbers` makes. When both fail the error is the user's
+    (`FunctionFailed` propagates)."""
+    try:
+        probe(on_tensors)
+        return on_tensors, reason
+    except FunctionFailed as tensor_failure:
+        numbers = on_numbers()
+        probe(numbers)
+        return numbers, numbers_not_tensors(tensor_failure.error)
+
+
 def numbers_not_tensors(error: BaseException) -> str:
     """The finite-difference reason for code that works on Python numbers, not tensors."""
     lines = str(error).splitlines()
-    detail = f" ({type(error).__name__}: {lines[0][:120]})" if lines else ""
+    detail = f" ({type(error).__name__}: {shorten(lines[0], 120)})" if lines else ""
     return (
         "autograd cannot follow this function: it works on Python numbers but not on "
         f"tensors{detail}"

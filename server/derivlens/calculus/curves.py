@@ -23,18 +23,17 @@ from derivlens.calculus.common import (
     EPS,
     POINTWISE_ERRORS,
     FunctionFailed,
-    Method,
     NotAScalar,
     null_out,
-    numbers_not_tensors,
     numeric,
     pointwise,
     probe_values,
     sample_points,
+    tensors_else_numbers,
 )
 from derivlens.calculus.critical import critical_points
 from derivlens.calculus.differences import Central, Evaluate
-from derivlens.model import PlotWarning, WarningKind
+from derivlens.model import Method, PlotWarning, WarningKind
 
 Exact = tuple[np.ndarray, dict[int, np.ndarray], np.ndarray]
 PRIMES = {1: "f′", 2: "f″", 3: "f‴", 4: "f⁽⁴⁾"}
@@ -131,7 +130,7 @@ def evaluator(
 
     Point by point (f has Python control flow on x), plain Python numbers are tried
     first on `probes`: when f gives the same values on them as on tensors, the many calls
-    of the differences run on numbers, which is tens of times faster than 0-d tensors.
+    of the differences run on numbers, which is much faster than on 0-d tensors.
     """
 
     def on_tensors(points: np.ndarray) -> np.ndarray:
@@ -186,15 +185,13 @@ def finite_evaluator(fn: Callable[..., Any], x: np.ndarray, reason: str) -> tupl
     """Evaluate f on tensors (without gradients) or, when it fails on tensors but works on
     Python numbers (`np.any(r < 0)`, `math.isnan(x)`), on numbers: with why."""
     f = numeric(fn)
-    on_tensors = evaluator(f, vectorized=False)
-    on_numbers: Evaluate = lambda points: pointwise(lambda v: f(v).numpy(), points)  # noqa: E731
+
+    def on_numbers(points: np.ndarray) -> np.ndarray:
+        return pointwise(lambda v: f(v).numpy(), points)
+
     probes = probe_values(x)
-    try:
-        on_tensors(probes)
-        return on_tensors, reason
-    except FunctionFailed as tensor_failure:
-        on_numbers(probes)  # fails too: the error is the user's (FunctionFailed)
-        return on_numbers, numbers_not_tensors(tensor_failure.error)
+    on_tensors = evaluator(f, vectorized=False)
+    return tensors_else_numbers(on_tensors, lambda: on_numbers, lambda e: e(probes), reason)
 
 
 def _finite_difference_warning(

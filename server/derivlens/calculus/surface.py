@@ -22,17 +22,16 @@ from derivlens.calculus.common import (
     DTYPE,
     POINTWISE_ERRORS,
     FunctionFailed,
-    Method,
     NotAScalar,
     null_out,
-    numbers_not_tensors,
     numeric,
     probe_values,
     reraise_if_fatal,
     sample_points,
+    tensors_else_numbers,
 )
 from derivlens.calculus.differences import Central
-from derivlens.model import PlotWarning, WarningKind
+from derivlens.model import Method, PlotWarning, WarningKind
 
 #: f at arrays of x and y (NaN where undefined).
 Evaluate2 = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -183,14 +182,13 @@ def by_differences_2d(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, PlotWarning]:
     """f and its gradient by differences (on tensors, or on numbers where tensors fail)."""
     f = scalar_only(fn)
-    evaluate = evaluator_2d(f, vectorized=False)
     a, b = probe_values(px), probe_values(py)
-    try:
-        evaluate(a, b)
-    except FunctionFailed as failure:
-        numbers = evaluator_2d(f, vectorized=False, numbers=True)
-        numbers(a, b)  # fails too: the error is the user's
-        evaluate, reason = numbers, numbers_not_tensors(failure.error)
+    evaluate, reason = tensors_else_numbers(
+        evaluator_2d(f, vectorized=False),
+        lambda: evaluator_2d(f, vectorized=False, numbers=True),
+        lambda e: e(a, b),
+        reason,
+    )
     values = evaluate(px, py)
     gx, ex = differences.derivative_with_error(lambda s: evaluate(s, py), px, 1)
     gy, ey = differences.derivative_with_error(lambda s: evaluate(px, s), py, 1)

@@ -15,7 +15,15 @@ import ast
 import re
 
 from derivlens.locate.classes import Role, dotted
-from derivlens.locate.functions import FunctionInfo, Ineligible, Signature, describe, ineligible
+from derivlens.locate.functions import (
+    FunctionInfo,
+    Ineligible,
+    Signature,
+    describe,
+    ineligible,
+    not_a_function,
+)
+from derivlens.text import shorten
 
 _LITERALS = (
     ast.Constant,
@@ -87,15 +95,8 @@ def assigned(
     if not isinstance(target, ast.Name):
         return None
     if isinstance(value, _LITERALS):
-        shown = _shown(value, lines, offset)
-        shown = shown if len(shown) <= 40 else shown[:39] + "…"
-        return ineligible(
-            statement,
-            target.id,
-            f"{target.id} is bound to {shown}, not to a function; derivlens plots functions "
-            "and callables (a def, a lambda, an nn.Module, a partial)",
-            offset,
-        )
+        shown = shorten(_shown(value, lines, offset), 40)
+        return ineligible(statement, target.id, not_a_function(target.id, shown), offset)
     return describe(
         value, statement, target.id, "assigned", lines,
         signature=Signature((), (), None, runtime=True), name_node=target, hoverable=hoverable,

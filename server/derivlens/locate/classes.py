@@ -21,6 +21,7 @@ from derivlens.locate.functions import (
     FunctionInfo,
     Ineligible,
     Signature,
+    constructor_problem,
     decorator_name,
     describe,
     ineligible,
@@ -119,11 +120,7 @@ def _module_forward(
     held, needed = _constructor(cls, classes)
     problem = own.problem
     if needed:
-        problem = (
-            f"{cls.name} needs constructor arguments ({', '.join(needed)}); derivlens builds "
-            f"{cls.name}() from its constructor's defaults: give {needed[0]} a default to plot "
-            f"{name}"
-        )
+        problem = constructor_problem(cls.name, needed, name)
     signature = Signature(own.variables, (*own.fixed, *held), problem)
     return describe(
         forward, forward, name, "module-forward", lines,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,9 +81,15 @@ class Ineligible:
     reason: str
 
 
+def first_line(statement: ast.stmt) -> int:
+    """The first line of a statement, its decorators included (lines of its chunk)."""
+    decorators = getattr(statement, "decorator_list", [])
+    return min([statement.lineno] + [d.lineno for d in decorators])
+
+
 def ineligible(node: ast.stmt, name: str, reason: str, offset: int = 0) -> Ineligible:
-    start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-    return Ineligible(name, start + offset, (node.end_lineno or node.lineno) + offset, reason)
+    start = first_line(node) + offset
+    return Ineligible(name, start, (node.end_lineno or node.lineno) + offset, reason)
 
 
 def nested(
@@ -121,22 +127,18 @@ def describe(
 ) -> FunctionInfo:
     """A function's description, with its lines absolute (`offset` lines precede its
     chunk; `lines` are the whole source's)."""
-    decorators = getattr(statement, "decorator_list", [])
-    start_line = min([statement.lineno] + [d.lineno for d in decorators]) + offset
+    start_line = first_line(statement) + offset
     def_line = statement.lineno + offset
     if name_node is not None:
         name_col = name_node.col_offset
     else:
-        text = lines[def_line - 1] if def_line <= len(lines) else ""
-        short = re.escape(name.rsplit(".", 1)[-1])
-        found = re.compile(rf"\bdef\s+({short})\b").search(text, statement.col_offset)
-        name_col = found.start(1) if found else statement.col_offset
+        name_col = _def_name_column(lines, def_line, name, statement.col_offset)
     directive, problems = read_directive(lines, start_line, def_line)
     return FunctionInfo(
-        name=name,
-        kind=kind,
-        node=node,
-        statement=statement,
+        name,
+        kind,
+        node,
+        statement,
         start_line=start_line,
         def_line=def_line,
         end_line=(statement.end_lineno or statement.lineno) + offset,
@@ -149,6 +151,14 @@ def describe(
         hoverable=hoverable,
         offset=offset,
     )
+
+
+def _def_name_column(lines: tuple[str, ...], def_line: int, name: str, start: int) -> int:
+    """Where the name stands on a `def` line (the statement's column if not found)."""
+    text = lines[def_line - 1] if def_line <= len(lines) else ""
+    short = re.escape(name.rsplit(".", 1)[-1])
+    found = re.compile(rf"\bdef\s+({short})\b").search(text, start)
+    return found.start(1) if found else start
 
 
 def read_directive(
@@ -208,6 +218,29 @@ def signature_problem(name: str, variables: tuple[str, ...], missing: list[str])
             f"`def {short}({variables[0]}, {variables[1]}, {variables[2]}=1.0)`"
         )
     return None
+
+
+def constructor_problem(owner: str, needed: Sequence[str], name: str) -> str:
+    """Why `name`, the forward of the nn.Module `owner`, cannot be plotted: its
+    constructor needs the arguments `needed`."""
+    return (
+        f"{owner} needs constructor arguments ({', '.join(needed)}); derivlens builds "
+        f"{owner}() from its constructor's defaults: give {needed[0]} a default to plot {name}"
+    )
+
+
+def not_a_function(name: str, shown: str) -> str:
+    """What to say of a module-level `name` bound to a value (`shown`) that is not callable."""
+    return (
+        f"{name} is bound to {shown}, not to a function; derivlens plots functions and "
+        "callables (a def, a lambda, an nn.Module, a partial)"
+    )
+
+
+def unknown_param(name: str, param: str, held: Sequence[str]) -> str:
+    """What to say of a request's `params` entry that is not a held parameter of `name`."""
+    allowed = ", ".join(held) if held else "none: it has no parameter with a default"
+    return f"params: {name} has no held parameter {param!r} (held: {allowed})"
 
 
 def decorator_name(decorator: ast.expr) -> str:

@@ -20,9 +20,9 @@ from PIL import Image
 
 from derivlens.plotting.canvas import canvas_for
 
-#: zlib level of the palette PNG, by bench_render.py's table: level 1 is at most ~0.5 ms
-#: faster but up to 40 % bigger on busy plots (with Z_RLE too), 6 takes twice as long for
-#: 15–25 % fewer bytes; a hover stays under ~30 KB.
+#: zlib level of the palette PNG, chosen from bench_render.py's table of encoder settings
+#: (bench/README.md): lower levels save little time for much bigger files, higher ones
+#: cost much more time for a few bytes.
 PNG_COMPRESS_LEVEL = 3
 _SVG_ROOT_SIZE = re.compile(rb'(<svg\b[^>]*?)\swidth="[^"]*"\s+height="[^"]*"', re.S)
 _DOCTYPE = re.compile(rb"<!DOCTYPE[^>]*>\s*")

@@ -7,6 +7,7 @@ image box gives more room, not bigger text; `scale` only multiplies the pixel co
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 #: Pixels per inch of figure at scale 1 (CSS px); points are 1/72 inch.
 PX_PER_INCH = 100
@@ -45,55 +46,29 @@ class Palette:
     arrow_edge: str
 
 
+_LIGHT_CURVES = ("#005fb8", "#d35f00", "#2b8a3e", "#8a3ffc", "#c62828")
+_DARK_CURVES = ("#4daafc", "#ff9e4a", "#5fd17a", "#c08cff", "#ff6b6b")
+#: Every colour of the look, side by side: VS Code's "Light Modern" and "Dark Modern".
+_THEMES: dict[str, tuple[Any, Any]] = {
+    "background": ("#ffffff", "#1f1f1f"),
+    "foreground": ("#3b3b3b", "#cccccc"),
+    "muted": ("#767676", "#9d9d9d"),
+    "grid": ("#e8e8e8", "#3c3c3c"),
+    "spine": ("#c4c4c4", "#5a5a5a"),
+    "zero": ("#a8a8a8", "#767676"),
+    "curves": (_LIGHT_CURVES, _DARK_CURVES),
+    "components": (
+        (*_LIGHT_CURVES, "#00838f", "#c2185b", "#7a5c00"),
+        (*_DARK_CURVES, "#4dd0e1", "#f48fb1", "#d4b45a"),
+    ),
+    "surface_cmap": ("viridis", "viridis"),
+    "diverging_cmap": ("RdBu_r", "berlin"),
+    "arrow": ("#ffffff", "#ffffff"),
+    "arrow_edge": ("#1f1f1f", "#1f1f1f"),
+}
 PALETTES: dict[str, Palette] = {
-    # VS Code "Light Modern"
-    "light": Palette(
-        background="#ffffff",
-        foreground="#3b3b3b",
-        muted="#767676",
-        grid="#e8e8e8",
-        spine="#c4c4c4",
-        zero="#a8a8a8",
-        curves=("#005fb8", "#d35f00", "#2b8a3e", "#8a3ffc", "#c62828"),
-        components=(
-            "#005fb8",
-            "#d35f00",
-            "#2b8a3e",
-            "#8a3ffc",
-            "#c62828",
-            "#00838f",
-            "#c2185b",
-            "#7a5c00",
-        ),
-        surface_cmap="viridis",
-        diverging_cmap="RdBu_r",
-        arrow="#ffffff",
-        arrow_edge="#1f1f1f",
-    ),
-    # VS Code "Dark Modern"
-    "dark": Palette(
-        background="#1f1f1f",
-        foreground="#cccccc",
-        muted="#9d9d9d",
-        grid="#3c3c3c",
-        spine="#5a5a5a",
-        zero="#767676",
-        curves=("#4daafc", "#ff9e4a", "#5fd17a", "#c08cff", "#ff6b6b"),
-        components=(
-            "#4daafc",
-            "#ff9e4a",
-            "#5fd17a",
-            "#c08cff",
-            "#ff6b6b",
-            "#4dd0e1",
-            "#f48fb1",
-            "#d4b45a",
-        ),
-        surface_cmap="viridis",
-        diverging_cmap="berlin",
-        arrow="#ffffff",
-        arrow_edge="#1f1f1f",
-    ),
+    theme: Palette(**{name: both[i] for name, both in _THEMES.items()})
+    for i, theme in enumerate(("light", "dark"))
 }
 
 
@@ -131,58 +106,35 @@ class Style:
     arrow_shaft: float  # and their shafts' width, CSS px
 
 
-COMPACT = Style(
-    compact=True,
-    tuned=DEFAULT_SIZE["hover"],
-    title=8.0,
-    text=7.0,
-    tick=6.5,
-    legend=7.0,
-    line=1.3,
-    pad=2.5,
-    top=25,
-    bottom=30,
-    left=55,
-    right=12,
-    row_gap=10,
-    label_x=10,
-    title_x=10,
-    title_y=7,
-    x_ticks=6,
-    y_ticks=3,
-    f_weight=1.3,
-    markers=24,
-    marker=3.5,
-    min_row=20,
-    arrow_cell=14,
-    arrow_shaft=0.0045 * 225,  # quiver's width=0.0045 of the hover's plot, as it used to be
-)
-FULL = Style(
-    compact=False,
-    tuned=DEFAULT_SIZE["panel"],
-    title=11.0,
-    text=9.0,
-    tick=8.5,
-    legend=9.5,
-    line=1.6,
-    pad=3.5,
-    top=62,
-    bottom=50,
-    left=92,
-    right=25,
-    row_gap=14,
-    label_x=22,
-    title_x=30,
-    title_y=15,
-    x_ticks=10,
-    y_ticks=4,
-    f_weight=1.6,
-    markers=60,
-    marker=4.5,
-    min_row=28,
-    arrow_cell=33,
-    arrow_shaft=0.0045 * 500,
-)
+#: Every measure of the two styles, side by side: (COMPACT, FULL).
+_MEASURES: dict[str, tuple[Any, Any]] = {
+    "compact": (True, False),
+    "tuned": (DEFAULT_SIZE["hover"], DEFAULT_SIZE["panel"]),
+    "title": (8.0, 11.0),
+    "text": (7.0, 9.0),
+    "tick": (6.5, 8.5),
+    "legend": (7.0, 9.5),
+    "line": (1.3, 1.6),
+    "pad": (2.5, 3.5),
+    "top": (25, 62),
+    "bottom": (30, 50),
+    "left": (55, 92),
+    "right": (12, 25),
+    "row_gap": (10, 14),
+    "label_x": (10, 22),
+    "title_x": (10, 30),
+    "title_y": (7, 15),
+    "x_ticks": (6, 10),
+    "y_ticks": (3, 4),
+    "f_weight": (1.3, 1.6),
+    "markers": (24, 60),
+    "marker": (3.5, 4.5),
+    "min_row": (20, 28),
+    "arrow_cell": (14, 33),
+    # quiver's width=0.0045 of the plot, as it used to be (the hover's, the panel's)
+    "arrow_shaft": (0.0045 * 225, 0.0045 * 500),
+}
+COMPACT, FULL = (Style(**{name: both[i] for name, both in _MEASURES.items()}) for i in (0, 1))
 
 
 def style_for(size: str, width: float, height: float) -> Style:

@@ -12,15 +12,16 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, TypeVar, cast
 
 import contourpy
 import numpy as np
 from matplotlib import colormaps
-from matplotlib.collections import PathCollection, PolyCollection
+from matplotlib.collections import Collection, PathCollection, PolyCollection
 from matplotlib.colors import Normalize
 from matplotlib.path import Path
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import Transform
 from numpy.typing import NDArray
 
 from derivlens import model
@@ -38,6 +39,7 @@ _CORNER = 2.0
 #: A colour bar's end triangles, as a fraction of the bar's length (`extendfrac`).
 _EXTEND = 0.05
 _LEVEL_STEPS = [1, 2, 2.5, 5, 10]
+C = TypeVar("C", bound=Collection)
 
 
 @dataclass(frozen=True)
@@ -206,16 +208,18 @@ def _fill(
             if points
             else Path(np.empty((0, 2)))
         )
-    bands = PathCollection(
-        paths,
-        facecolors=colours,
-        edgecolors="none",
-        antialiaseds=False,
-        transform=box.data,
-        zorder=1,
-        rasterized=box.page.rasterize,
-    )
+    bands = _tiles(PathCollection(paths), colours, box.data)
+    bands.set_rasterized(box.page.rasterize)
     box.add(bands)
+
+
+def _tiles(shapes: C, colours: Any, transform: Transform) -> C:
+    """`shapes` filled flat with `colours`, without edges or antialiasing: they tile a
+    region (contour bands, a colour bar's steps), and antialiased edges would show seams."""
+    shapes.set(
+        facecolors=colours, edgecolors="none", antialiaseds=False, transform=transform, zorder=1
+    )
+    return shapes
 
 
 def _colour_bar(
@@ -247,16 +251,7 @@ def _colour_bar(
         face.append(colours[0])
         outline.append((mid, bar.bottom - tip))
     outline.append((left, bar.bottom))
-    page.add(
-        PolyCollection(
-            polygons,
-            facecolors=face,
-            edgecolors="none",
-            antialiaseds=False,
-            transform=page.px,
-            zorder=1,
-        )
-    )
+    page.add(_tiles(PolyCollection(polygons), face, page.px))
     page.rule("outline", [outline])
     count = 5 if page.style.y_ticks >= 4 else 4
     bar.y_labels(scales.tick_values(float(levels[0]), float(levels[-1]), count), right=True)
