@@ -37,6 +37,7 @@ class Entry:
     samples: int = 101
     params: dict[str, float] = field(default_factory=dict)
     ydomain: tuple[float, float] | None = None  # two variables
+    float32: bool = False  # the code computes in float32: values to its precision
     quick: bool = False  # in the default (quick) selection
 
     @property
@@ -247,6 +248,15 @@ PYTORCH_OPTIMIZER = [
           ydomain=(0.1, 0.9), samples=21),
     Entry("pytorch_optimizer", "loss/dice.py", "soft_dice_score", (0.1, 1.0), "loss",
           ydomain=(0.1, 1.0), samples=21),
+    Entry("pytorch_optimizer", "loss/focal.py", "FocalLoss.forward", (-2.0, 2.0), "loss",
+          ydomain=(0.05, 0.95), samples=21),
+    Entry("pytorch_optimizer", "loss/tversky.py", "TverskyLoss.forward", (-2.0, 2.0), "loss",
+          ydomain=(0.05, 0.95), samples=21),
+    Entry("pytorch_optimizer", "loss/cross_entropy.py", "BCELoss.forward", (0.05, 0.95), "loss",
+          ydomain=(0.05, 0.95), samples=21),
+    # `.sum().float()`: computes in float32 whatever it is given
+    Entry("pytorch_optimizer", "loss/f1.py", "SoftF1Loss.forward", (0.1, 0.9), "loss",
+          ydomain=(0.1, 0.9), samples=21, float32=True, quick=True),
 ]  # fmt: skip
 
 OPFUNU = _group("opfunu", "utils/operator.py", (-3.0, 3.0), "optimisation test function", [

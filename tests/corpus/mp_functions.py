@@ -243,6 +243,27 @@ def huber(x: Any, y: Any) -> Any:
     return d**2 / 2 if d < 1 else d - F(0.5)
 
 
+def focal(x: Any, y: Any) -> Any:
+    """Lin et al.'s focal loss on logits: (1 − p_t)^γ · BCE, γ = 2, α = 1."""
+    bce = softplus(x) - y * x
+    return (1 - mpmath.exp(-bce)) ** 2 * bce
+
+
+def tversky(x: Any, y: Any) -> Any:
+    """1 − Tversky index of σ(x) against y, α = β = 1/2, smoothing 1e-6."""
+    p, smooth = sigmoid(x), F(1e-6)
+    tp, fp, fn = p * y, (1 - y) * p, y * (1 - p)
+    return 1 - (tp + smooth) / (tp + fp / 2 + fn / 2 + smooth)
+
+
+def soft_f1(p: Any, y: Any) -> Any:
+    """1 − soft F1 (β = 1, eps 1e-6) of probability p against target y."""
+    eps = F(1e-6)
+    tp, fp, fn = y * p, (1 - y) * p, y * (1 - p)
+    precision, recall = tp / (tp + fp + eps), tp / (tp + fn + eps)
+    return 1 - 2 * precision * recall / (precision + recall + eps)
+
+
 T = "torch:"
 REFERENCES.update({
     T + "gelu": lambda x: x * (1 + mpmath.erf(x / mpmath.sqrt(2))) / 2,
@@ -282,6 +303,11 @@ REFERENCES.update({
     "pytorch_optimizer:log_t": lambda u, t: (u ** (1 - t) - 1) / (1 - t),
     "pytorch_optimizer:exp_t": lambda u, t: max(1 + (1 - t) * u, F(0)) ** (1 / (1 - t)),
     "pytorch_optimizer:soft_dice_score": lambda o, t: 2 * o * t / (o + t),
+    "pytorch_optimizer:FocalLoss.forward": focal,
+    "pytorch_optimizer:TverskyLoss.forward": tversky,
+    "pytorch_optimizer:BCELoss.forward": lambda p, y: -y * mpmath.log(p)
+        - (1 - y) * mpmath.log(1 - p),
+    "pytorch_optimizer:SoftF1Loss.forward": soft_f1,
 })  # fmt: skip
 
 
