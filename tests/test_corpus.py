@@ -27,12 +27,15 @@ import subprocess
 import sys
 from typing import Any
 
+import mpmath
+import numpy as np
 import pytest
 
 from tests.corpus import known_failures
 from tests.corpus.entries import BY_ID, ENTRIES, FD, Entry
 from tests.corpus.make_references import PATH as REFERENCES_PATH
 from tests.corpus.make_references import references
+from tests.corpus.mp_functions import focal
 from tests.corpus.plotting import installed_file, plot_all
 
 EXACT = 1e-9
@@ -218,3 +221,18 @@ def test_the_cli_plots_an_installed_file_in_place(tmp_path):
     result = json.loads(done.stdout)
     assert result["file"] == str(installed_file(entry))
     assert curve_mismatches(entry, result) == []
+
+
+@pytest.mark.xfail(strict=True, reason="--param 'Class(name)=VALUE' is refused by the CLI")
+def test_a_held_constructor_value_is_set_from_the_command_line(tmp_path):
+    entry = BY_ID["pytorch_optimizer:FocalLoss.forward"]
+    command = [sys.executable, "-m", "derivlens", "plot", str(installed_file(entry)), "--json",
+               "--function", entry.function, "--samples", "5",
+               "--param", "FocalLoss(gamma)=1"]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    result = json.loads(done.stdout)
+    assert done.returncode == 0, result
+    assert result["fixed"]["FocalLoss(gamma)"] == 1
+    with mpmath.workdps(30):
+        expected = [[float(focal(x, y, 1)) for x in result["x"]] for y in result["y"]]
+    np.testing.assert_allclose(result["f"], expected, rtol=EXACT, atol=EXACT)

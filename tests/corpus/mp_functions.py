@@ -243,10 +243,10 @@ def huber(x: Any, y: Any) -> Any:
     return d**2 / 2 if d < 1 else d - F(0.5)
 
 
-def focal(x: Any, y: Any) -> Any:
-    """Lin et al.'s focal loss on logits: (1 − p_t)^γ · BCE, γ = 2, α = 1."""
+def focal(x: Any, y: Any, gamma: Any = 2) -> Any:
+    """Lin et al.'s focal loss on logits: (1 − p_t)^γ · BCE, α = 1."""
     bce = softplus(x) - y * x
-    return (1 - mpmath.exp(-bce)) ** 2 * bce
+    return (1 - mpmath.exp(-bce)) ** gamma * bce
 
 
 def tversky(x: Any, y: Any) -> Any:
