@@ -195,6 +195,8 @@ NUMPY = [
     Entry("numpy", "lib/_function_base_impl.py", "sinc", (-3.0, 3.0), "kernel", FD, quick=True),
     Entry("numpy", "lib/_function_base_impl.py", "i0", (-3.0, 3.0), "special", FD),
     Entry("numpy", "lib/_scimath_impl.py", "sqrt", (0.1, 4.0), "special", FD),
+    # complex left of 0: a stencil that steps outside [0.001, 2] leaves the reals
+    Entry("numpy", "lib/_scimath_impl.py", "log", (0.001, 2.0), "special", FD, quick=True),
 ]  # fmt: skip
 
 TORCH_F = _group("torch", "nn/functional.py", WIDE, "activation", [

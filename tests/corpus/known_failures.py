@@ -32,12 +32,17 @@ BLOCKED = (
     "ordinary tensor code (`x.abs().pow(2).mean().sqrt()`) is `blocked` by seccomp: "
     "library code that an ordinary function reaches is taken for an attack"
 )
+OUTSIDE_THE_DOMAIN = (
+    "finite differences evaluate f left of the domain [0.001, 2]: numpy.emath.log turns "
+    "complex there and the plot is refused (user-error: float() ... not 'complex')"
+)
 REFUSED = {
     PACKAGE_FILE: [e.id for e in ENTRIES if e.file.startswith("nn/modules/")]
     + ["easings:elas_out"],
     DOCSTRING_TWICE: ["torch:gelu", "torch:softplus", "torch:logsigmoid"],
     NOT_RETRIED_ON_FLOATS: ["lmfit:lognormal"],
     BLOCKED: ["torchdiffeq:_rms_norm"],
+    OUTSIDE_THE_DOMAIN: ["numpy:log"],
 }
 
 # --- wrong numbers or warnings ------------------------------------------------------------

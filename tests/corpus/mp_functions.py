@@ -223,6 +223,7 @@ REFERENCES.update({
     "numpy:sinc": mpmath.sincpi,
     "numpy:i0": lambda x: mpmath.besseli(0, x),
     "numpy:sqrt": mpmath.sqrt,
+    "numpy:log": mpmath.log,
 })  # fmt: skip
 
 # --- torch: activations and losses (float64 in, as derivlens evaluates) -------------------
