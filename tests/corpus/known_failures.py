@@ -29,8 +29,9 @@ NOT_RETRIED_ON_FLOATS = (
     "on numbers, where it works: user-error"
 )
 BLOCKED = (
-    "ordinary tensor code (`x.abs().pow(2).mean().sqrt()`) is `blocked` by seccomp: "
-    "library code that an ordinary function reaches is taken for an attack"
+    "ordinary tensor code (`x.abs().pow(2).mean().sqrt()`, its kink at 0 between two "
+    "samples) is `blocked` by seccomp (not with 0 on a sample): ordinary code taken for "
+    "an attack"
 )
 OUTSIDE_THE_DOMAIN = (
     "finite differences evaluate f left of the domain [0.001, 2]: numpy.emath.log turns "
