@@ -39,8 +39,6 @@ from tests.corpus.mp_functions import focal
 from tests.corpus.plotting import installed_file, plot_all
 
 EXACT = 1e-9
-#: For code that computes in float32 (`x.float()`): a few of its roundings.
-SINGLE = 2e-6
 WHOLE = os.environ.get("DERIVLENS_CORPUS", "") == "all"
 SELECTED = [e for e in ENTRIES if WHOLE or e.quick]
 STORED = json.loads(REFERENCES_PATH.read_text())
@@ -91,7 +89,7 @@ def curve_mismatches(entry: Entry, result: dict[str, Any]) -> list[str]:
     points = STORED[entry.id]
     width = entry.domain[1] - entry.domain[0]
     bounds = stated_bounds(result)
-    relative = SINGLE if entry.float32 else EXACT
+    relative = entry.precision
     wrong = []
     for order in range(entry.order + 1):
         expected = [p["f"] if order == 0 else p["d"][order - 1] for p in points]
@@ -114,7 +112,7 @@ def surface_mismatches(entry: Entry, result: dict[str, Any]) -> list[str]:
                         ("gy", result["gradient"]["y"])):  # fmt: skip
         expected = [p[key] for p in points]
         bound = 0.0 if key == "f" else bounds.get(1, 0.0)
-        relative = SINGLE if entry.float32 else EXACT
+        relative = entry.precision
         tolerance = max(relative * scale(expected) + 1e-15, bound)
         for point, reference in zip(points, expected, strict=True):
             value = series[point["j"]][point["i"]]

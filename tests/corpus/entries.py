@@ -37,7 +37,7 @@ class Entry:
     samples: int = 101
     params: dict[str, float] = field(default_factory=dict)
     ydomain: tuple[float, float] | None = None  # two variables
-    float32: bool = False  # the code computes in float32: values to its precision
+    precision: float = 1e-9  # of the curve's scale: coarser for float32/float16 code
     quick: bool = False  # in the default (quick) selection
 
     @property
@@ -258,7 +258,7 @@ PYTORCH_OPTIMIZER = [
           ydomain=(0.05, 0.95), samples=21),
     # `.sum().float()`: computes in float32 whatever it is given
     Entry("pytorch_optimizer", "loss/f1.py", "SoftF1Loss.forward", (0.1, 0.9), "loss",
-          ydomain=(0.1, 0.9), samples=21, float32=True, quick=True),
+          ydomain=(0.1, 0.9), samples=21, precision=2e-6, quick=True),
 ]  # fmt: skip
 
 OPFUNU = _group("opfunu", "utils/operator.py", (-3.0, 3.0), "optimisation test function", [
@@ -276,6 +276,9 @@ OPFUNU = _group("opfunu", "utils/operator.py", (-3.0, 3.0), "optimisation test f
 ])  # fmt: skip
 
 PYRO = [
+    # `x.float()`: the identity in float32 (and three `def`s of one name: two @overloads)
+    Entry("pyro", "util.py", "torch_float", (-5.0, 5.0), "conversion", precision=2e-6,
+          quick=True),
     Entry("pyro", "ops/special.py", "_SafeLog.forward", (0.1, 3.0), "special", quick=True),
     Entry("pyro", "ops/special.py", "safe_log", (0.1, 3.0), "special"),
     Entry("pyro", "ops/special.py", "log_beta", (0.5, 3.0), "special", ydomain=(0.5, 3.0),
@@ -289,6 +292,11 @@ TORCHDIFFEQ = [  # 100 samples: the kink at 0 lies between two of them
           samples=100),
 ]  # fmt: skip
 
+TORCH_HALF = [  # clamp to float16's range, then `.half()`: f moves in float16 steps
+    Entry("torch", "distributed/algorithms/_quantization/quantization.py",
+          "_fp32_to_fp16_with_clamp", (-5.0, 5.0), "conversion", precision=1e-3),
+]  # fmt: skip
+
 FONTTOOLS = [
     Entry("fontTools", "misc/roundTools.py", "otRound", (-3.0, 3.0), "rounding", FD,
           jumps=(-2.5, -1.5, -0.5, 0.5, 1.5, 2.5), samples=100, quick=True),
@@ -298,7 +306,7 @@ FONTTOOLS = [
 ENTRIES: list[Entry] = [
     *PYTWEENING, *EASINGS, *TWEENER, *LMFIT, *SCIPY, *GYMNASIUM, *COLOUR, *MATPLOTLIB,
     *NUMPY, *TORCH_F, *TORCH_MODULES, *TORCH_LOSSES, *PYTORCH_OPTIMIZER, *OPFUNU, *PYRO,
-    *TORCHDIFFEQ, *FONTTOOLS,
+    *TORCHDIFFEQ, *FONTTOOLS, *TORCH_HALF,
 ]  # fmt: skip
 BY_ID = {entry.id: entry for entry in ENTRIES}
 assert len(BY_ID) == len(ENTRIES), "two entries with one id"

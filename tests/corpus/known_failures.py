@@ -37,6 +37,11 @@ OUTSIDE_THE_DOMAIN = (
     "finite differences evaluate f left of the domain [0.001, 2]: numpy.emath.log turns "
     "complex there and the plot is refused (user-error: float() ... not 'complex')"
 )
+OVERLOADS = (
+    "two `@typing.overload` stubs come before the implementation of the same name: the "
+    "stub is what gets called (NotImplementedError: You should not call an overloaded "
+    "function), user-error"
+)
 REFUSED = {
     PACKAGE_FILE: [e.id for e in ENTRIES if e.file.startswith("nn/modules/")]
     + ["easings:elas_out"],
@@ -44,6 +49,7 @@ REFUSED = {
     NOT_RETRIED_ON_FLOATS: ["lmfit:lognormal"],
     BLOCKED: ["torchdiffeq:_rms_norm"],
     OUTSIDE_THE_DOMAIN: ["numpy:log"],
+    OVERLOADS: ["pyro:torch_float"],
 }
 
 # --- wrong numbers or warnings ------------------------------------------------------------
@@ -65,6 +71,10 @@ BETWEEN_SAMPLES = (
 )
 F2_NOT_CHECKED = "a jump of f″ (order 2 asked) is not looked for"
 A_RANGE = "the warning reads 'at 2 points from x = a to b', a range, not the points"
+FLOAT16_STEPS = (
+    "`.half()`: f moves in float16 steps, and central differences at a float64 step see "
+    "f′ = 0: 'disagree at 100 points from x = -5 to 5', a false disagreement and a range"
+)
 FLOAT32_NOISE = (
     "code computing in float32 (`.sum().float()`) is flagged: 'disagree at 221 grid "
     "points', its rounding noise judged against float64"
@@ -95,6 +105,7 @@ WRONG = {
     ("warning", F2_NOT_CHECKED): ["pytweening:easeInOutQuad", "pytweening:easeInOutCubic"],
     ("warning", A_RANGE): ["torch:hardswish", "torch:relu6", "torch:hardtanh"],
     ("warning", FLOAT32_NOISE): ["pytorch_optimizer:SoftF1Loss.forward"],
+    ("warning", FLOAT16_STEPS): ["torch:_fp32_to_fp16_with_clamp"],
 }  # fmt: skip
 
 
