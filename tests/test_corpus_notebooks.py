@@ -60,6 +60,7 @@ class Target:
     fixed: dict[str, float] | None = None
     skip: Callable[[float], bool] = lambda x: False  # a kink on a sample
     kinks: tuple[float, ...] = ()  # the x the disagreement warning must name
+    precision: float = EXACT  # of the curve's scale: coarser for float32 code
 
     @property
     def id(self) -> str:
@@ -86,6 +87,11 @@ TARGETS = [
            fixed={"Swish(beta)": 1.5}),
     Target("lr_schedule.ipynb", "lr_at", (0, 100), lr, dlr, skip=lambda s: s == 10,
            kinks=(10,)),
+    # a package's schedule factory, its product bound to a name; computes in float32
+    Target("lr_schedule.ipynb", "update_prob", (0, 200),
+           lambda n: np.minimum(1.0, np.exp(-0.001 * (n - 50))),
+           lambda n: np.where(n < 50, 0.0, -0.001 * np.exp(-0.001 * (n - 50))),
+           method="finite-difference", precision=1e-6, skip=lambda n: n == 50, kinks=(50,)),
     Target("easing_curves.ipynb", "ease_in_out_sine", (0, 1),
            lambda t: (1 - np.cos(math.pi * t)) / 2, lambda t: math.pi / 2 * np.sin(math.pi * t),
            method="finite-difference"),
@@ -147,11 +153,11 @@ def open_notebook(client: LanguageClient, name: str) -> list[str]:
 
 def definition(name: str, function: str) -> tuple[int, int, int]:
     """(cell index, line, column) of the name in the `def` of `function` (`Class.method`:
-    the method's `def` in the class)."""
+    the method's `def` in the class), or in the assignment that binds it."""
     short = function.rsplit(".", 1)[-1]
     for index, cell in enumerate(read_notebook(name)):
         for line, text in enumerate("".join(cell["source"]).splitlines()):
-            if text.lstrip().startswith(f"def {short}("):
+            if text.lstrip().startswith((f"def {short}(", f"{short} = ")):
                 return index, line, text.index(short)
     raise LookupError(function)
 
@@ -189,8 +195,19 @@ async def plot(client: LanguageClient, opened: dict[str, list[str]], target: Tar
     return result
 
 
+NOT_FOUND_THERE = (
+    "a name bound to what a package's factory made is not found at its position (only "
+    "torch-looking values are): not-found"
+)
+FOUND = [
+    pytest.param(t, id=t.id, marks=[pytest.mark.xfail(strict=True, reason=NOT_FOUND_THERE)])
+    if t.function == "update_prob" else pytest.param(t, id=t.id)
+    for t in TARGETS
+]  # fmt: skip
+
+
 @pytest.mark.asyncio(loop_scope="module")
-@pytest.mark.parametrize("target", TARGETS, ids=[t.id for t in TARGETS])
+@pytest.mark.parametrize("target", FOUND)
 async def test_a_notebook_function_is_plotted_with_the_right_numbers(
     client: LanguageClient, opened: dict[str, list[str]], target: Target
 ):
@@ -203,8 +220,9 @@ async def test_a_notebook_function_is_plotted_with_the_right_numbers(
     f = np.array(result["f"], dtype=float)
     df = np.array(result["derivatives"]["1"], dtype=float)
     expected_f, expected_df = target.f(x), target.df(x)
-    np.testing.assert_allclose(f, expected_f, rtol=0, atol=EXACT * np.abs(expected_f).max())
-    slope = EXACT * np.abs(expected_df).max()
+    scale = target.precision * np.abs(expected_f).max()
+    np.testing.assert_allclose(f, expected_f, rtol=0, atol=scale)
+    slope = target.precision * np.abs(expected_df).max()
     if target.method == "finite-difference":
         slope = stated_bound(result)
     np.testing.assert_allclose(df[keep], expected_df[keep], rtol=0, atol=slope)
@@ -213,8 +231,8 @@ async def test_a_notebook_function_is_plotted_with_the_right_numbers(
 BETWEEN_SAMPLES = "kinks between two samples are not seen today (the check steps ~6e-6)"
 CASES = [
     pytest.param(t, id=t.id, marks=[pytest.mark.xfail(strict=True, reason=BETWEEN_SAMPLES)])
-    if t.function == "saturate" else pytest.param(t, id=t.id)
-    for t in TARGETS
+    if t.function == "saturate" else found
+    for t, found in zip(TARGETS, FOUND, strict=True)
 ]  # fmt: skip
 
 
