@@ -34,10 +34,9 @@ from types import FrameType, ModuleType
 from typing import Any, NoReturn
 
 from derivlens.sandbox import protocol
-from derivlens.sandbox.layers import LayerUnavailable, audit, namespaces, output, rlimits
+from derivlens.sandbox.layers import LayerUnavailable, audit, namespaces, output, rlimits, tasks
 from derivlens.sandbox.layers.audit import SandboxRefusal
 
-PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 SYSCALL = "make a system call the sandbox forbids"
 #: The layers a child applies itself (the others hold for the whole worker).
@@ -95,6 +94,7 @@ class Child:
         self.config = config
         self.app = app
         self.pid = os.getpid()
+        self.parent = os.getppid()  # the worker, right after the fork
         self.active: list[str] = ["env-allowlist", "private-tmp"]
         self.notes: dict[str, str] = {}
         self.refusals: list[tuple[str, str]] = []
@@ -122,7 +122,7 @@ class Child:
         self._try("namespaces", self._enter_namespaces)
         if libc is not None:
             libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # nor are ours to our siblings
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            tasks.die_with_parent(libc, self.parent)
         self._try("landlock", self._build_ruleset)
         self._try("seccomp", self._build_filter)
 
