@@ -196,10 +196,13 @@ def test_stale_folders_go_and_an_unwritable_home_leaves_nothing(place: dict[str,
 
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="root only")
 def test_hardening_unprivileged() -> None:
-    """Every test of this file, of the language-server file and of the project rule,
-    again as nobody (65534)."""
+    """Every test of this file, of the language-server file, of the project rule, of the
+    seccomp allow-list and of the task cap, again as nobody (65534)."""
     assert let_nobody_run_python(), "the venv's interpreter is not usable by nobody"
-    files = ["test_hardening_cli.py", "test_hardening_lsp.py", "test_project.py"]
+    files = [
+        "test_hardening_cli.py", "test_hardening_lsp.py", "test_project.py",
+        "test_seccomp_allowlist.py", "test_tasks.py",
+    ]  # fmt: skip
     proc = run_pytest_as_nobody(
         ["-k", "not unprivileged", *[str(ROOT / "tests" / f) for f in files]],
         pythonpath=f"{ROOT / 'server'}:{ROOT}",
