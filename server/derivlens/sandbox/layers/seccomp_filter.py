@@ -43,6 +43,7 @@ compiling is most of the cost); `load` only hands the program to the kernel.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
@@ -139,6 +140,8 @@ def _rules(pid: int) -> Any:
         f = sc.SyscallFilter(sc.TRAP)
     except Exception as exc:
         raise LayerUnavailable(f"libseccomp could not create a filter ({exc})") from exc
+    with contextlib.suppress(Exception):  # libseccomp 2.5+: a binary tree of the calls,
+        f.set_attr(sc.Attr.CTL_OPTIMIZE, 2)  # so the common ones are not found last
     for name in allowed_syscalls.ALLOWED:
         if _resolvable(name):
             f.add_rule(sc.ALLOW, name)
