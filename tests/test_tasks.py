@@ -22,6 +22,7 @@ from derivlens.model import Render
 from derivlens.options import Source, read_all
 from derivlens.sandbox import Sandbox
 from derivlens.sandbox.layers import tasks
+from tests import hardening
 
 FLOOD = (
     "import threading, time\n"
@@ -80,6 +81,36 @@ async def test_a_thread_flood_is_stopped_as_memory(sandbox: Sandbox, project: Pa
     assert f"more than {tasks.CAP} threads" in info.value.message
     assert time.monotonic() - started < 10, "the flood ran until the timeout"
     await assert_ordinary(sandbox, project)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_asking_torch_for_a_thousand_threads_is_memory(
+    sandbox: Sandbox, project: Path
+) -> None:
+    """Their stacks do not fit in the memory limit: libgomp cannot start one and exits
+    the process, which is running out of memory, not a crash."""
+    code = (
+        "import torch\ndef f(x):\n    torch.set_num_threads(1000)\n"
+        "    big = torch.linspace(0, 1, 10**7, dtype=torch.float64)\n"
+        "    return x * float((big * 0).sum())\n"
+    )
+    with pytest.raises(DerivlensError) as info:
+        await evaluate(sandbox, code, project, timeout=20)
+    assert info.value.kind == "memory", info.value.message
+    assert "ran out of memory" in info.value.message
+    await assert_ordinary(sandbox, project)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_an_exit_from_c_with_memory_to_spare_keeps_its_status(
+    sandbox: Sandbox, project: Path
+) -> None:
+    code = "import ctypes\ndef f(x):\n    ctypes.CDLL(None).exit(3)\n    return x\n"
+    code = hardening.HOOK_OFF + code.replace("    ctypes.CDLL", "    libc()\n    ctypes.CDLL")
+    with pytest.raises(DerivlensError) as info:
+        await evaluate(sandbox, code, project, timeout=20)
+    assert info.value.kind == "crashed", info.value.message
+    assert "exited (status 3)" in info.value.message
 
 
 @pytest.mark.asyncio(loop_scope="module")
