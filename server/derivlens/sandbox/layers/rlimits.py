@@ -112,7 +112,7 @@ def report_exits_at_the_limit(report: Callable[[], None]) -> None:
     """Call `report` (which does not return) if C code calls exit() with a failure status
     while memory is full: libgomp does so when a thread of its pool cannot start (torch's
     `set_num_threads(1000)`), instead of raising. Out of memory in that form too is kind
-    `memory` (SPEC §7); other exits keep their status. (The handler itself was given to
+    `memory` (docs/protocol.md); other exits keep their status. (The handler itself was given to
     the C library by `apply`, before the audit hook that refuses ctypes.)"""
     _report[:] = [report]
 

@@ -20,7 +20,7 @@ become dumpable again (its /proc entries stay closed to its siblings), nor let a
 process trace it.
 
 Errnos instead of traps, so that library code fails the way it expects, never as an
-attack (SPEC §4): writing and changing files fail with EACCES, exactly as Landlock
+attack (docs/protocol.md): writing and changing files fail with EACCES, exactly as Landlock
 refuses them (C++ writers such as torch.save abort on the ENOSYS of a trap); and
 `socket(AF_UNIX)` fails with EACCES, because glibc's NSS opens one in passing to ask
 nscd (or systemd, sssd) for a user or group name before it reads /etc/passwd, which a
