@@ -34,10 +34,9 @@ from types import FrameType, ModuleType
 from typing import Any, NoReturn
 
 from derivlens.sandbox import protocol
-from derivlens.sandbox.layers import LayerUnavailable, audit, namespaces, output, rlimits
+from derivlens.sandbox.layers import LayerUnavailable, audit, namespaces, output, rlimits, tasks
 from derivlens.sandbox.layers.audit import SandboxRefusal
 
-PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 SYSCALL = "make a system call the sandbox forbids"
 #: The layers a child applies itself (the others hold for the whole worker).
@@ -95,6 +94,7 @@ class Child:
         self.config = config
         self.app = app
         self.pid = os.getpid()
+        self.parent = os.getppid()  # the worker, right after the fork
         self.active: list[str] = ["env-allowlist", "private-tmp"]
         self.notes: dict[str, str] = {}
         self.refusals: list[tuple[str, str]] = []
@@ -122,7 +122,7 @@ class Child:
         self._try("namespaces", self._enter_namespaces)
         if libc is not None:
             libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # nor are ours to our siblings
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            tasks.die_with_parent(libc, self.parent)
         self._try("landlock", self._build_ruleset)
         self._try("seccomp", self._build_filter)
 
@@ -206,6 +206,7 @@ class Child:
         if missing:
             self._finish(0)  # without a layer it had when the worker started: run nothing
         captured = output.capture() if self.config.wants("output-cap") else output.CappedText()
+        self._report_exits_at_the_limit(job, captured)
         t1 = time.perf_counter()
         try:
             reply = self.app.run(job.request)
@@ -216,6 +217,22 @@ class Child:
         timings = {"layers_ms": (t1 - t0) * 1000, "run_ms": (t2 - t1) * 1000}
         self._send({"reply": reply, "output": captured.text(), "timings": timings})
         self._finish(0)
+
+    def _report_exits_at_the_limit(self, job: Job, captured: output.CappedText) -> None:
+        """A library that exits because memory is full replies kind `memory` (see rlimits)."""
+        if "rlimits" not in self.active:
+            return
+        text = (
+            f"{job.name} ran out of memory: a library it calls could not start a thread or "
+            "allocate, and stopped the process; use fewer samples or threads"
+        )
+        reply = {"error": {"kind": "memory", "message": text}}
+
+        def report() -> None:
+            self._send({"reply": reply, "output": captured.text(), "timings": {}})
+            self._finish(0)
+
+        rlimits.report_exits_at_the_limit(report)
 
     def _finish(self, code: int) -> NoReturn:
         """Close the reply pipe (the parent sees the end of it now) and exit.

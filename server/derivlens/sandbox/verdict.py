@@ -19,6 +19,7 @@ import attrs
 
 from derivlens.errors import DerivlensError
 from derivlens.sandbox import protocol
+from derivlens.sandbox.layers import tasks
 
 RULES = "no processes, network, signals or file writes"
 #: Everything a child may claim to have had active (see doctor.LAYERS).
@@ -172,11 +173,12 @@ def from_exit(code: int | None, sig: int | None, name: str, timeout: float) -> D
             f"{name} made a system call the sandbox forbids (such as starting a process or "
             f"opening a socket) and was stopped; plotted functions run with {RULES}",
         )
-    if sig == signal.SIGKILL:  # not by us: the worker reports no child it killed itself
+    if sig == signal.SIGKILL:  # by the system, or by the worker's cap on threads
         return DerivlensError(
             "memory",
-            f"the evaluation of {name} was killed (SIGKILL), most likely by the system for "
-            "using too much memory; use fewer samples or a smaller computation",
+            f"the evaluation of {name} was killed (SIGKILL): it ran out of memory, or "
+            f"started more than {tasks.CAP} threads; use fewer samples, threads or a smaller "
+            "computation",
         )
     if sig is not None:
         try:

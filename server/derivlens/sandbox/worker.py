@@ -55,6 +55,7 @@ from typing import Any
 
 from derivlens.sandbox import hugepages, prefault, protocol
 from derivlens.sandbox.child import CHILD_LAYERS, ChildConfig
+from derivlens.sandbox.layers import tasks
 from derivlens.sandbox.startup import (
     MAX_STATUS_BYTES,
     load_app,
@@ -424,7 +425,8 @@ class Worker:
         self.refill()
         self.send({"op": "ready", "prefork": self.prefork, **probe})
         while True:
-            timeouts = [t for t in (self.linger(), self.idle_in()) if t is not None]
+            waits = (self.linger(), self.idle_in(), self.tasks_in())
+            timeouts = [t for t in waits if t is not None]
             for key, _ in self.sel.select(min(timeouts) if timeouts else None):
                 if key.data == "control":
                     if not self.on_control():
@@ -435,8 +437,23 @@ class Worker:
                     self.on_measure()
                 elif isinstance(key.data, Slot):
                     self.on_reply(key.data)
+            self.cap_tasks()
             if self.idle_in() == 0.0:
                 self.idle_work()
+
+    # -- the cap on a child's threads (see layers/tasks.py) --------------------------------
+    def running(self) -> list[Slot]:
+        return [s for s in self.slots.values() if s.id is not None and not s.replied]
+
+    def tasks_in(self) -> float | None:
+        """While a job runs, look at its threads this often."""
+        return tasks.POLL_SECONDS if self.running() else None
+
+    def cap_tasks(self) -> None:
+        """Kill a running child with more threads than `tasks.CAP`."""
+        for slot in self.running():
+            if tasks.over_cap(slot.pid):
+                self.kill(slot)
 
     def shutdown(self) -> None:
         for slot in list(self.slots.values()):
