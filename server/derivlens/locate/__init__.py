@@ -13,13 +13,13 @@ from __future__ import annotations
 import ast
 import symtable
 import warnings
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from derivlens.errors import DerivlensError
+from derivlens.locate import chunks as _chunks
 from derivlens.locate.callables import assigned, likely_callable, torch_names
-from derivlens.locate.chunks import CACHE_SIZE, Chunk, Unparsable, split
+from derivlens.locate.chunks import Chunk, Unparsable, split
 from derivlens.locate.classes import Role, class_members, class_roles
 from derivlens.locate.functions import (
     FunctionInfo,
@@ -31,6 +31,7 @@ from derivlens.locate.functions import (
     nested,
     read_signature,
 )
+from derivlens.lru import LRU
 
 __all__ = [
     "FunctionInfo",
@@ -38,6 +39,7 @@ __all__ = [
     "Ineligible",
     "Module",
     "Signature",
+    "forget",
     "parse_module",
     "read_signature",
 ]
@@ -158,15 +160,27 @@ class Context:
         roles = class_roles(tree)
         torch = torch_names(tree)
         defs = {s.name for s in tree.body if isinstance(s, ast.FunctionDef)}
+        # The pieces themselves (compared by identity), not their ids: a key holds them
+        # alive, so a freed piece's id reused by another cannot match it.
         pieces = tuple(
-            id(c.piece) for c in chunks if any(isinstance(s, ast.ClassDef) for s in c.tree.body)
+            c.piece for c in chunks if any(isinstance(s, ast.ClassDef) for s in c.tree.body)
         )
         key = (tuple(sorted(roles.items())), frozenset(torch), frozenset(defs), pieces)
         return cls(roles, classes, torch, defs, key)
 
 
-_DESCRIBED: OrderedDict[tuple[object, ...], tuple[list[FunctionInfo], list[Ineligible]]] = (
-    OrderedDict()
+Described = tuple[list[FunctionInfo], list[Ineligible]]
+
+
+def _described_bytes(key: tuple[object, ...], value: Described) -> int:
+    """A description refers to its piece's trees (counted with the piece): its own
+    objects, about a kilobyte a function, and the line above it in the key."""
+    found, refused = value
+    return 500 + 1_000 * (len(found) + len(refused)) + len(str(key[2]))
+
+
+_DESCRIBED: LRU[tuple[object, ...], Described] = LRU(
+    max_entries=_chunks.CACHE_ENTRIES, max_bytes=16 * 2**20, size=_described_bytes
 )
 
 
@@ -176,18 +190,33 @@ def _described(
     """A chunk's functions, reused while the chunk, where it sits, the line above it (a
     directive) and the context are the same."""
     above = lines[chunk.offset - 1] if chunk.offset else ""
-    key = (id(chunk.piece), chunk.offset, above, context.key)
-    if key in _DESCRIBED:
-        _DESCRIBED.move_to_end(key)
-        return _DESCRIBED[key]
+    key = (chunk.piece, chunk.offset, above, context.key)
+    known = _DESCRIBED.get(key)
+    if known is not None:
+        return known
     found: list[FunctionInfo] = []
     refused: list[Ineligible] = []
     for statement in chunk.tree.body:
         _describe_statement(statement, chunk.offset, lines, context, found, refused)
-    _DESCRIBED[key] = (found, refused)
-    while len(_DESCRIBED) > CACHE_SIZE:
-        _DESCRIBED.popitem(last=False)
-    return found, refused
+    return _DESCRIBED.put(key, (found, refused))
+
+
+def forget(module: Module, keep: Module | None = None) -> None:
+    """Drop what parsing `module` cached (its document closed, or was edited into
+    `keep`, whose pieces stay): the memory follows the open documents."""
+    kept = {id(chunk.piece) for chunk in keep.chunks} if keep is not None else set()
+    gone = {chunk.piece for chunk in module.chunks if id(chunk.piece) not in kept}
+    if not gone:
+        return
+    _chunks.forget(iter(gone))
+    _DESCRIBED.drop_where(lambda key: _mentions(key, gone))
+
+
+def _mentions(key: tuple[object, ...], pieces: set[_chunks.Piece]) -> bool:
+    """Whether a description's key holds one of `pieces` (its own, or a class's)."""
+    piece, _offset, _above, context = key
+    assert isinstance(context, tuple) and isinstance(context[-1], tuple)
+    return piece in pieces or any(p in pieces for p in context[-1])
 
 
 def _describe_statement(
