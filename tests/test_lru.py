@@ -39,7 +39,7 @@ def test_replacing_and_dropping_keep_the_byte_count_exact():
     cache.put("a", "x" * 40)
     cache.put("b", "x" * 5)
     assert cache.nbytes == 45
-    assert cache.drop_where(lambda key: key == "a") == 1
+    assert cache.drop_where(lambda key, _value: key == "a") == 1
     assert cache.nbytes == 5 and len(cache) == 1
     assert cache.pop("b") == "x" * 5 and cache.nbytes == 0 and cache.pop("b") is None
 

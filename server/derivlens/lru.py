@@ -12,17 +12,42 @@ from __future__ import annotations
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
+
+import attrs
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-__all__ = ["LRU", "text_bytes"]
+__all__ = ["LRU", "data_bytes", "text_bytes"]
 
 
 def text_bytes(*texts: str) -> int:
     """What strings take in memory (their object size: one to four bytes a character)."""
     return sum(sys.getsizeof(text) for text in texts)
+
+
+_NUMBER = (float, int, type(None))
+
+
+def data_bytes(value: object) -> int:
+    """Roughly what plain data takes in memory (attrs instances, dicts, lists, strings,
+    numbers): a list of numbers is counted from its length, a pointer and a float each,
+    so that sizing a result of a million samples does not walk them one by one."""
+    if isinstance(value, str | bytes):
+        return sys.getsizeof(value)
+    if isinstance(value, _NUMBER):
+        return 32
+    if isinstance(value, list | tuple):
+        if value and isinstance(value[0], _NUMBER):
+            return 64 + 32 * len(value)
+        return 64 + sum(data_bytes(item) for item in value)
+    if isinstance(value, dict):
+        return 240 + sum(data_bytes(k) + data_bytes(v) for k, v in value.items())
+    if attrs.has(type(value)):
+        fields = attrs.fields(cast(Any, type(value)))
+        return 64 + sum(data_bytes(getattr(value, field.name)) for field in fields)
+    return sys.getsizeof(value)
 
 
 class LRU(Generic[K, V]):
@@ -70,9 +95,9 @@ class LRU(Generic[K, V]):
         self.nbytes -= entry[1]
         return entry[0]
 
-    def drop_where(self, predicate: Callable[[K], bool]) -> int:
-        """Forget every entry whose key matches; how many were forgotten."""
-        doomed = [key for key in self._entries if predicate(key)]
+    def drop_where(self, predicate: Callable[[K, V], bool]) -> int:
+        """Forget every entry whose key and value match; how many were forgotten."""
+        doomed = [key for key, (value, _) in self._entries.items() if predicate(key, value)]
         for key in doomed:
             self.pop(key)
         return len(doomed)

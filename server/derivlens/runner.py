@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from derivlens import model, wire
+from derivlens import model, notebook, wire
 from derivlens.errors import DerivlensError
 from derivlens.model import EvaluationRequest, Render, Result, Settled
 from derivlens.options import PlotOptions
@@ -300,9 +300,7 @@ def user_error(error: BaseException, request: EvaluationRequest, what: str) -> D
 def place(request: EvaluationRequest, line: int) -> str:
     """`file.py:12`, or for a notebook `nb.ipynb, cell 3, line 2` (cells counted from 1)."""
     name = os.path.basename(request.filename)
-    for start, index in zip(
-        reversed(request.cell_starts), reversed(request.cell_indices), strict=True
-    ):
-        if line >= start:
-            return f"{name}, cell {index + 1}, line {line - start + 1}"
-    return f"{name}:{line}"
+    if not request.cell_starts:
+        return f"{name}:{line}"
+    index, cell_line = notebook.cell_line(request.cell_starts, request.cell_indices, line)
+    return f"{name}, cell {index + 1}, line {cell_line}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import symtable
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from derivlens.errors import DerivlensError
@@ -31,7 +31,6 @@ from derivlens.locate.functions import (
     nested,
     read_signature,
 )
-from derivlens.lru import LRU
 
 __all__ = [
     "FunctionInfo",
@@ -41,6 +40,7 @@ __all__ = [
     "Signature",
     "forget",
     "parse_module",
+    "prefix",
     "read_signature",
 ]
 
@@ -132,7 +132,11 @@ def parse_module(
     except Unparsable:
         _parse(source, filename, where or (lambda line: f"line {line}"))  # raises with the line
         raise DerivlensError("syntax", f"{filename.rsplit('/', 1)[-1]} does not parse") from None
-    lines = tuple(source.splitlines())
+    return _module(source, tuple(source.splitlines()), chunks)
+
+
+def _module(source: str, lines: tuple[str, ...], chunks: Iterable[Chunk]) -> Module:
+    chunks = tuple(chunks)
     context = Context.of(chunks)
     functions: list[FunctionInfo] = []
     refused: list[Ineligible] = []
@@ -140,7 +144,26 @@ def parse_module(
         found, others = _described(chunk, lines, context)
         functions.extend(found)
         refused.extend(others)
-    return Module(source, lines, tuple(chunks), tuple(functions), tuple(refused))
+    return Module(source, lines, chunks, tuple(functions), tuple(refused))
+
+
+def prefix(module: Module, lines: int) -> Module | None:
+    """`module` as if it ended after its first `lines` lines (a notebook cell's module:
+    the cells up to it), sharing its parse and its descriptions; None when a statement
+    runs past that line. Its `source` and `lines` stay the whole module's, so lines keep
+    their numbers. The descriptions are the whole module's: which names are torch and
+    which classes are modules is read from every cell (docs/protocol.md, "Notebooks");
+    what runs is still sliced from the cells up to it."""
+    kept = tuple(chunk for chunk in module.chunks if chunk.offset < lines)
+    if kept and (kept[-1].tree.body and _last_line(kept[-1]) > lines):
+        return None
+    functions = tuple(f for f in module.functions if f.def_line <= lines)
+    refused = tuple(r for r in module.refused if r.start_line <= lines)
+    return Module(module.source, module.lines, kept, functions, refused)
+
+
+def _last_line(chunk: Chunk) -> int:
+    return chunk.offset + max(s.end_lineno or s.lineno for s in chunk.tree.body)
 
 
 @dataclass(frozen=True)
@@ -154,7 +177,7 @@ class Context:
     key: tuple[object, ...]
 
     @classmethod
-    def of(cls, chunks: list[Chunk]) -> Context:
+    def of(cls, chunks: Sequence[Chunk]) -> Context:
         tree = ast.Module(body=[s for c in chunks for s in c.tree.body], type_ignores=[])
         classes = {s.name: s for s in tree.body if isinstance(s, ast.ClassDef)}
         roles = class_roles(tree)
@@ -172,51 +195,28 @@ class Context:
 Described = tuple[list[FunctionInfo], list[Ineligible]]
 
 
-def _described_bytes(key: tuple[object, ...], value: Described) -> int:
-    """A description refers to its piece's trees (counted with the piece): its own
-    objects, about a kilobyte a function, and the line above it in the key."""
-    found, refused = value
-    return 500 + 1_000 * (len(found) + len(refused)) + len(str(key[2]))
-
-
-_DESCRIBED: LRU[tuple[object, ...], Described] = LRU(
-    max_entries=_chunks.CACHE_ENTRIES, max_bytes=16 * 2**20, size=_described_bytes
-)
-
-
 def _described(
     chunk: Chunk, lines: tuple[str, ...], context: Context
 ) -> tuple[list[FunctionInfo], list[Ineligible]]:
     """A chunk's functions, reused while the chunk, where it sits, the line above it (a
     directive) and the context are the same."""
     above = lines[chunk.offset - 1] if chunk.offset else ""
-    key = (chunk.piece, chunk.offset, above, context.key)
-    known = _DESCRIBED.get(key)
+    key = (chunk.offset, above, context.key)
+    known: Described | None = chunk.piece.described.get(key)
     if known is not None:
         return known
     found: list[FunctionInfo] = []
     refused: list[Ineligible] = []
     for statement in chunk.tree.body:
         _describe_statement(statement, chunk.offset, lines, context, found, refused)
-    return _DESCRIBED.put(key, (found, refused))
+    return chunk.piece.described.put(key, (found, refused))
 
 
 def forget(module: Module, keep: Module | None = None) -> None:
     """Drop what parsing `module` cached (its document closed, or was edited into
     `keep`, whose pieces stay): the memory follows the open documents."""
     kept = {id(chunk.piece) for chunk in keep.chunks} if keep is not None else set()
-    gone = {chunk.piece for chunk in module.chunks if id(chunk.piece) not in kept}
-    if not gone:
-        return
-    _chunks.forget(iter(gone))
-    _DESCRIBED.drop_where(lambda key: _mentions(key, gone))
-
-
-def _mentions(key: tuple[object, ...], pieces: set[_chunks.Piece]) -> bool:
-    """Whether a description's key holds one of `pieces` (its own, or a class's)."""
-    piece, _offset, _above, context = key
-    assert isinstance(context, tuple) and isinstance(context[-1], tuple)
-    return piece in pieces or any(p in pieces for p in context[-1])
+    _chunks.forget(chunk.piece for chunk in module.chunks if id(chunk.piece) not in kept)
 
 
 def _describe_statement(

@@ -22,7 +22,8 @@ import re
 import symtable
 import tokenize
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import attrs
 
@@ -58,6 +59,11 @@ class Piece:
     scopes: symtable.SymbolTable
     #: (line, name) -> scope, for every function, class and lambda in it.
     scope_index: dict[tuple[int, str], symtable.SymbolTable]
+    #: What `locate` made of it where it last sat (a few places: an edit above moves
+    #: it), so that its descriptions are forgotten with it.
+    described: LRU[tuple[object, ...], Any] = attrs.field(
+        factory=lambda: LRU(max_entries=4, max_bytes=2**62, size=lambda _key, _value: 0)
+    )
 
 
 @attrs.frozen(eq=False)
@@ -122,7 +128,7 @@ def _parse_piece(text: str) -> Piece | None:
     return _CACHE.put(text, Piece(text, tree, scopes, _index(scopes)))
 
 
-def forget(pieces: Iterator[Piece]) -> None:
+def forget(pieces: Iterable[Piece]) -> None:
     """Drop these pieces from the cache (a document closed, or edited away from them)."""
     for piece in pieces:
         if _CACHE.get(piece.text) is piece:
