@@ -21,7 +21,7 @@ from pygls.workspace import Workspace
 from derivlens.errors import DerivlensError
 from derivlens.locate import FunctionInfo, Module, forget, parse_module, prefix
 from derivlens.lru import LRU, text_bytes
-from derivlens.notebook import Cells, combine
+from derivlens.notebook import Cells, combine, parses_alone
 
 
 def uri_path(uri: str) -> str:
@@ -66,6 +66,8 @@ class _Notebook:
     code: tuple[tuple[int, str], ...]
     cells: Cells
     module: Module | None  # None: the whole does not parse (each cell parses its own)
+    #: Whether each cell's text parses on its own, for the next version to reuse.
+    alone: dict[str, bool]
 
 
 def _module_bytes(module: Module | None) -> int:
@@ -80,7 +82,7 @@ def _parsed_bytes(_uri: str, value: tuple[str, Module]) -> int:
 
 def _notebook_bytes(_uri: str, value: _Notebook) -> int:
     texts = [text for _index, text in value.code]
-    return text_bytes(value.cells.text, *texts) + _module_bytes(value.module)
+    return text_bytes(value.cells.text, *texts, *value.alone) + _module_bytes(value.module)
 
 
 class Documents:
@@ -141,12 +143,20 @@ class Documents:
         known = self._notebooks.get(uri)
         if known is not None and known.code == code:
             return known
-        cells = combine(code)
+        alone: dict[str, bool] = {}
+        before = known.alone if known is not None else {}
+
+        def parses(body: str) -> bool:
+            found = before.get(body)
+            alone[body] = parses_alone(body) if found is None else found
+            return alone[body]
+
+        cells = combine(code, parses=parses)
         try:
             module: Module | None = parse_module(cells.text, os.path.basename(path))
         except DerivlensError:
             module = None
-        shared = self._notebooks.put(uri, _Notebook(code, cells, module))
+        shared = self._notebooks.put(uri, _Notebook(code, cells, module, alone))
         if known is not None and known.module is not None:
             forget(known.module, keep=module)
         return shared

@@ -11,11 +11,11 @@ so every line keeps its number and a position maps back to its cell.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import symtable
+import warnings
+from collections.abc import Callable, Sequence
 
 import attrs
-
-from derivlens.locate.chunks import Unparsable, split
 
 #: Cell magics whose body is Python (the magic only times or captures it).
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
@@ -102,16 +102,21 @@ def cell_line(starts: Sequence[int], indices: Sequence[int], text_line: int) -> 
 
 
 def parses_alone(text: str) -> bool:
-    """Whether a cell parses on its own (its pieces are kept: the notebook's parse
-    reuses them)."""
+    """Whether a cell parses on its own (`symtable` parses it, then checks its scopes)."""
     try:
-        split(text)
-    except Unparsable:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            symtable.symtable(text, "<cell>", "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
 
 
-def combine(cells: Sequence[tuple[int, str]], target: int | None = None) -> Cells:
+def combine(
+    cells: Sequence[tuple[int, str]],
+    target: int | None = None,
+    parses: Callable[[str], bool] = parses_alone,
+) -> Cells:
     """The code cells `(index, text)` up to and including the one with index `target`
     (all of them when None).
 
@@ -129,7 +134,7 @@ def combine(cells: Sequence[tuple[int, str]], target: int | None = None) -> Cell
         if target is not None and index > target:
             break
         body = blank_ipython(text.rstrip("\n"))
-        if index != target and not parses_alone(body):
+        if index != target and not parses(body):
             body = "\n".join("" for _ in body.split("\n"))
             blanked.add(index)
         parts.append(body)

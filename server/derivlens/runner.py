@@ -102,10 +102,17 @@ def warm_child() -> Iterator[None]:
     plotting.warm_child()
 
 
+#: The longest name `warm_for` lays out: the worker is not sandboxed, so nothing the
+#: user chose is processed there without a bound (a longer name is cut short in the
+#: image anyway; its child lays it out itself).
+WARM_NAME_CHARS = 200
+
+
 def warm_for(request: Any) -> bool:
     """After a request, in the worker while it is idle: lay out and measure the texts
     its image shows (`plotting.usual.rehearse`: no user code runs, only the names and
-    options are used), so that the next children have them. Whether anything was new."""
+    options are used), so that the next children have them. Whether anything was new.
+    Names longer than `WARM_NAME_CHARS` are skipped."""
     typed = wire.structure(request, EvaluationRequest)
     settled = typed.settled.get("1")
     if typed.render is None or typed.render.format != "png" or settled is None:
@@ -114,10 +121,12 @@ def warm_for(request: Any) -> bool:
         return False
     if typed.variables is not None and len(typed.variables) != 1:
         return False
+    variable = typed.variables[0] if typed.variables else "x"
+    if max(len(typed.function), len(variable)) > WARM_NAME_CHARS:
+        return False
     from derivlens.plotting import usual
 
     options = settled.options
-    variable = typed.variables[0] if typed.variables else "x"
     return usual.rehearse(typed.function, variable, options.domain, options.order, typed.render)
 
 
