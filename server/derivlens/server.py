@@ -24,6 +24,7 @@ from derivlens.documents import Documents, Source, uri_path
 from derivlens.errors import DerivlensError
 from derivlens.hover import error_markdown, hover_markdown
 from derivlens.locate import FunctionInfo
+from derivlens.lsp_futures import ForgetsFinishedFutures
 from derivlens.lsp_support import (
     PLOT_COMMAND,
     REQUEST_FAILED,
@@ -47,12 +48,16 @@ MEMORY_REQUEST = "derivlens/memory"
 log = logging.getLogger("derivlens")
 
 
+class ServerProtocol(ForgetsFinishedFutures, DerivlensProtocol):
+    """`DerivlensProtocol`, forgetting pygls's finished handler futures (`lsp_futures`)."""
+
+
 class DerivlensServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__(
             "derivlens",
             __version__,
-            protocol_cls=DerivlensProtocol,
+            protocol_cls=ServerProtocol,
             converter_factory=converter,
             # Every cell is synced (no cell filter), markdown too: a client sends only the
             # cells a filter matches, and cell indices must be the notebook's own.
@@ -277,10 +282,12 @@ class DerivlensServer(LanguageServer):
         """How much the server keeps (`derivlens/memory`: for tests and the soak bench)."""
         from derivlens.locate import chunks
 
+        assert isinstance(self.protocol, ServerProtocol)
         return {
             "documents": len(self.documents),
             "pieces": chunks.cached_pieces(),
             **self.cache.sizes(),
+            "pendingFutures": self.protocol.pending_futures(),
         }
 
 
