@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from urllib.parse import unquote, urlparse
 
 import attrs
 from lsprotocol import types
+from pygls import uris
 from pygls.workspace import Workspace
 
 from derivlens.errors import DerivlensError
@@ -25,8 +25,9 @@ from derivlens.notebook import Cells, combine, parses_alone
 
 
 def uri_path(uri: str) -> str:
-    parsed = urlparse(uri)
-    return unquote(parsed.path) if parsed.scheme == "file" else uri
+    """The file a `file:` URI names (a Windows drive's too, as pygls maps it), else the
+    URI itself (an unsaved document's `untitled:`), which then only names the module."""
+    return uris.to_fs_path(uri) or uri
 
 
 @attrs.frozen
