@@ -141,7 +141,7 @@ def test_a_closed_document_leaves_no_parse_and_no_piece():
         assert documents.source(uri).module.by_name(f"g{i}").def_line == 3
         workspace.remove_text_document(uri)
         documents.forget(uri)
-    assert len(documents) == 0 and chunks.cached_pieces() == 0
+    assert documents.count() == 0 and chunks.cached_pieces() == 0
 
 
 def test_an_edit_frees_the_pieces_it_replaced():

@@ -100,7 +100,7 @@ class Documents:
             max_entries=PARSED_ENTRIES, max_bytes=PARSED_BYTES, size=_notebook_bytes
         )
 
-    def __len__(self) -> int:
+    def count(self) -> int:
         """How many documents' parses are kept (notebooks count once)."""
         return len(self._parsed) + len(self._notebooks)
 

@@ -284,7 +284,7 @@ class DerivlensServer(LanguageServer):
 
         assert isinstance(self.protocol, ServerProtocol)
         return {
-            "documents": len(self.documents),
+            "documents": self.documents.count(),
             "pieces": chunks.cached_pieces(),
             **self.cache.sizes(),
             "pendingFutures": self.protocol.pending_futures(),
