@@ -18,6 +18,8 @@ parse (its line).
 from __future__ import annotations
 
 import ast
+import bisect
+import itertools
 import re
 import symtable
 import tokenize
@@ -154,7 +156,7 @@ def _logical_starts(lines: list[str], begin: int) -> Iterator[int]:
     """The lines, from `begin` on, where the tokenizer sees a top-level logical line
     begin (so not inside a string, brackets or a backslash continuation); it stops where
     the text stops tokenizing."""
-    physical = (f"{line}\n" for line in lines[begin:])
+    physical = (f"{line}\n" for line in itertools.islice(lines, begin, None))
     at_start = True
     try:
         for token in tokenize.generate_tokens(lambda: next(physical, "")):
@@ -171,10 +173,10 @@ def _logical_starts(lines: list[str], begin: int) -> Iterator[int]:
 def _statement_end(lines: list[str], begin: int, cuts: list[int], k: int) -> int:
     """The index of the first cut from `cuts[k]` on where the tokenizer sees a new
     top-level statement (`len(cuts) - 1`, the end, when there is none)."""
-    candidates = set(cuts[k:])
     for line in _logical_starts(lines, begin):
-        if line >= cuts[k] and line in candidates:
-            return cuts.index(line, k)
+        at = bisect.bisect_left(cuts, line, k)
+        if line >= cuts[k] and at < len(cuts) and cuts[at] == line:
+            return at
     return len(cuts) - 1
 
 
