@@ -5,7 +5,9 @@ kernel")."""
 from __future__ import annotations
 
 import base64
+import copy
 import math
+import pickle
 import subprocess
 import sys
 
@@ -163,6 +165,12 @@ def test_html_escapes_what_the_function_is_called() -> None:
     result = derivlens.plot(odd, domain=(-1, 1), samples=5)
     object.__setattr__(result.result, "function", "<b>x</b>")
     assert "<b>x</b>" not in result._repr_html_() and "&lt;b&gt;x&lt;/b&gt;" in result._repr_html_()
+
+
+def test_a_result_copies_and_pickles() -> None:
+    result = derivlens.plot(lambda x: x * x, domain=(0, 1), samples=3)
+    for again in (copy.copy(result), copy.deepcopy(result), pickle.loads(pickle.dumps(result))):
+        assert again.f == [0.0, 0.25, 1.0] and again.derivatives == {1: [0.0, 1.0, 2.0]}
 
 
 def test_to_dict_is_the_contract_json() -> None:

@@ -35,8 +35,10 @@ class KernelResult:
     def __getattr__(self, name: str) -> Any:
         """Each field of the result (`x`, `f`, `warnings`, `critical_points`, ...);
         `derivatives` keyed by the order as an int."""
+        if name.startswith("_") or name == "result":  # copy and pickle ask before __init__
+            raise AttributeError(name)
         fields = attrs.fields_dict(type(self.result))
-        if name.startswith("_") or name not in fields:
+        if name not in fields:
             hint = "; a function of two variables has `gradient`" if name == "derivatives" else ""
             raise AttributeError(f"a derivlens result has no {name!r}{hint}")
         value = getattr(self.result, name)
@@ -74,7 +76,7 @@ class KernelResult:
         alt = html.escape(summary_line(self.result), quote=True)
         return (
             f'<img src="data:image/png;base64,{encoded}" width="{width}" height="{height}" '
-            f'alt="{alt}">' + summary_html(self.result)
+            f'style="max-width: 100%; height: auto" alt="{alt}">' + summary_html(self.result)
         )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
