@@ -196,3 +196,40 @@ def test_the_line_magic_reads_the_cli_flags() -> None:
         derivlens_magic("g", {"f": f})
     with pytest.raises(DerivlensError, match="unrecognized arguments: --colour"):
         derivlens_magic("f --colour red", {"f": f})
+
+
+def test_sliders_move_the_held_parameters_and_the_plot_follows() -> None:
+    def wave(x, a=1.5, n=2, label="on"):
+        return a * torch.sin(n * x)
+
+    result = derivlens.plot(wave, domain=(-1, 1), samples=11)
+    widget = result.sliders()
+    a, n, image = widget.children  # `label` is text: no slider
+    assert (a.description, a.min, a.max, a.value) == ("a", 0.0, 3.0, 1.5)
+    assert (n.description, n.min, n.max, n.step, n.value) == ("n", 0, 10, 1, 2)
+    assert image.value == result._repr_png_()
+    a.value = 0.5
+    n.value = 3
+    moved = widget.result
+    assert moved.fixed == {"a": 0.5, "n": 3, "label": "on"}
+    for i, x in enumerate(moved.x):
+        assert close(moved.derivatives[1][i], 0.5 * 3 * math.cos(3 * x))
+    assert image.value == moved._repr_png_() != result._repr_png_()
+    with pytest.raises(ValueError, match="copied"):
+        pickle.loads(pickle.dumps(result)).sliders()
+
+
+@pytest.mark.parametrize(
+    ("value", "integer", "expected"),
+    [
+        (0.0, False, (-1.0, 1.0)),
+        (-2.0, False, (-4.0, 0.0)),
+        (0, True, (-10, 10)),
+        (-3, True, (-10, 0)),
+        (40, True, (0, 80)),
+    ],
+)
+def test_slider_bounds_are_the_panels(value: float, integer: bool, expected: tuple) -> None:
+    from derivlens.kernel_widgets import bounds
+
+    assert bounds(value, integer) == expected

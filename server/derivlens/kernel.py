@@ -87,7 +87,12 @@ def evaluate(
             raise DerivlensError(ErrorKind.USER_ERROR, f"{name}: {error}") from None
     file, line = where(function)
     elapsed = (time.perf_counter() - started) * 1000
-    return KernelResult(attrs.evolve(result, file=file, line=line, elapsed_ms=elapsed))
+    shown = attrs.evolve(result, file=file, line=line, elapsed_ms=elapsed)
+
+    def replot(new_params: dict[str, float]) -> KernelResult:
+        return evaluate(function, requested, {**checked, **new_params}, origin, name)
+
+    return KernelResult(shown, replot)
 
 
 def _differentiate(calculus: Any, results: Any, plan: Any, function: Any) -> model.Result:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import html
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -28,9 +29,28 @@ SHOWN_POINTS = 8
 class KernelResult:
     """One evaluation's result in a kernel; see the module docstring."""
 
-    def __init__(self, result: model.Result) -> None:
+    def __init__(
+        self,
+        result: model.Result,
+        replot: Callable[[dict[str, float]], KernelResult] | None = None,
+    ) -> None:
         self.result = result
         self._images: dict[str, bytes] = {}
+        #: The same evaluation with other `params` (the function and options kept).
+        self._replot = replot
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A copy keeps the numbers and images, not the function (which may not pickle)."""
+        return {"result": self.result, "_images": self._images, "_replot": None}
+
+    def sliders(self) -> Any:
+        """An ipywidgets widget: a slider per numeric held parameter, and the plot, which
+        follows them (docs/protocol.md, "In a notebook kernel"). Needs ipywidgets."""
+        if self._replot is None:
+            raise ValueError("this result was copied from another; call derivlens.plot again")
+        from derivlens.kernel_widgets import sliders
+
+        return sliders(self, self._replot)
 
     def __getattr__(self, name: str) -> Any:
         """Each field of the result (`x`, `f`, `warnings`, `critical_points`, ...);
