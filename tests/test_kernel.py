@@ -89,6 +89,23 @@ def test_a_trained_module_instance_is_plotted_and_left_as_it_was() -> None:
     assert result.file.endswith("test_kernel.py") and result.line > 0
 
 
+def test_a_closure_over_a_float32_model_says_what_to_convert() -> None:
+    net = torch.nn.Sequential(torch.nn.Linear(1, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
+
+    def through(x):
+        return net(x.reshape(1, 1)).squeeze()
+
+    with pytest.raises(DerivlensError) as caught:
+        derivlens.plot(through, samples=11)
+    assert caught.value.kind is ErrorKind.USER_ERROR
+    assert caught.value.message.startswith("through raised RuntimeError: ")
+    assert "Float" in caught.value.message and "Double" in caught.value.message
+    assert "derivlens samples in float64" in caught.value.message
+    assert ".double()" in caught.value.message
+    net.double()  # as the message says
+    assert derivlens.plot(through, samples=11).method == "autograd"
+
+
 def test_two_variables_give_the_gradient() -> None:
     result = derivlens.plot(lambda x, y: x**2 * y, domain=(-1, 1), samples=5)
     assert result.variables == ("x", "y")

@@ -80,9 +80,9 @@ def evaluate(
                 result = _differentiate(calculus, results, plan, target.function)
         except calculus.FunctionFailed as failed:
             error = failed.error
-            raise DerivlensError(
-                ErrorKind.USER_ERROR, f"{name} raised {type(error).__name__}: {error}"
-            ) from error
+            why = float32_problem(target.function, options.domain, len(target.variables))
+            raised = why or f"{type(error).__name__}: {error}"
+            raise DerivlensError(ErrorKind.USER_ERROR, f"{name} raised {raised}") from error
         except calculus.NotAScalar as error:
             raise DerivlensError(ErrorKind.USER_ERROR, f"{name}: {error}") from None
     file, line = where(function)
@@ -179,6 +179,30 @@ def float64_by_default() -> Iterator[None]:
         yield
     finally:
         torch.set_default_dtype(before)
+
+
+def float32_problem(function: Any, domain: tuple[float, float], nvars: int) -> str | None:
+    """Why f failed, if it is that it mixes float64 samples with float32 tensors made
+    before (a trained model it calls): what calculus tries after autograd hides it."""
+    import torch
+
+    middle = torch.tensor((domain[0] + domain[1]) / 2, dtype=torch.float64)
+    try:
+        with float64_by_default(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            function(*[middle.clone() for _ in range(nvars)])
+    except RuntimeError as error:
+        text = str(error).split("\n", 1)[0]
+        if "Float" in text and "Double" in text:
+            return (
+                f"RuntimeError: {text}; derivlens samples in float64, and f uses float32 "
+                "tensors made "
+                "before (a model's weights?); convert them with .double(), or plot the "
+                "nn.Module itself (derivlens.plot(model) evaluates a float64 copy)"
+            )
+    except Exception:
+        return None
+    return None
 
 
 def where(function: Any) -> tuple[str, int]:
