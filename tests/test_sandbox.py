@@ -31,7 +31,17 @@ from derivlens import SANDBOX_APP, engine, judge, wire
 from derivlens.errors import DerivlensError
 from derivlens.model import Render
 from derivlens.options import Source, read_all
-from derivlens.sandbox import Sandbox, application, channel, doctor, prespawn, protocol, run_once
+from derivlens.sandbox import (
+    Failure,
+    Sandbox,
+    SandboxFailure,
+    application,
+    channel,
+    doctor,
+    prespawn,
+    protocol,
+    run_once,
+)
 from derivlens.sandbox.channel import Cancel, Done, Job, Ready, Run, Started, TooLarge
 from derivlens.sandbox.env import clean_environment
 from derivlens.sandbox.strict import Malformed
@@ -574,6 +584,7 @@ def test_the_job_reaches_the_child_as_the_caller_built_it() -> None:
         ({"op": "ready", "prefork": True, "layers": [], "notes": {}}, "an unexpected kind"),
         ({"op": "shell", "id": 1}, "an unexpected kind"),
         ({"id": 1}, "an unexpected kind"),
+        ({"op": ["run"], "id": 1}, "an unexpected kind"),
         ([1], "not an object"),
     ],
 )
@@ -591,6 +602,27 @@ def test_an_application_is_checked_for_every_function_the_worker_calls() -> None
         application.load("json")
     missing = "run, warm_up, warm_later, warm_child, warm_for, read_paths"
     assert str(caught.value) == f"json is not a sandbox application: no {missing}"
+
+
+def test_a_worker_without_an_application_fails_to_start_and_says_so() -> None:
+    """`json` has none of an application's functions: the worker stops at its start, and
+    the job is a failure of its own reason (kind `internal`), not a hang or a crash."""
+
+    async def go() -> Any:
+        sandbox = Sandbox("json", prefork=False)
+        try:
+            return await sandbox.run(Job({}, 5.0, 512))
+        finally:
+            await sandbox.close()
+
+    outcome = asyncio.run(go())
+    assert isinstance(outcome, SandboxFailure), outcome
+    assert outcome.reason is Failure.NOT_STARTED
+    error = judge.as_error(outcome)
+    assert (error.kind, error.message) == (
+        "internal",
+        "the evaluation worker stopped unexpectedly; see the server log",
+    )
 
 
 def test_clean_environment_drops_secrets() -> None:

@@ -179,7 +179,8 @@ def _tagged(body: bytes, kinds: tuple[type, ...]) -> Any:
     raw = protocol.decode(body)
     if not isinstance(raw, dict):
         raise strict.Malformed("a message that is not an object")
-    cls = _OPS.get(raw.pop("op", None))
+    op = raw.pop("op", None)
+    cls = _OPS.get(op) if isinstance(op, str) else None
     if cls not in kinds:
         raise strict.Malformed(f"a message of an unexpected kind ({strict.describe(raw)})")
     return strict.structure(CONVERTER, raw, cls)

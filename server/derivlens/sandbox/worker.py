@@ -431,7 +431,7 @@ class Worker:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m derivlens.sandbox.worker")
-    parser.add_argument("--app", required=True, help="the application module (run, warm_up)")
+    parser.add_argument("--app", required=True, help="the application module (see application.py)")
     parser.add_argument("--no-prefork", action="store_true")
     parser.add_argument("--spares", type=int, default=2, help="children kept forked ahead")
     parser.add_argument("--without", action="append", default=[], help="a layer to turn off")
