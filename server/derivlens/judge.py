@@ -28,6 +28,7 @@ from derivlens.errors import DerivlensError, ErrorKind
 from derivlens.model import Result, Settled
 from derivlens.sandbox.channel import NoReply, Unanswered
 from derivlens.sandbox.outcome import Failure, Outcome, Replied, SandboxFailure
+from derivlens.sandbox.verdict import RULES
 
 if TYPE_CHECKING:
     from derivlens.engine import Prepared
@@ -45,7 +46,6 @@ MAX_WARNINGS = 64
 MAX_FIXED = 256
 #: A held parameter's name: `a`, or a constructor's `Swish(beta)`.
 _HELD_NAME = re.compile(r"[A-Za-z_]\w*(\([A-Za-z_]\w*\))?")
-RULES = "processes, network, signals or file writes"
 
 
 def as_error(failure: SandboxFailure) -> DerivlensError:
@@ -100,7 +100,7 @@ def _reported_error(prepared: Prepared, replied: Replied) -> DerivlensError:
         what, where = replied.refusal.what, replied.refusal.where
         return DerivlensError(
             ErrorKind.BLOCKED,
-            f"{name} tried to {what} ({where}). Plotted functions run in a sandbox without "
+            f"{name} tried to {what} ({where}). Plotted functions run in a sandbox with "
             f"{RULES}; remove that call from the code it runs",
         )
     if unanswered is not None:
