@@ -602,3 +602,21 @@ def test_how_a_job_ended_is_the_error_a_user_sees(ending: Any, kind: str, detail
     error = judge.as_error(failed.value)
     assert error.kind == kind
     assert detail in error.message, error.message
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        replied(error("user-error", "x"), refusal=Refusal("open \u202ea socket", "u.py:3 \x1b]0;")),
+        replied(None, unanswered=Unanswered(NoReply.RAISED, "Error: \u202eevil\u2066 \x9b31m")),
+        replied(None, unanswered=Unanswered(NoReply.EXITED, "SystemExit\u202e\x1b")),
+    ],
+)
+def test_the_sandbox_s_words_from_the_child_lose_their_control_characters(
+    outcome: Replied,
+) -> None:
+    """What the sandbox saw comes back through the untrusted reply frame: its text is
+    cleaned like the rest of the reply (bidi overrides included, or a log line reorders)."""
+    with pytest.raises(DerivlensError) as caught:
+        judge.finish(prepared(), outcome, 0.0)
+    assert not set(caught.value.message) & {"\u202e", "\u2066", "\x1b", "\x9b"}

@@ -98,7 +98,7 @@ def _reported_error(prepared: Prepared, replied: Replied) -> DerivlensError:
         return _unsent(unanswered)
     if replied.refusal is not None:
         what, where = replied.refusal.what, replied.refusal.where
-        return DerivlensError(
+        return _error(
             ErrorKind.BLOCKED,
             f"{name} tried to {what} ({where}). Plotted functions run in a sandbox with "
             f"{RULES}; remove that call from the code it runs",
@@ -114,7 +114,7 @@ def _reported_error(prepared: Prepared, replied: Replied) -> DerivlensError:
     fenced = "landlock" in replied.layers or "seccomp" in replied.layers
     denied = "Permission denied" in error.message or "[Errno 13]" in error.message
     if fenced and denied and error.kind in (ErrorKind.USER_ERROR, ErrorKind.INTERNAL):
-        return DerivlensError(
+        return _error(
             ErrorKind.BLOCKED,
             f"{name} tried to write a file, or read one outside Python and your project, "
             f"which the sandbox forbids ({error.message})",
@@ -125,20 +125,26 @@ def _reported_error(prepared: Prepared, replied: Replied) -> DerivlensError:
 def _escaped(name: str, unanswered: Unanswered) -> DerivlensError:
     """An exception that escaped the runner's `run` (which never raises itself)."""
     if unanswered.why is NoReply.EXITED:
-        return DerivlensError(
+        return _error(
             ErrorKind.USER_ERROR,
             f"{name} tried to exit the process ({unanswered.detail}); return a value",
         )
-    return DerivlensError(ErrorKind.INTERNAL, unanswered.detail)
+    return _error(ErrorKind.INTERNAL, unanswered.detail)
 
 
 def _unsent(unanswered: Unanswered) -> DerivlensError:
     if unanswered.why is NoReply.NOT_JSON:
-        return DerivlensError(ErrorKind.INTERNAL, f"the result is not JSON: {unanswered.detail}")
-    return DerivlensError(
+        return _error(ErrorKind.INTERNAL, f"the result is not JSON: {unanswered.detail}")
+    return _error(
         ErrorKind.CRASHED,
         f"the result is too large to send back ({unanswered.detail}); use fewer samples",
     )
+
+
+def _error(kind: ErrorKind, message: str) -> DerivlensError:
+    """An error whose message holds text from the child: capped and cleaned, as the
+    model cleans every text of a reply."""
+    return model.ErrorInfo(kind, message).to_exception()
 
 
 def _malformed(prepared: Prepared, detail: str) -> DerivlensError:
