@@ -34,7 +34,9 @@ SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "derivlens", "
 BLOCKS = "▁▂▃▄▅▆▇█"
 #: The shared server's client settings (read through workspace/configuration).
 SHARED_DOMAIN = [-3.0, 3.0]
-COMMAND_TIMEOUT_S = 2.0
+COMMAND_TIMEOUT_S = (
+    5.0  # long enough that a cancelled command is cancelled, not timed out, under load
+)
 WORKER_PID = re.compile(r"started worker pid (\d+)")
 
 
@@ -129,33 +131,56 @@ def descendants(pid: int) -> dict[int, tuple[str, int, int]]:
     return found
 
 
+def runs_a_job(pid: int) -> bool:
+    """Has `pid` taken a job? Spares are forked ahead without their seccomp filter, which a
+    child loads only once its job has come (docs/protocol.md, "Sandbox")."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return any(line.split() == ["Seccomp:", "2"] for line in status.splitlines())
+
+
 async def busy_child(worker: int) -> int:
-    """The pid of the worker's descendant that is burning CPU (the evaluation at work)."""
-    deadline = time.monotonic() + 10
-    seen: dict[int, int] = {}
+    """The pid of the worker's descendant that runs the evaluation and burns CPU.
+
+    On a loaded machine the child gets a small share of a core: what tells it is that it
+    has taken a job and that its CPU time keeps growing, not how fast."""
+    deadline = time.monotonic() + 20
+    first: dict[int, int] = {}
     while time.monotonic() < deadline:
         await asyncio.sleep(0.1)
         for pid, (_state, _ppid, ticks) in descendants(worker).items():
-            if pid in seen and ticks - seen[pid] >= 5:  # ≥ 50 ms of CPU in 100 ms
+            if not runs_a_job(pid):
+                continue
+            if ticks - first.setdefault(pid, ticks) >= 5:  # 50 ms of CPU since first seen
                 return pid
-            seen[pid] = ticks
     raise AssertionError("no child of the worker ever ran the evaluation")
 
 
 async def assert_child_gone(worker: int, busy: int) -> None:
-    """`busy` is gone, nothing under the worker runs, at most the idle spares are left."""
+    """`busy` is gone, nothing under the worker runs, at most the idle spares are left.
+
+    The worker reaps its children as their SIGCHLD arrives and a finished child exits at
+    idle priority, so on a loaded machine a zombie or an exiting child can stay a moment:
+    what must hold is that they all go, and that none of them keeps running user code.
+    """
     deadline = time.monotonic() + 3
     while proc_stat(busy) is not None and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     assert proc_stat(busy) is None, f"child {busy} is still there: {proc_stat(busy)}"
-    await asyncio.sleep(0.3)
-    before = descendants(worker)
-    await asyncio.sleep(0.5)
-    after = descendants(worker)
-    for pid, (state, _ppid, ticks) in after.items():
-        assert state != "Z", f"zombie child {pid}"
-        assert ticks - before.get(pid, ("", 0, ticks))[2] < 10, f"child {pid} still runs"
-    assert len(after) <= 2, after  # at most the idle spares the worker keeps forked ahead
+    deadline = time.monotonic() + 15
+    while True:
+        before = descendants(worker)
+        await asyncio.sleep(0.5)
+        after = descendants(worker)
+        running = {
+            pid: stat for pid, stat in after.items() if stat[2] - before.get(pid, stat)[2] >= 10
+        }
+        zombies = {pid: stat for pid, stat in after.items() if stat[0] == "Z"}
+        if not running and not zombies and len(after) <= 2:
+            return  # at most the idle spares the worker keeps forked ahead
+        assert time.monotonic() < deadline, f"left under the worker: {after}, running {running}"
 
 
 def decode_hover_image(markdown: str) -> tuple[bytes, int, int]:
@@ -679,7 +704,7 @@ async def test_cancelled_command_kills_its_child(shared: LanguageClient, workdir
     cancelled = await expect_error(asyncio.wait_for(pending, 5))
     assert cancelled.code == -32800, cancelled  # RequestCancelled
     await assert_child_gone(worker, busy)
-    # well before the 2 s command timeout would have killed it
+    # well before the command timeout would have killed it
     assert time.monotonic() - started < COMMAND_TIMEOUT_S
 
 

@@ -19,7 +19,7 @@ from matplotlib.text import Text
 from PIL import Image
 
 from derivlens import model, plotting
-from derivlens.plotting import RenderedImage, build_figure, render, stage
+from derivlens.plotting import RenderedImage, build_figure, fastpath, render, stage
 from derivlens.plotting.canvas import canvas_for
 from derivlens.plotting.style import PALETTES
 
@@ -698,7 +698,9 @@ _PREBUILT: dict[stage.StageKey, stage.Stage] = {}
 
 @pytest.fixture
 def staged() -> Iterator[dict[stage.StageKey, stage.Stage]]:
-    """The stages `prebuild` makes (made once, installed for the test only)."""
+    """The stages `prebuild` makes (made once, installed for the test only), drawn with
+    the fast text path (so that comparing them with matplotlib alone tests it)."""
+    assert fastpath.status().on
     with stage.without_stages():
         if not _PREBUILT:
             _PREBUILT.update(plotting.prebuild())
@@ -770,6 +772,7 @@ def test_a_kept_figure_draws_what_a_new_one_draws(
 
 def test_the_text_caches_draw_what_matplotlib_draws() -> None:
     """A new figure on the caching canvas (no stage) gives matplotlib's own pixels."""
+    assert fastpath.status().on
     for result in (CUBIC, FAR, WAVES, WAVE):
         for look in (model.Render(size="hover"), model.Render(size="panel", scale=1.25)):
             with stage.without_stages():

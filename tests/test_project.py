@@ -6,13 +6,15 @@ these run the same as root and as anyone else, and touch nothing of theirs.
 
 from __future__ import annotations
 
+import os
+import pwd
 import tempfile
 from pathlib import Path
 
 import pytest
 
 from derivlens import engine
-from derivlens.project import project_root
+from derivlens.project import acceptable, project_root
 
 
 @pytest.fixture
@@ -98,3 +100,51 @@ def test_prepare_grants_the_project_or_the_file_alone(home: Path) -> None:
         timeout=1.0, memory_mb=100
     )
     assert job.readable == (str(project), str(file))
+
+
+# --- the home's dot-folders: never a project, whatever marks them --------------------------
+
+
+def test_a_dotfiles_repository_does_not_open_its_dot_folder(home: Path) -> None:
+    touch(home / ".config" / ".git" / "HEAD")  # ~/.config kept in git, as dotfiles are
+    touch(home / ".config" / "gh" / "hosts.yml", "oauth_token: SECRET")
+    script = touch(home / ".config" / "nvim" / "plot.py")
+    assert project_root(str(script)) is None
+    assert project_root(str(script), [str(home / ".config")]) is None  # nor as a workspace
+
+
+@pytest.mark.parametrize(
+    "project",
+    [
+        ".dotfiles",  # a marked dot-folder itself
+        ".local/src/tool",  # a marked folder anywhere under one
+        ".cache/pip/src/pkg",
+        "work/.hidden/proj",  # a dot-folder deeper in home counts as well
+    ],
+)
+def test_no_folder_under_a_home_dot_folder_is_a_project(home: Path, project: str) -> None:
+    touch(home / project / "pyproject.toml")
+    file = touch(home / project / "sub" / "f.py")
+    assert project_root(str(file)) is None
+    assert project_root(str(file), [str(home / project)]) is None
+
+
+def test_ordinary_projects_in_home_still_open(home: Path) -> None:
+    """Dots elsewhere in a path are fine: only a component under home starting with '.'."""
+    for project in (home / "work" / "proj.v2", home / "a.b"):
+        touch(project / ".git" / "HEAD")
+        assert project_root(str(touch(project / ".github" / "f.py"))) == str(project)
+
+
+def test_a_dot_folder_through_a_symbolic_link_is_still_one(home: Path) -> None:
+    touch(home / ".secret" / "proj" / "setup.py")
+    (home / "proj").symlink_to(home / ".secret" / "proj")
+    assert project_root(str(touch(home / "proj" / "f.py"))) is None
+    assert project_root(str(home / "proj" / "f.py"), [str(home / "proj")]) is None
+
+
+def test_the_password_database_home_counts_when_home_points_elsewhere(home: Path) -> None:
+    """$HOME moved (to the fake one here) leaves the account's own home just as closed."""
+    account_home = Path(pwd.getpwuid(os.getuid()).pw_dir)
+    assert not acceptable(str(account_home / ".config" / "proj"))
+    assert not acceptable(str(account_home / ".ssh"))

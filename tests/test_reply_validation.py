@@ -268,10 +268,12 @@ def drawn(fmt: str = "png") -> engine.Prepared:
 
 def test_a_real_png_and_a_plain_svg_are_accepted() -> None:
     assert isinstance(finish({"result": with_image(png(40, 20))}, drawn()).image, Image)
-    plain = svg('<defs><clipPath id="c"><rect width="4" height="4"/></clipPath></defs>'
-                '<g clip-path="url(#c)"><use xlink:href="#c"/>'
-                '<image xlink:href="data:image/png;base64,\n iVBORw0KGgo="/></g>'
-                '<style type="text/css">*{stroke-linejoin: round}</style>')  # fmt: skip
+    embedded = base64.b64encode(png(4, 4)).decode()  # a real PNG, as svg_check requires
+    plain = svg('<defs><style type="text/css">*{stroke-linejoin: round}</style>'
+                '<clipPath id="c"><rect width="4" height="4"/></clipPath>'
+                '<path id="m" d="M0 0"/></defs>'
+                '<g clip-path="url(#c)"><use xlink:href="#m"/>'
+                f'<image xlink:href="data:image/png;base64,\n {embedded}"/></g>')  # fmt: skip
     assert finish({"result": with_image(plain, "svg")}, drawn("svg")).image is not None
 
 

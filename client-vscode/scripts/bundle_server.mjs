@@ -20,7 +20,7 @@ const repo = path.resolve(root, '..');
 const libs = path.join(root, 'bundled', 'libs');
 /** What `derivlens serve` and its sandbox worker import beyond the standard library,
  *  torch, numpy and matplotlib (pyproject.toml's dependencies, and theirs). */
-const PACKAGES = ['pygls', 'lsprotocol', 'cattrs', 'attrs', 'pyseccomp', 'landlock', 'typing_extensions', 'exceptiongroup'];
+const PACKAGES = ['pygls', 'lsprotocol', 'cattrs', 'attrs', 'pyseccomp', 'typing_extensions', 'exceptiongroup'];
 /** The oldest Python derivlens supports: its environment markers decide what is needed. */
 const PYTHON_VERSION = '3.10';
 

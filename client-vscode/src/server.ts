@@ -28,13 +28,21 @@ import {
 import { DOCUMENT_SELECTOR } from './logic/notebook';
 import { rewriteLensCommand, SERVER_PLOT_COMMAND, targetFromCommandArgs } from './logic/lenses';
 import type { PlotArgs, PlotResult } from './logic/protocol';
-import { serverSettings } from './logic/settings';
+import { limitedServerSettings } from './logic/settings';
 import type { PlotTarget } from './logic/types';
 
-/** The settings the server reads, from VS Code's `derivlens` section (logic/settings.ts). */
-export function currentServerSettings(): Record<string, unknown> {
+/**
+ * The settings the server reads, from VS Code's `derivlens` section (logic/settings.ts);
+ * `log` gets a line for each workspace value that would have loosened the sandbox.
+ */
+export function currentServerSettings(log: (ignored: string[]) => void): Record<string, unknown> {
   const c = vscode.workspace.getConfiguration('derivlens');
-  return serverSettings((key) => c.get(key));
+  const { settings, ignored } = limitedServerSettings(
+    (key) => c.get(key),
+    (key) => c.inspect(key),
+  );
+  log(ignored);
+  return settings;
 }
 
 interface PythonExtensionApi {
@@ -56,6 +64,8 @@ export class ServerManager implements vscode.Disposable {
   private pythonListener: vscode.Disposable | undefined;
   private choice: InterpreterChoice | undefined;
   private readonly configListener: vscode.Disposable;
+  /** The workspace values last logged as ignored (logic/limits.ts). */
+  private ignoredLogged = '';
 
   /** The server this extension carries (bundled/libs), if it was packaged with it. */
   private readonly bundled: string | undefined;
@@ -77,8 +87,17 @@ export class ServerManager implements vscode.Disposable {
       const client = this.client;
       if (!e.affectsConfiguration('derivlens') || !client || client.state !== State.Running) return;
       void client
-        .sendNotification(DidChangeConfigurationNotification.type, { settings: { derivlens: currentServerSettings() } })
+        .sendNotification(DidChangeConfigurationNotification.type, { settings: { derivlens: this.serverSettings() } })
         .catch((error: unknown) => this.output.appendLine(`sending the settings: ${String(error)}`));
+    });
+  }
+
+  /** The server's settings; each ignored workspace value is logged once, until it changes. */
+  private serverSettings(): Record<string, unknown> {
+    return currentServerSettings((ignored) => {
+      const text = ignored.join('\n');
+      if (text && text !== this.ignoredLogged) this.output.appendLine(text);
+      this.ignoredLogged = text;
     });
   }
 
@@ -217,7 +236,7 @@ export class ServerManager implements vscode.Disposable {
     const clientOptions: LanguageClientOptions = {
       // Python files, and the Python cells of Jupyter notebooks (logic/notebook.ts).
       documentSelector: DOCUMENT_SELECTOR,
-      initializationOptions: { derivlens: currentServerSettings() },
+      initializationOptions: { derivlens: this.serverSettings() },
       outputChannel: this.output,
       middleware: {
         workspace: {
@@ -225,7 +244,7 @@ export class ServerManager implements vscode.Disposable {
           configuration: async (params, token, next) => {
             const answers = await next(params, token);
             if (!Array.isArray(answers)) return answers;
-            return params.items.map((item, i) => (item.section === 'derivlens' ? currentServerSettings() : answers[i]));
+            return params.items.map((item, i) => (item.section === 'derivlens' ? this.serverSettings() : answers[i]));
           },
         },
         // A click on a "Plot derivative" lens opens the panel instead of discarding the result.

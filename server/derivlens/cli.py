@@ -28,7 +28,7 @@ import attrs
 from derivlens import SANDBOX_APP, __version__, model, wire
 from derivlens.errors import DerivlensError, ErrorKind, InvalidOptions
 from derivlens.model import ImageFile, Render, Result
-from derivlens.options import Source, add_cli_arguments, from_cli, parse_number
+from derivlens.options import Source, add_cli_arguments, cli_values, from_cli, parse_number
 
 EXIT_OK = 0
 DEFAULT_TIMEOUT_S = 10.0
@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     want_json = "--json" in args_list
     try:
-        args = build_parser().parse_args(args_list)
+        args = build_parser().parse_args(cli_values(args_list))
         if args.command == "plot":
             return plot_command(args)
         if args.command == "serve":
@@ -271,4 +271,7 @@ def doctor_command() -> int:
     for layer in doctor(SANDBOX_APP):
         mark = "on " if layer.active else "off"
         print(f"  [{mark}] {layer.name:14s} {layer.detail}")
+    from derivlens.sandbox.doctor import drawing
+
+    print(f"text drawing: {drawing()}")
     return EXIT_OK

@@ -9,10 +9,10 @@ its text is unchanged.
 from __future__ import annotations
 
 import os
-from urllib.parse import unquote, urlparse
 
 import attrs
 from lsprotocol import types
+from pygls import uris
 from pygls.workspace import Workspace
 
 from derivlens.errors import DerivlensError
@@ -21,8 +21,9 @@ from derivlens.notebook import Cells, combine
 
 
 def uri_path(uri: str) -> str:
-    parsed = urlparse(uri)
-    return unquote(parsed.path) if parsed.scheme == "file" else uri
+    """The file a `file:` URI names (a Windows drive's too, as pygls maps it), else the
+    URI itself (an unsaved document's `untitled:`), which then only names the module."""
+    return uris.to_fs_path(uri) or uri
 
 
 @attrs.frozen

@@ -8,6 +8,7 @@ the sandbox answers is checked by `judge`.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -183,6 +184,11 @@ def check_params(function: FunctionInfo, params: Mapping[str, float]) -> dict[st
     """Values for held parameters (`def f(x, a=1.5)`): only those can be set. (A runtime
     signature's held parameters are checked by the child.)"""
     held = function.signature.fixed
+    for name, value in params.items():
+        if not math.isfinite(value):  # 1e999 reads as inf; JSON cannot carry it to the child
+            raise InvalidOptions(
+                f"params: {name} must be a finite number, got {value}", option="params"
+            )
     for name in params:
         if function.signature.runtime:
             break

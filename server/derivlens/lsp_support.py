@@ -21,8 +21,8 @@ from derivlens import model, wire
 from derivlens.errors import DerivlensError, ErrorKind, InvalidOptions
 from derivlens.options import NAMES, Source, read_all
 
-#: The JSON-RPC error code of every derivlens failure (LSP's RequestFailed).
-REQUEST_FAILED = -32803
+#: The JSON-RPC error code of every derivlens failure.
+REQUEST_FAILED = int(types.LSPErrorCodes.RequestFailed)
 PLOT_COMMAND = "derivlens.plot"
 PLOT_USAGE = (
     'derivlens.plot takes one argument, {"uri": ..., "position": {"line", "character"}, ...}'
@@ -30,7 +30,7 @@ PLOT_USAGE = (
 
 
 def lsp_error(error: DerivlensError) -> JsonRpcException:
-    """A derivlens failure as the JSON-RPC error the client sees: -32803 and its kind."""
+    """A derivlens failure as the JSON-RPC error the client sees: RequestFailed and its kind."""
     data: dict[str, Any] = {"kind": error.kind.value}
     if error.option is not None:
         data["option"] = error.option
@@ -68,13 +68,15 @@ def converter() -> cattrs.Converter:
     return conv
 
 
-class DerivlensProtocol(LanguageServerProtocol):
-    """pygls's protocol, with two changes for `workspace/executeCommand`.
+class CancelHook(LanguageServerProtocol):
+    """pygls's protocol, telling `requests` of each `$/cancelRequest` too.
 
     pygls runs a command handler under an internal id, so the client's `$/cancelRequest`
     would not reach it: `requests` (a `RequestTracker`) maps the client's ids to tasks.
-    And arguments that do not convert are `invalid-options` (-32803), like every other
-    bad option, rather than pygls's bare InvalidParams.
+    pygls has no public hook for it (it answers `$/cancelRequest` itself, before any
+    feature registered for it), so this overrides its private
+    `_handle_cancel_notification(msg_id)`, the one such override here;
+    tests/test_lsp_support.py fails if pygls stops calling it that way.
     """
 
     requests: RequestTracker | None = None
@@ -83,6 +85,12 @@ class DerivlensProtocol(LanguageServerProtocol):
         super()._handle_cancel_notification(msg_id)
         if self.requests is not None:
             self.requests.cancel(msg_id)
+
+
+class DerivlensProtocol(CancelHook):
+    """pygls's protocol, with cancellation reaching commands (`CancelHook`), and command
+    arguments that do not convert reported as `invalid-options` (RequestFailed), like
+    every other bad option, rather than pygls's bare InvalidParams."""
 
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
     def lsp_workspace__execute_command(

@@ -19,7 +19,8 @@ import argparse
 import ast
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import Enum
 from typing import Any
 
@@ -135,22 +136,38 @@ def specs() -> Iterable[tuple[str, Spec]]:
 # --- reading values ----------------------------------------------------------------------
 
 _NAMED_CONSTANTS = {"pi": math.pi, "tau": math.tau, "e": math.e}
+#: The longest number text that is read. Numbers as people write them are short; a longer
+#: text (2,000 minus signs) is refused before it is parsed, as it would nest that deep.
+MAX_NUMBER_TEXT = 64
+NUMBER_FORM = (
+    "digits, pi, tau or e, with * or / (like -2, 1e-3, -2pi or pi/2; "
+    f"at most {MAX_NUMBER_TEXT} characters)"
+)
 
 
 def parse_number(text: str) -> float:
     """A number as people write it: `-2`, `1e-3`, `pi`, `-2pi`, `pi/2`."""
-    cleaned = re.sub(r"(\d)(pi|tau)\b", r"\1*\2", text.strip())
+    text = text.strip()
+    if len(text) > MAX_NUMBER_TEXT:
+        raise ValueError(f"{shown(text)} is not a number: write {NUMBER_FORM}")
+    cleaned = re.sub(r"(\d)(pi|tau)\b", r"\1*\2", text)
     try:
         tree = ast.parse(cleaned, mode="eval")
-    except SyntaxError:
-        raise ValueError(f"{text!r} is not a number") from None
+    except (SyntaxError, ValueError):  # ValueError: a null byte
+        raise ValueError(f"{shown(text)} is not a number: write {NUMBER_FORM}") from None
     return _constant(tree.body, text)
+
+
+def shown(value: Any) -> str:
+    """`value` for a message: its repr, cut to a readable length."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _constant(node: ast.expr, text: str) -> float:
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
         if isinstance(node.value, bool):
-            raise ValueError(f"{text!r} is not a number")
+            raise ValueError(f"{shown(text)} is not a number")
         return float(node.value)
     if isinstance(node, ast.Name) and node.id in _NAMED_CONSTANTS:
         return _NAMED_CONSTANTS[node.id]
@@ -162,9 +179,9 @@ def _constant(node: ast.expr, text: str) -> float:
         if isinstance(node.op, ast.Mult):
             return left * right
         if right == 0:
-            raise ValueError(f"{text!r} divides by zero")
+            raise ValueError(f"{shown(text)} divides by zero")
         return left / right
-    raise ValueError(f"{text!r} is not a number (use digits, pi, tau or e)")
+    raise ValueError(f"{shown(text)} is not a number: write {NUMBER_FORM}")
 
 
 def _number(value: Any) -> float:
@@ -173,7 +190,7 @@ def _number(value: Any) -> float:
         return parse_number(value)
     if type(value) in (int, float):
         return float(value)
-    raise ValueError(f"{value!r} is not a number")
+    raise ValueError(f"{shown(value)} is not a number")
 
 
 def _interval(value: Any) -> Interval:
@@ -183,28 +200,33 @@ def _interval(value: Any) -> Interval:
     elif isinstance(value, list | tuple):
         parts = list(value)
     else:
-        raise ValueError(f"{value!r} is not a range; write it like -2..2 or [-2, 2]")
+        raise ValueError(f"{shown(value)} is not a range; write it like -2..2 or [-2, 2]")
     if len(parts) != 2:
-        raise ValueError(f"{value!r} is not a range; write it like -2..2 or [-2, 2]")
+        raise ValueError(f"{shown(value)} is not a range; write it like -2..2 or [-2, 2]")
     lo, hi = _number(parts[0]), _number(parts[1])
     if not (math.isfinite(lo) and math.isfinite(hi)):
         raise ValueError(f"it must be finite, got {lo:g}..{hi:g}")
     if not lo < hi:
         raise ValueError(f"it must go from low to high, got {lo:g}..{hi:g}")
+    if not math.isfinite(hi - lo):  # the samples' spacing would overflow
+        raise ValueError(
+            f"its width must be finite (high − low at most {sys.float_info.max:.4g}), "
+            f"got {lo:g}..{hi:g}"
+        )
     return (lo, hi)
 
 
 def _whole(value: Any) -> int:
-    if isinstance(value, str):
+    if isinstance(value, str) and len(value.strip()) <= MAX_NUMBER_TEXT:
         try:
             return int(value.strip())
         except ValueError:
-            raise ValueError(f"it must be a whole number, got {value!r}") from None
-    if type(value) is int:
+            pass
+    elif type(value) is int:
         return value
-    if type(value) is float and value.is_integer():
+    elif type(value) is float and value.is_integer():
         return int(value)
-    raise ValueError(f"it must be a whole number, got {value!r}")
+    raise ValueError(f"it must be a whole number, got {shown(value)}")
 
 
 _READERS: dict[Kind, Callable[[Any], Any]] = {Kind.INTERVAL: _interval, Kind.WHOLE: _whole}
@@ -232,7 +254,7 @@ def read(name: str, value: Any, source: Source) -> Any:
     widest = _widest(spec)
     if widest is not None and not widest[0] <= parsed <= widest[1]:
         raise InvalidOptions(
-            f"{label} must be {_range_text(widest)}, got {parsed}{_per_variables(spec)}",
+            f"{label} must be {_range_text(widest)}, got {shown(parsed)}{_per_variables(spec)}",
             option=name,
         )
     return parsed
@@ -320,6 +342,20 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(spec.cli, nargs=2, metavar=("A", "B"), dest=name, help=spec.help)
         else:
             parser.add_argument(spec.cli, metavar=name[0].upper(), dest=name, help=spec.help)
+
+
+def cli_values(argv: Sequence[str]) -> list[str]:
+    """`argv` with the two values after an interval flag kept as values: argparse takes
+    `-pi`, `-1e3` or `-2pi` for a flag (it knows only plain negative numbers), not with
+    a leading space, which `parse_number` strips."""
+    flags = {spec.cli for _name, spec in specs() if spec.kind is Kind.INTERVAL}
+    kept = list(argv)
+    for index, token in enumerate(kept):
+        if token in flags:
+            for value in range(index + 1, min(index + 3, len(kept))):
+                if kept[value].startswith("-") and kept[value] not in flags:
+                    kept[value] = " " + kept[value]
+    return kept
 
 
 def from_cli(namespace: argparse.Namespace) -> dict[str, Any]:

@@ -26,6 +26,7 @@ import attrs
 
 from derivlens import model, wire
 from derivlens.errors import DerivlensError
+from derivlens.locate import too_deep
 from derivlens.model import EvaluationRequest, Render, Result, Settled
 from derivlens.options import PlotOptions
 
@@ -250,6 +251,8 @@ def load_module(request: EvaluationRequest) -> types.ModuleType:
         raise DerivlensError(
             "syntax", f"the code does not compile: {error.msg} (line {error.lineno})"
         ) from None
+    except RecursionError:  # the parser's limit depends on the stack it starts from
+        raise DerivlensError("syntax", too_deep(os.path.basename(request.filename))) from None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -110,7 +110,20 @@ def _child_statements(statement: ast.stmt) -> Iterator[ast.stmt]:
 
 
 def _is_main_guard(statement: ast.stmt) -> bool:
-    return isinstance(statement, ast.If) and "__main__" in ast.unparse(statement.test)
+    """An `if` whose test mentions `__main__` (a string, a name or an attribute). Walked
+    with `ast.walk`, which keeps no call stack: a test nested a thousand levels deep is
+    still valid Python (docs/protocol.md, "Semantics": what runs)."""
+    return isinstance(statement, ast.If) and any(
+        "__main__" in text for text in map(_text_of, ast.walk(statement.test))
+    )
+
+
+def _text_of(node: ast.AST) -> str:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name):
+        return node.id
+    return node.attr if isinstance(node, ast.Attribute) else ""
 
 
 def _is_docstring(statement: ast.stmt) -> bool:
@@ -148,17 +161,21 @@ def _bound_names(statement: ast.stmt) -> set[str]:
 
 
 def _names_used(node: ast.AST, scopes: ScopeIndex) -> set[str]:
-    """Module-level names `node` reads when it runs, or when the functions it defines run."""
+    """Module-level names `node` reads when it runs, or when the functions it defines run.
+
+    A loop over a stack, not recursion: an expression may nest deeper than Python's
+    recursion limit (a 600-term sum) and still be valid code."""
     used: set[str] = set()
-    if isinstance(node, _SCOPES):
-        used |= _names_used_in_scope(node, scopes)
-        for part in _evaluated_at_definition(node):
-            used |= _names_used(part, scopes)
-        return used
-    if isinstance(node, ast.Name):
-        return {node.id}
-    for child in ast.iter_child_nodes(node):
-        used |= _names_used(child, scopes)
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, _SCOPES):
+            used |= _names_used_in_scope(current, scopes)
+            pending.extend(_evaluated_at_definition(current))
+        elif isinstance(current, ast.Name):
+            used.add(current.id)
+        else:
+            pending.extend(ast.iter_child_nodes(current))
     return used
 
 

@@ -449,7 +449,7 @@ def test_the_vsix_carries_the_server_and_the_readme_images(built: dict[str, obje
     libs = "extension/bundled/libs/"
     for module in ("derivlens/server.py", "derivlens/sandbox/worker.py", "derivlens/runner.py"):
         assert libs + module in names
-    for package in ("pygls", "lsprotocol", "cattrs", "attrs", "landlock", "exceptiongroup"):
+    for package in ("pygls", "lsprotocol", "cattrs", "attrs", "exceptiongroup"):
         assert f"{libs}{package}/__init__.py" in names, package
     assert {libs + "pyseccomp.py", libs + "typing_extensions.py"} <= names
     assert not [

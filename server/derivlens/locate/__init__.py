@@ -252,8 +252,18 @@ def _parse(source: str, filename: str, where: Callable[[int], str]) -> None:
             f"{filename.rsplit('/', 1)[-1]} does not parse ({error.msg} at {at}); "
             "fix the syntax error and try again",
         ) from None
-    except (ValueError, RecursionError, MemoryError) as error:  # null bytes, absurd nesting
+    except RecursionError:  # Python's own parser gives up on deep nesting, as it would at run
+        raise DerivlensError("syntax", too_deep(filename.rsplit("/", 1)[-1])) from None
+    except (ValueError, MemoryError) as error:  # null bytes
         raise DerivlensError("syntax", f"the file cannot be parsed: {error}") from None
+
+
+def too_deep(name: str) -> str:
+    """The message for code nested past what Python's parser and compiler take."""
+    return (
+        f"{name} nests an expression too deeply for Python to compile (thousands of levels, "
+        "such as a sum of thousands of terms); split it into smaller steps"
+    )
 
 
 def _assignment(

@@ -87,7 +87,7 @@ def assigned(
     if not isinstance(target, ast.Name):
         return None
     if isinstance(value, _LITERALS):
-        shown = ast.unparse(value)
+        shown = _shown(value, lines, offset)
         shown = shown if len(shown) <= 40 else shown[:39] + "…"
         return ineligible(
             statement,
@@ -101,3 +101,27 @@ def assigned(
         signature=Signature((), (), None, runtime=True), name_node=target, hoverable=hoverable,
         offset=offset,
     )  # fmt: skip
+
+
+#: Deeper than this, a value is shown as written: `ast.unparse` recurses once per level
+#: and a valid value (a 600-term sum) can nest past Python's recursion limit.
+_UNPARSE_DEPTH = 50
+
+
+def _shown(value: ast.expr, lines: tuple[str, ...], offset: int) -> str:
+    """`value` as Python writes it (`1e-06`), or its first source line when it is deep."""
+    if _depth_exceeds(value, _UNPARSE_DEPTH):
+        line = lines[value.lineno + offset - 1] if value.lineno + offset <= len(lines) else ""
+        # col_offset counts UTF-8 bytes
+        return line.encode()[value.col_offset :].decode(errors="replace").strip()
+    return ast.unparse(value)
+
+
+def _depth_exceeds(node: ast.AST, limit: int) -> bool:
+    pending = [(node, 1)]
+    while pending:
+        current, depth = pending.pop()
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in ast.iter_child_nodes(current))
+    return False

@@ -34,11 +34,14 @@ FUNCTION_MACHINERY = ("backward", "setup_context", "jvp", "vjp", "vmap")
 
 
 def dotted(node: ast.expr) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return f"{dotted(node.value)}.{node.attr}"
-    return ""
+    """`torch.nn.Module` for that attribute chain (`.attr` on a call's result); a loop, as a
+    valid chain may be longer than Python's recursion limit."""
+    attributes: list[str] = []
+    while isinstance(node, ast.Attribute):
+        attributes.append(node.attr)
+        node = node.value
+    root = node.id if isinstance(node, ast.Name) else ""
+    return ".".join([root, *reversed(attributes)])
 
 
 def class_roles(tree: ast.Module) -> dict[str, Role]:

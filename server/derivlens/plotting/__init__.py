@@ -12,8 +12,10 @@ the same bytes, on a new figure or on a kept one.
 - `draw`, `scales`, `style`: the boxes, numbers and look they share; `encode`: bytes;
 - `stage`: figures kept between renders (made by `prebuild`, in the sandbox's worker,
   from `usual` shapes), their texts and curves updated rather than rebuilt;
-- `canvas`: the Agg canvas, with text measurements, layouts and glyphs remembered
-  (`fonts`: the fonts, from memory).
+- `canvas`: the Agg canvas, with text measurements, layouts, glyphs and fonts remembered
+  (in `textcache`'s tables): the only module that uses matplotlib's private names, and
+  only while `fastpath` has it on (a tested release whose reference figure it draws
+  exactly as plain Agg does).
 
 Speed matters (a hover is drawn on every uncached hover): nothing is drawn with Axes,
 whose tick machinery costs several ms each (see `draw`); text is most of what is left,
@@ -29,7 +31,7 @@ from matplotlib.figure import Figure
 
 from derivlens import image_size, model
 from derivlens.image_size import DEFAULT_SIZE
-from derivlens.plotting import encode, stage
+from derivlens.plotting import encode, fastpath, stage
 from derivlens.plotting.curves import draw_curves
 from derivlens.plotting.draw import Page
 from derivlens.plotting.style import PALETTES, PX_PER_INCH, SVG_RASTER_DPI, style_for
@@ -103,6 +105,7 @@ def build_figure(result: model.Result, spec: model.Render) -> Drawing:
     next render of that look changes; any other gets a figure of its own.
     """
     _check(spec)
+    fastpath.ensure_decided()
     width, height, scale = image_size.pixels(spec)
     palette = PALETTES[spec.theme]
     style = style_for(spec.size, width / scale, height / scale)

@@ -1,31 +1,34 @@
-"""The Agg canvas every PNG is drawn on: matplotlib's own, with its text work remembered.
+"""The Agg canvas every PNG is drawn on, with its text work remembered: the one module
+that uses matplotlib's private names.
 
 Text is most of what a plot here costs to draw (a hover has ~15 labels, a panel ~25),
 and almost all of it is the same work again: measuring a label, laying its glyphs out,
-rasterizing each glyph. `Renderer` keeps the results, keyed by everything they depend
-on, in process-wide tables, so a label drawn once (in the worker's warm-up, before the
+rasterizing each glyph. `Renderer` keeps the results in `textcache`'s tables, keyed by
+everything they depend on, so a label drawn once (in the worker's warm-up, before the
 fork, or earlier in this process) costs a table look-up:
 
-- a string's extent (`get_text_width_height_descent`) and a font's ascent, descent and
-  line gap (`_get_font_height_metrics`, which matplotlib otherwise reads from the
-  font's tables for every text it lays out);
+- a string's extent and a font's ascent, descent and line gap (`_get_font_height_metrics`,
+  which matplotlib otherwise reads from the font's tables for every text it lays out);
 - a string's glyphs and their advances (`FT2Font._layout`), and a text's layout around
   its anchor (`Text._get_layout`, for the texts of this module's `Text`);
 - a glyph's coverage bitmap per sub-pixel position: FreeType rasterizes a glyph moved by
   whole pixels to the same bitmap, moved, so a hit is exact;
-- the fonts themselves, read from memory (`fonts.font_for`): a forked child uses the worker's,
+- the fonts themselves, read from memory (`font_for`): a forked child uses the worker's,
   already opened and analysed by FreeType's auto-hinter.
 
 `Legend` measures its boxes once instead of at every draw and level, and `Canvas` keeps
 a renderer per image size. Every value is what matplotlib computes itself, by the same
-calls, so the pixels are the ones it draws (`tests/test_plotting.py` compares them). All
-this is used only with the matplotlib release whose internals it mirrors (`FAST`, 3.11);
-elsewhere this is plain Agg.
+calls, so the pixels are the ones it draws. These are matplotlib's internals, though:
+all of it is used only while `FAST` is on, which `fastpath` decides (a release this was
+tested on, whose reference figure comes out pixel for pixel as plain Agg draws it;
+docs/protocol.md, "Drawing"). While it is off, this is plain Agg through public API.
 """
 
 from __future__ import annotations
 
+import io
 import math
+import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -33,20 +36,14 @@ import matplotlib
 import numpy as np
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
-from matplotlib.figure import _stale_figure_callback  # type: ignore[attr-defined]
 from matplotlib.font_manager import FontProperties
 from matplotlib.ft2font import FT2Font
 from matplotlib.legend import Legend as _MplLegend
 from matplotlib.offsetbox import OffsetBox
 from matplotlib.text import Text as _MplText
 
-from derivlens.plotting import fonts
-from derivlens.plotting.fonts import Font, Key, font_for, font_id, remember
-
-try:  # matplotlib 3.11's glyph-by-glyph text drawing
-    from matplotlib.ft2font import RenderMode
-except ImportError:  # pragma: no cover - older matplotlib: plain Agg (see FAST)
-    RenderMode = None  # type: ignore[assignment,misc]
+from derivlens.plotting import textcache
+from derivlens.plotting.textcache import Key, cache_sizes, remember
 
 __all__ = [
     "FAST",
@@ -57,38 +54,17 @@ __all__ = [
     "add_text",
     "cache_sizes",
     "canvas_for",
+    "new_legend",
     "remember_texts",
 ]
 
-
-def _supported() -> bool:
-    """Whether this matplotlib draws text the way `Renderer` mirrors (3.11's glyph loop)."""
-    major, minor = (int(v) for v in matplotlib.__version__.split(".")[:2])
-    return (
-        (major, minor) == (3, 11)
-        and hasattr(RendererAgg, "_draw_text_glyphs_and_boxes")
-        and all(hasattr(FT2Font, name) for name in ("_layout", "_render_glyph", "_set_transform"))
-        and RenderMode is not None
-    )
-
-
-FAST = _supported()
-_metrics: dict[Key, tuple[float, float, float]] = {}
-_heights: dict[Key, tuple[float, float, float] | tuple[None, None, None]] = {}
-_layouts: dict[Key, list[tuple[tuple[Any, int], int, float, float]]] = {}
-_glyphs: dict[Key, tuple[np.ndarray, int, int]] = {}
-_text_layouts: dict[Key, Any] = {}
-
-
-def cache_sizes() -> dict[str, int]:
-    """How many entries each table holds (for the benchmark and tests)."""
-    return {
-        "metrics": len(_metrics),
-        "heights": len(_heights),
-        "layouts": len(_layouts),
-        "glyphs": len(_glyphs),
-        "text layouts": len(_text_layouts),
-    }
+#: Whether the fast path is on: off until `fastpath` has checked it in this process.
+FAST = False
+#: An FT2Font: its private methods used here are not in matplotlib's type stubs.
+Font = Any
+_MEMO = "_get_bbox_and_child_offsets"
+#: The layouts table under its old name (a sandbox test's user code looks into it).
+_layouts = textcache.layouts
 
 
 def _font_key(prop: FontProperties) -> Key:
@@ -118,9 +94,10 @@ class Renderer(RendererAgg):
         if not FAST or ismath:
             return super().get_text_width_height_descent(s, prop, ismath)
         key = (s, _font_key(prop), self.dpi, _rc_key())
-        hit = _metrics.get(key)
+        hit = textcache.metrics.get(key)
         if hit is None:
-            hit = remember(_metrics, key, super().get_text_width_height_descent(s, prop, ismath))
+            value = super().get_text_width_height_descent(s, prop, ismath)
+            hit = remember(textcache.metrics, key, value)
         return hit
 
     def _get_font_height_metrics(self, prop: FontProperties) -> Any:
@@ -129,9 +106,9 @@ class Renderer(RendererAgg):
         if not FAST:
             return None, None, None
         key = (_font_key(prop), self.dpi, _rc_key())
-        hit = _heights.get(key)
+        hit = textcache.heights.get(key)
         if hit is None:
-            hit = remember(_heights, key, _height_metrics(prop, self.dpi))
+            hit = remember(textcache.heights, key, _height_metrics(prop, self.dpi))
         return hit
 
     def draw_text(
@@ -150,43 +127,25 @@ class Renderer(RendererAgg):
             return
         # RendererAgg.draw_text and _draw_text_glyphs_and_boxes, with their results kept.
         rc = _rc_key()
-        flags = rc[0]
         features = mtext.get_fontfeatures() if mtext is not None else None
         language = mtext.get_language() if mtext is not None else None
-        size = prop.get_size_in_points()
         key = (s, _font_key(prop), self.dpi, rc, features, language)
-        items = _layouts.get(key)
+        items = textcache.layouts.get(key)
         if items is None:
-            laid = self._layout(s, prop, flags, features, language)
-            items = remember(
-                _layouts, key, [(font_id(i.ft_object), i.glyph_index, i.x, i.y) for i in laid]
-            )
+            items = remember(textcache.layouts, key, self._glyphs(s, prop, features, language))
         cos, sin, matrix = _rotation(angle)
-        antialiased = gc.get_antialiased()
-        shape = (matrix, size, self.dpi, rc, antialiased)
+        shape = (matrix, prop.get_size_in_points(), self.dpi, rc, gc.get_antialiased())
         height = self.height
         for face, glyph, dx, dy in items:
             # 26.6 fixed point, as FreeType is given it; FreeType's y is upwards.
             px = round(0x40 * (x + dx * cos - dy * sin))
             py = round(0x40 * (height - y + dx * sin + dy * cos))
             gkey = (face, glyph, shape, px & 63, py & 63)
-            hit = _glyphs.get(gkey)
+            hit = textcache.glyphs.get(gkey)
             if hit is None:
-                font = fonts.used.get(face)
-                if font is None:  # not met yet: a layout of the string names it
-                    self._layout(s, prop, flags, features, language)
-                    font = fonts.used[face]
-                font.set_size(size, self.dpi)
-                font._set_transform(np.array(matrix).reshape(2, 2), [px, py])
-                bitmap = font._render_glyph(
-                    glyph, flags, RenderMode.NORMAL if antialiased else RenderMode.MONO
-                )
-                buffer = np.array(bitmap.buffer, dtype=np.uint8)
-                if not antialiased:
-                    buffer *= 0xFF
-                hit = remember(
-                    _glyphs, gkey, (buffer, bitmap.left - (px >> 6), bitmap.top - (py >> 6))
-                )
+                if face not in textcache.used_fonts:  # not met yet: a layout names it
+                    self._glyphs(s, prop, features, language)
+                hit = remember(textcache.glyphs, gkey, _render(face, glyph, shape, px, py))
             buffer, left, top = hit
             # draw_text_image's y is downwards and the bitmap's bottom side.
             self._renderer.draw_text_image(
@@ -202,16 +161,31 @@ class Renderer(RendererAgg):
         font.set_size(font_prop.get_size_in_points(), self.dpi)
         return font
 
-    def _layout(
-        self, s: str, prop: FontProperties, flags: Any, features: Any, language: Any
-    ) -> Any:
-        """`FT2Font._layout` of `s`, noting the fonts it uses (for rendering its glyphs)."""
+    def _glyphs(
+        self, s: str, prop: FontProperties, features: Any, language: Any
+    ) -> list[tuple[Any, int, float, float]]:
+        """`FT2Font._layout` of `s` as (font id, glyph, x, y), noting the fonts it uses."""
         laid = self._prepare_font(prop)._layout(
-            s, flags=flags, features=features, language=language
+            s, flags=get_hinting_flag(), features=features, language=language
         )
         for item in laid:
-            fonts.used.setdefault(font_id(item.ft_object), item.ft_object)
-        return laid
+            textcache.used_fonts.setdefault(_font_id(item.ft_object), item.ft_object)
+        return [(_font_id(i.ft_object), i.glyph_index, i.x, i.y) for i in laid]
+
+
+def _render(face: Any, glyph: int, shape: Key, px: int, py: int) -> tuple[Any, int, int]:
+    """A glyph's coverage bitmap at (px, py) in 26.6, and its offset from the whole pixel."""
+    from matplotlib.ft2font import RenderMode
+
+    matrix, size, dpi, rc, antialiased = shape
+    font = textcache.used_fonts[face]
+    font.set_size(size, dpi)
+    font._set_transform(np.array(matrix).reshape(2, 2), [px, py])
+    bitmap = font._render_glyph(glyph, rc[0], RenderMode.NORMAL if antialiased else RenderMode.MONO)
+    buffer = np.array(bitmap.buffer, dtype=np.uint8)
+    if not antialiased:
+        buffer *= 0xFF
+    return buffer, bitmap.left - (px >> 6), bitmap.top - (py >> 6)
 
 
 _rotations: dict[float, tuple[float, float, tuple[int, ...]]] = {}
@@ -230,7 +204,7 @@ def _rotation(angle: float) -> tuple[float, float, tuple[int, ...]]:
 def _height_metrics(
     prop: FontProperties, dpi: float
 ) -> tuple[float, float, float] | tuple[None, None, None]:
-    """What `Text._get_layout` computes from the font's tables (matplotlib 3.11)."""
+    """What `Text._get_layout` computes from the font's tables."""
     font = font_for(font_manager.fontManager._find_fonts_by_props(prop))
     for table_name, gap_key, ascent_key, descent_key in (
         ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
@@ -256,9 +230,95 @@ def remember_texts(strings: Iterable[str], prop: FontProperties, dpi: float) -> 
     for s in strings:
         renderer.get_text_width_height_descent(s, prop, False)
         key = (s, _font_key(prop), renderer.dpi, rc, None, None)
-        if key not in _layouts:
-            laid = renderer._layout(s, prop, rc[0], None, None)
-            remember(_layouts, key, [(font_id(i.ft_object), i.glyph_index, i.x, i.y) for i in laid])
+        if key not in textcache.layouts:
+            remember(textcache.layouts, key, renderer._glyphs(s, prop, None, None))
+
+
+# --- fonts read from memory ----------------------------------------------------------------
+# FreeType reads a font opened from a file through a descriptor that a parent and its
+# forked children would share, so matplotlib opens its fonts again in each child, and a
+# font's first hinted glyph there costs more (the auto-hinter analyses the face).
+# `font_for` opens them from bytes instead, as `font_manager._get_font` does from files;
+# the same bytes make the same glyphs.
+
+
+def _font_id(font: Font) -> tuple[Any, int]:
+    source = font.fname
+    return (getattr(source, "path", source), font.face_index)
+
+
+class _FontFile(io.BytesIO):
+    """A font file's bytes, for FreeType to read as it would the file."""
+
+    def __init__(self, data: bytes, path: str) -> None:
+        super().__init__(data)
+        self.path = path
+
+
+_font_bytes: dict[str, bytes] = {}
+_realpaths: dict[Any, str] = {}
+
+
+def font_for(font_filepaths: Any) -> Font:
+    """What `font_manager.get_font` returns, read from memory: the worker's fonts,
+    analysed and sized, serve its children as they are."""
+    rc = matplotlib.rcParams
+    paths = tuple(
+        (_realpath(f.path), f.face_index)
+        if isinstance(f, font_manager.FontPath)
+        else (_realpath(f), 0)
+        for f in font_filepaths
+    )
+    key = (paths, rc["text.kerning_factor"], rc["font.enable_last_resort"])
+    font = textcache.fonts.get(key)
+    if font is None:
+        font = remember(textcache.fonts, key, _new_font(paths, *key[1:]))
+    # As get_font does: the transform is always reset.
+    font._set_transform([[0x10000, 0], [0, 0x10000]], [0, 0])
+    return font
+
+
+def _realpath(path: Any) -> str:
+    """`os.path.realpath`, remembered (as matplotlib's own font cache does)."""
+    real = _realpaths.get(path)
+    if real is None:
+        real = remember(_realpaths, path, os.path.realpath(path))
+    return real
+
+
+def _new_font(paths: tuple[tuple[str, int], ...], kerning: Any, last_resort: bool) -> Font:
+    """`font_manager._get_font`, on `_FontFile`s."""
+
+    def source(path: str) -> _FontFile:
+        data = _font_bytes.get(path)
+        if data is None:
+            with open(path, "rb") as file:
+                data = _font_bytes[path] = file.read()
+        return _FontFile(data, path)
+
+    (first, first_index), *rest = paths
+    fallback = [FT2Font(source(p), face_index=i, _kerning_factor=kerning) for p, i in rest]
+    last_path = _realpath(
+        os.path.join(matplotlib.get_data_path(), "fonts", "ttf", "LastResortHE-Regular.ttf")
+    )
+    try:
+        last_index = paths.index((last_path, 0))
+    except ValueError:
+        last_index = -1
+        if last_resort:
+            fallback.append(FT2Font(source(last_path), _kerning_factor=kerning, _warn_if_used=True))
+            last_index = len(fallback)
+    font = FT2Font(
+        source(first), face_index=first_index, _fallback_list=fallback, _kerning_factor=kerning
+    )
+    if last_index == 0:
+        font.set_charmap(0)
+    elif last_index > 0:
+        fallback[last_index - 1].set_charmap(0)
+    return font
+
+
+# --- the canvas, texts and legends ---------------------------------------------------------
 
 
 class Canvas(FigureCanvasAgg):
@@ -269,9 +329,11 @@ class Canvas(FigureCanvasAgg):
     _KEEP = 3
 
     def get_renderer(self) -> RendererAgg:
+        if not FAST:
+            return super().get_renderer()
         w, h = self.get_width_height(physical=True)
         key = w, h, self.figure.dpi
-        if self._lastKey != key:
+        if self._lastKey != key or not isinstance(getattr(self, "renderer", None), Renderer):
             kept: dict[Any, Renderer] = self.__dict__.setdefault("_renderers", {})
             renderer = kept.pop(key, None) or Renderer(w, h, self.figure.dpi)
             kept[key] = renderer
@@ -287,7 +349,7 @@ class Canvas(FigureCanvasAgg):
             renderer.clear()
 
 
-def canvas_for(fig: Any) -> Canvas:
+def canvas_for(fig: Any) -> FigureCanvasAgg:
     """The figure's canvas if it is a `Canvas`, else a new one attached to it."""
     canvas = fig.canvas
     return canvas if isinstance(canvas, Canvas) else Canvas(fig)
@@ -302,7 +364,7 @@ class Text(_MplText):
     """
 
     def _get_layout(self, renderer: Any) -> Any:
-        text: Any = self  # its private state, as Text._get_layout reads it (3.11)
+        text: Any = self  # its private state, as Text._get_layout reads it
         if not FAST or text._wrap:
             return super()._get_layout(renderer)  # type: ignore[misc]
         key = (
@@ -321,9 +383,10 @@ class Text(_MplText):
             self.get_rotation_mode(),
             _rc_key(),
         )
-        hit = _text_layouts.get(key)
+        hit = textcache.text_layouts.get(key)
         if hit is None:
-            hit = remember(_text_layouts, key, super()._get_layout(renderer))  # type: ignore[misc]
+            layout = super()._get_layout(renderer)  # type: ignore[misc]
+            hit = remember(textcache.text_layouts, key, layout)
         return hit
 
 
@@ -331,6 +394,8 @@ def add_text(fig: Any, x: float, y: float, s: str, **kwargs: Any) -> _MplText:
     """`fig.text(x, y, s, **kwargs)` (kwargs with a transform), as a `Text` of this module."""
     if not FAST:
         return fig.text(x, y, s, **kwargs)
+    from matplotlib.figure import _stale_figure_callback  # type: ignore[attr-defined]
+
     # What Figure.text does, with the class changed.
     text: Any = Text(x=x, y=y, text=s, **kwargs)
     text.set_figure(fig)
@@ -339,6 +404,15 @@ def add_text(fig: Any, x: float, y: float, s: str, **kwargs: Any) -> _MplText:
     text._remove_method = fig.texts.remove
     fig.stale = True
     return text
+
+
+def new_legend(fig: Any, lines: list[Any], labels: list[str], **kwargs: Any) -> Legend:
+    """A `Legend` of `fig`, made as `Figure.legend` makes one but not yet in `fig.legends`
+    (the caller places it, see `stage.Pool`)."""
+    legend = Legend(fig, lines, labels, bbox_transform=fig.transSubfigure, **kwargs)
+    if FAST:  # so that `legend.remove()` works, as it does for Figure.legend's
+        legend._remove_method = fig.legends.remove  # type: ignore[attr-defined]
+    return legend
 
 
 class Legend(_MplLegend):
@@ -384,7 +458,6 @@ class Legend(_MplLegend):
             self.stale = True
 
 
-_MEMO = "_get_bbox_and_child_offsets"
 #: Sets of legend labels whose measured boxes a legend keeps (see `Legend.relabel`).
 KEPT_LABELS = 32
 

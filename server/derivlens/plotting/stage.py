@@ -44,8 +44,8 @@ from matplotlib.transforms import Transform, TransformedBbox
 
 from derivlens import model
 from derivlens.plotting import canvas as canvas_mod
-from derivlens.plotting import scales
-from derivlens.plotting.canvas import Canvas, Legend, add_text
+from derivlens.plotting import fastpath, scales
+from derivlens.plotting.canvas import Canvas, Legend, add_text, new_legend
 from derivlens.plotting.usual import usual_shapes
 
 __all__ = [
@@ -232,15 +232,9 @@ class Pool:
         legend: Legend | None = self._take(signature)
         if legend is None:
             # As Figure.legend does it, with the legend whose layout is measured once.
-            legend = Legend(
-                self.fig,
-                list(lines),
-                list(labels),
-                bbox_to_anchor=anchor,
-                bbox_transform=self.fig.transSubfigure,
-                **kwargs,
+            legend = new_legend(
+                self.fig, list(lines), list(labels), bbox_to_anchor=anchor, **kwargs
             )
-            legend._remove_method = self.fig.legends.remove  # type: ignore[attr-defined]
             setattr(legend, _SIGNATURE, signature)
         else:
             legend.relabel(list(labels))
@@ -302,6 +296,7 @@ def without_stages() -> Iterator[None]:
 @contextmanager
 def suspended() -> Iterator[None]:
     """No stage and no text caches while inside: a render as matplotlib alone draws it."""
+    fastpath.ensure_decided()  # not inside, where it would turn the fast path on
     fast = canvas_mod.FAST
     canvas_mod.FAST = False
     try:
@@ -347,6 +342,7 @@ def prebuild_steps(*, draw: bool = True) -> Iterator[StageKey]:
     during each step: nothing made here is garbage, and a pass over torch's objects
     costs ~100 ms.
     """
+    fastpath.ensure_decided()
     largest, smaller = usual_shapes()
     for key in LOOKS:
         steps = _prebuild_look(key, largest, smaller, draw)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -56,8 +57,6 @@ def doctor(app: str) -> list[LayerStatus]:
     except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
         report = {"layers": [], "notes": {"probe": f"the probe failed: {exc}"}}
     finally:
-        import shutil
-
         shutil.rmtree(home, ignore_errors=True)
     active = set(report.get("layers") or [])
     notes = report.get("notes") or {}
@@ -70,3 +69,31 @@ def doctor(app: str) -> list[LayerStatus]:
             why = notes.get(name) or notes.get("probe") or "not applied"
             out.append(LayerStatus(name, False, str(why)))
     return out
+
+
+#: Printed by a fresh interpreter: how PNGs are drawn there (derivlens.plotting.fastpath).
+_DRAWING = "from derivlens.plotting import fastpath; print(fastpath.status().describe())"
+
+
+def drawing() -> str:
+    """Whether PNGs get the fast text path, or why not, decided as the worker decides it:
+    in a fresh interpreter with the worker's environment (docs/protocol.md, "Drawing")."""
+    home = private_home()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", _DRAWING],
+            capture_output=True,
+            text=True,
+            env=clean_environment(home, cache_dir(home)),
+            cwd=home,
+            timeout=120,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"unknown: the check failed ({exc})"
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        return f"unknown: the check failed ({proc.stderr.strip()[-300:]})"
+    return lines[-1]

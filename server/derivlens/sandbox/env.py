@@ -20,10 +20,15 @@ from pathlib import Path
 HOME_PREFIX = "derivlens-sandbox-"
 _HOME_NAME = re.compile(rf"{HOME_PREFIX}(\d+)-(\d+)-[^/]+\Z")
 
-#: Variables copied from the server's environment when set.
-PASSTHROUGH = ("PATH", "LANG", "LANGUAGE", "TZ")
-#: Prefixes copied too (locale settings).
-PASSTHROUGH_PREFIXES = ("LC_",)
+#: The locale categories, by name (POSIX and glibc's): no prefix rule, so that a token
+#: kept as `LC_SOMETHING` stays behind like any other.
+LOCALE_CATEGORIES = (
+    "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "LC_TIME", "LC_COLLATE", "LC_MONETARY",
+    "LC_MESSAGES", "LC_PAPER", "LC_NAME", "LC_ADDRESS", "LC_TELEPHONE", "LC_MEASUREMENT",
+    "LC_IDENTIFICATION",
+)  # fmt: skip
+#: Every variable copied from the server's environment when set (exact names only).
+PASSTHROUGH = frozenset({"PATH", "LANG", "LANGUAGE", "TZ", *LOCALE_CATEGORIES})
 
 FIXED = {
     "MPLBACKEND": "Agg",
@@ -122,9 +127,7 @@ def clean_environment(
 ) -> dict[str, str]:
     """The worker's whole environment: allow-listed names, private HOME and config dirs."""
     source = os.environ if source is None else source
-    env = {
-        k: v for k, v in source.items() if k in PASSTHROUGH or k.startswith(PASSTHROUGH_PREFIXES)
-    }
+    env = {k: v for k, v in source.items() if k in PASSTHROUGH}
     env.setdefault("PATH", "/usr/bin:/bin")
     env.update(FIXED)
     env["HOME"] = home

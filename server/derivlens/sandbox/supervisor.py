@@ -126,7 +126,12 @@ async def _adopt(popen: subprocess.Popen[bytes]) -> _AdoptedProcess:
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), pipe)
         return stream
 
-    transport, flow = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, popen.stdin)
+    # The protocol `asyncio.open_connection` gives its writers (public, unlike its base
+    # FlowControlMixin): drain() waits while the pipe is full; wait_closed() works.
+    def writer_protocol() -> asyncio.StreamReaderProtocol:
+        return asyncio.StreamReaderProtocol(asyncio.StreamReader())
+
+    transport, flow = await loop.connect_write_pipe(writer_protocol, popen.stdin)
     stdin = asyncio.StreamWriter(transport, flow, None, loop)
     return _AdoptedProcess(popen, stdin, await reader(popen.stdout), await reader(popen.stderr))
 

@@ -1,25 +1,42 @@
 """Landlock: a read-only view of what Python, the packages and the project need.
 
-Built on the `landlock` package's syscalls; the ruleset attribute is extended here with
-the network (ABI 4: no TCP bind/connect) and scope fields (ABI 6: no signals to
-processes outside the sandbox, no abstract UNIX sockets) when the kernel has them.
-Nothing is writable. Prepared before the request arrives (the slow part: opening every
-path), finished with the request's project folder and applied just before user code.
+Three system calls made through ctypes, with the kernel's own constants
+(`linux/landlock.h`, Documentation/userspace-api/landlock.rst): the ruleset handles every
+file-system right of the kernel's ABI, the network (ABI 4: no TCP bind/connect) and the
+scopes (ABI 6: no signals to processes outside the sandbox, no abstract UNIX sockets)
+when the kernel has them. Nothing is writable. Prepared before the request arrives (the
+slow part: opening every path), finished with the request's project folder and applied
+just before user code.
 """
 
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import sys
 from collections.abc import Iterable
 
 from derivlens.sandbox.layers import LayerUnavailable
 
+SYS_CREATE_RULESET, SYS_ADD_RULE, SYS_RESTRICT_SELF = 444, 445, 446  # every architecture
+CREATE_RULESET_VERSION = 1 << 0
+RULE_PATH_BENEATH = 1
+PR_SET_NO_NEW_PRIVS = 38
+ACCESS_FS_READ_FILE = 1 << 2
+ACCESS_FS_READ_DIR = 1 << 3
+#: Every file-system right (bits from 0 up) of each ABI: 13 at first, REFER with 2,
+#: TRUNCATE with 3, IOCTL_DEV with 5.
+_FS_RIGHTS_BY_ABI = ((1, 13), (2, 14), (3, 15), (5, 16))
 ACCESS_NET_BIND_TCP = 1 << 0
 ACCESS_NET_CONNECT_TCP = 1 << 1
 SCOPE_ABSTRACT_UNIX_SOCKET = 1 << 0
 SCOPE_SIGNAL = 1 << 1
+#: What an unavailable Landlock's errno means.
+_WHY = {
+    errno.ENOSYS: "the kernel has no Landlock (built without CONFIG_SECURITY_LANDLOCK)",
+    errno.EOPNOTSUPP: "Landlock is disabled at boot (not in the kernel's lsm= list)",
+}
 
 #: Read-only system locations besides Python's own prefixes and sys.path.
 SYSTEM_READ = (
@@ -54,21 +71,48 @@ class _RulesetAttr(ctypes.Structure):
     ]
 
 
+class _PathBeneathAttr(ctypes.Structure):
+    _pack_ = 1  # packed in the kernel's header
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+_libc: ctypes.CDLL | None = None
+_abi: int | None = None
+
+
+def _lib() -> ctypes.CDLL:
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+        _libc.syscall.restype = ctypes.c_long
+    return _libc
+
+
+def _syscall(number: int, *args: object) -> int:
+    """syscall(2): its result, -1 with errno set on failure."""
+    ctypes.set_errno(0)
+    return int(_lib().syscall(ctypes.c_long(number), *args))
+
+
 def abi_version() -> int:
     """The kernel's Landlock ABI, or LayerUnavailable saying why there is none."""
+    global _abi
     if not sys.platform.startswith("linux"):
         raise LayerUnavailable("Landlock is Linux-only")
-    try:
-        import landlock
-        from landlock.plumbing import landlock_abi_version
-    except ImportError as exc:
-        raise LayerUnavailable(f"the landlock package is not installed ({exc})") from exc
-    try:
-        ctypes.set_errno(0)
-        return int(landlock_abi_version())
-    except landlock.LandlockError as exc:
-        reason = getattr(exc, "reason", None) or str(exc)
-        raise LayerUnavailable(f"Landlock is not available: {reason}") from exc
+    if _abi is None:
+        flags = ctypes.c_uint32(CREATE_RULESET_VERSION)
+        version = _syscall(SYS_CREATE_RULESET, None, ctypes.c_size_t(0), flags)
+        if version < 0:
+            code = ctypes.get_errno()
+            reason = _WHY.get(code) or os.strerror(code)
+            raise LayerUnavailable(f"Landlock is not available: {reason}")
+        _abi = version
+    return _abi
+
+
+def fs_rights(abi: int) -> int:
+    """Every file-system access right the kernel of Landlock ABI `abi` knows."""
+    return max((1 << bits) - 1 for since, bits in _FS_RIGHTS_BY_ABI if abi >= since)
 
 
 def python_read_paths() -> list[str]:
@@ -82,13 +126,10 @@ class Ruleset:
     """A Landlock ruleset filled in two steps, then applied to this process."""
 
     def __init__(self) -> None:
-        from landlock.plumbing import FSAccess
-
         self.abi = abi_version()
-        self.fs = FSAccess.all()
-        self.read_file = FSAccess.READ_FILE
-        self.read_dir = FSAccess.READ_FILE | FSAccess.READ_DIR
-        attr = _RulesetAttr(int(self.fs), 0, 0)
+        self.read_file = ACCESS_FS_READ_FILE
+        self.read_dir = ACCESS_FS_READ_FILE | ACCESS_FS_READ_DIR
+        attr = _RulesetAttr(fs_rights(self.abi), 0, 0)
         size = 8
         self.net = self.abi >= 4
         self.scoped = self.abi >= 6
@@ -98,24 +139,18 @@ class Ruleset:
         if self.scoped:
             attr.scoped = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL
             size = 24
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.syscall.restype = ctypes.c_long
-        ctypes.set_errno(0)
-        fd = libc.syscall(
-            ctypes.c_long(444), ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0)
+        fd = _syscall(
+            SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0)
         )
         if fd < 0:
             raise LayerUnavailable(
                 f"landlock_create_ruleset failed: {os.strerror(ctypes.get_errno())}"
             )
-        self._fd = int(fd)
-        self._libc = libc
+        self._fd = fd
         self.paths: list[str] = []
 
     def allow_read(self, paths: Iterable[str]) -> None:
         """Grant read access beneath each existing path (missing ones are skipped)."""
-        from landlock.plumbing import PathBeneathAttr
-
         for path in paths:
             try:
                 fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
@@ -123,12 +158,11 @@ class Ruleset:
                 continue
             try:
                 is_dir = os.path.isdir(f"/proc/self/fd/{fd}")
-                rule = PathBeneathAttr(int(self.read_dir if is_dir else self.read_file), fd)
-                ctypes.set_errno(0)
-                rc = self._libc.syscall(
-                    ctypes.c_long(445),
+                rule = _PathBeneathAttr(self.read_dir if is_dir else self.read_file, fd)
+                rc = _syscall(
+                    SYS_ADD_RULE,
                     ctypes.c_int(self._fd),
-                    ctypes.c_uint(1),
+                    ctypes.c_uint(RULE_PATH_BENEATH),
                     ctypes.byref(rule),
                     ctypes.c_uint32(0),
                 )
@@ -139,11 +173,9 @@ class Ruleset:
 
     def apply(self) -> None:
         """no_new_privs, then restrict this process for good."""
-        PR_SET_NO_NEW_PRIVS = 38
-        if self._libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        if _lib().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
             raise LayerUnavailable(f"prctl(NO_NEW_PRIVS) failed: {os.strerror(ctypes.get_errno())}")
-        ctypes.set_errno(0)
-        rc = self._libc.syscall(ctypes.c_long(446), ctypes.c_int(self._fd), ctypes.c_uint32(0))
+        rc = _syscall(SYS_RESTRICT_SELF, ctypes.c_int(self._fd), ctypes.c_uint32(0))
         os.close(self._fd)
         if rc != 0:
             raise LayerUnavailable(
