@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from derivlens import SANDBOX_APP, engine, wire
+from derivlens import SANDBOX_APP, defaults, engine, judge, wire
 from derivlens.errors import DerivlensError
 from derivlens.model import Render
 from derivlens.options import Source, read_all
@@ -66,10 +66,8 @@ async def evaluate(
         render=Render(size="hover"),
         project_root=str(project),
     )
-    outcome = await sandbox.run(
-        wire.unstructure(ready.request), timeout=timeout, **ready.sandbox_job
-    )
-    return wire.result_json(engine.finish(ready, outcome, 0.0))
+    outcome = await sandbox.run(ready.job(timeout=timeout, memory_mb=defaults.MEMORY_MB))
+    return wire.result_json(judge.finish(ready, outcome, 0.0))
 
 
 def xs(result: dict[str, Any]) -> list[float]:

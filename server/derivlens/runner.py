@@ -2,8 +2,9 @@
 
 The only module that executes user code. It runs inside the sandbox's child process
 (never in the CLI or the language server): the worker loads it
-(`Sandbox("derivlens.runner")`), calls `warm_up` once before forking, and each child
-calls `run` with one `model.EvaluationRequest` as JSON. `run` answers
+(`Sandbox("derivlens.runner")`: it is a `sandbox.application.Application`), calls
+`warm_up` once before forking, and each child calls `run` with one
+`model.EvaluationRequest` as JSON. `run` answers
 `{"result": <a model result>}` or `{"error": {"kind", "message"}}` and never raises,
 so a broken function can only ever produce an error reply.
 """
@@ -19,7 +20,7 @@ import traceback
 import types
 import warnings
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -30,6 +31,12 @@ from derivlens.model import EvaluationRequest, Render, Result, Settled
 from derivlens.options import PlotOptions
 
 MODULE_NAME = "__derivlens_user__"
+
+if TYPE_CHECKING:  # mypy checks this module against what the sandbox's worker loads
+    from derivlens import runner as _this_module
+    from derivlens.sandbox.application import Application
+
+    _AS_APPLICATION: Application = _this_module
 
 
 # --- the sandbox's entry points -----------------------------------------------------------

@@ -19,7 +19,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
-from derivlens import SANDBOX_APP, __version__, engine, project, wire
+from derivlens import SANDBOX_APP, __version__, engine, judge, project, wire
 from derivlens.documents import Documents, Source, uri_path
 from derivlens.errors import DerivlensError
 from derivlens.hover import error_markdown, hover_markdown
@@ -37,6 +37,7 @@ from derivlens.lsp_support import (
 )
 from derivlens.model import Render, Result
 from derivlens.result_cache import ResultCache
+from derivlens.sandbox.outcome import SandboxFailure
 from derivlens.settings import Settings, parse_settings
 
 #: A hover that replaces one still in flight (the cursor is moving) waits this long
@@ -89,12 +90,7 @@ class DerivlensServer(LanguageServer):
         if self._sandbox is None:
             from derivlens.sandbox import Sandbox
 
-            self._sandbox = Sandbox(
-                SANDBOX_APP,
-                memory_mb=self.settings.memory_mb,
-                log=self.log,
-                adopt=self.early_worker,
-            )
+            self._sandbox = Sandbox(SANDBOX_APP, log=self.log, adopt=self.early_worker)
             self.early_worker = None
         return self._sandbox
 
@@ -142,6 +138,8 @@ class DerivlensServer(LanguageServer):
                 token = None
         try:
             await self.sandbox.start()
+        except SandboxFailure as failure:
+            raise judge.as_error(failure) from None
         finally:
             if token is not None:
                 self.work_done_progress.end(token, types.WorkDoneProgressEnd(message="ready"))
@@ -166,13 +164,8 @@ class DerivlensServer(LanguageServer):
         timeout = self.settings.hover_timeout_s if hover else self.settings.timeout_s
         memory = self.settings.memory_mb
         try:
-            outcome = await self.sandbox.run(
-                wire.unstructure(prepared.request),
-                timeout=timeout,
-                memory_mb=memory,
-                **prepared.sandbox_job,
-            )
-            result = engine.finish(prepared, outcome, (time.perf_counter() - started) * 1000)
+            outcome = await self.sandbox.run(prepared.job(timeout=timeout, memory_mb=memory))
+            result = judge.finish(prepared, outcome, (time.perf_counter() - started) * 1000)
         except DerivlensError as error:
             raise setting_hint(error, hover=hover, memory_mb=memory) from None
         self.cache.keep_result(key, uri, result)

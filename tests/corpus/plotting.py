@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from derivlens import SANDBOX_APP, engine, wire
+from derivlens import SANDBOX_APP, defaults, engine, judge, wire
 from derivlens.errors import DerivlensError
 from derivlens.options import Source, read_all
 from derivlens.sandbox import Sandbox
@@ -49,10 +49,10 @@ async def _plot(sandbox: Sandbox, entry: Entry, gate: asyncio.Semaphore) -> dict
         async with gate:
             started = time.perf_counter()
             outcome = await sandbox.run(
-                wire.unstructure(prepared.request), timeout=TIMEOUT_S, **prepared.sandbox_job
+                prepared.job(timeout=TIMEOUT_S, memory_mb=defaults.MEMORY_MB)
             )
             elapsed = (time.perf_counter() - started) * 1000
-        return wire.result_json(engine.finish(prepared, outcome, elapsed))
+        return wire.result_json(judge.finish(prepared, outcome, elapsed))
     except DerivlensError as error:
         return wire.error_json(error)
 

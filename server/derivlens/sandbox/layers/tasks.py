@@ -17,10 +17,6 @@ above what a plot needs on any machine that runs an editor, far below a pid spac
 
 from __future__ import annotations
 
-import ctypes
-import os
-import signal
-
 PR_SET_PDEATHSIG = 1
 CAP = 256
 #: How often the worker looks while a job runs: a flood of Python threads starts a few
@@ -44,12 +40,3 @@ def threads_of(pid: int) -> int:
 def over_cap(pid: int) -> bool:
     """Whether the child `pid` has more threads than `CAP`."""
     return threads_of(pid) > CAP
-
-
-def die_with_parent(libc: ctypes.CDLL, parent: int) -> None:
-    """SIGKILL this process when its parent (the worker) dies, and exit now if it already
-    has (between the fork and this call). The seccomp filter keeps user code from
-    clearing it (see seccomp_filter)."""
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:
-        os._exit(0)
