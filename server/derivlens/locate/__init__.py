@@ -30,6 +30,7 @@ from derivlens.locate.functions import (
     ineligible,
     nested,
     read_signature,
+    resolve_overloads,
 )
 
 __all__ = [
@@ -138,7 +139,8 @@ def parse_module(
         found, others = _described(chunk, lines, context)
         functions.extend(found)
         refused.extend(others)
-    return Module(source, lines, tuple(chunks), tuple(functions), tuple(refused))
+    functions, stubs_only = resolve_overloads(functions)
+    return Module(source, lines, tuple(chunks), tuple(functions), (*refused, *stubs_only))
 
 
 @dataclass(frozen=True)
