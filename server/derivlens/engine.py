@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,7 +21,7 @@ from derivlens.errors import DerivlensError, ErrorKind, InvalidOptions
 from derivlens.locate import FunctionInfo, Module, parse_module
 from derivlens.model import EvaluationRequest, PlotWarning, Render, Result, Settled, WarningKind
 from derivlens.notebook import Cells
-from derivlens.options import Layer, PlotOptions, Source, resolve
+from derivlens.options import HELD_NAME, Layer, PlotOptions, Source, resolve
 from derivlens.sandbox import Outcome
 from derivlens.slicing import sliced_source
 
@@ -193,10 +192,20 @@ def check_params(function: FunctionInfo, params: Mapping[str, float]) -> dict[st
         if name not in held:
             allowed = ", ".join(held) if held else "none: it has no parameter with a default"
             raise InvalidOptions(
-                f"params: {function.name} has no held parameter {name!r} (held: {allowed})",
+                f"params: {function.name} has no held parameter {name!r}"
+                f"{_constructor_spelling(function, name)} (held: {allowed})",
                 option="params",
             )
     return dict(params)
+
+
+def _constructor_spelling(function: FunctionInfo, name: str) -> str:
+    """`; its constructor's is written 'Act(beta)'` for a module's constructor parameter
+    given by its bare name (`beta`), which is not held under that name."""
+    spelled = f"{function.owner}({name})"
+    if function.kind == "module-forward" and spelled in function.signature.fixed:
+        return f"; the constructor's {name} is written {spelled!r}"
+    return ""
 
 
 def finish(prepared: Prepared, outcome: Outcome, elapsed_ms: float) -> Result:
@@ -265,17 +274,13 @@ MAX_WARNINGS = 64
 MAX_FIXED = 256
 
 
-#: A held parameter's name: `a`, or a constructor's `Swish(beta)`.
-_HELD_NAME = re.compile(r"[A-Za-z_]\w*(\([A-Za-z_]\w*\))?")
-
-
 def _untrusted_parts(prepared: Prepared, settled: Settled, result: Result) -> str | None:
     """What in `result` could not have come from the runner: counts past any real plot,
     names that are not names, an image that was not asked for or is not what it says."""
     if len(result.warnings) > MAX_WARNINGS:
         return f"{len(result.warnings)} warnings"
     if len(result.fixed) > MAX_FIXED or not all(
-        _HELD_NAME.fullmatch(k) and len(k) <= model.MAX_NAME for k in result.fixed
+        HELD_NAME.fullmatch(k) and len(k) <= model.MAX_NAME for k in result.fixed
     ):
         return "held parameters that are not parameter names"
     assert settled.options is not None  # checked by _mismatch
