@@ -204,3 +204,53 @@ def test_the_summary_is_one_line_per_field_with_newlines_escaped(tmp_path):
     assert points == "  critical points: 0"
     assert warning.startswith("  warning (finite-difference): autograd cannot follow")
     assert "tensors (Odd\\nError: no tensors)" in warning
+
+
+SWISH = """\
+import torch
+from torch import nn
+
+
+class Swish(nn.Module):
+    def __init__(self, beta=1.0, steps=2):
+        super().__init__()
+        self.beta = beta
+        self.steps = steps
+
+    def forward(self, x, shift=0.0):
+        return x * torch.sigmoid(self.beta * x) * self.steps + shift
+"""
+
+
+def test_a_module_constructor_value_is_set_as_class_name(tmp_path):
+    path = write(tmp_path, SWISH)
+    completed = run_cli(
+        "plot", str(path), "--function", "Swish.forward", "--domain", "-2", "2",
+        "--samples", "9", "--param", "Swish(beta)=2.5", "--param", "Swish(steps)=3",
+        "--param", "shift=0.5", "--json",
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    result = json_of(completed)
+    assert result["fixed"] == {"shift": 0.5, "Swish(beta)": 2.5, "Swish(steps)": 3}
+    x = np.array(result["x"])
+    expected = 3 * x / (1 + np.exp(-2.5 * x)) + 0.5
+    np.testing.assert_allclose(result["f"], expected, rtol=1e-12, atol=1e-12)
+
+
+def test_a_constructor_value_by_its_bare_name_is_refused_with_its_spelling(tmp_path):
+    path = write(tmp_path, SWISH)
+    completed = run_cli(
+        "plot", str(path), "--function", "Swish.forward", "--param", "beta=2", "--json"
+    )
+    assert completed.returncode == 2
+    error = json_of(completed)["error"]
+    assert error["kind"] == "invalid-options"
+    assert "the constructor's beta is written 'Swish(beta)'" in error["message"], error
+
+
+@pytest.mark.parametrize("item", ["Swish(beta=2", "Swish()=2", "(beta)=2", "Swish(be ta)=2"])
+def test_a_malformed_class_name_param_is_invalid_options(tmp_path, item):
+    completed = run_cli("plot", str(EXAMPLES), "--function", "f", "--param", item, "--json")
+    assert completed.returncode == 2
+    error = json_of(completed)["error"]
+    assert "write it as NAME=VALUE (or 'Class(name)=VALUE'" in error["message"], error

@@ -221,7 +221,6 @@ def test_the_cli_plots_an_installed_file_in_place(tmp_path):
     assert curve_mismatches(entry, result) == []
 
 
-@pytest.mark.xfail(strict=True, reason="--param 'Class(name)=VALUE' is refused by the CLI")
 def test_a_held_constructor_value_is_set_from_the_command_line(tmp_path):
     entry = BY_ID["pytorch_optimizer:FocalLoss.forward"]
     command = [sys.executable, "-m", "derivlens", "plot", str(installed_file(entry)), "--json",

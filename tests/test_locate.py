@@ -232,3 +232,60 @@ def test_random_edits_never_raise_anything_but_syntax(edits):
             module.require_at(line)
         except DerivlensError as error:
             assert error.kind == "not-found"
+
+
+# --- @overload ------------------------------------------------------------------------------
+
+OVERLOADED = textwrap.dedent(
+    """\
+    import typing
+    from typing import overload
+
+    import torch
+
+
+    @overload
+    def scale(x: float) -> float: ...
+    @typing.overload
+    def scale(x: torch.Tensor) -> torch.Tensor: ...
+    def scale(x, k=3.0):
+        return k * x
+
+
+    class Act:
+        @overload
+        @staticmethod
+        def soft(x: float) -> float: ...
+        @staticmethod
+        def soft(x, beta=2.0):
+            return x / (1 + beta * abs(x))
+
+
+    @overload
+    def only_stubs(x: float) -> float: ...
+    """
+)
+
+
+def test_an_overloaded_name_is_its_implementation_from_any_of_its_defs():
+    module = parse_module(OVERLOADED)
+    implementation = module.by_name("scale")
+    assert implementation.def_line == 11 and implementation.signature.fixed == ("k",)
+    assert [f.name for f in module.functions].count("scale") == 1  # one function, one lens
+    for line in (7, 8, 9, 10, 11, 12):  # the stubs' decorators and defs, the implementation
+        assert module.at(line) is implementation
+    for def_line in (8, 10, 11):
+        assert module.hover_target(def_line) is implementation
+    method = module.by_name("Act.soft")
+    assert method.def_line == 20 and method.signature.fixed == ("beta",)
+    assert module.hover_target(18) is method
+    code, _ = sliced_source(module, implementation)
+    assert "def scale(x, k=3.0):" in code and "-> float: ..." not in code
+
+
+def test_overload_stubs_without_an_implementation_say_so():
+    module = parse_module(OVERLOADED)
+    with pytest.raises(DerivlensError) as caught:
+        module.by_name("only_stubs")
+    assert caught.value.kind.value == "not-found"
+    assert "only @overload signatures" in caught.value.message

@@ -109,3 +109,58 @@ def test_class_body_statements_other_than_definitions_are_dropped():
     assert "print(" not in kept and "for i" not in kept
     assert "LIMIT = 4" in kept
     compile(kept, "t.py", "exec")  # still valid Python
+
+
+# --- star imports ---------------------------------------------------------------------------
+
+STARRED = """\
+from math import *
+from .consts import *
+import torch
+
+EPS = 1e-3
+
+
+def shifted(x):
+    return x + EPS
+
+
+def with_pi(x):
+    return x * PI
+
+
+def with_abs(x):
+    return abs(x)
+
+
+pow = torch.pow
+
+
+def late_pow(x):
+    return pow(x, 3)
+"""
+
+
+def kept_star_imports(name: str) -> list[str]:
+    module = parse_module(STARRED)
+    code, _ = sliced_source(module, module.by_name(name))
+    return [line for line in code.splitlines() if line.endswith("import *")]
+
+
+def test_a_star_import_is_kept_when_a_needed_name_may_come_from_it():
+    # PI is bound by nothing in the file: either star import may bind it
+    assert kept_star_imports("with_pi") == ["from math import *", "from .consts import *"]
+    # a builtin's name too: a star import may replace it (`from math import *` does `pow`)
+    assert kept_star_imports("with_abs") == ["from math import *", "from .consts import *"]
+
+
+def test_a_star_import_is_dropped_when_every_needed_name_is_bound_after_it():
+    assert kept_star_imports("shifted") == []  # EPS is bound after both
+    assert kept_star_imports("late_pow") == []  # `pow = torch.pow` comes after both
+
+
+def test_a_star_import_supplies_the_constant_a_function_uses(tmp_path):
+    source = "from math import *\n\ndef f(x):\n    return x * pi + e\n"
+    result = evaluate_source(tmp_path, source, "f", domain=(0, 1), samples=11)
+    x = array(result["x"])
+    assert abs(array(result["f"]) - (x * 3.141592653589793 + 2.718281828459045)).max() < 1e-12

@@ -12,6 +12,10 @@ import {
   sliderSpec,
   valueAt,
 } from '../src/logic/sliders';
+import { buildPlotArgs } from '../src/logic/args';
+import type { CurvesResult } from '../src/logic/protocol';
+import { initialState, reduce } from '../src/logic/state';
+import { slidersFor } from '../src/logic/view';
 
 describe('slider ranges around the default', () => {
   it('0 gives [-1, 1], a positive v [0, 2v], a negative one mirrored', () => {
@@ -83,9 +87,10 @@ describe('which held parameters get a slider', () => {
     assert.deepEqual(heldNumbers({ a: 1.5, flag: true, label: 'x', n: 3, gone: null }), [['a', 1.5], ['n', 3]]);
     assert.deepEqual(heldNumbers(undefined), []);
   });
-  it('plain names only (a constructor default is reported as Class(beta))', () => {
+  it('plain names and a constructor default as the result names it, Class(beta)', () => {
     assert.equal(settable('alpha_2'), true);
-    assert.equal(settable('Act(beta)'), false);
+    assert.equal(settable('Act(beta)'), true);
+    for (const bad of ['Act(beta', 'Act()', '(beta)', 'Act(be ta)', 'x[2]', '']) assert.equal(settable(bad), false, bad);
   });
 });
 
@@ -101,7 +106,67 @@ describe('integer defaults read from the source', () => {
   it('reads a lambda too', () => {
     assert.deepEqual([...integerDefaults('g = lambda x, n=2, a=0.5: x ** n * a\n', 0)], ['n']);
   });
+  it("names a module constructor's integer defaults Class(name), for its forward only", () => {
+    const text = [
+      'class Before(nn.Module):',
+      '    def __init__(self, k=5):',
+      '        super().__init__()',
+      '',
+      'def plain(x, a=1.0, n=2):',
+      '    return x',
+      '',
+      'class Act(nn.Module):',
+      '    """An activation."""',
+      '    def __init__(self, beta=1.0, steps=3, inplace=False):',
+      '        super().__init__()',
+      '',
+      '    def forward(self, x, n=2, a=0.5):',
+      '        return x',
+      '',
+    ].join('\n');
+    assert.deepEqual([...integerDefaults(text, 12)].sort(), ['Act(steps)', 'n']);
+    assert.deepEqual([...integerDefaults(text, 4)], ['n']);
+  });
   it('finds nothing where there is no function', () => {
     assert.equal(integerDefaults('x = 1\n', 0).size, 0);
   });
 });
+
+describe("a module constructor's held values get sliders", () => {
+  it('one per Class(name) number, whose moves are sent as that params key', () => {
+    const target = { uri: 'file:///w/acts.py', position: { line: 12, character: 8 } };
+    let s = reduce(initialState(), { type: 'request', origin: 'open', target });
+    const fixed = { n: 2, 'Act(beta)': 1.0, 'Act(steps)': 3, 'Act(inplace)': false };
+    s = reduce(s, { type: 'result', seq: s.seq, result: curves(fixed) });
+    const sliders = slidersFor(s);
+    assert.deepEqual(
+      sliders.map((v) => v.name),
+      ['n', 'Act(beta)', 'Act(steps)'],
+    );
+    s = reduce(s, { type: 'param', name: 'Act(beta)', value: 2.5 });
+    const args = buildPlotArgs(target, s.overrides, { theme: 'light' });
+    assert.deepEqual(args.params, { 'Act(beta)': 2.5 });
+    assert.equal(slidersFor(s).find((v) => v.name === 'Act(beta)')?.changed, true);
+  });
+});
+
+function curves(fixed: CurvesResult['fixed']): CurvesResult {
+  return {
+    function: 'Act.forward',
+    file: '/w/acts.py',
+    line: 13,
+    variables: ['x'],
+    fixed,
+    domain: [-5, 5],
+    order: 1,
+    method: 'autograd',
+    x: [-5, 0, 5],
+    f: [1, 2, 3],
+    derivatives: { '1': [0, 0, 0] },
+    critical_points: [],
+    warnings: [],
+    image: null,
+    sandbox: [],
+    elapsed_ms: 1,
+  };
+}

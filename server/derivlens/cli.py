@@ -28,7 +28,14 @@ import attrs
 from derivlens import SANDBOX_APP, __version__, defaults, model, wire
 from derivlens.errors import DerivlensError, ErrorKind, InvalidOptions
 from derivlens.model import ImageFile, Render, Result
-from derivlens.options import Origin, add_cli_arguments, cli_values, from_cli, parse_number
+from derivlens.options import (
+    HELD_NAME,
+    Origin,
+    add_cli_arguments,
+    cli_values,
+    from_cli,
+    parse_number,
+)
 from derivlens.text import escaped
 
 EXIT_OK = 0
@@ -61,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="hold a parameter with a default at another value (repeatable)",
+        help="hold a parameter with a default at another value (repeatable); "
+        "a module constructor's as 'Class(name)=VALUE'",
     )
     plot.add_argument("--out", metavar="PATH", help="write the plot to PATH.png or PATH.svg")
     plot.add_argument("--json", action="store_true", help="print the result as one JSON object")
@@ -151,12 +159,16 @@ def read_source(path: str) -> str:
 
 
 def read_params(items: list[str]) -> dict[str, float]:
+    """`--param a=2.5`, and `--param 'Swish(beta)=2'` for a module constructor's value."""
     params = {}
     for item in items:
         name, sep, value = item.partition("=")
         try:
-            if not (sep and name.strip().isidentifier()):
-                raise ValueError(f"write it as NAME=VALUE, got {item!r}")
+            if not (sep and HELD_NAME.fullmatch(name.strip())):
+                raise ValueError(
+                    f"write it as NAME=VALUE (or 'Class(name)=VALUE' for a module's "
+                    f"constructor), got {item!r}"
+                )
             params[name.strip()] = parse_number(value)
         except ValueError as problem:
             raise InvalidOptions(f"--param: {problem}", option="params") from None

@@ -195,7 +195,17 @@ def check_params(function: FunctionInfo, params: Mapping[str, float]) -> dict[st
         if name not in held:
             allowed = ", ".join(held) if held else "none: it has no parameter with a default"
             raise InvalidOptions(
-                f"params: {function.name} has no held parameter {name!r} (held: {allowed})",
+                f"params: {function.name} has no held parameter {name!r}"
+                f"{_constructor_spelling(function, name)} (held: {allowed})",
                 option="params",
             )
     return dict(params)
+
+
+def _constructor_spelling(function: FunctionInfo, name: str) -> str:
+    """`; its constructor's is written 'Act(beta)'` for a module's constructor parameter
+    given by its bare name (`beta`), which is not held under that name."""
+    spelled = f"{function.owner}({name})"
+    if function.kind == "module-forward" and spelled in function.signature.fixed:
+        return f"; the constructor's {name} is written {spelled!r}"
+    return ""

@@ -17,7 +17,6 @@ Anything off is kind `crashed`, saying what.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +25,7 @@ import attrs
 from derivlens import image_size, images, model, wire
 from derivlens.errors import DerivlensError, ErrorKind
 from derivlens.model import Result, Settled
+from derivlens.options import HELD_NAME
 from derivlens.sandbox.channel import NoReply, Unanswered
 from derivlens.sandbox.outcome import Failure, Outcome, Replied, SandboxFailure
 from derivlens.sandbox.verdict import RULES
@@ -44,8 +44,6 @@ _KINDS = {
 #: Most warnings, held parameters and critical points a reply may carry (per component).
 MAX_WARNINGS = 64
 MAX_FIXED = 256
-#: A held parameter's name: `a`, or a constructor's `Swish(beta)`.
-_HELD_NAME = re.compile(r"[A-Za-z_]\w*(\([A-Za-z_]\w*\))?")
 
 
 def as_error(failure: SandboxFailure) -> DerivlensError:
@@ -210,7 +208,7 @@ def _untrusted_parts(settled: Settled, result: Result) -> str | None:
     if len(result.warnings) > MAX_WARNINGS:
         return f"{len(result.warnings)} warnings"
     if len(result.fixed) > MAX_FIXED or not all(
-        _HELD_NAME.fullmatch(k) and len(k) <= model.MAX_NAME for k in result.fixed
+        HELD_NAME.fullmatch(k) and len(k) <= model.MAX_NAME for k in result.fixed
     ):
         return "held parameters that are not parameter names"
     assert settled.options is not None  # checked by _mismatch

@@ -300,6 +300,10 @@ def read_settings(values: Mapping[str, Any]) -> Layer:
 
 DIRECTIVE_RE = re.compile(r"#\s*derivlens\s*:(?P<body>.*)$")
 
+#: A held parameter's name (docs/protocol.md, "Variables, held parameters and options"):
+#: `a`, or a module constructor's `Swish(beta)`.
+HELD_NAME = re.compile(r"[A-Za-z_]\w*(\([A-Za-z_]\w*\))?")
+
 
 def _directive_key(key: str) -> str | None:
     wanted = key.strip().lower().replace("_", "").replace("-", "")

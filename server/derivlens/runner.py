@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from derivlens import model, notebook, wire
+from derivlens import model, notebook, packages, wire
 from derivlens.errors import DerivlensError
 from derivlens.locate import too_deep
 from derivlens.model import EvaluationRequest, Render, Result, Settled
@@ -246,14 +246,25 @@ def compute(request: EvaluationRequest) -> Result:
 
 
 def load_module(request: EvaluationRequest) -> types.ModuleType:
-    """Execute the sliced module as a real module (sys.modules knows it by name)."""
-    module = types.ModuleType(MODULE_NAME)
-    module.__file__ = request.filename
+    """Execute the sliced module as a real module (sys.modules knows it by name); a file
+    in a package as that package's module (`packages`: its relative imports work)."""
+    context = packages.context_of(request.filename, request.project_root)
+    folder = os.path.dirname(request.filename)
+    for first in (request.project_root, context.root if context else folder):
+        if first and first not in sys.path:
+            sys.path.insert(0, first)
+    if context is not None:
+        if folder not in sys.path:  # last: a sibling must not shadow an installed module
+            sys.path.append(folder)
+        imported = packages.imported_already(context, request.code, request.filename)
+        if imported is not None:
+            return imported
+        module = packages.new_module(context, request.filename, MODULE_NAME)
+    else:
+        module = types.ModuleType(MODULE_NAME)
+        module.__file__ = request.filename
+        sys.modules[MODULE_NAME] = module  # dataclasses and typing look modules up by name
     module.__dict__["__builtins__"] = builtins
-    sys.modules[MODULE_NAME] = module  # dataclasses and typing look modules up by name
-    for folder in (request.project_root, os.path.dirname(request.filename)):
-        if folder and folder not in sys.path:
-            sys.path.insert(0, folder)
     try:
         compiled = compile(request.code, request.filename, "exec", dont_inherit=True)
     except SyntaxError as error:

@@ -54,6 +54,7 @@ def kept_statements(module: Module, target: FunctionInfo) -> list[Top]:
         chunk, statement = candidates[index]
         return _names_used(statement, chunk.piece.scope_index)
 
+    stars = [i for i, (_c, s) in enumerate(candidates) if _has_star_import(s)]
     pending = [name for i in kept for name in used(i)]
     seen: set[str] = set()
     while pending:
@@ -61,11 +62,25 @@ def kept_statements(module: Module, target: FunctionInfo) -> list[Top]:
         if name in seen:
             continue
         seen.add(name)
-        for index in binders.get(name, ()):
+        for index in [*binders.get(name, ()), *_stars_that_may_bind(name, binders, stars)]:
             if index not in kept:
                 kept.add(index)
                 pending.extend(used(index))
     return [candidates[i] for i in sorted(kept)]
+
+
+def _stars_that_may_bind(name: str, binders: dict[str, list[int]], stars: list[int]) -> list[int]:
+    """The star imports (`from .consts import *`) that may give `name` its value.
+
+    Which names a star import binds is known only by running it (its module's `__all__`
+    or public names), so it is kept, as a needed definition, whenever a needed name may
+    come from it: no statement after it binds the name (no statement at all: a constant
+    of `consts`; or only earlier ones, which it may rebind — builtins included, since
+    `from math import *` replaces `pow`). Resolving star imports statically would need
+    the imported module's source, and its own star imports, on the server: running the
+    import is what Python does and what the slice already does for every other import."""
+    last = max(binders.get(name, [-1]))
+    return [index for index in stars if index > last]
 
 
 def sliced_source(module: Module, target: FunctionInfo) -> tuple[str, tuple[str, ...]]:
@@ -128,6 +143,15 @@ def _is_docstring(statement: ast.stmt) -> bool:
         and isinstance(statement.value, ast.Constant)
         and isinstance(statement.value.value, str)
     )
+
+
+def _has_star_import(statement: ast.stmt) -> bool:
+    """`from m import *`, at module level or in a `try`/`if` that only defines."""
+    if isinstance(statement, ast.ImportFrom):
+        return any(alias.name == "*" for alias in statement.names)
+    if isinstance(statement, ast.Try | ast.If):
+        return any(_has_star_import(child) for child in _child_statements(statement))
+    return False
 
 
 def _is_future(statement: ast.stmt) -> bool:

@@ -3,7 +3,7 @@
 `derivlens plot FILE --function NAME --json` starts a worker for every call; the corpus
 keeps one long-lived `Sandbox` instead and runs a few evaluations at once, each in its own
 sandboxed child, with the same request, the same checks of the child's reply
-(`engine.finish`) and the same JSON (`wire.result_json`) as the CLI.
+(`judge.finish`) and the same JSON (`wire.result_json`) as the CLI.
 """
 
 from __future__ import annotations

@@ -115,9 +115,12 @@ export function parseBounds(minText: string, maxText: string, integer: boolean):
   return b;
 }
 
-/** A held parameter the panel can set: a plain name (not a constructor's `Class(beta)` entry). */
+/**
+ * A held parameter the panel can set: a plain name, or a module constructor's default as
+ * the result's `fixed` names it, `Class(beta)` (the request's `params` take it so).
+ */
 export function settable(name: string): boolean {
-  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
+  return /^[A-Za-z_][A-Za-z0-9_]*(\([A-Za-z_][A-Za-z0-9_]*\))?$/.test(name);
 }
 
 const INT_LITERAL = /^[+-]?(0|[1-9][0-9_]*)$/;
@@ -125,11 +128,38 @@ const INT_LITERAL = /^[+-]?(0|[1-9][0-9_]*)$/;
 /**
  * The parameters of the function defined at 0-based `line` of `text` whose default is an
  * integer literal (`n=3`) or that are annotated `int`. JSON gives JavaScript one kind of
- * number, so `a=1.0` and `n=1` both arrive as 1: the source tells them apart.
+ * number, so `a=1.0` and `n=1` both arrive as 1: the source tells them apart. For the
+ * `forward` of a class whose `__init__` is in the same text, that constructor's integer
+ * parameters too, named as the result's `fixed` names them: `Class(steps)`.
  */
 export function integerDefaults(text: string, line: number): Set<string> {
-  const out = new Set<string>();
   const lines = text.split(/\r?\n/);
+  const out = ownIntegerDefaults(lines, line);
+  const init = constructorOf(lines, line);
+  if (init) {
+    for (const name of ownIntegerDefaults(lines, init.line)) out.add(`${init.cls}(${name})`);
+  }
+  return out;
+}
+
+/** The class around 0-based `line` and the line of its own `__init__`, if it has one. */
+function constructorOf(lines: string[], line: number): { cls: string; line: number } | null {
+  if (!/^\s/.test(lines[line] ?? '')) return null; // a module-level def
+  let start = line;
+  while (start >= 0 && !/^class\s/.test(lines[start] ?? '')) {
+    if (start < line && /^[^\s#)\]}]/.test(lines[start] ?? '')) return null; // left the class
+    start--;
+  }
+  const cls = /^class\s+([A-Za-z_]\w*)/.exec(lines[start] ?? '');
+  if (!cls) return null;
+  for (let i = start + 1; i < lines.length && !/^[^\s#)\]}]/.test(lines[i]); i++) {
+    if (/^\s+def\s+__init__\s*\(/.test(lines[i])) return { cls: cls[1], line: i };
+  }
+  return null;
+}
+
+function ownIntegerDefaults(lines: string[], line: number): Set<string> {
+  const out = new Set<string>();
   const rest = lines.slice(line, line + 60).join('\n');
   const def = /\bdef\s+\w+\s*\(/.exec(rest);
   const lam = /\blambda\b/.exec(rest);

@@ -30,6 +30,7 @@ from derivlens.locate.functions import (
     ineligible,
     nested,
     read_signature,
+    resolve_overloads,
 )
 
 __all__ = [
@@ -144,7 +145,8 @@ def _module(source: str, lines: tuple[str, ...], chunks: Iterable[Chunk]) -> Mod
         found, others = _described(chunk, lines, context)
         functions.extend(found)
         refused.extend(others)
-    return Module(source, lines, chunks, tuple(functions), tuple(refused))
+    functions, stubs_only = resolve_overloads(functions)
+    return Module(source, lines, chunks, tuple(functions), (*refused, *stubs_only))
 
 
 def prefix(module: Module, lines: int) -> Module | None:

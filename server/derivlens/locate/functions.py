@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from derivlens.errors import InvalidOptions
@@ -250,3 +250,61 @@ def decorator_name(decorator: ast.expr) -> str:
     if isinstance(target, ast.Attribute):
         return target.attr
     return ""
+
+
+def is_overload_stub(info: FunctionInfo) -> bool:
+    """A def decorated `@overload` (`typing.overload` or any module's): a signature for
+    type checkers; calling it raises, the implementation is the last def without it."""
+    decorators = getattr(info.statement, "decorator_list", [])
+    return any(decorator_name(d) == "overload" for d in decorators)
+
+
+def resolve_overloads(
+    functions: Sequence[FunctionInfo],
+) -> tuple[list[FunctionInfo], list[Ineligible]]:
+    """One function per `@overload`-ed name: its implementation (the last def of that
+    name without `@overload`), shown by a hover on any of its defs and found at a
+    position in any of them; a name with only stubs is refused, saying so."""
+    if not any(is_overload_stub(f) for f in functions):
+        return list(functions), []
+    stubs: dict[str, list[FunctionInfo]] = {}
+    for info in functions:
+        if is_overload_stub(info):
+            stubs.setdefault(info.name, []).append(info)
+    implementations = {
+        f.name: f for f in functions if f.name in stubs and not is_overload_stub(f)
+    }  # the last one wins, as when the module runs
+    kept: list[FunctionInfo] = []
+    refused: list[Ineligible] = []
+    for info in functions:
+        if info.name not in stubs:
+            kept.append(info)
+            continue
+        implementation = implementations.get(info.name)
+        if implementation is None:
+            if info is stubs[info.name][0]:
+                refused.extend(_stub_only(stub) for stub in stubs[info.name])
+            continue
+        if info is implementation:
+            kept.append(_with_stubs(implementation, stubs[info.name]))
+    return kept, refused
+
+
+def _with_stubs(implementation: FunctionInfo, stubs: list[FunctionInfo]) -> FunctionInfo:
+    start = min(implementation.start_line, *(s.start_line for s in stubs))
+    lines = tuple(line for stub in stubs for line in stub.hover_lines)
+    return replace(
+        implementation,
+        start_line=start,
+        hover_lines=tuple(dict.fromkeys((*lines, *implementation.hover_lines))),
+    )
+
+
+def _stub_only(stub: FunctionInfo) -> Ineligible:
+    return Ineligible(
+        stub.name,
+        stub.start_line,
+        stub.end_line,
+        f"{stub.name} has only @overload signatures here, no implementation to run; "
+        "derivlens plots the def without @overload that follows them",
+    )
