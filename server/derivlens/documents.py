@@ -38,6 +38,8 @@ class Source:
     path: str
     cells: Cells | None = None
     uri: str = ""
+    #: A notebook sent as one text document (jupyterlab-lsp), split back into its cells.
+    one_document: bool = False
 
     def text_line(self, lsp_line: int) -> int:
         """The 1-based line of the module for a 0-based line of the document."""
