@@ -202,6 +202,7 @@ class DerivlensServer(LanguageServer):
         render: Render,
         arguments: PlotArguments | None = None,
     ) -> engine.Prepared:
+        source = source.narrowed(function)
         return engine.prepare(
             source.module,
             function,
