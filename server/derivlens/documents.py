@@ -19,6 +19,7 @@ from pygls import uris
 from pygls.workspace import Workspace
 
 from derivlens.errors import DerivlensError
+from derivlens.joined_notebook import is_joined_notebook, saved_code_cells, split
 from derivlens.locate import FunctionInfo, Module, forget, parse_module, prefix
 from derivlens.lru import LRU, text_bytes
 from derivlens.notebook import Cells, combine, parses_alone
@@ -38,18 +39,35 @@ class Source:
     path: str
     cells: Cells | None = None
     uri: str = ""
+    #: A notebook sent as one text document (jupyterlab-lsp), split back into its cells.
+    one_document: bool = False
 
     def text_line(self, lsp_line: int) -> int:
         """The 1-based line of the module for a 0-based line of the document."""
-        return lsp_line + 1 if self.cells is None else self.cells.to_text_line(lsp_line + 1)
+        if self.cells is None or self.one_document:
+            return lsp_line + 1
+        return self.cells.to_text_line(lsp_line + 1)
 
     def lsp_line(self, text_line: int) -> int:
         """The 0-based line of the document for a 1-based line of the module."""
-        return text_line - 1 if self.cells is None else text_line - self.cells.start
+        if self.cells is None or self.one_document:
+            return text_line - 1
+        return text_line - self.cells.start
 
     def shows(self, function: FunctionInfo) -> bool:
         """Whether `function` belongs to this document (for a cell: it is defined in it)."""
-        return self.cells is None or self.cells.in_target(function.def_line)
+        return self.cells is None or self.one_document or self.cells.in_target(function.def_line)
+
+    def narrowed(self, function: FunctionInfo) -> Source:
+        """This source as `function` sees it: for a notebook sent as one document, the
+        cells up to the function's own (docs/protocol.md, "Notebooks as one document")."""
+        if not self.one_document or self.cells is None:
+            return self
+        index, _line = self.cells.to_cell_line(function.def_line)
+        module = prefix(self.module, self.cells.end(index))
+        if module is None:
+            return self
+        return attrs.evolve(self, module=module, cells=self.cells.up_to(index))
 
 
 #: Bounds of the parsed modules kept: a module's own objects are about a kilobyte a
@@ -81,6 +99,10 @@ def _parsed_bytes(_uri: str, value: tuple[str, Module]) -> int:
     return text_bytes(value[0]) + _module_bytes(value[1])
 
 
+def _joined_bytes(_uri: str, value: tuple[tuple[str, float], Cells, Module]) -> int:
+    return text_bytes(value[0][0], value[1].text) + _module_bytes(value[2])
+
+
 def _notebook_bytes(_uri: str, value: _Notebook) -> int:
     texts = [text for _index, text in value.code]
     return text_bytes(value.cells.text, *texts, *value.alone) + _module_bytes(value.module)
@@ -99,10 +121,14 @@ class Documents:
         self._notebooks: LRU[str, _Notebook] = LRU(
             max_entries=PARSED_ENTRIES, max_bytes=PARSED_BYTES, size=_notebook_bytes
         )
+        #: Notebooks sent as one text document: (text, the .ipynb's mtime), cells, module.
+        self._joined: LRU[str, tuple[tuple[str, float], Cells, Module]] = LRU(
+            max_entries=PARSED_ENTRIES, max_bytes=PARSED_BYTES, size=_joined_bytes
+        )
 
     def count(self) -> int:
         """How many documents' parses are kept (notebooks count once)."""
-        return len(self._parsed) + len(self._notebooks)
+        return len(self._parsed) + len(self._notebooks) + len(self._joined)
 
     def source(self, uri: str) -> Source:
         notebook = self.workspace.get_notebook_document(cell_uri=uri)
@@ -114,7 +140,30 @@ class Documents:
         except FileNotFoundError:
             raise DerivlensError("not-found", f"{uri} is not open and not on disk") from None
         path = document.path or uri_path(uri)
+        if is_joined_notebook(path, document.language_id):
+            return self._joined_notebook(uri, text, path)
         return Source(self._parse(uri, text, path), path, uri=uri)
+
+    def _joined_notebook(self, uri: str, text: str, path: str) -> Source:
+        """A notebook sent as one text document, split into its cells (`joined_notebook`)."""
+        try:
+            stamp = os.stat(path).st_mtime
+        except OSError:
+            stamp = -1.0
+        known = self._joined.get(uri)
+        if known is not None and known[0] == (text, stamp):
+            return Source(known[2], path, known[1], uri, one_document=True)
+        cells = split(text, saved_code_cells(path) if stamp >= 0 else None)
+
+        def where(line: int) -> str:
+            index, cell_line = cells.to_cell_line(line)
+            return f"cell {index + 1}, line {cell_line}"
+
+        module = parse_module(cells.text, os.path.basename(path), where)
+        self._joined.put(uri, ((text, stamp), cells, module))
+        if known is not None:
+            forget(known[2], keep=module)
+        return Source(module, path, cells, uri, one_document=True)
 
     def _cell(self, notebook: types.NotebookDocument, uri: str) -> Source:
         code = []
@@ -189,3 +238,6 @@ class Documents:
         notebook = self._notebooks.pop(uri)
         if notebook is not None and notebook.module is not None:
             forget(notebook.module)
+        joined = self._joined.pop(uri)
+        if joined is not None:
+            forget(joined[2])

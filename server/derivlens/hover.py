@@ -5,8 +5,12 @@ escaped by an allow-list (`escape`), then only the markdown it needs is added, s
 nothing a sandboxed child sent (a warning's message, a held parameter's repr, a name)
 can put a link, an autolink, an image or HTML into the editor. The text comes first and
 the image last: a client that shows no images (Neovim) prints the data URI as one long
-line, which would otherwise push the sparkline out of its hover window. VS Code's
-`|width=…,height=…` suffix shows the HiDPI PNG at its CSS size. Markdown stays under
+line, which would otherwise push the sparkline out of its hover window.
+
+The image's markup depends on the client (docs/protocol.md, "Hover markup per client"):
+VS Code's `|width=…,height=…` suffix shows the HiDPI PNG at its CSS size, but makes the
+data URI invalid in JupyterLab, which gets a sized HTML `<img>` instead (its sanitizer
+keeps `data:` images); a text client (Neovim) gets no image at all. Markdown stays under
 `MAX_MARKDOWN` characters (VS Code cuts hovers at 100,000): if the image would not fit,
 the hover says so and keeps the text.
 """
@@ -14,14 +18,18 @@ the hover says so and keeps the text.
 from __future__ import annotations
 
 import base64
+import html
 import re
 import string
+from typing import Literal
 
 from derivlens import text as text_tools
 from derivlens.errors import DerivlensError
 from derivlens.model import Image, Result, SurfaceResult, VectorCurvesResult
 from derivlens.sparkline import sparkline
 
+#: How the plot is carried: VS Code's markdown image, an HTML `<img>`, or no image.
+HoverMarkup = Literal["markdown", "html", "text"]
 MAX_MARKDOWN = 90_000
 SPARK_WIDTH = 32
 MAX_TEXT = 300
@@ -94,20 +102,55 @@ def sparklines(result: Result) -> list[str]:
     ]
 
 
+def _png_base64(image: Image) -> str:
+    """The image's data re-encoded from its decoded bytes: only base64 characters."""
+    return base64.b64encode(base64.b64decode(image.data, validate=True)).decode("ascii")
+
+
+def _css_size(image: Image) -> tuple[int, int]:
+    return round(image.width / (image.scale or 1)), round(image.height / (image.scale or 1))
+
+
 def _picture(image: Image, function: str) -> str:
-    width = round(image.width / (image.scale or 1))
-    height = round(image.height / (image.scale or 1))
-    # The data is re-encoded from its decoded bytes: only base64 characters can follow.
-    data = base64.b64encode(base64.b64decode(image.data, validate=True)).decode("ascii")
+    width, height = _css_size(image)
     return (
         f"![plot of {escape(function, 80)} and its derivative]"
-        f"(data:image/png;base64,{data}|width={width},height={height})"
+        f"(data:image/png;base64,{_png_base64(image)}|width={width},height={height})"
     )
 
 
-def hover_markdown(result: Result, *, sparkline_rows: bool = True) -> str:
+def _img_tag(image: Image, function: str) -> str:
+    """The plot as a sized HTML `<img>`; its alt text escaped as an attribute value."""
+    width, height = _css_size(image)
+    name = text_tools.shorten(text_tools.clean(function, replacement=" ").strip(), 80)
+    alt = html.escape(f"plot of {name} and its derivative", quote=True)
+    return (
+        f'<img src="data:image/png;base64,{_png_base64(image)}" '
+        f'width="{width}" height="{height}" alt="{alt}">'
+    )
+
+
+def markup_for(setting: str, client_name: str | None, one_document_notebook: bool) -> HoverMarkup:
+    """The markup a hover takes: the `hover.format` setting, or with `auto` the client's.
+
+    jupyterlab-lsp sends no `clientInfo`; a notebook sent as one text document is its
+    sign. Neovim names itself and shows no images."""
+    if setting in ("markdown", "html", "text"):
+        return setting  # type: ignore[return-value]
+    if one_document_notebook:
+        return "html"
+    if client_name is not None and "vim" in client_name.lower():
+        return "text"
+    return "markdown"
+
+
+def hover_markdown(
+    result: Result, *, sparkline_rows: bool = True, markup: HoverMarkup = "markdown"
+) -> str:
+    """The hover for `result`. Sparklines: always for a text client, never for HTML (a
+    client that shows images), as `sparkline_rows` says for markdown."""
     lines = [summary_line(result)]
-    if sparkline_rows:
+    if markup == "text" or (markup == "markdown" and sparkline_rows):
         lines += ["", *[line + "  " for line in sparklines(result)]]
     if result.warnings:
         lines += [
@@ -115,8 +158,9 @@ def hover_markdown(result: Result, *, sparkline_rows: bool = True) -> str:
             *[f"*{w.kind.value}:* {escape(w.message)}  " for w in result.warnings],
         ]
     image = result.image
-    if isinstance(image, Image) and image.format == "png":
-        picture = _picture(image, result.function)
+    if markup != "text" and isinstance(image, Image) and image.format == "png":
+        picture = _img_tag(image, result.function) if markup == "html" else None
+        picture = picture or _picture(image, result.function)
         budget = MAX_MARKDOWN - sum(len(line) + 1 for line in lines) - 2
         if len(picture) <= budget:
             lines += ["", picture]

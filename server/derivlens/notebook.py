@@ -3,9 +3,10 @@
 Pure. The source of a cell's function is the code cells up to and including that cell,
 in order (docs/protocol.md, "Notebooks"); it is then sliced like any file, so only the
 imports, definitions and assignments the function needs run, and nothing of any other
-cell. IPython syntax (`%magic`, `%%cell magic`, `!shell`, `x?`) never runs and never
-breaks the parse: such lines become blank (or `pass` where a block needs a statement),
-so every line keeps its number and a position maps back to its cell.
+cell. IPython syntax (`%magic`, `%%cell magic`, `!shell`, `x?`, or the `get_ipython()…`
+calls jupyterlab-lsp turns them into) never runs and never breaks the parse: such lines
+become blank (or `pass` where a block needs a statement), so every line keeps its number
+and a position maps back to its cell.
 """
 
 from __future__ import annotations
@@ -23,12 +24,18 @@ PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
 _LINE_MAGIC = re.compile(r"^(\s*)(%%?[A-Za-z]|!(?!=)|\?)")
 _HELP = re.compile(r"^(\s*)[\w.]+\s*\?\??\s*$")
 _SHELL_ASSIGN = re.compile(r"^(\s*)[\w., ]+=\s*(!|%)")
+#: The same as jupyterlab-lsp sends them (docs/protocol.md, "Notebooks as one document"):
+#: `get_ipython().run_line_magic(…)`, `x = get_ipython().getoutput(…)`.
+_IPYTHON_CALL = re.compile(r"^(\s*)(?:[\w., \[\]'\"]+=\s*)?get_ipython\(\)\.")
+_CELL_MAGIC_CALL = re.compile(r"^\s*get_ipython\(\)\.run_cell_magic\(")
 
 
 def blank_ipython(text: str) -> str:
     """`text` with its IPython-only lines blanked, line for line."""
     lines = text.split("\n")
     first = next((line for line in lines if line.strip()), "")
+    if _CELL_MAGIC_CALL.match(first):
+        return "\n".join("" for _ in lines)  # its body is a string: nothing to define
     if first.lstrip().startswith("%%"):
         name = first.strip()[2:].split(maxsplit=1)[0] if first.strip()[2:] else ""
         if name not in PYTHON_CELL_MAGICS:
@@ -37,7 +44,12 @@ def blank_ipython(text: str) -> str:
 
 
 def _blank_line(line: str) -> str:
-    match = _LINE_MAGIC.match(line) or _HELP.match(line) or _SHELL_ASSIGN.match(line)
+    match = (
+        _LINE_MAGIC.match(line)
+        or _HELP.match(line)
+        or _SHELL_ASSIGN.match(line)
+        or _IPYTHON_CALL.match(line)
+    )
     if match is None:
         return line
     indent = match.group(1)

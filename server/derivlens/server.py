@@ -22,7 +22,7 @@ from pygls.lsp.server import LanguageServer
 from derivlens import SANDBOX_APP, __version__, engine, judge, project, wire
 from derivlens.documents import Documents, Source, uri_path
 from derivlens.errors import DerivlensError
-from derivlens.hover import error_markdown, hover_markdown
+from derivlens.hover import error_markdown, hover_markdown, markup_for
 from derivlens.locate import FunctionInfo
 from derivlens.lsp_futures import ForgetsFinishedFutures
 from derivlens.lsp_support import (
@@ -71,6 +71,8 @@ class DerivlensServer(LanguageServer):
         self.settings = Settings()
         #: From initializationOptions: what client settings (which may be partial) go over.
         self.initial_settings = Settings()
+        #: `clientInfo.name` from initialize (None: the client did not say).
+        self.client_name: str | None = None
         self._sandbox: Any = None
         #: A worker `derivlens serve` started before importing pygls (see `prespawn`).
         self.early_worker: Any = None
@@ -193,6 +195,7 @@ class DerivlensServer(LanguageServer):
         render: Render,
         arguments: PlotArguments | None = None,
     ) -> engine.Prepared:
+        source = source.narrowed(function)
         return engine.prepare(
             source.module,
             function,
@@ -223,9 +226,10 @@ class DerivlensServer(LanguageServer):
     async def hover_text(self, source: Source, function: FunctionInfo, settle: float) -> str:
         await self.await_configuration()
         render = Render(format="png", theme=self.settings.render_theme, size="hover")
+        markup = markup_for(self.settings.hover_format, self.client_name, source.one_document)
         try:
             prepared = self.prepare(source, function, render)
-            key = (*self.cache_key(prepared), self.settings.hover_sparkline)
+            key = (*self.cache_key(prepared), markup, self.settings.hover_sparkline)
             text = self.cache.hover(key)
             if text is not None:
                 return text
@@ -233,7 +237,9 @@ class DerivlensServer(LanguageServer):
         except DerivlensError as error:
             self.log(f"derivlens: hover on {function.name}: {error.kind.value}: {error.message}")
             return error_markdown(function.name, error)
-        markdown = hover_markdown(result, sparkline_rows=self.settings.hover_sparkline)
+        markdown = hover_markdown(
+            result, sparkline_rows=self.settings.hover_sparkline, markup=markup
+        )
         return self.cache.keep_hover(key, source.uri, markdown)
 
     def code_lenses(self, uri: str) -> list[types.CodeLens]:
@@ -304,6 +310,7 @@ def _lens(uri: str, line: int, column: int) -> types.CodeLens:
 
 @server.feature(types.INITIALIZE)
 def on_initialize(ls: DerivlensServer, params: types.InitializeParams) -> None:
+    ls.client_name = params.client_info.name if params.client_info else None
     options = params.initialization_options
     if isinstance(options, dict):
         ls.settings = ls.initial_settings = parse_settings(options.get("derivlens", options))

@@ -18,6 +18,10 @@ from derivlens import defaults
 from derivlens.options import NAMES, Layer, Origin, read_settings
 
 ThemeSetting = Literal["auto", "light", "dark"]
+#: How a hover carries its plot (docs/protocol.md, "Hover markup per client"); `auto`
+#: decides from the client (`hover.markup_for`).
+HoverFormatSetting = Literal["auto", "markdown", "html", "text"]
+HOVER_FORMATS: tuple[HoverFormatSetting, ...] = ("auto", "markdown", "html", "text")
 
 
 @attrs.frozen
@@ -26,6 +30,7 @@ class Settings:
     hover_enabled: bool = True
     hover_timeout_s: float = defaults.HOVER_TIMEOUT_S
     hover_sparkline: bool = True
+    hover_format: HoverFormatSetting = "auto"
     code_lens_enabled: bool = True
     timeout_s: float = defaults.COMMAND_TIMEOUT_S
     memory_mb: int = defaults.MEMORY_MB
@@ -71,11 +76,18 @@ def _theme(value: Any) -> ThemeSetting:
     raise ValueError(f"{value!r} is not auto, light or dark")
 
 
+def _hover_format(value: Any) -> HoverFormatSetting:
+    if value in HOVER_FORMATS:
+        return value
+    raise ValueError(f"{value!r} is not {', '.join(HOVER_FORMATS[:-1])} or {HOVER_FORMATS[-1]}")
+
+
 #: Server settings: (setting key, attribute, reader).
 SERVER_SETTINGS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
     ("hover.enabled", "hover_enabled", _flag),
     ("hover.timeoutSeconds", "hover_timeout_s", _number_between(0.1, 600, float)),
     ("hover.sparkline", "hover_sparkline", _flag),
+    ("hover.format", "hover_format", _hover_format),
     ("codeLens.enabled", "code_lens_enabled", _flag),
     ("timeoutSeconds", "timeout_s", _number_between(0.1, 3600, float)),
     ("memoryLimitMB", "memory_mb", _number_between(64, 1 << 20, int)),
