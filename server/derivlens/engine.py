@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from derivlens import images, model, project, wire
+from derivlens import formula_check, images, model, project, wire
 from derivlens.errors import DerivlensError, ErrorKind, InvalidOptions
 from derivlens.locate import FunctionInfo, Module, parse_module
 from derivlens.model import EvaluationRequest, PlotWarning, Render, Result, Settled, WarningKind
@@ -216,6 +216,7 @@ def finish(prepared: Prepared, outcome: Outcome, elapsed_ms: float) -> Result:
         problem
         or _mismatch(settled, result, len(variables))
         or _untrusted_parts(prepared, settled, result)
+        or formula_check.problem(result)
     )
     if problem:
         raise _malformed(prepared, problem)

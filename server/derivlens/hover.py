@@ -1,4 +1,5 @@
-"""Hover markdown for a result: a summary line, the plot, and a sparkline for text clients.
+"""Hover markdown for a result: a summary line, the formula of f′ when there is one, the
+plot, and a sparkline for text clients.
 
 Pure: a result in, markdown out. Built as plain text from validated numbers and text
 escaped by an allow-list (`escape`), then only the markdown it needs is added, so
@@ -19,10 +20,14 @@ import string
 
 from derivlens import text as text_tools
 from derivlens.errors import DerivlensError
+from derivlens.formula_line import MAX_LINE, hover_line
 from derivlens.model import Image, Result, SurfaceResult, VectorCurvesResult
 from derivlens.sparkline import sparkline
 
 MAX_MARKDOWN = 90_000
+#: CSS pixels the formula's line takes under the summary: the image is shown that much
+#: less tall (and narrower in proportion), so the hover stays within 360×180.
+FORMULA_LINE_PX = 24
 SPARK_WIDTH = 32
 MAX_TEXT = 300
 #: The ASCII punctuation that stays as it is in text from user code: none of it starts,
@@ -94,9 +99,12 @@ def sparklines(result: Result) -> list[str]:
     ]
 
 
-def _picture(image: Image, function: str) -> str:
-    width = round(image.width / (image.scale or 1))
-    height = round(image.height / (image.scale or 1))
+def _picture(image: Image, function: str, *, room_px: int = 0) -> str:
+    """The image at its CSS size, made `room_px` less tall (in proportion) for a line."""
+    width = image.width / (image.scale or 1)
+    height = image.height / (image.scale or 1)
+    shown = max(height - room_px, height / 2)
+    width, height = round(width * shown / height), round(shown)
     # The data is re-encoded from its decoded bytes: only base64 characters can follow.
     data = base64.b64encode(base64.b64decode(image.data, validate=True)).decode("ascii")
     return (
@@ -106,7 +114,10 @@ def _picture(image: Image, function: str) -> str:
 
 
 def hover_markdown(result: Result, *, sparkline_rows: bool = True) -> str:
+    formula = hover_line(result)
     lines = [summary_line(result)]
+    if formula is not None:  # under the summary, in its paragraph (a hard line break)
+        lines = [lines[0] + "  ", escape(formula, MAX_LINE)]
     if sparkline_rows:
         lines += ["", *[line + "  " for line in sparklines(result)]]
     if result.warnings:
@@ -116,7 +127,7 @@ def hover_markdown(result: Result, *, sparkline_rows: bool = True) -> str:
         ]
     image = result.image
     if isinstance(image, Image) and image.format == "png":
-        picture = _picture(image, result.function)
+        picture = _picture(image, result.function, room_px=FORMULA_LINE_PX if formula else 0)
         budget = MAX_MARKDOWN - sum(len(line) + 1 for line in lines) - 2
         if len(picture) <= budget:
             lines += ["", picture]

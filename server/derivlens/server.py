@@ -24,6 +24,7 @@ from pygls.lsp.server import LanguageServer
 from derivlens import SANDBOX_APP, __version__, engine, project, wire
 from derivlens.documents import Documents, Source, uri_path
 from derivlens.errors import DerivlensError
+from derivlens.formula_jobs import Formulas
 from derivlens.hover import error_markdown, hover_markdown
 from derivlens.locate import FunctionInfo
 from derivlens.lsp_support import (
@@ -36,7 +37,7 @@ from derivlens.lsp_support import (
     lsp_error,
     setting_hint,
 )
-from derivlens.model import Render, Result
+from derivlens.model import FormulaTexts, Render, Result
 from derivlens.settings import Settings, parse_settings
 
 CACHE_SIZE = 64
@@ -72,6 +73,8 @@ class DerivlensServer(LanguageServer):
         #: Hover markdown by the same keys (and the sparkline setting): a cached hover
         #: is then a look-up, not the sparklines and the image's base64 again (~1 ms).
         self._hovers: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+        #: Closed forms, each found by a job of its own after the plot (formula_jobs.py).
+        self.formulas = Formulas(self.formula, size=CACHE_SIZE)
         self._documents: Documents | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self.requests = RequestTracker()
@@ -156,27 +159,39 @@ class DerivlensServer(LanguageServer):
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
-            return attrs.evolve(cached, elapsed_ms=0.0)
+            return self.formulas.merged(prepared, attrs.evolve(cached, elapsed_ms=0.0))
         if settle > 0:
             await asyncio.sleep(settle)
+        with self.formulas.interactive():
+            result = await self.evaluate(prepared, hover=hover)
+        self._cache[key] = result
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return self.formulas.merged(prepared, result)
+
+    async def evaluate(
+        self, prepared: engine.Prepared, *, hover: bool, formula: bool = False
+    ) -> Result:
+        """One job in the sandbox: its checked result (with the closed form if `formula`)."""
         await self.ensure_worker()
         started = time.perf_counter()
         timeout = self.settings.hover_timeout_s if hover else self.settings.timeout_s
         memory = self.settings.memory_mb
         try:
             outcome = await self.sandbox.run(
-                wire.unstructure(prepared.request),
+                wire.unstructure(attrs.evolve(prepared.request, formula=formula)),
                 timeout=timeout,
                 memory_mb=memory,
                 **prepared.sandbox_job,
             )
-            result = engine.finish(prepared, outcome, (time.perf_counter() - started) * 1000)
+            return engine.finish(prepared, outcome, (time.perf_counter() - started) * 1000)
         except DerivlensError as error:
             raise setting_hint(error, hover=hover, memory_mb=memory) from None
-        self._cache[key] = result
-        while len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
-        return result
+
+    async def formula(self, prepared: engine.Prepared) -> FormulaTexts | None:
+        """The closed form for `prepared`, from a job without an image."""
+        bare = attrs.evolve(prepared, render=None)
+        return (await self.evaluate(bare, hover=False, formula=True)).formula
 
     # --- documents -------------------------------------------------------------------------
 
@@ -232,7 +247,9 @@ class DerivlensServer(LanguageServer):
         render = Render(format="png", theme=self.settings.render_theme, size="hover")
         try:
             prepared = self.prepare(source, function, render)
-            key = (*self.cache_key(prepared), self.settings.hover_sparkline)
+            sparkline = self.settings.hover_sparkline
+            known = self.formulas.known(prepared)  # the hover shows it once it is
+            key = (*self.cache_key(prepared), sparkline, known)
             text = self._hovers.get(key)
             if text is not None:
                 self._hovers.move_to_end(key)
@@ -241,7 +258,7 @@ class DerivlensServer(LanguageServer):
         except DerivlensError as error:
             self.log(f"derivlens: hover on {function.name}: {error.kind.value}: {error.message}")
             return error_markdown(function.name, error)
-        text = self._hovers[key] = hover_markdown(result, sparkline_rows=key[-1])
+        text = self._hovers[key] = hover_markdown(result, sparkline_rows=sparkline)
         while len(self._hovers) > CACHE_SIZE:
             self._hovers.popitem(last=False)
         return text
