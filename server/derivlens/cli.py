@@ -130,7 +130,8 @@ def plot_command(args: argparse.Namespace) -> int:
     try:
         outcome = run_once(
             SANDBOX_APP,
-            wire.unstructure(prepared.request),
+            # The closed form too, after the image (docs/protocol.md, "Formula").
+            wire.unstructure(attrs.evolve(prepared.request, formula=True)),
             timeout=args.timeout,
             memory_mb=args.memory_mb,
             **prepared.sandbox_job,

@@ -186,8 +186,9 @@ class EvaluationRequest:
     settled: dict[str, Settled]
     params: dict[str, float] = attrs.field(factory=dict)
     render: Render | None = None
-    #: Compute the closed form too, after the image (the server asks in a later job).
-    formula: bool = True
+    #: Compute the closed form too, after the image (the CLI does; the server asks for it
+    #: in a job of its own, see formula_jobs.py).
+    formula: bool = False
     project_root: str | None = None
     #: For a notebook: where each included cell starts in `code`, and its index.
     cell_starts: tuple[int, ...] = ()

@@ -189,7 +189,6 @@ def _warm_request(
         variables=variables,
         settled={str(nvars): Settled(options=options)},
         render=render,
-        formula=False,
     )
 
 
