@@ -69,10 +69,10 @@ async def server(lsp_client: LanguageClient, workdir: Path) -> AsyncIterator[Non
     await lsp_client.shutdown_session()
 
 
-pytestmark_lsp = pytest.mark.asyncio(loop_scope="module")
+lsp_test = pytest.mark.asyncio(loop_scope="module")
 
 
-@pytestmark_lsp
+@lsp_test
 async def test_hover_shows_the_formula_line_once_it_is_known(
     server: LanguageClient, workdir: Path
 ) -> None:
@@ -97,7 +97,7 @@ async def test_hover_shows_the_formula_line_once_it_is_known(
     assert result["formula"]["latex"]["f"] == "x^{3} - 2 x^{2} + x - 1"
 
 
-@pytestmark_lsp
+@lsp_test
 async def test_a_function_without_a_closed_form_never_gets_a_line(
     server: LanguageClient, workdir: Path
 ) -> None:
