@@ -158,3 +158,13 @@ def _curves_for_identity() -> Any:
         variables=("x",), fixed={}, domain=(-1.0, 1.0), order=1, method="autograd",
         x=xs, f=xs, derivatives={"1": [1.0, 1.0, 1.0]}, critical_points=[],
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("variable", ["E", "pi", "beta"])
+def test_a_variable_named_like_a_sympy_name_gets_no_formula(tmp_path: Path, variable: str) -> None:
+    """`E**2` would read back as e², `beta**2` as the beta function squared: none at all."""
+    code = f"def f({variable}):\n    return {variable} ** 2\n"
+    result = with_formula(tmp_path, code, "f", domain=[-1, 1], samples=21)
+    assert result["formula"] is None and result["variables"] == [variable]
+    ordinary = with_formula(tmp_path, "def f(t):\n    return t ** 2\n", "f", samples=21)
+    assert ordinary["formula"]["1"] == "2*t"

@@ -27,7 +27,7 @@ from derivlens.formula_check import expected_keys
 
 #: Time for all the simplification of one formula; past it, the unsimplified forms.
 SIMPLIFY_S = 0.2
-#: Time for each other step (trace, derivatives, proof and printing).
+#: Time for the trace with the derivatives, and again for the proof with the printing.
 STEP_S = 0.5
 #: How close each expression must be to the samples, relative to the curve's scale.
 TOLERANCE = 1e-9
@@ -35,8 +35,11 @@ TOLERANCE = 1e-9
 MIN_PROOF_POINTS = 3
 #: Longest formula text (SymPy or LaTeX) worth showing; a longer one is None.
 MAX_TEXT = 2000
-#: Variable names SymPy's text would read as something else.
-_RESERVED = frozenset({"E", "I", "N", "O", "Q", "S", "oo", "nan", "zoo", "pi"})
+
+
+def _reserved(name: str) -> bool:
+    """A variable name that SymPy's text would read as something else (`E`, `pi`, `beta`)."""
+    return not name.isidentifier() or hasattr(sp, name)
 
 
 class Unproven(Exception):
@@ -47,7 +50,7 @@ def formula_of(function: Callable[..., Any], result: model.Result) -> model.Form
     """The formula of `function` checked against `result`'s samples, or None."""
     if isinstance(result, model.VectorCurvesResult) or result.method != "autograd":
         return None
-    if any(name in _RESERVED or not name.isidentifier() for name in result.variables):
+    if any(_reserved(name) for name in result.variables):
         return None
     symbols = [sp.Symbol(name, real=True) for name in result.variables]
     try:
