@@ -137,7 +137,9 @@ def plot_command(args: argparse.Namespace) -> int:
     )
     try:
         outcome = run_once(
-            SANDBOX_APP, prepared.job(timeout=args.timeout, memory_mb=args.memory_mb)
+            SANDBOX_APP,
+            # The closed form too, after the image (docs/protocol.md, "Formula").
+            prepared.job(timeout=args.timeout, memory_mb=args.memory_mb, formula=True),
         )
         result = judge.finish(prepared, outcome, (time.perf_counter() - started) * 1000)
     except DerivlensError as error:

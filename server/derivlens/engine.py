@@ -70,12 +70,14 @@ class Prepared:
             cell_indices=self.cells.indices if self.cells else (),
         )
 
-    def job(self, *, timeout: float, memory_mb: int) -> Job:
+    def job(self, *, timeout: float, memory_mb: int, formula: bool = False) -> Job:
         """The request as the sandbox runs it: within `timeout` s and `memory_mb` MB, able
-        to read the project (or the file alone), its messages naming the function."""
+        to read the project (or the file alone), its messages naming the function; with
+        the closed form too if `formula` (docs/protocol.md, "Formula")."""
         path = os.path.abspath(self.path)
+        request = attrs.evolve(self.request, formula=True) if formula else self.request
         return Job(
-            request=wire.unstructure(self.request),
+            request=wire.unstructure(request),
             timeout=timeout,
             memory_mb=memory_mb,
             readable=(*filter(None, [self.project_root]), path),

@@ -1,4 +1,5 @@
-"""Hover markdown for a result: a summary line, the plot, and a sparkline for text clients.
+"""Hover markdown for a result: a summary line, the formula of f′ when there is one, the
+plot, and a sparkline for text clients.
 
 Pure: a result in, markdown out. Built as plain text from validated numbers and text
 escaped by an allow-list (`escape`), then only the markdown it needs is added, so
@@ -25,12 +26,16 @@ from typing import Literal
 
 from derivlens import text as text_tools
 from derivlens.errors import DerivlensError
+from derivlens.formula_line import MAX_LINE, hover_line
 from derivlens.model import Image, Result, SurfaceResult, VectorCurvesResult
 from derivlens.sparkline import sparkline
 
 #: How the plot is carried: VS Code's markdown image, an HTML `<img>`, or no image.
 HoverMarkup = Literal["markdown", "html", "text"]
 MAX_MARKDOWN = 90_000
+#: CSS pixels the formula's line takes under the summary: the image is shown that much
+#: less tall (and narrower in proportion), so the hover stays within 360×180.
+FORMULA_LINE_PX = 24
 SPARK_WIDTH = 32
 MAX_TEXT = 300
 #: The ASCII punctuation that stays as it is in text from user code: none of it starts,
@@ -107,21 +112,25 @@ def _png_base64(image: Image) -> str:
     return base64.b64encode(base64.b64decode(image.data, validate=True)).decode("ascii")
 
 
-def _css_size(image: Image) -> tuple[int, int]:
-    return round(image.width / (image.scale or 1)), round(image.height / (image.scale or 1))
+def _css_size(image: Image, room_px: int = 0) -> tuple[int, int]:
+    """The image's CSS size, made `room_px` less tall (in proportion) for a formula line."""
+    width = image.width / (image.scale or 1)
+    height = image.height / (image.scale or 1)
+    shown = max(height - room_px, height / 2)
+    return round(width * shown / height), round(shown)
 
 
-def _picture(image: Image, function: str) -> str:
-    width, height = _css_size(image)
+def _picture(image: Image, function: str, *, room_px: int = 0) -> str:
+    width, height = _css_size(image, room_px)
     return (
         f"![plot of {escape(function, 80)} and its derivative]"
         f"(data:image/png;base64,{_png_base64(image)}|width={width},height={height})"
     )
 
 
-def _img_tag(image: Image, function: str) -> str:
+def _img_tag(image: Image, function: str, *, room_px: int = 0) -> str:
     """The plot as a sized HTML `<img>`; its alt text escaped as an attribute value."""
-    width, height = _css_size(image)
+    width, height = _css_size(image, room_px)
     name = text_tools.shorten(text_tools.clean(function, replacement=" ").strip(), 80)
     alt = html.escape(f"plot of {name} and its derivative", quote=True)
     return (
@@ -147,9 +156,13 @@ def markup_for(setting: str, client_name: str | None, one_document_notebook: boo
 def hover_markdown(
     result: Result, *, sparkline_rows: bool = True, markup: HoverMarkup = "markdown"
 ) -> str:
-    """The hover for `result`. Sparklines: always for a text client, never for HTML (a
-    client that shows images), as `sparkline_rows` says for markdown."""
+    """The hover for `result`: the summary, the formula of f′ when known, then sparklines
+    (always for a text client, never for HTML — a client that shows images —, as
+    `sparkline_rows` says for markdown), warnings and the image."""
+    formula = hover_line(result)
     lines = [summary_line(result)]
+    if formula is not None:  # under the summary, in its paragraph (a hard line break)
+        lines = [lines[0] + "  ", escape(formula, MAX_LINE)]
     if markup == "text" or (markup == "markdown" and sparkline_rows):
         lines += ["", *[line + "  " for line in sparklines(result)]]
     if result.warnings:
@@ -159,8 +172,11 @@ def hover_markdown(
         ]
     image = result.image
     if markup != "text" and isinstance(image, Image) and image.format == "png":
-        picture = _img_tag(image, result.function) if markup == "html" else None
-        picture = picture or _picture(image, result.function)
+        room = FORMULA_LINE_PX if formula else 0
+        if markup == "html":
+            picture = _img_tag(image, result.function, room_px=room)
+        else:
+            picture = _picture(image, result.function, room_px=room)
         budget = MAX_MARKDOWN - sum(len(line) + 1 for line in lines) - 2
         if len(picture) <= budget:
             lines += ["", picture]

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from derivlens import image_size, images, model, wire
+from derivlens import formula_check, image_size, images, model, wire
 from derivlens.errors import DerivlensError, ErrorKind
 from derivlens.model import Result, Settled
 from derivlens.options import HELD_NAME
@@ -70,6 +70,7 @@ def finish(prepared: Prepared, outcome: Outcome, elapsed_ms: float) -> Result:
         problem
         or _mismatch(settled, result, len(variables))
         or _untrusted_parts(settled, result)
+        or formula_check.problem(result)
         or _image_problem(prepared.render, result.image)
     )
     if problem:

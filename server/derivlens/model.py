@@ -24,6 +24,7 @@ __all__ = [
     "ErrorInfo",
     "ErrorKind",
     "EvaluationRequest",
+    "FormulaTexts",
     "FunctionKind",
     "Gradient",
     "Image",
@@ -74,6 +75,33 @@ def _name(value: Any) -> str:
 
 def _optional_name(value: Any) -> str | None:
     return None if value is None else capped(value, MAX_NAME)
+
+
+#: A closed form (docs/protocol.md, "Formula"): SymPy text by key (`f`, then "1".."order"
+#: for one variable, or "x" and "y" for the two partials), and `latex`, a dict of LaTeX by
+#: the same keys. Its texts are checked where replies are (`formula_check`), not cut here.
+FormulaTexts = dict[str, Union[str, dict[str, str]]]  # noqa: UP007 - read at run time
+
+
+def _formula(value: Any) -> FormulaTexts | None:
+    """A formula's shape: text by key, and `latex` text by key; anything else is refused."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise TypeError(f"expected a formula object, got {type(value).__name__}")
+    texts: FormulaTexts = {}
+    for key, item in value.items():
+        if (
+            key == "latex"
+            and isinstance(item, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in item.items())
+        ):
+            texts[key] = dict(item)
+        elif isinstance(key, str) and key != "latex" and isinstance(item, str):
+            texts[key] = item
+        else:
+            raise TypeError("expected a formula of texts by key and a latex object of texts")
+    return texts
 
 
 class WarningKind(str, Enum):
@@ -158,6 +186,9 @@ class EvaluationRequest:
     settled: dict[str, Settled]
     params: dict[str, float] = attrs.field(factory=dict)
     render: Render | None = None
+    #: Compute the closed form too, after the image (the CLI does; the server asks for it
+    #: in a job of its own, see formula_jobs.py).
+    formula: bool = False
     project_root: str | None = None
     #: For a notebook: where each included cell starts in `code`, and its index.
     cell_starts: tuple[int, ...] = ()
@@ -253,6 +284,7 @@ class ResultBase:
     method: Method
     x: Series
     warnings: tuple[PlotWarning, ...] = ()
+    formula: FormulaTexts | None = attrs.field(default=None, converter=_formula)
     image: Image | ImageFile | None = None
     sandbox: tuple[str, ...] = ()
     elapsed_ms: float = 0.0
@@ -311,6 +343,7 @@ RESULT_KEYS = (
     "gradient",
     "critical_points",
     "warnings",
+    "formula",
     "image",
     "sandbox",
     "elapsed_ms",

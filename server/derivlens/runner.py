@@ -242,7 +242,17 @@ def compute(request: EvaluationRequest) -> Result:
         raise DerivlensError("user-error", f"{request.function}: {error}") from None
     if request.render is not None:
         result = results.with_image(result, rendered_image(result, request.render))
+    if request.formula:  # after the image: it never delays the plot (docs/protocol.md)
+        result = attrs.evolve(result, formula=closed_form(target.function, result))
     return result
+
+
+def closed_form(function: Any, result: Result) -> model.FormulaTexts | None:
+    from derivlens.calculus.formula import formula_of
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return formula_of(function, result)
 
 
 def load_module(request: EvaluationRequest) -> types.ModuleType:

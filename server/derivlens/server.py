@@ -15,6 +15,7 @@ import time
 import uuid
 from typing import Any
 
+import attrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
@@ -22,6 +23,7 @@ from pygls.lsp.server import LanguageServer
 from derivlens import SANDBOX_APP, __version__, engine, judge, project, wire
 from derivlens.documents import Documents, Source, uri_path
 from derivlens.errors import DerivlensError
+from derivlens.formula_jobs import Formulas
 from derivlens.hover import error_markdown, hover_markdown, markup_for
 from derivlens.locate import FunctionInfo
 from derivlens.lsp_futures import ForgetsFinishedFutures
@@ -35,7 +37,7 @@ from derivlens.lsp_support import (
     lsp_error,
     setting_hint,
 )
-from derivlens.model import Render, Result
+from derivlens.model import FormulaTexts, Render, Result
 from derivlens.result_cache import ResultCache
 from derivlens.sandbox.outcome import SandboxFailure
 from derivlens.settings import Settings, parse_settings
@@ -77,6 +79,8 @@ class DerivlensServer(LanguageServer):
         #: A worker `derivlens serve` started before importing pygls (see `prespawn`).
         self.early_worker: Any = None
         self.cache = ResultCache()
+        #: Closed forms, each found by a job of its own after the plot (formula_jobs.py).
+        self.formulas = Formulas(self.formula)
         self._documents: Documents | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self.requests = RequestTracker()
@@ -158,20 +162,34 @@ class DerivlensServer(LanguageServer):
         key = self.cache_key(prepared)
         cached = self.cache.result(key)
         if cached is not None:
-            return cached
+            return self.formulas.merged(prepared, attrs.evolve(cached, elapsed_ms=0.0))
         if settle > 0:
             await asyncio.sleep(settle)
+        with self.formulas.interactive():
+            result = await self.evaluate(prepared, hover=hover)
+        self.cache.keep_result(key, uri, result)
+        return self.formulas.merged(prepared, result)
+
+    async def evaluate(
+        self, prepared: engine.Prepared, *, hover: bool, formula: bool = False
+    ) -> Result:
+        """One job in the sandbox: its checked result (with the closed form if `formula`)."""
         await self.ensure_worker()
         started = time.perf_counter()
         timeout = self.settings.hover_timeout_s if hover else self.settings.timeout_s
         memory = self.settings.memory_mb
         try:
-            outcome = await self.sandbox.run(prepared.job(timeout=timeout, memory_mb=memory))
-            result = judge.finish(prepared, outcome, (time.perf_counter() - started) * 1000)
+            outcome = await self.sandbox.run(
+                prepared.job(timeout=timeout, memory_mb=memory, formula=formula)
+            )
+            return judge.finish(prepared, outcome, (time.perf_counter() - started) * 1000)
         except DerivlensError as error:
             raise setting_hint(error, hover=hover, memory_mb=memory) from None
-        self.cache.keep_result(key, uri, result)
-        return result
+
+    async def formula(self, prepared: engine.Prepared) -> FormulaTexts | None:
+        """The closed form for `prepared`, from a job without an image."""
+        bare = attrs.evolve(prepared, render=None)
+        return (await self.evaluate(bare, hover=False, formula=True)).formula
 
     # --- documents -------------------------------------------------------------------------
 
@@ -229,7 +247,8 @@ class DerivlensServer(LanguageServer):
         markup = markup_for(self.settings.hover_format, self.client_name, source.one_document)
         try:
             prepared = self.prepare(source, function, render)
-            key = (*self.cache_key(prepared), markup, self.settings.hover_sparkline)
+            known = self.formulas.known(prepared)  # the hover shows it once it is
+            key = (*self.cache_key(prepared), markup, self.settings.hover_sparkline, known)
             text = self.cache.hover(key)
             if text is not None:
                 return text

@@ -59,6 +59,7 @@ export interface ResultBase {
   method: 'autograd' | 'finite-difference';
   x: (number | null)[];
   warnings: PlotWarning[];
+  formula: Record<string, string | Record<string, string>> | null;
   image: PlotImage | ImageFile | null;
   sandbox: string[];
   elapsed_ms: number;
