@@ -1,6 +1,15 @@
-"""derivlens: plot a Python function and its exact derivatives right in the editor."""
+"""derivlens: plot a Python function and its exact derivatives right in the editor.
 
-from typing import Any
+This module imports nothing: `python -m derivlens` runs it before `derivlens.safepath` can
+take the working folder off `sys.path`, and a module imported here could come from the
+user's project (docs/protocol.md, "Sandbox").
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing itself is not imported here (see above)
+if TYPE_CHECKING:
+    from typing import Any
 
 __version__ = "0.1.0"
 
@@ -20,7 +29,7 @@ _LAZY = {
 def __getattr__(name: str) -> Any:
     if name not in _LAZY:
         raise AttributeError(f"module 'derivlens' has no attribute {name!r}")
-    import importlib
+    import importlib  # loaded at interpreter start-up already (importlib._bootstrap)
 
     return getattr(importlib.import_module(_LAZY[name]), name)
 
