@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import functools
 import os
 import select
@@ -34,8 +35,17 @@ from types import FrameType, ModuleType
 from typing import Any, NoReturn
 
 from derivlens.sandbox import protocol
-from derivlens.sandbox.layers import LayerUnavailable, audit, namespaces, output, rlimits, tasks
+from derivlens.sandbox.layers import (
+    LayerUnavailable,
+    audit,
+    namespaces,
+    output,
+    private_tmp,
+    rlimits,
+    tasks,
+)
 from derivlens.sandbox.layers.audit import SandboxRefusal
+from derivlens.sandbox.layers.origin import Origin
 
 PR_SET_DUMPABLE = 4
 SYSCALL = "make a system call the sandbox forbids"
@@ -102,6 +112,8 @@ class Child:
         self.filter: Any = None
         self.user_file = ""
         self.idle_exit = False
+        self.writable: str | None = None  # the private tmpfs, where one is mounted
+        self.origin: Origin | None = None
 
     # -- before the request -------------------------------------------------------------
     def prepare(self) -> None:
@@ -123,6 +135,7 @@ class Child:
         if libc is not None:
             libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # nor are ours to our siblings
             tasks.die_with_parent(libc, self.parent)
+        self._mount_private_tmp()
         self._try("landlock", self._build_ruleset)
         self._try("seccomp", self._build_filter)
 
@@ -158,16 +171,27 @@ class Child:
         if note:
             self.notes["ipc-namespace"] = note
 
+    def _mount_private_tmp(self) -> None:
+        """A fresh tmpfs as TMPDIR (writable once Landlock confines writes to it)."""
+        try:
+            self.writable = private_tmp.mount_fresh(os.environ.get("TMPDIR", ""))
+        except Exception as exc:  # no mount namespace here: nothing is writable
+            self.notes["writable-tmp"] = str(exc)
+
     def _build_ruleset(self) -> None:
         from derivlens.sandbox.layers.landlock_fs import Ruleset
 
         self.ruleset = Ruleset()
         self.ruleset.allow_read(self.config.read_paths)
+        if self.writable is not None:
+            self.ruleset.allow_write(self.writable)
 
-    def _build_filter(self) -> None:
+    def _build_filter(self, writable: bool | None = None) -> None:
         from derivlens.sandbox.layers import seccomp_filter
 
-        self.filter = seccomp_filter.build(self.pid)
+        if writable is None:
+            writable = self.ruleset is not None and self.ruleset.writable is not None
+        self.filter = seccomp_filter.build(self.pid, writable)
 
     def _try(self, name: str, step: Any, *args: Any) -> bool:
         if not self.config.wants(name):
@@ -248,12 +272,17 @@ class Child:
 
     def _apply_layers(self, job: Job) -> None:
         readable: list[str] | None = None
+        writable = None
         if self.ruleset is not None:
             self.ruleset.allow_read(job.readable)
             if self._try("landlock", self.ruleset.apply):
                 self.active.append("landlock")
                 readable = list(self.ruleset.paths)
-        self._try("rlimits", rlimits.apply, job.timeout + 1.0, job.memory_mb)
+                writable = self.ruleset.writable
+            elif self.ruleset.writable is not None and self.filter is not None:
+                self._try("seccomp", self._build_filter, False)  # writes unconfined: none
+        file_bytes = private_tmp.SIZE_BYTES if writable else 0
+        self._try("rlimits", rlimits.apply, job.timeout + 1.0, job.memory_mb, file_bytes)
         if self.filter is not None:
             from derivlens.sandbox.layers import seccomp_filter
 
@@ -261,11 +290,15 @@ class Child:
             if self._try("seccomp", seccomp_filter.load, self.filter):
                 self.active.append("seccomp")
         self.filter = None
-        self._try("audit-hook", audit.install, audit.make_hook(self.refusals, readable, self.pid))
+        self.origin = Origin.here(os.path.dirname(os.path.abspath(self.app.__file__ or "")))
+        hook = audit.make_hook(self.refusals, readable, self.pid, writable, self.origin)
+        self._try("audit-hook", audit.install, hook)
         if self.config.wants("output-cap"):
             self.active.append("output-cap")
 
     def _on_sigsys(self, signum: int, frame: FrameType | None) -> None:
+        if self.origin is not None and not self.origin.users(frame):
+            raise PermissionError(errno.EPERM, os.strerror(errno.EPERM))  # a library's
         where = self._user_line(frame)
         if not self.refusals:
             self.refusals.append((SYSCALL, where or "seccomp"))
@@ -306,21 +339,26 @@ class Child:
         if not self.refusals:
             message = str(error.get("message", ""))
             fenced = "landlock" in self.active or "seccomp" in self.active
-            if (
-                fenced
-                and error.get("kind") in ("user-error", "internal")
-                and ("Permission denied" in message or "[Errno 13]" in message)
-            ):
+            failed = fenced and error.get("kind") in ("user-error", "internal")
+            if failed and ("Address family not supported" in message or "[Errno 97]" in message):
                 text = (
-                    f"{job.name} tried to write a file, or read one outside Python and your "
-                    f"project, which the sandbox forbids ({message})"
+                    f"{job.name} tried to open a socket, which the sandbox forbids (no network "
+                    f"or sockets: {message})"
+                )
+                return {"error": {"kind": "blocked", "message": text}}
+            if failed and ("Permission denied" in message or "[Errno 13]" in message):
+                text = (
+                    f"{job.name} tried to write a file outside its private temporary folder, or "
+                    f"read one outside Python and your project, which the sandbox forbids "
+                    f"({message})"
                 )
                 return {"error": {"kind": "blocked", "message": text}}
             return reply
         what, detail = self.refusals[0]
         text = (
             f"{job.name} tried to {what} ({detail}). Plotted functions run in a sandbox without "
-            "processes, network, signals or file writes; remove that call from the code it runs"
+            "processes, network, signals or file writes outside a private temporary folder; "
+            "remove that call from the code it runs"
         )
         return {"error": {"kind": "blocked", "message": text}}
 
