@@ -28,11 +28,6 @@ NOT_RETRIED_ON_FLOATS = (
     "code that fails on tensors (np.where on a 0-d tensor: ValueError) is not evaluated "
     "on numbers, where it works: user-error"
 )
-BLOCKED = (
-    "ordinary tensor code (`x.abs().pow(2).mean().sqrt()`, its kink at 0 between two "
-    "samples) is `blocked` by seccomp (not with 0 on a sample): ordinary code taken for "
-    "an attack"
-)
 OUTSIDE_THE_DOMAIN = (
     "finite differences evaluate f left of the domain [0.001, 2]: numpy.emath.log turns "
     "complex there and the plot is refused (user-error: float() ... not 'complex')"
@@ -47,7 +42,6 @@ REFUSED = {
     + ["easings:elas_out"],
     DOCSTRING_TWICE: ["torch:gelu", "torch:softplus", "torch:logsigmoid"],
     NOT_RETRIED_ON_FLOATS: ["lmfit:lognormal"],
-    BLOCKED: ["torchdiffeq:_rms_norm"],
     OUTSIDE_THE_DOMAIN: ["numpy:log"],
     OVERLOADS: ["pyro:torch_float"],
 }
@@ -100,7 +94,7 @@ WRONG = {
     ],
     ("warning", BETWEEN_SAMPLES): [
         "pytweening:easeOutBounce", "pytweening:easeInBounce", "pytweening:easeInOutBounce",
-        "gymnasium:angle_normalize", "torchdiffeq:_linf_norm",
+        "gymnasium:angle_normalize", "torchdiffeq:_linf_norm", "torchdiffeq:_rms_norm",
     ],
     ("warning", F2_NOT_CHECKED): ["pytweening:easeInOutQuad", "pytweening:easeInOutCubic"],
     ("warning", A_RANGE): ["torch:hardswish", "torch:relu6", "torch:hardtanh"],

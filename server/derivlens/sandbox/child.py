@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import errno
 import functools
 import os
 import select
@@ -113,7 +112,6 @@ class Child:
         self.user_file = ""
         self.idle_exit = False
         self.writable: str | None = None  # the private tmpfs, where one is mounted
-        self.origin: Origin | None = None
 
     # -- before the request -------------------------------------------------------------
     def prepare(self) -> None:
@@ -290,15 +288,13 @@ class Child:
             if self._try("seccomp", seccomp_filter.load, self.filter):
                 self.active.append("seccomp")
         self.filter = None
-        self.origin = Origin.here(os.path.dirname(os.path.abspath(self.app.__file__ or "")))
-        hook = audit.make_hook(self.refusals, readable, self.pid, writable, self.origin)
+        origin = Origin.here(os.path.dirname(os.path.abspath(self.app.__file__ or "")))
+        hook = audit.make_hook(self.refusals, readable, self.pid, writable, origin)
         self._try("audit-hook", audit.install, hook)
         if self.config.wants("output-cap"):
             self.active.append("output-cap")
 
     def _on_sigsys(self, signum: int, frame: FrameType | None) -> None:
-        if self.origin is not None and not self.origin.users(frame):
-            raise PermissionError(errno.EPERM, os.strerror(errno.EPERM))  # a library's
         where = self._user_line(frame)
         if not self.refusals:
             self.refusals.append((SYSCALL, where or "seccomp"))
