@@ -286,6 +286,24 @@ ATTACKS: dict[str, Attack] = {
         "blocked",
         "write",
     ),
+    # -- files: only the child's private folder is writable ------------------------------
+    "write-outside-the-private-folder-hook-off": Attack(  # Landlock alone refuses it
+        "import os\n"
+        + _fn(
+            "if libc().open(b'/tmp/derivlens-attack-file', 0o101, 0o600) >= 0:\n"
+            "    raise ValueError('a file was made')\n"
+            "raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))"
+        ),
+        "blocked",
+        "write a file outside its private temporary folder",
+        cli=True,
+        hook_off=True,
+    ),
+    "mkdir-outside-the-private-folder": Attack(
+        "import os\n" + _fn("os.mkdir('/tmp/derivlens-attack-folder')\nreturn x"),
+        "blocked",
+        "change the file system (os.mkdir)",
+    ),
     # -- the reply channel ---------------------------------------------------------------
     "forge-then-return": Attack(  # the runner's frame follows: two replies
         _fn("forge(result(), leave=False)\nreturn x"),

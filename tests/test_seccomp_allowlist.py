@@ -166,7 +166,7 @@ SOCKETS = {
         hardening.HOOK_OFF + "def f(x):\n    libc()\n"
         "    if libc().socket(1, 1, 0) >= 0:\n        raise ValueError('a socket')\n"
         "    raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))\n",
-        "",
+        "open a socket",
     ),
     "inet-raw": (
         hardening.HOOK_OFF + "def f(x):\n    libc()\n    libc().socket(2, 1, 0)\n    return x\n",

@@ -111,12 +111,19 @@ def _reported_error(prepared: Prepared, replied: Replied) -> DerivlensError:
             return _malformed(prepared, str(malformed))
         error = info.to_exception()
     fenced = "landlock" in replied.layers or "seccomp" in replied.layers
-    denied = "Permission denied" in error.message or "[Errno 13]" in error.message
-    if fenced and denied and error.kind in (ErrorKind.USER_ERROR, ErrorKind.INTERNAL):
+    failed = fenced and error.kind in (ErrorKind.USER_ERROR, ErrorKind.INTERNAL)
+    message = error.message
+    if failed and ("Address family not supported" in message or "[Errno 97]" in message):
         return _error(
             ErrorKind.BLOCKED,
-            f"{name} tried to write a file, or read one outside Python and your project, "
-            f"which the sandbox forbids ({error.message})",
+            f"{name} tried to open a socket, which the sandbox forbids (no network or "
+            f"sockets: {message})",
+        )
+    if failed and ("Permission denied" in message or "[Errno 13]" in message):
+        return _error(
+            ErrorKind.BLOCKED,
+            f"{name} tried to write a file outside its private temporary folder, or read one "
+            f"outside Python and your project, which the sandbox forbids ({message})",
         )
     return error
 

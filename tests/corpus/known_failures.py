@@ -19,18 +19,12 @@ NOT_RETRIED_ON_FLOATS = (
     "code that fails on tensors (np.where on a 0-d tensor: ValueError) is not evaluated "
     "on numbers, where it works: user-error"
 )
-BLOCKED = (
-    "ordinary tensor code (`x.abs().pow(2).mean().sqrt()`, its kink at 0 between two "
-    "samples) is `blocked` by seccomp (not with 0 on a sample): ordinary code taken for "
-    "an attack"
-)
 OUTSIDE_THE_DOMAIN = (
     "finite differences evaluate f left of the domain [0.001, 2]: numpy.emath.log turns "
     "complex there and the plot is refused (user-error: float() ... not 'complex')"
 )
 REFUSED = {
     NOT_RETRIED_ON_FLOATS: ["lmfit:lognormal"],
-    BLOCKED: ["torchdiffeq:_rms_norm"],
     OUTSIDE_THE_DOMAIN: ["numpy:log"],
 }
 
@@ -91,7 +85,7 @@ WRONG = {
     ],
     ("warning", BETWEEN_SAMPLES): [
         "pytweening:easeOutBounce", "pytweening:easeInBounce", "pytweening:easeInOutBounce",
-        "gymnasium:angle_normalize", "torchdiffeq:_linf_norm",
+        "gymnasium:angle_normalize", "torchdiffeq:_linf_norm", "torchdiffeq:_rms_norm",
     ],
     ("warning", F2_NOT_CHECKED): ["pytweening:easeInOutQuad", "pytweening:easeInOutCubic"],
     ("warning", A_RANGE): [

@@ -37,8 +37,16 @@ import attrs
 from derivlens.sandbox import channel, process, protocol
 from derivlens.sandbox.application import Application
 from derivlens.sandbox.channel import ChildReply, ChildStatus, Job, NoReply, Refusal, Unanswered
-from derivlens.sandbox.layers import LayerUnavailable, audit, namespaces, output, rlimits
+from derivlens.sandbox.layers import (
+    LayerUnavailable,
+    audit,
+    namespaces,
+    output,
+    private_tmp,
+    rlimits,
+)
 from derivlens.sandbox.layers.audit import SandboxRefusal
+from derivlens.sandbox.layers.origin import Origin
 
 SYSCALL = "make a system call the sandbox forbids"
 #: The layers a child applies itself (the others hold for the whole worker).
@@ -78,6 +86,7 @@ class Child:
         self.filter: Any = None
         self.user_file = ""
         self.idle_exit = False
+        self.writable: str | None = None  # the private tmpfs, where one is mounted
 
     # -- before the request -------------------------------------------------------------
     def prepare(self) -> None:
@@ -96,6 +105,7 @@ class Child:
         self._try("namespaces", self._enter_namespaces)
         process.set_dumpable(False)  # nor are ours to our siblings
         process.die_with_parent(self.parent)
+        self._mount_private_tmp()
         self._try("landlock", self._build_ruleset)
         self._try("seccomp", self._build_filter)
 
@@ -128,16 +138,27 @@ class Child:
         if note:
             self.notes["ipc-namespace"] = note
 
+    def _mount_private_tmp(self) -> None:
+        """A fresh tmpfs as TMPDIR (writable once Landlock confines writes to it)."""
+        try:
+            self.writable = private_tmp.mount_fresh(os.environ.get("TMPDIR", ""))
+        except Exception as exc:  # no mount namespace here: nothing is writable
+            self.notes["writable-tmp"] = str(exc)
+
     def _build_ruleset(self) -> None:
         from derivlens.sandbox.layers.landlock_fs import Ruleset
 
         self.ruleset = Ruleset()
         self.ruleset.allow_read(self.config.read_paths)
+        if self.writable is not None:
+            self.ruleset.allow_write(self.writable)
 
-    def _build_filter(self) -> None:
+    def _build_filter(self, writable: bool | None = None) -> None:
         from derivlens.sandbox.layers import seccomp_filter
 
-        self.filter = seccomp_filter.build(self.pid)
+        if writable is None:
+            writable = self.ruleset is not None and self.ruleset.writable is not None
+        self.filter = seccomp_filter.build(self.pid, writable)
 
     def _try(self, name: str, step: Any, *args: Any) -> bool:
         if not self.config.wants(name):
@@ -218,12 +239,17 @@ class Child:
 
     def _apply_layers(self, job: Job) -> None:
         readable: list[str] | None = None
+        writable = None
         if self.ruleset is not None:
             self.ruleset.allow_read(job.readable)
             if self._try("landlock", self.ruleset.apply):
                 self.active.append("landlock")
                 readable = list(self.ruleset.paths)
-        self._try("rlimits", rlimits.apply, job.timeout + 1.0, job.memory_mb)
+                writable = self.ruleset.writable
+            elif self.ruleset.writable is not None and self.filter is not None:
+                self._try("seccomp", self._build_filter, False)  # writes unconfined: none
+        file_bytes = private_tmp.SIZE_BYTES if writable else 0
+        self._try("rlimits", rlimits.apply, job.timeout + 1.0, job.memory_mb, file_bytes)
         if self.filter is not None:
             from derivlens.sandbox.layers import seccomp_filter
 
@@ -231,7 +257,10 @@ class Child:
             if self._try("seccomp", seccomp_filter.load, self.filter):
                 self.active.append("seccomp")
         self.filter = None
-        self._try("audit-hook", audit.install, audit.make_hook(self.refusals, readable, self.pid))
+        app_file = getattr(self.app, "__file__", None) or ""  # the application module's
+        origin = Origin.here(os.path.dirname(os.path.abspath(app_file)))
+        hook = audit.make_hook(self.refusals, readable, self.pid, writable, origin)
+        self._try("audit-hook", audit.install, hook)
         if self.config.wants("output-cap"):
             self.active.append("output-cap")
 

@@ -41,6 +41,13 @@ FIXED = {
 }
 
 
+def children_folder(home: str) -> str:
+    """The folder inside `home` that is HOME, TMPDIR and the cwd of every child: each
+    child mounts a fresh private tmpfs over it (see `layers/private_tmp.py`), so the rest
+    of `home` (matplotlib's cache, where it falls back there) stays as the worker left it."""
+    return os.path.join(home, "tmp")
+
+
 def package_root() -> str:
     """The folder holding the `derivlens` package (put on PYTHONPATH for the worker)."""
     return str(Path(__file__).resolve().parents[2])
@@ -110,7 +117,7 @@ def remove_stale_homes(tmp: str | None = None) -> list[str]:
 
 
 def private_home() -> str:
-    """A fresh private folder: the worker's HOME, the children's cwd and TMPDIR.
+    """A fresh private folder, holding the worker's and the children's HOME and TMPDIR.
 
     Its name says which process owns it, so that the next start can remove it if this
     process dies without cleaning up; stale folders of dead owners go first.
@@ -119,6 +126,7 @@ def private_home() -> str:
     pid = os.getpid()
     home = tempfile.mkdtemp(prefix=f"{HOME_PREFIX}{pid}-{_start_time(pid) or 0}-")
     os.chmod(home, 0o700)
+    os.mkdir(children_folder(home), 0o700)
     return home
 
 
@@ -130,8 +138,8 @@ def clean_environment(
     env = {k: v for k, v in source.items() if k in PASSTHROUGH}
     env.setdefault("PATH", "/usr/bin:/bin")
     env.update(FIXED)
-    env["HOME"] = home
-    env["TMPDIR"] = home
+    env["HOME"] = children_folder(home)
+    env["TMPDIR"] = children_folder(home)
     env["MPLCONFIGDIR"] = mpl_dir
     # PYTHONDONTWRITEBYTECODE is not passed on: the worker writes the compiled modules
     # it lacks where Python keeps them (~0.1 s at every start otherwise, for derivlens

@@ -32,7 +32,7 @@ from derivlens.sandbox.outcome import (
     WorkerLost,
 )
 
-RULES = "no processes, network, signals or file writes"
+RULES = "no processes, network, signals or file writes outside a private temporary folder"
 #: Everything a child may claim to have had active (see doctor.LAYERS).
 KNOWN_LAYERS = frozenset(
     {

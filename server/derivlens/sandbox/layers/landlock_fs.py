@@ -4,7 +4,9 @@ Three system calls made through ctypes, with the kernel's own constants
 (`linux/landlock.h`, Documentation/userspace-api/landlock.rst): the ruleset handles every
 file-system right of the kernel's ABI, the network (ABI 4: no TCP bind/connect) and the
 scopes (ABI 6: no signals to processes outside the sandbox, no abstract UNIX sockets)
-when the kernel has them. Nothing is writable. Prepared before the request arrives (the
+when the kernel has them. Nothing is writable but the child's private tmpfs
+(`private_tmp`), beneath which files and folders may be made, written, renamed and
+removed (no devices, sockets or pipes). Prepared before the request arrives (the
 slow part: opening every path), finished with the request's project folder and applied
 just before user code.
 """
@@ -25,6 +27,10 @@ RULE_PATH_BENEATH = 1
 PR_SET_NO_NEW_PRIVS = 38
 ACCESS_FS_READ_FILE = 1 << 2
 ACCESS_FS_READ_DIR = 1 << 3
+#: Writing beneath the private folder: WRITE_FILE, REMOVE_DIR, REMOVE_FILE, MAKE_DIR,
+#: MAKE_REG, MAKE_SYM, REFER (ABI 2: renames between its folders), TRUNCATE (ABI 3).
+ACCESS_FS_WRITE = (1 << 1) | (1 << 4) | (1 << 5) | (1 << 7) | (1 << 8) | (1 << 12)
+ACCESS_FS_REFER_TRUNCATE = (1 << 13) | (1 << 14)
 #: Every file-system right (bits from 0 up) of each ABI: 13 at first, REFER with 2,
 #: TRUNCATE with 3, IOCTL_DEV with 5.
 _FS_RIGHTS_BY_ABI = ((1, 13), (2, 14), (3, 15), (5, 16))
@@ -61,6 +67,11 @@ SYSTEM_READ = (
     "/sys/devices/system/cpu",
     "/sys/fs/cgroup",
 )
+
+
+def _threads() -> int:
+    """How many threads this process has (each has an entry in /proc/self/task)."""
+    return len(os.listdir("/proc/self/task"))
 
 
 class _RulesetAttr(ctypes.Structure):
@@ -148,31 +159,50 @@ class Ruleset:
             )
         self._fd = fd
         self.paths: list[str] = []
+        self.writable: str | None = None
 
     def allow_read(self, paths: Iterable[str]) -> None:
         """Grant read access beneath each existing path (missing ones are skipped)."""
         for path in paths:
-            try:
-                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-            except OSError:
-                continue
-            try:
+            if self._add(path, None):
+                self.paths.append(os.path.realpath(path))
+
+    def allow_write(self, folder: str) -> None:
+        """Grant reading and writing beneath `folder` (the child's private tmpfs)."""
+        rights = self.read_dir | ACCESS_FS_WRITE | ACCESS_FS_REFER_TRUNCATE
+        if not self._add(folder, rights & fs_rights(self.abi)):
+            raise LayerUnavailable(f"Landlock refused a rule for {folder}")
+        self.writable = os.path.realpath(folder)
+        self.paths.append(self.writable)
+
+    def _add(self, path: str, rights: int | None) -> bool:
+        """One path-beneath rule (`rights` None: reading, by the kind of file)."""
+        try:
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        except OSError:
+            return False
+        try:
+            if rights is None:
                 is_dir = os.path.isdir(f"/proc/self/fd/{fd}")
-                rule = _PathBeneathAttr(self.read_dir if is_dir else self.read_file, fd)
-                rc = _syscall(
-                    SYS_ADD_RULE,
-                    ctypes.c_int(self._fd),
-                    ctypes.c_uint(RULE_PATH_BENEATH),
-                    ctypes.byref(rule),
-                    ctypes.c_uint32(0),
-                )
-                if rc == 0:
-                    self.paths.append(os.path.realpath(path))
-            finally:
-                os.close(fd)
+                rights = self.read_dir if is_dir else self.read_file
+            rule = _PathBeneathAttr(rights, fd)
+            rc = _syscall(
+                SYS_ADD_RULE,
+                ctypes.c_int(self._fd),
+                ctypes.c_uint(RULE_PATH_BENEATH),
+                ctypes.byref(rule),
+                ctypes.c_uint32(0),
+            )
+            return rc == 0
+        finally:
+            os.close(fd)
 
     def apply(self) -> None:
-        """no_new_privs, then restrict this process for good."""
+        """no_new_privs, then restrict this process for good. Landlock restricts the
+        calling thread only: a process with more than one thread is refused."""
+        threads = _threads()
+        if threads != 1:
+            raise LayerUnavailable(f"Landlock needs a single-threaded process ({threads} threads)")
         if _lib().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
             raise LayerUnavailable(f"prctl(NO_NEW_PRIVS) failed: {os.strerror(ctypes.get_errno())}")
         rc = _syscall(SYS_RESTRICT_SELF, ctypes.c_int(self._fd), ctypes.c_uint32(0))
@@ -189,4 +219,5 @@ class Ruleset:
         if self.scoped:
             extra.append("no signals or abstract sockets outside")
         more = f", {', '.join(extra)}" if extra else ""
-        return f"Landlock ABI {self.abi}: read-only, {len(self.paths)} paths{more}"
+        access = "writable beneath a private tmpfs" if self.writable else "read-only"
+        return f"Landlock ABI {self.abi}: {access}, {len(self.paths)} paths{more}"

@@ -1,4 +1,4 @@
-"""Resource limits: CPU seconds, address space, no core files, no file growth, few fds.
+"""Resource limits: CPU seconds, address space, no core files, bounded files, few fds.
 
 And no capabilities: a child of a root server without a user namespace would otherwise
 keep CAP_SYS_RESOURCE (and raise its limits again), CAP_SYS_PTRACE (and open the
@@ -42,8 +42,10 @@ def _at_most(resource: Any, which: int, soft: int, hard: int) -> None:
     resource.setrlimit(which, (soft, hard))
 
 
-def apply(cpu_seconds: float, memory_mb: int) -> None:
-    """Limit this process; `memory_mb` is headroom on top of what the warm process maps.
+def apply(cpu_seconds: float, memory_mb: int, file_bytes: int = 0) -> None:
+    """Limit this process; `memory_mb` is headroom on top of what the warm process maps;
+    `file_bytes` the largest file it may write (0 where nothing is writable; the private
+    tmpfs's size where it is, see `private_tmp`).
 
     Memory and CPU come first and never fail on a lower hard limit already in place (a
     server started under `ulimit -v` gets that limit); a failure of the last ones (the
@@ -62,7 +64,7 @@ def apply(cpu_seconds: float, memory_mb: int) -> None:
     cpu = math.ceil(used.ru_utime + used.ru_stime + cpu_seconds)
     _at_most(resource, resource.RLIMIT_CPU, cpu, cpu + 1)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    _at_most(resource, resource.RLIMIT_FSIZE, file_bytes, file_bytes)
     resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
     if sys.platform.startswith("linux"):
         drop_capabilities()

@@ -22,12 +22,20 @@ process trace it.
 Errnos instead of traps, so that library code fails the way it expects, never as an
 attack (docs/protocol.md): writing and changing files fail with EACCES, exactly as Landlock
 refuses them (C++ writers such as torch.save abort on the ENOSYS of a trap); and
-`socket(AF_UNIX)` fails with EACCES, because glibc's NSS opens one in passing to ask
-nscd (or systemd, sssd) for a user or group name before it reads /etc/passwd, which a
-lazy import in torch does. The user's own sockets of any family are still `blocked`:
-Python's socket constructor raises an audit event, which the audit hook refuses by name
-before the call is made; with the hook neutered, the EACCES is reported as `blocked` by
-`child._explain`, and no UNIX socket exists to connect with. Other families trap.
+`socket(AF_UNIX)` fails with EAFNOSUPPORT, as on a kernel without UNIX sockets, because
+glibc's NSS opens one in passing to ask nscd (or systemd, sssd) for a user or group name
+before it reads /etc/passwd, which a lazy import in torch does. The user's own sockets
+of any family are still `blocked`: Python's socket constructor raises an audit event,
+which the audit hook refuses by name before the call is made; with the hook neutered,
+the EAFNOSUPPORT is reported as `blocked` socket by `child._explain`, and no UNIX socket
+exists to connect with. Other families trap.
+
+Writing is allowed only in a child whose Landlock ruleset lets it write beneath its
+private tmpfs (`build(pid, writable=True)`): then opening with write flags and the
+calls that make, rename and remove files and folders (`WRITES`) are allowed, and
+Landlock confines them to that folder; the other file changes (modes, owners, links,
+extended attributes, times, device nodes) still fail with EACCES. Without Landlock no
+path can be told from another, so every write fails as above.
 
 Calls that name a process (prlimit64, sched_set*, setpriority, ioprio_set, kill,
 tgkill, pidfd_open, migrate_pages, move_pages) are allowed on this process only: its
@@ -38,7 +46,9 @@ Arguments are compared as the kernel's 64-bit registers, so a pid with high bits
 (which the kernel would truncate to another pid) is refused too.
 
 `build` compiles the filter to its BPF program while the child is still a spare (the
-compiling is most of the cost); `load` only hands the program to the kernel.
+compiling is most of the cost); `load` only hands the program to the kernel, with
+SECCOMP_FILTER_FLAG_TSYNC, so that every thread of the process is filtered, not just
+the caller (or the load fails).
 """
 
 from __future__ import annotations
@@ -78,6 +88,13 @@ SELF_OR_ZERO = (
 #: Calls whose first argument must be this very pid (0 would mean something else).
 SELF_ONLY = ("kill", "tgkill", "pidfd_open")
 
+#: Allowed where Landlock confines writes to the private folder (see `build`): what
+#: Python's open, os.makedirs, tempfile, os.replace and shutil.rmtree call.
+WRITES = (
+    "mkdir", "mkdirat", "unlink", "unlinkat", "rmdir", "rename", "renameat", "renameat2",
+    "ftruncate", "fsync", "fdatasync",
+)  # fmt: skip
+
 #: Fail with EACCES, like a read-only file system view.
 FILE_CHANGES = (
     "creat", "mknod", "mknodat", "rename", "renameat", "renameat2", "unlink", "unlinkat",
@@ -99,18 +116,18 @@ def _resolvable(name: str) -> bool:
 
 
 PR_SET_NO_NEW_PRIVS = 38
-PR_SET_SECCOMP = 22
-SECCOMP_MODE_FILTER = 2
+SECCOMP_SET_MODE_FILTER = 1
+SECCOMP_FILTER_FLAG_TSYNC = 1
 
 
 class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-def build(pid: int) -> bytes:
+def build(pid: int, writable: bool = False) -> bytes:
     """The BPF program of the filter for this process (not loaded yet): `pid` is the
-    only process it may act on."""
-    return _compiled(_rules(pid))
+    only process it may act on; `writable` only where Landlock confines the writes."""
+    return _compiled(_rules(pid, writable))
 
 
 def _compiled(f: Any) -> bytes:
@@ -129,7 +146,7 @@ def _compiled(f: Any) -> bytes:
     return b"".join(chunks)
 
 
-def _rules(pid: int) -> Any:
+def _rules(pid: int, writable: bool) -> Any:
     if not sys.platform.startswith("linux"):
         raise LayerUnavailable("seccomp is Linux-only")
     try:
@@ -146,8 +163,8 @@ def _rules(pid: int) -> Any:
         if _resolvable(name):
             f.add_rule(sc.ALLOW, name)
     _processes_and_threads(f, sc)
-    _files(f, sc)
-    f.add_rule(sc.ERRNO(errno.EACCES), "socket", sc.Arg(0, sc.EQ, AF_UNIX))  # NSS's nscd
+    _files(f, sc, writable)
+    f.add_rule(sc.ERRNO(errno.EAFNOSUPPORT), "socket", sc.Arg(0, sc.EQ, AF_UNIX))  # nscd
     for option in allowed_syscalls.PRCTL_OPTIONS.values():
         f.add_rule(sc.ALLOW, "prctl", sc.Arg(0, sc.EQ, option))
     _this_process_only(f, sc, pid)
@@ -165,16 +182,25 @@ def _processes_and_threads(f: Any, sc: Any) -> None:
     f.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
 
 
-def _files(f: Any, sc: Any) -> None:
-    """Opening for reading is allowed (Landlock says what); writes and changes: EACCES."""
+def _files(f: Any, sc: Any, writable: bool) -> None:
+    """Opening for reading is allowed (Landlock says what); writes and changes: EACCES,
+    unless `writable` (Landlock confines them to the private folder)."""
     eacces = sc.ERRNO(errno.EACCES)
-    for name in FILE_CHANGES:
+    writes = WRITES if writable else ()
+    for name in writes:
         if _resolvable(name):
+            f.add_rule(sc.ALLOW, name)
+    for name in FILE_CHANGES:
+        if name not in writes and _resolvable(name):
             f.add_rule(eacces, name)
     if _resolvable("openat2"):
         f.add_rule(sc.ERRNO(errno.ENOSYS), "openat2")  # its flags are out of reach
-    any_write = sum(WRITE_FLAGS)
     opens = [("openat", 2)] + ([("open", 1)] if _resolvable("open") else [])
+    if writable:
+        for name, _ in opens:
+            f.add_rule(sc.ALLOW, name)
+        return
+    any_write = sum(WRITE_FLAGS)
     for name, arg in opens:
         f.add_rule(sc.ALLOW, name, sc.Arg(arg, sc.MASKED_EQ, any_write, 0))
         for flag in WRITE_FLAGS:
@@ -197,12 +223,24 @@ def _this_process_only(f: Any, sc: Any, pid: int) -> None:
 
 
 def load(program: bytes) -> None:
-    """Filter this process, for good, with a program from `build`."""
+    """Filter this process (every thread of it), for good, with a program from `build`."""
+    import pyseccomp
+
     libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
     if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise LayerUnavailable(f"prctl(NO_NEW_PRIVS) failed: {os.strerror(ctypes.get_errno())}")
     code = ctypes.create_string_buffer(program, len(program))
     fprog = _SockFprog(len(program) // 8, ctypes.cast(code, ctypes.c_void_p))
-    if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
+    nr = pyseccomp.resolve_syscall(pyseccomp.system_arch(), "seccomp")
+    rc = libc.syscall(
+        ctypes.c_long(nr),
+        ctypes.c_long(SECCOMP_SET_MODE_FILTER),
+        ctypes.c_long(SECCOMP_FILTER_FLAG_TSYNC),
+        ctypes.byref(fprog),
+    )
+    if rc > 0:  # TSYNC: the id of a thread that could not be synchronised
+        raise LayerUnavailable(f"thread {rc} could not take the seccomp filter")
+    if rc != 0:
         err = ctypes.get_errno()
         raise LayerUnavailable(f"the kernel refused the seccomp filter ({os.strerror(err)})")
