@@ -49,6 +49,8 @@ class Central:
         self.h = base_step(x)
         self._sides: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.rounding: np.ndarray | float = 0.0
+        #: The epsilon of the type f computes in (float32 code rounds far more).
+        self.eps = EPS
 
     @classmethod
     def of(cls, evaluate: Evaluate, x: np.ndarray) -> Central:
@@ -94,7 +96,7 @@ class Central:
         plus, minus, step = self.sides(halvings, where)
         estimate = (plus - minus) / (2 * step)
         noise = np.maximum(
-            16 * EPS * np.maximum(np.abs(plus), np.abs(minus)), self._measured(where)
+            16 * self.eps * np.maximum(np.abs(plus), np.abs(minus)), self._measured(where)
         )
         return estimate, noise / step
 
@@ -113,7 +115,7 @@ class Central:
         centre = values if where is None else values[where]
         bend = (plus - 2 * centre + minus) / step
         noise = np.maximum(
-            32 * EPS * np.maximum(np.abs(plus), np.abs(centre)), 2 * self._measured(where)
+            32 * self.eps * np.maximum(np.abs(plus), np.abs(centre)), 2 * self._measured(where)
         )
         return bend, noise / step
 
@@ -155,6 +157,10 @@ def disagreement(
     # tanh's backward computes 1 − tanh² by cancellation), and nobody can see it.
     finite = np.abs(slope[np.isfinite(slope)])
     floor = 1e-10 * float(finite.max()) if finite.size else 0.0
+    if central.eps > EPS:  # float32/float16 code: rounding relative to the curve's size
+        sizes = np.abs(values[np.isfinite(values)])
+        largest = float(sizes.max()) if sizes.size else 0.0
+        floor = max(floor, 64 * central.eps * largest / float(central.h.min()) / 4)
     tolerance = 1e-12 * (1 + np.abs(slope)) + floor
     kink_tolerance = 1e-9 * (1 + np.abs(slope)) + floor
 
