@@ -232,3 +232,50 @@ def test_a_generated_pole_between_samples_is_found(c):
     (pole,) = curves.discontinuities
     assert pole.order == 0
     assert abs(pole.x - c) <= RESOLUTION * (HI - LO)
+
+
+def ease_in_out_expo(t):
+    """pytweening's shape: constants at t == 0 and t == 1 only, exp-based elsewhere."""
+    if t == 0:
+        return 0.0
+    if t == 1:
+        return 1.0
+    if t < 0.5:
+        return torch.exp(20 * t - 10) / 2
+    return (2 - torch.exp(-20 * t + 10)) / 2
+
+
+def test_a_few_constant_branches_keep_autograd_everywhere_else():
+    curves = differentiate_1d(ease_in_out_expo, (0.0, 1.0), 101, 2)
+    assert curves.method == "autograd"
+    x = curves.x
+    inner = (x > 0) & (x < 1)
+    left = inner & (x < 0.5)
+    exact_1 = np.where(x < 0.5, 10 * np.exp(20 * x - 10), 10 * np.exp(-20 * x + 10))
+    exact_2 = np.where(x < 0.5, 200 * np.exp(20 * x - 10), -200 * np.exp(-20 * x + 10))
+    np.testing.assert_allclose(curves.derivatives[1][inner], exact_1[inner], rtol=1e-12)
+    np.testing.assert_allclose(curves.derivatives[2][left], exact_2[left], rtol=1e-12)
+    kinds = [w.kind for w in curves.warnings]
+    assert kinds == ["finite-difference", "disagreement"]
+    assert curves.warnings[0].message.startswith(
+        "autograd cannot follow this function at x = 0 and 1 (there"
+    )
+    assert (0.5, 2) in found(curves)  # f″ jumps from 200 to -200 at 0.5
+
+
+def test_a_python_branch_with_two_variables_is_followed_by_autograd():
+    from derivlens.calculus import differentiate_2d
+
+    def g(x, y):
+        if x <= 0:
+            return 0.0
+        return x * y
+
+    surface = differentiate_2d(g, (-1.0, 1.0), (-1.0, 1.0), 21)
+    assert surface.method == "autograd"
+    grid_y, grid_x = np.meshgrid(surface.y, surface.x, indexing="ij")
+    right = grid_x > 0
+    np.testing.assert_allclose(surface.gradient_x[right], grid_y[right], rtol=1e-12)
+    np.testing.assert_allclose(surface.gradient_y[right], grid_x[right], rtol=1e-12)
+    assert np.all(surface.gradient_x[grid_x < 0] == 0)
+    assert "converts the tensor" not in " ".join(w.message for w in surface.warnings)

@@ -17,7 +17,7 @@ import torch
 from torch.func import vmap
 
 from derivlens.calculus import differences, discontinuities
-from derivlens.calculus.autograd import choose_autograd, disconnection, nested_grads
+from derivlens.calculus.autograd import choose_autograd, cut_off, disconnection, nested_grads
 from derivlens.calculus.common import (
     DTYPE,
     EPS,
@@ -71,14 +71,19 @@ def differentiate_1d(
     )
     if outcome is not None:
         values, derivatives, connected = outcome
-        central = Central.of(evaluator(f, vectorized, probe_values(x)), x)
+        evaluate = evaluator(f, vectorized, probe_values(x))
+        central = Central.of(evaluate, x)
         central.eps = precision(values)
-        reason = disconnection(connected, values, central)
+        cut = cut_off(connected, values, central)
+        reason = disconnection(cut)
     if outcome is None or reason is not None:
         return by_differences(fn, x, order, reason or "autograd cannot follow this function")
     exact = exact_vmap if vectorized else exact_loop
-    found = _discontinuities(f, exact, x, values, derivatives, order)
-    warnings = [w for w in [disagreement_warning(x, values, derivatives[1], central, found)] if w]
+    found = _discontinuities(f, exact, x, values, derivatives, order)  # on autograd's own
+    patched = _by_differences_where(cut, evaluate, x, derivatives)
+    warnings = [
+        w for w in [patched, disagreement_warning(x, values, derivatives[1], central, found)] if w
+    ]
     derivatives = {k: v for k, v in derivatives.items() if k <= order}
     null_out(values, list(derivatives.values()), x, warnings, "x")
 
@@ -90,6 +95,25 @@ def differentiate_1d(
     curves.discontinuities = found
     curves.critical_points = _critical(curves, lambda p: slope_and_bend(p)[0], 0.0, slope_and_bend)
     return curves
+
+
+def _by_differences_where(
+    cut: np.ndarray, evaluate: Evaluate, x: np.ndarray, derivatives: dict[int, np.ndarray]
+) -> PlotWarning | None:
+    """At the few points autograd cannot serve (a branch returning a constant at
+    `t == 0`), the derivatives by differences, in place; the warning names the points."""
+    if not cut.any():
+        return None
+    errors = {}
+    for k in derivatives:
+        derivatives[k][cut], errors[k] = differences.derivative_with_error(evaluate, x[cut], k)
+    where = name_points([float(v) for v in x[cut]])
+    reason = (
+        f"autograd cannot follow this function at {where} (there its result does not depend "
+        "on the variable through torch operations, e.g. a branch that returns a constant)"
+    )
+    shown = {k: derivatives[k][cut] for k in errors}
+    return _finite_difference_warning(reason, shown, errors, there=True)
 
 
 def _depth(order: int) -> int:
@@ -236,7 +260,10 @@ def finite_evaluator(fn: Callable[..., Any], x: np.ndarray, reason: str) -> tupl
 
 
 def _finite_difference_warning(
-    reason: str, derivatives: dict[int, np.ndarray], errors: dict[int, np.ndarray]
+    reason: str,
+    derivatives: dict[int, np.ndarray],
+    errors: dict[int, np.ndarray],
+    there: bool = False,
 ) -> PlotWarning:
     parts = []
     for k, error in errors.items():
@@ -248,7 +275,8 @@ def _finite_difference_warning(
     estimate = "; ".join(parts) or "their error could not be estimated"
     return PlotWarning(
         WarningKind.FINITE_DIFFERENCE,
-        f"{reason}, so the derivatives are central finite differences, not exact: "
+        f"{reason}, so the derivatives {'there ' if there else ''}are central finite "
+        "differences, not exact: "
         f"estimated from two step sizes, {estimate}; use torch functions on x for exact ones",
     )
 

@@ -17,7 +17,7 @@ import torch
 from torch.func import vmap
 
 from derivlens.calculus import differences
-from derivlens.calculus.autograd import choose_autograd, disconnection, nested_grads
+from derivlens.calculus.autograd import choose_autograd, cut_off, disconnection, nested_grads
 from derivlens.calculus.common import (
     DTYPE,
     POINTWISE_ERRORS,
@@ -91,17 +91,17 @@ def differentiate_2d(
         evaluate = evaluator_2d(f, vectorized)
         along_x = Central(lambda a, which: evaluate(a, py[which]), px)
         along_y = Central(lambda b, which: evaluate(px[which], b), py)
-        reason = disconnection(connected, values, along_x) or disconnection(
-            connected, values, along_y
-        )
+        cut = cut_off(connected, values, along_x) | cut_off(connected, values, along_y)
+        reason = disconnection(cut)
     if outcome is None or reason is not None:
         values, gx, gy, warning = by_differences_2d(
             fn, px, py, reason or "autograd cannot follow this function"
         )
         warnings, method = [warning], "finite-difference"
     else:
+        patched = _by_differences_where(cut, evaluate, px, py, gx, gy)
         mismatch = _disagreement_2d(px, py, values, gx, gy, along_x, along_y)
-        warnings, method = ([mismatch] if mismatch else []), "autograd"
+        warnings, method = [w for w in (patched, mismatch) if w], "autograd"
     shape = grid_x.shape
     f_grid, gx, gy = values.reshape(shape), gx.reshape(shape), gy.reshape(shape)
     null_out(f_grid, [gx, gy], np.array([xs, ys]), warnings, "xy")
@@ -204,6 +204,37 @@ def by_differences_2d(
         f"two step sizes, {estimate}; use torch functions on x and y for exact ones",
     )
     return values, gx, gy, warning
+
+
+def _by_differences_where(
+    cut: np.ndarray,
+    evaluate: Evaluate2,
+    px: np.ndarray,
+    py: np.ndarray,
+    gx: np.ndarray,
+    gy: np.ndarray,
+) -> PlotWarning | None:
+    """The gradient by differences, in place, at the few grid points autograd cannot serve
+    (a branch returning a constant there), as for curves."""
+    if not cut.any():
+        return None
+    a, b = px[cut], py[cut]
+    gx[cut], ex = differences.derivative_with_error(lambda s: evaluate(s, b), a, 1)
+    gy[cut], ey = differences.derivative_with_error(lambda s: evaluate(a, s), b, 1)
+    worst = np.fmax(ex, ey)
+    estimate = (
+        f"to within about {float(np.nanmax(worst)):.1g}"
+        if np.isfinite(worst).any()
+        else "with an error that could not be estimated"
+    )
+    return PlotWarning(
+        WarningKind.FINITE_DIFFERENCE,
+        f"autograd cannot follow this function at {int(cut.sum())} grid point"
+        f"{'s' if cut.sum() > 1 else ''} (first at x = {a[0]:.6g}, y = {b[0]:.6g}: there its "
+        "result does not depend on the variables through torch operations, e.g. a branch "
+        f"that returns a constant), so the gradient there is central finite differences, "
+        f"{estimate}",
+    )
 
 
 def _disagreement_2d(
