@@ -225,7 +225,7 @@ def test_every_generated_jump_and_kink_is_found_and_located(spec):
     assert_located(curves, expected, HI - LO)
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(places)
 def test_a_generated_pole_between_samples_is_found(c):
     curves = differentiate_1d(lambda x: 1 / (x - c), (LO, HI), SAMPLES, 1)

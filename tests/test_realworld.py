@@ -266,7 +266,7 @@ def test_numpy_code_that_fails_on_tensors_is_evaluated_on_numbers(tmp_path):
     close(result["derivatives"]["1"], 0.5 / np.sqrt(x), 1e-7)
     (message,) = [w["message"] for w in result["warnings"]]
     assert "it works on Python numbers but not on tensors (TypeError: any()" in message
-    assert "estimated from two step sizes, f′ to within about" in message
+    assert "estimated per point from successive step sizes, f′ to within about" in message
 
 
 def test_an_error_that_also_happens_on_numbers_is_the_users(tmp_path):

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch.func import vmap
 
-from derivlens.calculus import differences, discontinuities
+from derivlens.calculus import differences, discontinuities, stencils
 from derivlens.calculus.autograd import choose_autograd, cut_off, disconnection, nested_grads
 from derivlens.calculus.common import (
     DTYPE,
@@ -222,18 +222,51 @@ def by_differences(fn: Callable[..., Any], x: np.ndarray, order: int, reason: st
     """f where autograd cannot follow it: central differences, with their error estimated."""
     evaluate, reason = finite_evaluator(fn, x, reason)
     values = evaluate(x)
+    domain = (float(x[0]), float(x[-1]))
     derivatives, errors = {}, {}
     for k in range(1, order + 1):
-        derivatives[k], errors[k] = differences.derivative_with_error(evaluate, x, k)
+        found = stencils.derivative_with_error(evaluate, x, k, domain)
+        derivatives[k], errors[k] = stencils.unsettled(*found)
     warnings = [_finite_difference_warning(reason, derivatives, errors)]
+    warnings += _unestimated(x, values, derivatives, errors)
     null_out(values, list(derivatives.values()), x, warnings, "x")
 
     def slope_at(points: np.ndarray) -> np.ndarray:
-        return differences.stencil(evaluate, points, 1)
+        return stencils.derivative_with_error(evaluate, points, 1, domain)[0]
 
     curves = Curves(x, values, derivatives, "finite-difference", warnings, outputs=_outputs(values))
     curves.critical_points = _critical(curves, slope_at, _noise_floor(x, values, errors[1]))
     return curves
+
+
+def _unestimated(
+    x: np.ndarray,
+    values: np.ndarray,
+    derivatives: dict[int, np.ndarray],
+    errors: dict[int, np.ndarray],
+) -> list[PlotWarning]:
+    """The points whose derivative by differences could not be computed, or whose error
+    could not be estimated: named, never left out of the bound silently."""
+    defined = np.isfinite(values).reshape(len(x), -1).all(axis=1)
+    missing = np.zeros(len(x), dtype=bool)
+    unbounded = np.zeros(len(x), dtype=bool)
+    for k, d in derivatives.items():
+        finite = np.isfinite(d).reshape(len(x), -1).all(axis=1)
+        missing |= defined & ~finite
+        unbounded |= finite & ~np.isfinite(errors[k]).reshape(len(x), -1).all(axis=1)
+    said = []
+    if missing.any():
+        said.append(
+            f"at {name_points([float(v) for v in x[missing]])} no derivative could be computed "
+            "(the differences do not settle there, as where f′ is infinite; or no step fits "
+            "inside the domain, as where the spacing of floats at x is too coarse for it)"
+        )
+    if unbounded.any():
+        said.append(
+            f"at {name_points([float(v) for v in x[unbounded]])} the error of the "
+            "differences could not be estimated (f is not finite near there)"
+        )
+    return [PlotWarning(WarningKind.FINITE_DIFFERENCE, "; ".join(said))] if said else []
 
 
 def _noise_floor(x: np.ndarray, values: np.ndarray, error: np.ndarray) -> float:
@@ -277,7 +310,8 @@ def _finite_difference_warning(
         WarningKind.FINITE_DIFFERENCE,
         f"{reason}, so the derivatives {'there ' if there else ''}are central finite "
         "differences, not exact: "
-        f"estimated from two step sizes, {estimate}; use torch functions on x for exact ones",
+        f"estimated per point from successive step sizes, {estimate}; use torch functions "
+        "on x for exact ones",
     )
 
 

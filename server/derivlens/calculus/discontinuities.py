@@ -138,7 +138,8 @@ def find(
         for i in range(len(a)):
             jump = Discontinuity(_shortest(a[i], b[i]), level, sides[i], sides[len(a) + i])
             found.append(jump)
-    return _distinct(found, 8 * stop)
+    # A pole of f makes f′ wild for a while around it: one place within 1e-6 of the width.
+    return _distinct(found, max(8 * stop, 1e-6 * width))
 
 
 def _refine(
@@ -177,11 +178,9 @@ def _refine(
         lasting = (history[-1] >= SHRINK * earlier) | np.isinf(earlier)
         # A pole: no rounding grows like that (f is infinite at a midpoint on the way).
         grew = (history[-1] > 2 * earlier) | np.isinf(window).any(axis=0)
-        # ... or f is infinite at a float next to an end: v is a million times larger
-        # there than at the other end and than anywhere on the samples.
+        # ... or v is a million times larger at an end than anywhere on the samples.
         va, vb = (np.abs(_flat(e, len(earlier))).max(axis=1) for e in state[2:4])
-        big, small = np.fmax(va, vb), np.fmin(va, vb)
-        grew |= (big > 1e6 * small) & (big > 1e6 * judge.largest)
+        grew |= np.fmax(va, vb) > 1e6 * judge.largest
     lasting = grew | (lasting & _stands_out(state, history[-1], level, at, judge))
     return state[0][lasting], state[1][lasting]
 
@@ -238,7 +237,10 @@ def _distinct(found: list[Discontinuity], near: float) -> list[Discontinuity]:
 def name_points(xs: list[float]) -> str:
     """ "x = 0.3636", "x = 0.3636 and 0.7273", "x = 0.3636, 0.7273 and 0.9091" (at most
     eight named, then how many more)."""
-    shown = [f"{v:.6g}" for v in xs[:8]]
+    for digits in range(6, 18):  # enough digits to tell the points apart
+        shown = [f"{v:.{digits}g}" for v in xs[:8]]
+        if len(set(shown)) == len(shown):
+            break
     if len(xs) > 8:
         return f"x = {', '.join(shown)} and {len(xs) - 8} more"
     if len(shown) == 1:
