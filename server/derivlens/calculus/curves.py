@@ -106,7 +106,9 @@ def _by_differences_where(
         return None
     errors = {}
     for k in derivatives:
-        derivatives[k][cut], errors[k] = differences.derivative_with_error(evaluate, x[cut], k)
+        domain = (float(x[0]), float(x[-1]))
+        found = stencils.derivative_with_error(evaluate, x[cut], k, domain)
+        derivatives[k][cut], errors[k] = stencils.unsettled(*found)
     where = name_points([float(v) for v in x[cut]])
     reason = (
         f"autograd cannot follow this function at {where} (there its result does not depend "

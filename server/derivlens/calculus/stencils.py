@@ -25,6 +25,8 @@ import numpy as np
 from derivlens.calculus.common import EPS, POINTWISE_ERRORS, STENCILS, FunctionFailed
 
 Evaluate = Callable[[np.ndarray], np.ndarray]
+#: f with one coordinate replaced at some of the points (`rows`), the others held.
+Along = Callable[[np.ndarray, np.ndarray], np.ndarray]
 #: Steps tried for every point, and at most for the points whose error is still large.
 FIRST_HALVINGS, MORE_HALVINGS = 3, 10
 #: Relative error below which no smaller step is tried.
@@ -57,7 +59,12 @@ def first_step(x: np.ndarray, order: int, domain: tuple[float, float]) -> np.nda
 
 
 def at_step(
-    evaluate: Evaluate, x: np.ndarray, order: int, h: np.ndarray, domain: tuple[float, float]
+    along: Along,
+    x: np.ndarray,
+    rows: np.ndarray,
+    order: int,
+    h: np.ndarray,
+    domain: tuple[float, float],
 ) -> tuple[np.ndarray, np.ndarray]:
     """(D at step h, its rounding noise) per point, every stencil inside `domain`; NaN
     where the step is unusable (rounds to nothing at x, or no stencil fits)."""
@@ -83,7 +90,7 @@ def at_step(
         else:
             offs = tuple(range(int(shift), int(shift) + shifted_n))
             w = _weights(offs, order)
-        d, n = _apply(evaluate, x[where], h[where], offs, w, order)
+        d, n = _apply(along, x[where], rows[where], h[where], offs, w, order)
         if value is None or noise is None:
             value = np.full((len(x), *d.shape[1:]), np.nan)
             noise = np.full_like(value, np.nan)
@@ -94,8 +101,9 @@ def at_step(
 
 
 def _apply(
-    evaluate: Evaluate,
+    along: Along,
     x: np.ndarray,
+    rows: np.ndarray,
     h: np.ndarray,
     offsets: tuple[int, ...],
     weights: np.ndarray,
@@ -106,7 +114,7 @@ def _apply(
     for offset, weight in zip(offsets, weights, strict=True):
         if weight == 0:
             continue
-        f = _defined(evaluate, x + offset * h)
+        f = _defined(along, x + offset * h, rows)
         total = weight * f if total is None else total + weight * f
         largest = np.abs(f) if largest is None else np.fmax(largest, np.abs(f))
     assert total is not None and largest is not None
@@ -115,10 +123,10 @@ def _apply(
     return total / scale, noise
 
 
-def _defined(evaluate: Evaluate, points: np.ndarray) -> np.ndarray:
+def _defined(along: Along, points: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """f at `points`, NaN where it is undefined at every one of them (math domain error)."""
     try:
-        return evaluate(points)
+        return along(points, rows)
     except FunctionFailed as failure:
         if not isinstance(failure.error, POINTWISE_ERRORS):
             raise
@@ -126,20 +134,27 @@ def _defined(evaluate: Evaluate, points: np.ndarray) -> np.ndarray:
 
 
 def derivative_with_error(
-    evaluate: Evaluate, x: np.ndarray, order: int, domain: tuple[float, float]
+    evaluate: Evaluate,
+    x: np.ndarray,
+    order: int,
+    domain: tuple[float, float],
+    along: Along | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(the derivative of `order`, a bound on its error) per point: the step halved until
-    D settles, per point (see the module's docstring). NaN error: not estimable there."""
+    D settles, per point (see the module's docstring). NaN error: not estimable there.
+    `along` replaces `evaluate` for f of two variables (the other coordinate per row)."""
+    call: Along = along if along is not None else (lambda points, _rows: evaluate(points))
+    every = np.arange(len(x))
     h = np.maximum(first_step(x, order, domain), 4 * np.spacing(np.abs(x)))
     # From four times the balanced step (one-sided stencils round more) downwards.
-    steps = [at_step(evaluate, x, order, h / 2.0**j, domain) for j in range(-2, FIRST_HALVINGS)]
+    steps = [at_step(call, x, every, order, h / 2.0**j, domain) for j in range(-2, FIRST_HALVINGS)]
     best, error = _settle(steps)
     more = _worse_than(best, error)
     j = FIRST_HALVINGS
     while more.any() and j < MORE_HALVINGS:
         rows = np.flatnonzero(more)
         last = [(d[rows], n[rows]) for d, n in steps[-2:]]
-        step = at_step(evaluate, x[rows], order, h[rows] / 2.0**j, domain)
+        step = at_step(call, x[rows], rows, order, h[rows] / 2.0**j, domain)
         candidate, candidate_error = _settle([*last, step])
         better = candidate_error < error[rows]
         best[rows[better]], error[rows[better]] = candidate[better], candidate_error[better]

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch.func import vmap
 
-from derivlens.calculus import differences
+from derivlens.calculus import differences, stencils
 from derivlens.calculus.autograd import choose_autograd, cut_off, disconnection, nested_grads
 from derivlens.calculus.common import (
     DTYPE,
@@ -190,8 +190,8 @@ def by_differences_2d(
         reason,
     )
     values = evaluate(px, py)
-    gx, ex = differences.derivative_with_error(lambda s: evaluate(s, py), px, 1)
-    gy, ey = differences.derivative_with_error(lambda s: evaluate(px, s), py, 1)
+    gx, ex = _partial(evaluate, px, py, 0, _span(px))
+    gy, ey = _partial(evaluate, px, py, 1, _span(py))
     worst = [float(e[np.isfinite(e)].max()) for e in (ex, ey) if np.isfinite(e).any()]
     estimate = (
         f"to within about {max(worst):.1g}"
@@ -219,8 +219,8 @@ def _by_differences_where(
     if not cut.any():
         return None
     a, b = px[cut], py[cut]
-    gx[cut], ex = differences.derivative_with_error(lambda s: evaluate(s, b), a, 1)
-    gy[cut], ey = differences.derivative_with_error(lambda s: evaluate(a, s), b, 1)
+    gx[cut], ex = _partial(evaluate, a, b, 0, _span(px))
+    gy[cut], ey = _partial(evaluate, a, b, 1, _span(py))
     worst = np.fmax(ex, ey)
     estimate = (
         f"to within about {float(np.nanmax(worst)):.1g}"
@@ -235,6 +235,24 @@ def _by_differences_where(
         f"that returns a constant), so the gradient there is central finite differences, "
         f"{estimate}",
     )
+
+
+def _partial(
+    evaluate: Evaluate2, px: np.ndarray, py: np.ndarray, axis: int, span: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """∂f/∂x (axis 0) or ∂f/∂y (axis 1) by differences at the points (px, py)."""
+    if axis == 0:
+        return stencils.derivative_with_error(
+            lambda s: evaluate(s, py), px, 1, span, lambda s, rows: evaluate(s, py[rows])
+        )
+    return stencils.derivative_with_error(
+        lambda s: evaluate(px, s), py, 1, span, lambda s, rows: evaluate(px[rows], s)
+    )
+
+
+def _span(coordinates: np.ndarray) -> tuple[float, float]:
+    """The domain along one axis: differences stay inside it."""
+    return float(coordinates.min()), float(coordinates.max())
 
 
 def _disagreement_2d(
