@@ -22,9 +22,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
-from derivlens import SANDBOX_APP, engine, model, wire
+from derivlens import SANDBOX_APP, engine, judge, model, wire
 from derivlens.model import Render
-from derivlens.sandbox import Outcome, Sandbox, protocol
+from derivlens.sandbox import Replied, Sandbox, protocol
 from derivlens.sandbox.env import cache_dir, clean_environment, private_home
 
 CODE = "import torch\n\ndef f(x):\n    return torch.sin(3 * x) * torch.exp(-x * x / 4)\n"
@@ -32,12 +32,13 @@ PREPARED = engine.prepare_source(
     CODE, "/tmp/derivlens_bench.py", name="f", render=Render(size="hover")
 )
 REQUEST: dict[str, Any] = wire.unstructure(PREPARED.request)
+JOB = PREPARED.job(timeout=30, memory_mb=2048)
 PAUSE = 0.25  # between requests, as between hovers: lets the spare get ready
 
 
 def check(reply: Any) -> None:
     """The application's reply (from a child or in-process) is a result with a PNG."""
-    result = engine.finish(PREPARED, Outcome(reply, (), {}, ""), 0.0)
+    result = judge.finish(PREPARED, Replied(reply, (), {}, ""), 0.0)
     assert isinstance(result.image, model.Image) and result.image.data.startswith("iVBORw0KGgo")
 
 
@@ -54,7 +55,9 @@ async def interleaved(runs: int) -> dict[str, list[float]]:
             for name, ev in (("pre-forked", pre), ("fork-per-request", per)):
                 await asyncio.sleep(PAUSE)
                 t = time.perf_counter()
-                check((await ev.run(REQUEST, timeout=30, **PREPARED.sandbox_job)).reply)
+                outcome = await ev.run(JOB)
+                assert isinstance(outcome, Replied), outcome
+                check(outcome.reply)
                 if i:
                     times[name].append(time.perf_counter() - t)
             t = time.perf_counter()

@@ -389,6 +389,34 @@ ATTACKS: dict[str, Attack] = {
         cli=True,
         hook_off=True,
     ),
+    "thread-flood-small-stacks": Attack(  # fits in the memory limit: the task cap stops it
+        "import threading, time\n"
+        + _fn(
+            "threading.stack_size(32768)\nwhile True:\n"
+            "    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()"
+        ),
+        "memory",
+        "ran out of memory",
+        cli=True,
+    ),
+    "clear-parent-death-signal": Attack(  # then outlive a killed worker
+        _fn("libc().prctl(1, 0, 0, 0, 0)  # PR_SET_PDEATHSIG\nreturn x"),
+        "blocked",
+        "system call the sandbox forbids",
+        hook_off=True,
+    ),
+    "become-dumpable": Attack(  # then siblings could read this child's /proc entries
+        _fn("libc().prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE\nreturn x"),
+        "blocked",
+        "system call the sandbox forbids",
+        hook_off=True,
+    ),
+    "clone-thread-in-new-namespace": Attack(
+        _fn("sc(NR_clone, 0x10000000 | 0x3d0f00, 0, 0, 0, 0)  # CLONE_NEWUSER\nreturn x"),
+        "blocked",
+        "system call the sandbox forbids",
+        hook_off=True,
+    ),
     "clone-raw": Attack(
         _fn("sc(NR_clone, 17, 0, 0, 0, 0)  # SIGCHLD: a new process\nreturn x"),
         "blocked",

@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from derivlens import engine, runner, wire
+from derivlens import engine, judge, runner, wire
 from derivlens.model import Render
 from derivlens.options import Source, read_all
-from derivlens.sandbox import Outcome
+from derivlens.sandbox import Replied
 
 
 def evaluate_source(
@@ -42,7 +42,7 @@ def evaluate_source(
         render=render,
     )
     reply = runner.run(wire.unstructure(prepared.request))
-    result = engine.finish(prepared, Outcome(reply, (), {}, ""), 0.0)
+    result = judge.finish(prepared, Replied(reply, (), {}, ""), 0.0)
     return wire.result_json(result)
 
 

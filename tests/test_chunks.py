@@ -132,3 +132,69 @@ def test_a_syntax_error_still_names_its_line():
 def test_starts_keep_decorators_with_their_def():
     lines = ["@a", "@b(1)", "def f():", "    pass", "x = 1", "else_thing = 2", "else:"]
     assert chunks.starts(lines) == [0, 4, 5]
+
+
+def column_zero_string(lines: int) -> str:
+    """A module whose middle is one string literal of `lines` column-0 lines that each
+    look like a statement, a bracketed list of as many column-0 items, then a function."""
+    body = "\n".join(f"x{i} = {i}" for i in range(lines))
+    items = "\n".join(f"{i}," for i in range(lines))
+    return (
+        f'import math\nTEXT = """\n{body}\n"""\nVALUES = [\n{items}\n]\ndef f(x):\n    return x\n'
+    )
+
+
+def characters_parsed(monkeypatch: pytest.MonkeyPatch, source: str) -> int:
+    """How many characters of source `parse_module` hands to the parser for `source`."""
+    parsed = 0
+    compile_piece = chunks._compile
+
+    def counting(text: str):  # type: ignore[no-untyped-def]
+        nonlocal parsed
+        parsed += len(text)
+        return compile_piece(text)
+
+    monkeypatch.setattr(chunks, "_compile", counting)
+    module = parse_module(source)
+    monkeypatch.setattr(chunks, "_compile", compile_piece)
+    def_line = source.splitlines().index("def f(x):") + 1
+    assert [(f.name, f.def_line) for f in module.functions] == [("f", def_line)]
+    return parsed
+
+
+def test_a_long_string_or_bracket_costs_its_length_not_its_square(monkeypatch):
+    small = characters_parsed(monkeypatch, column_zero_string(3_000))
+    large = characters_parsed(monkeypatch, column_zero_string(6_000))
+    # Each line tried as a statement start re-parsed the prefix before it: 2,000× the text.
+    assert large / len(column_zero_string(6_000)) < 4
+    assert large < 2.5 * small
+
+
+def test_failed_prefixes_are_not_kept():
+    chunks._CACHE.clear()
+    module = parse_module(column_zero_string(2_000))
+    texts = {c.piece.text for c in module.chunks}
+    assert chunks.cached_pieces() == len(texts)
+
+
+def test_the_piece_cache_is_bounded_by_bytes():
+    chunks._CACHE.clear()
+    budget = chunks.CACHE_BYTES // chunks.PIECE_BYTES_PER_CHAR
+    statement = "x = '" + "a" * 20_000 + "'"
+    for i in range(2 * budget // len(statement)):
+        parse_module(f"{statement} * {i}\n")
+    assert chunks._CACHE.nbytes <= chunks.CACHE_BYTES
+    assert chunks.cached_pieces() < budget // len(statement) + 5
+
+
+def test_a_described_chunk_is_never_taken_for_another_that_reuses_its_memory():
+    # A description was cached by id(piece) without keeping the piece alive: once the
+    # piece was dropped, a new piece at the same address read the old one's functions.
+    import gc
+
+    for i in range(300):
+        module = parse_module(f"g{i} = lambda x: x * {i}\n")
+        assert [f.name for f in module.functions] == [f"g{i}"]
+        del module
+        chunks._CACHE.clear()
+        gc.collect()

@@ -196,14 +196,17 @@ def test_stale_folders_go_and_an_unwritable_home_leaves_nothing(place: dict[str,
 
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="root only")
 def test_hardening_unprivileged() -> None:
-    """Every test of this file, of the language-server file, of the project rule and of
-    the workspace-imports guard, again as nobody (65534)."""
+    """Every test of this file, of the language-server file, of the project rule, of the
+    workspace-imports guard, of the seccomp allow-list and of the task cap, again as
+    nobody (65534)."""
     assert let_nobody_run_python(), "the venv's interpreter is not usable by nobody"
     files = [
         "test_hardening_cli.py",
         "test_hardening_lsp.py",
         "test_project.py",
         "test_workspace_imports.py",
+        "test_seccomp_allowlist.py",
+        "test_tasks.py",
     ]
     proc = run_pytest_as_nobody(
         ["-k", "not unprivileged", *[str(ROOT / "tests" / f) for f in files]],

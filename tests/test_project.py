@@ -89,13 +89,17 @@ def test_a_folder_holding_home_is_never_the_project(home: Path) -> None:
 
 def test_prepare_grants_the_project_or_the_file_alone(home: Path) -> None:
     scratch = touch(home / "scratch.py", "def f(x):\n    return x\n")
-    job = engine.prepare_source(scratch.read_text(), str(scratch), name="f").sandbox_job
-    assert job["readable"] == [str(scratch)]
+    job = engine.prepare_source(scratch.read_text(), str(scratch), name="f").job(
+        timeout=1.0, memory_mb=100
+    )
+    assert job.readable == (str(scratch),)
     project = home / "proj"
     touch(project / "pyproject.toml")
     file = touch(project / "f.py", "def f(x):\n    return x\n")
-    job = engine.prepare_source(file.read_text(), str(file), name="f").sandbox_job
-    assert job["readable"] == [str(project), str(file)]
+    job = engine.prepare_source(file.read_text(), str(file), name="f").job(
+        timeout=1.0, memory_mb=100
+    )
+    assert job.readable == (str(project), str(file))
 
 
 # --- the home's dot-folders: never a project, whatever marks them --------------------------

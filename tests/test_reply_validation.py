@@ -1,9 +1,9 @@
 """A sandboxed child's reply is hostile input: what the parent accepts and what it refuses.
 
 In-process: frames are decoded by `protocol.decode_untrusted`, the sandbox's envelope by
-`verdict.from_reply`, and the application's result by `engine.finish` against the request
-it answers. Anything off is kind `crashed` with a short message, never an exception of
-another type.
+`verdict.from_reply` (a `SandboxFailure` if off), and the application's result by
+`judge.finish` against the request it answers. Anything off is kind `crashed` with a short
+message, never an exception of another type.
 """
 
 from __future__ import annotations
@@ -11,15 +11,19 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import signal
+from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
 
-from derivlens import engine, images
+from derivlens import engine, image_size, images, judge
 from derivlens.errors import DerivlensError
 from derivlens.model import Image, Render
-from derivlens.sandbox import Outcome, protocol, verdict
+from derivlens.sandbox import Failure, Replied, SandboxFailure, protocol, verdict
+from derivlens.sandbox.channel import NoReply, Refusal, Unanswered
+from derivlens.sandbox.outcome import Finished, Oversized, TimedOut, WorkerLost
 
 SOURCE = "def f(x, a=2):\n    return a * x\n\ndef g(x, y):\n    return x * y\n"
 
@@ -67,7 +71,7 @@ def surface() -> dict[str, Any]:
 
 
 def finish(reply: Any, ready: engine.Prepared | None = None) -> Any:
-    return engine.finish(ready or prepared(), Outcome(reply, ("rlimits",), {}, ""), 1.25)
+    return judge.finish(ready or prepared(), Replied(reply, ("rlimits",), {}, ""), 1.25)
 
 
 def test_a_good_reply_is_filled_in_by_what_the_server_knows() -> None:
@@ -151,17 +155,17 @@ def frame(envelope: Any) -> bytes:
         (b"", "malformed JSON"),
         (b"1" * 5000, "malformed JSON"),
         (frame([1, 2]), "not an object"),
-        (frame({"output": ""}), "no reply in it"),
-        (frame({"reply": {}, "output": ["x"]}), "output that is not text"),
+        (frame({"output": ""}), "a field is missing @ $.reply"),
+        (frame({"reply": {}, "output": ["x"]}), 'expected text, got ["x"] @ $.output'),
         # the layers are the status frame's: a reply claiming some is not a reply
         (frame({"reply": {}, "layers": ["seccomp"]}), "unknown fields layers"),
         (frame({"reply": {}, "notes": {}, "refused": {}}), "unknown fields notes, refused"),
     ],
 )
 def test_a_bad_reply_frame_is_crashed(body: bytes, detail: str) -> None:
-    with pytest.raises(DerivlensError) as caught:
+    with pytest.raises(SandboxFailure) as caught:
         verdict.from_reply(body, "f")
-    assert caught.value.kind == "crashed"
+    assert caught.value.reason is Failure.CRASHED
     assert detail in caught.value.message, caught.value.message
 
 
@@ -169,24 +173,24 @@ def test_a_bad_reply_frame_is_crashed(body: bytes, detail: str) -> None:
     ("body", "detail"),
     [
         (frame({"layers": ["seccomp", "root-shell"]}), "unknown list of sandbox"),
-        (frame({"layers": "seccomp"}), "unknown list of sandbox"),
-        (frame({"layers": [], "notes": {"a": 1}}), "notes that are not text"),
-        (frame({"layers": [], "refused": ["rlimits"]}), "refusals that are not text"),
+        (frame({"layers": "seccomp"}), 'expected a list, got "seccomp" @ $.layers'),
+        (frame({"layers": [], "notes": {"a": 1}}), "expected text, got 1 @ $.notes"),
+        (frame({"layers": [], "refused": ["rlimits"]}), 'expected an object, got ["rlimits"]'),
         (frame({"layers": [], "reply": {}}), "unknown fields reply"),
         (b'{"layers": [' + b"[" * 30 + b"]" * 30 + b"]}", "nested 32 deep"),
     ],
 )
 def test_a_bad_status_frame_is_crashed(body: bytes, detail: str) -> None:
-    with pytest.raises(DerivlensError) as caught:
+    with pytest.raises(SandboxFailure) as caught:
         verdict.status(body, "f")
-    assert caught.value.kind == "crashed"
+    assert caught.value.reason is Failure.CRASHED
     assert detail in caught.value.message, caught.value.message
 
 
 def test_deep_nesting_is_refused_without_recursion() -> None:
     """200,000 nested brackets would overflow a recursive parser: counted, not parsed."""
     body = b'{"reply": ' + b"[" * 9_000 + b"]" * 9_000 + b"}"
-    with pytest.raises(DerivlensError) as caught:
+    with pytest.raises(SandboxFailure) as caught:
         verdict.from_reply(body, "f")
     assert "nested 9001 deep" in caught.value.message
     assert protocol.nesting_depth(b'["]]]]", {"a": "[["}]') == 2
@@ -392,3 +396,229 @@ def test_text_from_the_child_loses_its_control_characters() -> None:
     with pytest.raises(DerivlensError) as caught:
         finish({"error": {"kind": "user-error", "message": evil, "option": "o" * 10_000}})
     assert "\x1b" not in caught.value.message and len(caught.value.option or "") == 200
+
+
+# --- an image no larger than the request asked for -----------------------------------
+
+
+def sized(fmt: str = "png", **render: Any) -> engine.Prepared:
+    return attrs.evolve(prepared(), render=Render(format=fmt, **render))
+
+
+@pytest.mark.parametrize(
+    ("render", "width", "height", "asked"),
+    [
+        # the hover's box is 360×150 CSS px at scale 2 (docs/protocol.md, "Sizes")
+        ({"size": "hover"}, 721, 300, "720×300"),
+        ({"size": "hover"}, 720, 301, "720×300"),
+        ({"size": "hover"}, 4000, 3000, "720×300"),
+        # a panel's own box: width × scale, height × scale
+        ({"size": "panel", "width": 500, "height": 300, "scale": 1.5}, 751, 450, "750×450"),
+        # a box below the smallest is clamped up to 240×150, not past it
+        ({"size": "panel", "width": 100, "height": 100, "scale": 1}, 241, 150, "240×150"),
+    ],
+)
+def test_a_png_larger_than_asked_for_is_crashed(
+    render: dict[str, Any], width: int, height: int, asked: str
+) -> None:
+    """A forged PNG, sound chunk by chunk and of the size it states, but not what the
+    request's size makes (a hover that would fill the editor)."""
+    reply = with_image(png(width, height), width=width, height=height)
+    with pytest.raises(DerivlensError) as caught:
+        finish({"result": reply}, sized(**render))
+    assert caught.value.kind == "crashed"
+    assert f"an image of {width}×{height} pixels where {asked} were asked for" in str(caught.value)
+
+
+def test_an_svg_larger_than_asked_for_is_crashed() -> None:
+    big = svg(size='width="501px" height="300px"')
+    reply = with_image(big, "svg", width=501, height=300)
+    with pytest.raises(DerivlensError) as caught:
+        finish({"result": reply}, sized("svg", size="panel", width=500, height=300))
+    assert "an image of 501×300 pixels where 500×300 were asked for" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("fmt", "render", "width", "height"),
+    [
+        ("png", {"size": "hover"}, 720, 300),
+        ("png", {"size": "panel", "width": 500, "height": 300, "scale": 1.5}, 750, 450),
+        ("svg", {"size": "panel", "width": 500, "height": 300, "scale": 3}, 500, 300),
+    ],
+)
+def test_an_image_of_the_size_asked_for_is_accepted(
+    fmt: str, render: dict[str, Any], width: int, height: int
+) -> None:
+    size = f'width="{width}px" height="{height}px"'
+    data = png(width, height) if fmt == "png" else svg(size=size)
+    result = finish(
+        {"result": with_image(data, fmt, width=width, height=height)}, sized(fmt, **render)
+    )
+    assert isinstance(result.image, Image) and (result.image.width, result.image.height) == (
+        width,
+        height,
+    )
+
+
+def test_the_runner_draws_exactly_the_size_the_check_allows(tmp_path: Path) -> None:
+    """The renderer and the check read one rule (`image_size`): real images pass it."""
+    from tests.helpers import evaluate_source
+
+    for render, size in (
+        (Render(size="hover"), (720, 300)),
+        (Render(size="panel", width=500, height=300, scale=1.5), (750, 450)),
+        (Render(format="svg", size="panel", width=300, height=200), (300, 200)),
+    ):
+        result = evaluate_source(tmp_path, "def f(x):\n    return x * x\n", "f", render=render)
+        assert (result["image"]["width"], result["image"]["height"]) == size
+        assert image_size.pixels(render)[:2] == size
+
+
+# --- what the sandbox saw, and its failures, as derivlens's errors ---------------------
+
+
+@pytest.mark.parametrize(
+    ("reason", "kind"),
+    [
+        (Failure.TIMED_OUT, "timeout"),
+        (Failure.FORBIDDEN, "blocked"),
+        (Failure.KILLED, "memory"),
+        (Failure.CRASHED, "crashed"),
+        (Failure.NOT_STARTED, "internal"),
+    ],
+)
+def test_each_sandbox_failure_is_an_error_of_its_kind(reason: Failure, kind: str) -> None:
+    with pytest.raises(DerivlensError) as caught:
+        judge.finish(prepared(), SandboxFailure(reason, "why, in words"), 0.0)
+    assert (caught.value.kind, caught.value.message) == (kind, "why, in words")
+
+
+def test_every_sandbox_failure_has_a_kind() -> None:
+    for reason in Failure:
+        assert judge.as_error(SandboxFailure(reason, "m")).kind
+
+
+def replied(reply: Any, layers: tuple[str, ...] = ("seccomp",), **seen: Any) -> Replied:
+    return Replied(reply, layers, {}, "", **seen)
+
+
+def error(kind: str, message: str) -> dict[str, Any]:
+    return {"error": {"kind": kind, "message": message}}
+
+
+SOCKET = Refusal("open a socket", "user.py:3: socket.socket()")
+
+
+@pytest.mark.parametrize(
+    ("outcome", "kind", "message"),
+    [
+        (
+            replied(error("user-error", "PermissionError: no"), refusal=SOCKET),
+            "blocked",
+            "f tried to open a socket (user.py:3: socket.socket()). Plotted functions run in",
+        ),
+        (
+            replied(None, unanswered=Unanswered(NoReply.EXITED, "SystemExit"), refusal=SOCKET),
+            "blocked",
+            "f tried to open a socket",
+        ),
+        (
+            replied(None, unanswered=Unanswered(NoReply.EXITED, "SystemExit")),
+            "user-error",
+            "f tried to exit the process (SystemExit); return a value",
+        ),
+        (
+            replied(None, unanswered=Unanswered(NoReply.RAISED, "RuntimeError: boom")),
+            "internal",
+            "RuntimeError: boom",
+        ),
+        (
+            replied(None, unanswered=Unanswered(NoReply.NOT_JSON, "bad object")),
+            "internal",
+            "the result is not JSON: bad object",
+        ),
+        (
+            replied(None, unanswered=Unanswered(NoReply.TOO_LARGE, "17 MB")),
+            "crashed",
+            "the result is too large to send back (17 MB)",
+        ),
+        (
+            replied(error("user-error", "OSError: [Errno 13] Permission denied: '/x'")),
+            "blocked",
+            "f tried to write a file, or read one outside Python and your project",
+        ),
+        (
+            replied(error("user-error", "OSError: [Errno 13] Permission denied: '/x'"), ()),
+            "user-error",
+            "OSError: [Errno 13] Permission denied: '/x'",
+        ),
+        (
+            replied(error("syntax", "Permission denied in a message")),
+            "syntax",
+            "Permission denied in a message",
+        ),
+    ],
+)
+def test_what_the_sandbox_saw_explains_the_error(outcome: Replied, kind: str, message: str) -> None:
+    with pytest.raises(DerivlensError) as caught:
+        judge.finish(prepared(), outcome, 0.0)
+    assert caught.value.kind == kind
+    assert message in caught.value.message, caught.value.message
+
+
+def test_a_refusal_the_code_got_over_leaves_its_result() -> None:
+    """The sandbox refused a socket, the code caught the error and went on: a result."""
+    result = judge.finish(prepared(), replied({"result": curves()}, refusal=SOCKET), 0.0)
+    assert result.f == [0.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    ("ending", "kind", "detail"),
+    [
+        (TimedOut(), "timeout", "did not finish within 2 s"),
+        (Oversized("a reply of 40 MB"), "crashed", "sent back a reply of 40 MB, over the"),
+        (WorkerLost("the evaluation worker is gone"), "crashed", "worker is gone while"),
+        (Finished((), False, None, signal.SIGSYS), "blocked", "a system call the sandbox"),
+        (Finished((), False, None, signal.SIGXCPU), "timeout", "used up its CPU time"),
+        (Finished((), False, None, signal.SIGKILL), "memory", "killed (SIGKILL)"),
+        (Finished((), False, None, signal.SIGSEGV), "crashed", "crashed (SIGSEGV)"),
+        (Finished((), False, 3, None), "crashed", "exited (status 3)"),
+        (Finished((frame({"layers": []}),), False, 0, None), "crashed", "status 0"),
+        (
+            Finished((frame({"layers": []}), frame({"reply": {}})), True, 0, None),
+            "crashed",
+            "more than one reply",
+        ),
+        (
+            Finished((frame({"layers": []}), frame({"reply": {}})), False, 0, None),
+            "crashed",
+            "could not apply its rlimits layer",
+        ),
+    ],
+)
+def test_how_a_job_ended_is_the_error_a_user_sees(ending: Any, kind: str, detail: str) -> None:
+    """From the worker's account (or the deadline) to the error: `verdict`, then `judge`."""
+    required = ("rlimits",) if "rlimits" in detail else ()
+    with pytest.raises(SandboxFailure) as failed:
+        verdict.outcome(ending, required, "f", 2.0)
+    error = judge.as_error(failed.value)
+    assert error.kind == kind
+    assert detail in error.message, error.message
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        replied(error("user-error", "x"), refusal=Refusal("open \u202ea socket", "u.py:3 \x1b]0;")),
+        replied(None, unanswered=Unanswered(NoReply.RAISED, "Error: \u202eevil\u2066 \x9b31m")),
+        replied(None, unanswered=Unanswered(NoReply.EXITED, "SystemExit\u202e\x1b")),
+    ],
+)
+def test_the_sandbox_s_words_from_the_child_lose_their_control_characters(
+    outcome: Replied,
+) -> None:
+    """What the sandbox saw comes back through the untrusted reply frame: its text is
+    cleaned like the rest of the reply (bidi overrides included, or a log line reorders)."""
+    with pytest.raises(DerivlensError) as caught:
+        judge.finish(prepared(), outcome, 0.0)
+    assert not set(caught.value.message) & {"\u202e", "\u2066", "\x1b", "\x9b"}

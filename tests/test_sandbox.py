@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -26,12 +27,24 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from derivlens import SANDBOX_APP, engine, wire
+from derivlens import SANDBOX_APP, engine, judge, wire
 from derivlens.errors import DerivlensError
 from derivlens.model import Render
 from derivlens.options import Source, read_all
-from derivlens.sandbox import Sandbox, doctor, prespawn, run_once
+from derivlens.sandbox import (
+    Failure,
+    Sandbox,
+    SandboxFailure,
+    application,
+    channel,
+    doctor,
+    prespawn,
+    protocol,
+    run_once,
+)
+from derivlens.sandbox.channel import Cancel, Done, Job, Ready, Run, Started, TooLarge
 from derivlens.sandbox.env import clean_environment
+from derivlens.sandbox.strict import Malformed
 from tests.unprivileged import let_nobody_run_python, run_pytest_as_nobody
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +53,7 @@ SECRETS = {
     "GITHUB_TOKEN": "ghp_SECRET" + uuid.uuid4().hex,
 }
 TIMEOUT = 2.0
+MEMORY_MB = 2048  # the default limit
 #: Cases that do real work before they fail (an 800 MB list is 0.6 s of page faults here,
 #: three times that on a loaded 2-core machine) get a command's time: they must end in
 #: their kind, never in a timeout, however busy the machine is.
@@ -122,10 +136,8 @@ async def evaluate(
 ) -> dict[str, Any]:
     """What the language server would answer for `f`: the checked result, as JSON."""
     ready = prepared(code, scene, **options)
-    outcome = await sandbox.run(
-        wire.unstructure(ready.request), timeout=timeout, **ready.sandbox_job
-    )
-    return wire.result_json(engine.finish(ready, outcome, 0.0))
+    outcome = await sandbox.run(ready.job(timeout=timeout, memory_mb=MEMORY_MB))
+    return wire.result_json(judge.finish(ready, outcome, 0.0))
 
 
 @pytest.fixture(scope="module")
@@ -421,8 +433,8 @@ async def evaluate_named(sandbox: Sandbox, code: str, name: str, scene: Scene) -
         render=Render(size="hover"),
         project_root=str(scene.project),
     )
-    outcome = await sandbox.run(wire.unstructure(ready.request), timeout=10, **ready.sandbox_job)
-    return wire.result_json(engine.finish(ready, outcome, 0.0))
+    outcome = await sandbox.run(ready.job(timeout=10, memory_mb=MEMORY_MB))
+    return wire.result_json(judge.finish(ready, outcome, 0.0))
 
 
 @pytest.mark.asyncio(loop_scope="module")
@@ -534,6 +546,85 @@ async def test_user_error_passes_through(evaluator: Sandbox, scene: Scene) -> No
     assert "KeyError" in info.value.message
 
 
+# --- the control channel: every message typed, read strictly ---------------------------
+
+JOB = Job({"code": "x"}, 2.5, 512, ("/p",), "/p/u.py", "f", idle_exit=True)
+MESSAGES = [
+    Run(7, JOB),
+    Cancel(7),
+    Ready(True, ("rlimits", "seccomp"), {"landlock": "not in this kernel"}),
+    Started(7, 1234),
+    Done(7, 1234, 2, False, None, 9),
+    TooLarge(7, "a reply of 40 MB"),
+]
+
+
+def body(frame: bytes) -> bytes:
+    return frame[protocol.HEADER.size :]
+
+
+@pytest.mark.parametrize("message", MESSAGES, ids=lambda m: type(m).__name__)
+def test_each_message_reads_back_as_itself(message: Any) -> None:
+    read = channel.to_worker if isinstance(message, Run | Cancel) else channel.from_worker
+    assert read(body(channel.encode(message))) == message
+
+
+def test_the_job_reaches_the_child_as_the_caller_built_it() -> None:
+    assert channel.decode(body(channel.encode(JOB)), Job) == JOB
+    assert json.loads(body(channel.encode(Cancel(3)))) == {"op": "cancel", "id": 3}
+
+
+@pytest.mark.parametrize(
+    ("raw", "detail"),
+    [
+        ({"op": "run", "id": 1}, "a field is missing @ $.job"),
+        ({"op": "run", "id": 1, "job": {"request": 1, "timeout": "2", "memory_mb": 1}}, "got"),
+        ({"op": "cancel", "id": True}, "expected a whole number, got true"),
+        ({"op": "cancel", "id": 1, "pid": 2}, "unknown fields pid"),
+        ({"op": "ready", "prefork": True, "layers": [], "notes": {}}, "an unexpected kind"),
+        ({"op": "shell", "id": 1}, "an unexpected kind"),
+        ({"id": 1}, "an unexpected kind"),
+        ({"op": ["run"], "id": 1}, "an unexpected kind"),
+        ([1], "not an object"),
+    ],
+)
+def test_a_message_that_does_not_fit_is_refused(raw: Any, detail: str) -> None:
+    with pytest.raises(Malformed) as caught:
+        channel.to_worker(json.dumps(raw).encode())
+    assert detail in str(caught.value)
+
+
+def test_an_application_is_checked_for_every_function_the_worker_calls() -> None:
+    from derivlens import runner
+
+    assert application.load("derivlens.runner") is runner
+    with pytest.raises(application.NotAnApplication) as caught:
+        application.load("json")
+    missing = "run, warm_up, warm_later, warm_child, warm_for, read_paths"
+    assert str(caught.value) == f"json is not a sandbox application: no {missing}"
+
+
+def test_a_worker_without_an_application_fails_to_start_and_says_so() -> None:
+    """`json` has none of an application's functions: the worker stops at its start, and
+    the job is a failure of its own reason (kind `internal`), not a hang or a crash."""
+
+    async def go() -> Any:
+        sandbox = Sandbox("json", prefork=False)
+        try:
+            return await sandbox.run(Job({}, 5.0, 512))
+        finally:
+            await sandbox.close()
+
+    outcome = asyncio.run(go())
+    assert isinstance(outcome, SandboxFailure), outcome
+    assert outcome.reason is Failure.NOT_STARTED
+    error = judge.as_error(outcome)
+    assert (error.kind, error.message) == (
+        "internal",
+        "the evaluation worker stopped unexpectedly; see the server log",
+    )
+
+
 def test_clean_environment_drops_secrets() -> None:
     env = clean_environment("/tmp/h", "/tmp/m", {**SECRETS, "PATH": "/bin", "LC_ALL": "C"})
     assert not set(SECRETS) & set(env)
@@ -554,10 +645,8 @@ def test_run_once() -> None:
     s = Scene()
     try:
         ready = prepared(OK_CODE, s)
-        outcome = run_once(
-            SANDBOX_APP, wire.unstructure(ready.request), timeout=30, **ready.sandbox_job
-        )
-        result = wire.result_json(engine.finish(ready, outcome, 0.0))
+        outcome = run_once(SANDBOX_APP, ready.job(timeout=30, memory_mb=MEMORY_MB))
+        result = wire.result_json(judge.finish(ready, outcome, 0.0))
         assert result["image"]["data"].startswith("iVBORw0KGgo")
         assert "seccomp" in result["sandbox"] or not sys.platform.startswith("linux")
     finally:

@@ -63,26 +63,24 @@ if (argv.has('--tests')) {
 }
 
 /**
- * The README of the .vsix (`vsce package --readme-path dist/README.md`): README.md with its
- * screenshots, which live in the repository's docs/screenshots/. They are copied into
- * dist/readme/ and ship in the .vsix, linked relatively. VS Code's extension page shows only
- * http(s) images, though (it strips relative and data: sources): with
- * DERIVLENS_README_IMAGES_URL set to where docs/screenshots/ is published (https), the
- * packaged README links the images there instead.
+ * The README of `npm run package` (`vsce package --readme-path dist/README.md`): README.md,
+ * whose screenshots are in media/screenshots/ and ship in the .vsix, linked relatively (a
+ * plain `vsce package` takes README.md itself and rewrites them against `repository`).
+ * VS Code's extension page shows only http(s) images, though (it strips relative and data:
+ * sources): with DERIVLENS_README_IMAGES_URL set to where media/screenshots/ is published
+ * (https), the packaged README links the images there instead.
  */
 function packagedReadme() {
-  const images = path.join(root, 'dist', 'readme');
   const base = (process.env.DERIVLENS_README_IMAGES_URL || '').replace(/\/+$/, '');
   if (base && !/^https:\/\//.test(base)) throw new Error('DERIVLENS_README_IMAGES_URL must be an https URL');
-  fs.mkdirSync(images, { recursive: true });
   const text = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
   const out = text.replace(/(!\[[^\]]*\]\()([^)\s]+)(\))/g, (whole, open, link, close) => {
     if (/^[a-z][a-z0-9+.-]*:/i.test(link)) return whole; // absolute: as it is
     const file = path.resolve(root, link);
-    if (!fs.existsSync(file)) throw new Error(`README.md: no such image ${link}`);
-    const name = path.basename(file);
-    fs.copyFileSync(file, path.join(images, name));
-    return `${open}${base ? `${base}/${name}` : `dist/readme/${name}`}${close}`;
+    if (path.relative(root, file).startsWith('..') || !fs.existsSync(file)) {
+      throw new Error(`README.md: no image ${link} in the extension's folder`);
+    }
+    return base ? `${open}${base}/${path.basename(file)}${close}` : whole;
   });
   fs.writeFileSync(path.join(root, 'dist', 'README.md'), out);
 }

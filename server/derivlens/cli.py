@@ -112,7 +112,7 @@ def fail(error: DerivlensError, want_json: bool) -> int:
 
 
 def plot_command(args: argparse.Namespace) -> int:
-    from derivlens import engine
+    from derivlens import engine, judge
     from derivlens.sandbox import run_once
 
     started = time.perf_counter()
@@ -129,13 +129,9 @@ def plot_command(args: argparse.Namespace) -> int:
     )
     try:
         outcome = run_once(
-            SANDBOX_APP,
-            wire.unstructure(prepared.request),
-            timeout=args.timeout,
-            memory_mb=args.memory_mb,
-            **prepared.sandbox_job,
+            SANDBOX_APP, prepared.job(timeout=args.timeout, memory_mb=args.memory_mb)
         )
-        result = engine.finish(prepared, outcome, (time.perf_counter() - started) * 1000)
+        result = judge.finish(prepared, outcome, (time.perf_counter() - started) * 1000)
     except DerivlensError as error:
         raise flag_hint(error, args) from None
     if args.out:

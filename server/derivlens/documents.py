@@ -2,13 +2,16 @@
 
 A notebook cell's module is the notebook's code cells up to and including that cell
 (`notebook.combine`); positions stay cell-relative for the editor and are mapped to
-the combined text for locating. Parsed modules are kept per document and reused while
-its text is unchanged.
+the combined text for locating. A notebook is parsed once for all its cells, each cell's
+module a prefix of it (`locate.prefix`), so a long notebook costs its length, not its
+square. Parsed modules are kept per document, reused while its text is unchanged, and
+forgotten (with the pieces only they held) when it is edited or closed.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 import attrs
 from lsprotocol import types
@@ -16,8 +19,9 @@ from pygls import uris
 from pygls.workspace import Workspace
 
 from derivlens.errors import DerivlensError
-from derivlens.locate import FunctionInfo, Module, parse_module
-from derivlens.notebook import Cells, combine
+from derivlens.locate import FunctionInfo, Module, forget, parse_module, prefix
+from derivlens.lru import LRU, text_bytes
+from derivlens.notebook import Cells, combine, parses_alone
 
 
 def uri_path(uri: str) -> str:
@@ -33,6 +37,7 @@ class Source:
     module: Module
     path: str
     cells: Cells | None = None
+    uri: str = ""
 
     def text_line(self, lsp_line: int) -> int:
         """The 1-based line of the module for a 0-based line of the document."""
@@ -47,12 +52,57 @@ class Source:
         return self.cells is None or self.cells.in_target(function.def_line)
 
 
+#: Bounds of the parsed modules kept: a module's own objects are about a kilobyte a
+#: function beside its pieces (counted by `locate.chunks`); documents are also forgotten
+#: when closed (docs/protocol.md, "Language server").
+PARSED_ENTRIES = 512
+PARSED_BYTES = 32 * 2**20
+
+
+@attrs.frozen(eq=False)
+class _Notebook:
+    """One parse that all the cells of a notebook share: its code cells as one text,
+    each that does not parse on its own left blank (a cell's module is a prefix of it)."""
+
+    code: tuple[tuple[int, str], ...]
+    cells: Cells
+    module: Module | None  # None: the whole does not parse (each cell parses its own)
+    #: Whether each cell's text parses on its own, for the next version to reuse.
+    alone: dict[str, bool]
+
+
+def _module_bytes(module: Module | None) -> int:
+    if module is None:
+        return 0
+    return 1_000 + 100 * len(module.chunks) + 1_000 * len(module.functions)
+
+
+def _parsed_bytes(_uri: str, value: tuple[str, Module]) -> int:
+    return text_bytes(value[0]) + _module_bytes(value[1])
+
+
+def _notebook_bytes(_uri: str, value: _Notebook) -> int:
+    texts = [text for _index, text in value.code]
+    return text_bytes(value.cells.text, *texts, *value.alone) + _module_bytes(value.module)
+
+
 class Documents:
-    """Parsed modules of the workspace's documents, reused while their text is the same."""
+    """Parsed modules of the workspace's documents, reused while their text is the same,
+    forgotten when their document closes."""
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
-        self._parsed: dict[str, Module] = {}
+        #: By document URI: (what it was parsed from, the module).
+        self._parsed: LRU[str, tuple[str, Module]] = LRU(
+            max_entries=PARSED_ENTRIES, max_bytes=PARSED_BYTES, size=_parsed_bytes
+        )
+        self._notebooks: LRU[str, _Notebook] = LRU(
+            max_entries=PARSED_ENTRIES, max_bytes=PARSED_BYTES, size=_notebook_bytes
+        )
+
+    def count(self) -> int:
+        """How many documents' parses are kept (notebooks count once)."""
+        return len(self._parsed) + len(self._notebooks)
 
     def source(self, uri: str) -> Source:
         notebook = self.workspace.get_notebook_document(cell_uri=uri)
@@ -64,7 +114,7 @@ class Documents:
         except FileNotFoundError:
             raise DerivlensError("not-found", f"{uri} is not open and not on disk") from None
         path = document.path or uri_path(uri)
-        return Source(self._parse(uri, text, path), path)
+        return Source(self._parse(uri, text, path), path, uri=uri)
 
     def _cell(self, notebook: types.NotebookDocument, uri: str) -> Source:
         code = []
@@ -81,14 +131,41 @@ class Documents:
                 target = index
         if target is None:
             raise DerivlensError("not-found", f"{uri} is not a Python cell of its notebook")
-        cells = combine(code, target)
         path = uri_path(notebook.uri)
-        return Source(self._parse(uri, cells.text, path, cells), path, cells)
+        shared = self._notebook(notebook.uri, tuple(code), path)
+        if shared.module is not None and target not in shared.cells.blanked:
+            module = prefix(shared.module, shared.cells.end(target))
+            if module is not None:
+                return Source(module, path, shared.cells.up_to(target), uri)
+        cells = combine(code, target)  # its own parse: the cell does not parse alone
+        return Source(self._parse(uri, cells.text, path, cells), path, cells, uri)
+
+    def _notebook(self, uri: str, code: tuple[tuple[int, str], ...], path: str) -> _Notebook:
+        known = self._notebooks.get(uri)
+        if known is not None and known.code == code:
+            return known
+        alone: dict[str, bool] = {}
+        before = known.alone if known is not None else {}
+
+        def parses(body: str) -> bool:
+            found = before.get(body)
+            alone[body] = parses_alone(body) if found is None else found
+            return alone[body]
+
+        cells = combine(code, parses=parses)
+        try:
+            module: Module | None = parse_module(cells.text, os.path.basename(path))
+        except DerivlensError:
+            module = None
+        shared = self._notebooks.put(uri, _Notebook(code, cells, module, alone))
+        if known is not None and known.module is not None:
+            forget(known.module, keep=module)
+        return shared
 
     def _parse(self, uri: str, text: str, path: str, cells: Cells | None = None) -> Module:
         known = self._parsed.get(uri)
-        if known is not None and known.source == text:
-            return known
+        if known is not None and known[0] == text:
+            return known[1]
 
         def where(line: int) -> str:
             if cells is None:
@@ -97,8 +174,18 @@ class Documents:
             return f"cell {index + 1}, line {cell_line}"
 
         module = parse_module(text, os.path.basename(path), where)
-        self._parsed[uri] = module
+        self._parsed.put(uri, (text, module))
+        if known is not None:
+            forget(known[1], keep=module)
         return module
 
-    def forget(self, uri: str) -> None:
-        self._parsed.pop(uri, None)
+    def forget(self, uri: str, cells: Iterable[str] = ()) -> None:
+        """Forget a closed document (a notebook: with its cells) and what its parse
+        cached."""
+        for each in (uri, *cells):
+            known = self._parsed.pop(each)
+            if known is not None:
+                forget(known[1])
+        notebook = self._notebooks.pop(uri)
+        if notebook is not None and notebook.module is not None:
+            forget(notebook.module)

@@ -2,28 +2,26 @@
 
 Runs in the CLI and the language server: pure Python, no torch, no user code. It
 locates the function, slices the module, settles the options (docs/protocol.md,
-"Options") into a `model.EvaluationRequest`; once the sandbox has answered, it checks
-the child's reply against the contract and against the request (`finish`), since the
-child ran user code and its reply is hostile input.
+"Options") into a `model.EvaluationRequest`, and makes of it the sandbox's `Job`. What
+the sandbox answers is checked by `judge`.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
-from derivlens import images, model, project, wire
-from derivlens.errors import DerivlensError, ErrorKind, InvalidOptions
+from derivlens import model, project, wire
+from derivlens.errors import DerivlensError, InvalidOptions
 from derivlens.locate import FunctionInfo, Module, parse_module
-from derivlens.model import EvaluationRequest, PlotWarning, Render, Result, Settled, WarningKind
+from derivlens.model import EvaluationRequest, PlotWarning, Render, Settled, WarningKind
 from derivlens.notebook import Cells
 from derivlens.options import Layer, PlotOptions, Source, resolve
-from derivlens.sandbox import Outcome
+from derivlens.sandbox.channel import Job
 from derivlens.slicing import sliced_source
 
 
@@ -72,14 +70,18 @@ class Prepared:
             cell_indices=self.cells.indices if self.cells else (),
         )
 
-    @property
-    def sandbox_job(self) -> dict[str, Any]:
-        """The sandbox's terms for this request: what it may read, how to name it."""
-        return {
-            "readable": [*filter(None, [self.project_root]), os.path.abspath(self.path)],
-            "user_file": os.path.abspath(self.path),
-            "name": self.function.name,
-        }
+    def job(self, *, timeout: float, memory_mb: int) -> Job:
+        """The request as the sandbox runs it: within `timeout` s and `memory_mb` MB, able
+        to read the project (or the file alone), its messages naming the function."""
+        path = os.path.abspath(self.path)
+        return Job(
+            request=wire.unstructure(self.request),
+            timeout=timeout,
+            memory_mb=memory_mb,
+            readable=(*filter(None, [self.project_root]), path),
+            user_file=path,
+            name=self.function.name,
+        )
 
     @property
     def line(self) -> tuple[int | None, int]:
@@ -197,130 +199,3 @@ def check_params(function: FunctionInfo, params: Mapping[str, float]) -> dict[st
                 option="params",
             )
     return dict(params)
-
-
-def finish(prepared: Prepared, outcome: Outcome, elapsed_ms: float) -> Result:
-    """The child's reply as a checked result, with what the server knows filled in."""
-    reply = outcome.reply
-    if isinstance(reply, dict) and "error" in reply:
-        raise _reported_error(prepared, reply["error"])
-    if not isinstance(reply, dict) or set(reply) != {"result"}:
-        raise _malformed(prepared, "neither a result nor an error")
-    try:
-        result: Result = wire.structure(reply["result"], Result)
-    except wire.Malformed as error:
-        raise _malformed(prepared, str(error)) from None
-    variables, problem = _variables(prepared, result)
-    settled = prepared.settled[len(variables)]
-    problem = (
-        problem
-        or _mismatch(settled, result, len(variables))
-        or _untrusted_parts(prepared, settled, result)
-    )
-    if problem:
-        raise _malformed(prepared, problem)
-    cell, line = prepared.line
-    return attrs.evolve(
-        result,
-        function=prepared.function.name,
-        file=prepared.path,
-        cell=cell,
-        line=line,
-        variables=variables,
-        sandbox=outcome.layers,
-        elapsed_ms=round(elapsed_ms, 1),
-    )
-
-
-def _variables(prepared: Prepared, result: Result) -> tuple[tuple[str, ...], str | None]:
-    """The result's variables: the source's, or (runtime signature) the child's, checked."""
-    signature = prepared.function.signature
-    if not signature.runtime:
-        return signature.variables, None
-    names = result.variables
-    if not (names and len(names) in prepared.settled):
-        return ("x",), "a result for the wrong number of variables"
-    if not all(name.isidentifier() and len(name) <= 60 for name in names):
-        return ("x",), "variables that are not parameter names"
-    return names, None
-
-
-def _reported_error(prepared: Prepared, raw: Any) -> DerivlensError:
-    try:
-        info: model.ErrorInfo = wire.structure(raw, model.ErrorInfo)
-    except wire.Malformed as error:
-        return _malformed(prepared, str(error))
-    return info.to_exception()
-
-
-def _malformed(prepared: Prepared, detail: str) -> DerivlensError:
-    return DerivlensError(
-        ErrorKind.CRASHED,
-        f"the evaluation of {prepared.function.name} sent back a malformed result ({detail})",
-    )
-
-
-#: Most warnings, held parameters and critical points a reply may carry (per component).
-MAX_WARNINGS = 64
-MAX_FIXED = 256
-
-
-#: A held parameter's name: `a`, or a constructor's `Swish(beta)`.
-_HELD_NAME = re.compile(r"[A-Za-z_]\w*(\([A-Za-z_]\w*\))?")
-
-
-def _untrusted_parts(prepared: Prepared, settled: Settled, result: Result) -> str | None:
-    """What in `result` could not have come from the runner: counts past any real plot,
-    names that are not names, an image that was not asked for or is not what it says."""
-    if len(result.warnings) > MAX_WARNINGS:
-        return f"{len(result.warnings)} warnings"
-    if len(result.fixed) > MAX_FIXED or not all(
-        _HELD_NAME.fullmatch(k) and len(k) <= model.MAX_NAME for k in result.fixed
-    ):
-        return "held parameters that are not parameter names"
-    assert settled.options is not None  # checked by _mismatch
-    samples = settled.options.samples
-    points, most = len(result.critical_points), samples
-    if isinstance(result, model.VectorCurvesResult):
-        points, most = sum(len(c) for c in result.critical_points), samples * result.outputs
-    elif isinstance(result, model.SurfaceResult):
-        most = samples * samples
-    if points > most:
-        return f"{points} critical points"
-    render, image = prepared.render, result.image
-    if render is None or image is None:
-        return "an image that was not asked for" if image is not None else None
-    if not isinstance(image, model.Image) or image.format != render.format:
-        return f"not the {render.format.upper()} image asked for"
-    return images.problem(image)
-
-
-def _mismatch(settled: Settled, result: Result, nvars: int) -> str | None:
-    """What in `result` does not match what was asked (sizes, domain, orders)."""
-    options = settled.options
-    if options is None:
-        return "a result where the options were invalid"
-    want = options.samples
-    if isinstance(result, model.SurfaceResult) != (nvars == 2):
-        return "a result for the wrong number of variables"
-    if result.domain != options.domain or len(result.x) != want:
-        return f"x does not span the requested {want} samples of the domain"
-    if isinstance(result, model.SurfaceResult):
-        rows: Sequence[Any] = [*result.f, *result.gradient.x, *result.gradient.y]
-        if len(result.y) != want or len(result.f) != want or any(len(r) != want for r in rows):
-            return f"the grid is not {want}×{want}"
-        return None
-    if result.order != options.order or sorted(result.derivatives) != [
-        str(k) for k in range(1, options.order + 1)
-    ]:
-        return f"not the derivatives of orders 1 to {options.order}"
-    if isinstance(result, model.VectorCurvesResult):
-        columns: list[Any] = [*result.f, *(c for d in result.derivatives.values() for c in d)]
-        if not 2 <= result.outputs <= 8 or len(result.f) != result.outputs:
-            return "a vector result with a wrong number of components"
-        if any(len(c) != want for c in columns):
-            return "a component of the wrong length"
-        return None
-    if len(result.f) != want or any(len(d) != want for d in result.derivatives.values()):
-        return "a series of the wrong length"
-    return None

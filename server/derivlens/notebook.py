@@ -10,10 +10,10 @@ so every line keeps its number and a position maps back to its cell.
 
 from __future__ import annotations
 
-import ast
 import re
+import symtable
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 
@@ -55,6 +55,8 @@ class Cells:
     text: str
     starts: tuple[int, ...]
     indices: tuple[int, ...]
+    #: The cells left blank because they do not parse on their own.
+    blanked: frozenset[int] = frozenset()
 
     @property
     def index(self) -> int:
@@ -72,43 +74,71 @@ class Cells:
 
     def to_cell_line(self, text_line: int) -> tuple[int, int]:
         """(notebook cell index, 1-based line in it) of a line of `text`."""
-        for start, index in zip(reversed(self.starts), reversed(self.indices), strict=True):
-            if text_line >= start:
-                return index, text_line - start + 1
-        return self.indices[0], text_line
+        return cell_line(self.starts, self.indices, text_line)
+
+    def up_to(self, target: int) -> Cells:
+        """These cells as the target cell `target` (a notebook index) sees them: those up
+        to it, in the same text (the lines after it are no part of its module)."""
+        count = self.indices.index(target) + 1
+        return Cells(self.text, self.starts[:count], self.indices[:count], self.blanked)
+
+    def end(self, target: int) -> int:
+        """The last line of `text` that belongs to cell `target` (a notebook index)."""
+        after = self.indices.index(target) + 1
+        return self.starts[after] - 1 if after < len(self.starts) else self.text.count("\n")
 
     def in_target(self, text_line: int) -> bool:
         return text_line >= self.start
 
 
-def _parses(text: str) -> bool:
+def cell_line(starts: Sequence[int], indices: Sequence[int], text_line: int) -> tuple[int, int]:
+    """(notebook cell index, 1-based line in that cell) of a 1-based line of the cells'
+    combined text, where cell `indices[i]` begins at line `starts[i]`: the one mapping,
+    for the server's positions and the child's messages alike."""
+    for start, index in zip(reversed(starts), reversed(indices), strict=True):
+        if text_line >= start:
+            return index, text_line - start + 1
+    return indices[0], text_line
+
+
+def parses_alone(text: str) -> bool:
+    """Whether a cell parses on its own (`symtable` parses it, then checks its scopes)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ast.parse(text)
+            symtable.symtable(text, "<cell>", "exec")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
 
 
-def combine(cells: Sequence[tuple[int, str]], target: int) -> Cells:
-    """The code cells `(index, text)` up to and including the one with index `target`.
+def combine(
+    cells: Sequence[tuple[int, str]],
+    target: int | None = None,
+    parses: Callable[[str], bool] = parses_alone,
+) -> Cells:
+    """The code cells `(index, text)` up to and including the one with index `target`
+    (all of them when None).
 
-    A cell above the target that does not parse on its own (half typed, or not Python)
-    is left out, blank: it cannot define anything, and must not break the others.
+    A cell other than the target that does not parse on its own (half typed, or not
+    Python) is left out, blank: it cannot define anything, and must not break the
+    others. With no target, every cell that does not parse is blank: the one text all
+    the notebook's cells share (`Cells.up_to`).
     """
     parts: list[str] = []
     starts: list[int] = []
     indices: list[int] = []
+    blanked: set[int] = set()
     line = 1
     for index, text in cells:
-        if index > target:
+        if target is not None and index > target:
             break
         body = blank_ipython(text.rstrip("\n"))
-        if index != target and not _parses(body):
+        if index != target and not parses(body):
             body = "\n".join("" for _ in body.split("\n"))
+            blanked.add(index)
         parts.append(body)
         starts.append(line)
         indices.append(index)
         line += body.count("\n") + 1
-    return Cells("\n".join(parts) + "\n", tuple(starts), tuple(indices))
+    return Cells("\n".join(parts) + "\n", tuple(starts), tuple(indices), frozenset(blanked))

@@ -2,8 +2,9 @@
 
 The only module that executes user code. It runs inside the sandbox's child process
 (never in the CLI or the language server): the worker loads it
-(`Sandbox("derivlens.runner")`), calls `warm_up` once before forking, and each child
-calls `run` with one `model.EvaluationRequest` as JSON. `run` answers
+(`Sandbox("derivlens.runner")`: it is a `sandbox.application.Application`), calls
+`warm_up` once before forking, and each child calls `run` with one
+`model.EvaluationRequest` as JSON. `run` answers
 `{"result": <a model result>}` or `{"error": {"kind", "message"}}` and never raises,
 so a broken function can only ever produce an error reply.
 """
@@ -19,17 +20,23 @@ import traceback
 import types
 import warnings
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from derivlens import model, wire
+from derivlens import model, notebook, wire
 from derivlens.errors import DerivlensError
 from derivlens.locate import too_deep
 from derivlens.model import EvaluationRequest, Render, Result, Settled
 from derivlens.options import PlotOptions
 
 MODULE_NAME = "__derivlens_user__"
+
+if TYPE_CHECKING:  # mypy checks this module against what the sandbox's worker loads
+    from derivlens import runner as _this_module
+    from derivlens.sandbox.application import Application
+
+    _AS_APPLICATION: Application = _this_module
 
 
 # --- the sandbox's entry points -----------------------------------------------------------
@@ -103,10 +110,17 @@ def warm_child() -> Iterator[None]:
     plotting.warm_child()
 
 
+#: The longest name `warm_for` lays out: the worker is not sandboxed, so nothing the
+#: user chose is processed there without a bound (a longer name is cut short in the
+#: image anyway; its child lays it out itself).
+WARM_NAME_CHARS = 200
+
+
 def warm_for(request: Any) -> bool:
     """After a request, in the worker while it is idle: lay out and measure the texts
     its image shows (`plotting.usual.rehearse`: no user code runs, only the names and
-    options are used), so that the next children have them. Whether anything was new."""
+    options are used), so that the next children have them. Whether anything was new.
+    Names longer than `WARM_NAME_CHARS` are skipped."""
     typed = wire.structure(request, EvaluationRequest)
     settled = typed.settled.get("1")
     if typed.render is None or typed.render.format != "png" or settled is None:
@@ -115,10 +129,12 @@ def warm_for(request: Any) -> bool:
         return False
     if typed.variables is not None and len(typed.variables) != 1:
         return False
+    variable = typed.variables[0] if typed.variables else "x"
+    if max(len(typed.function), len(variable)) > WARM_NAME_CHARS:
+        return False
     from derivlens.plotting import usual
 
     options = settled.options
-    variable = typed.variables[0] if typed.variables else "x"
     return usual.rehearse(typed.function, variable, options.domain, options.order, typed.render)
 
 
@@ -303,9 +319,7 @@ def user_error(error: BaseException, request: EvaluationRequest, what: str) -> D
 def place(request: EvaluationRequest, line: int) -> str:
     """`file.py:12`, or for a notebook `nb.ipynb, cell 3, line 2` (cells counted from 1)."""
     name = os.path.basename(request.filename)
-    for start, index in zip(
-        reversed(request.cell_starts), reversed(request.cell_indices), strict=True
-    ):
-        if line >= start:
-            return f"{name}, cell {index + 1}, line {line - start + 1}"
-    return f"{name}:{line}"
+    if not request.cell_starts:
+        return f"{name}:{line}"
+    index, cell_line = notebook.cell_line(request.cell_starts, request.cell_indices, line)
+    return f"{name}, cell {index + 1}, line {cell_line}"

@@ -13,19 +13,18 @@ import asyncio
 import logging
 import time
 import uuid
-from collections import OrderedDict
 from typing import Any
 
-import attrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
-from derivlens import SANDBOX_APP, __version__, engine, project, wire
+from derivlens import SANDBOX_APP, __version__, engine, judge, project, wire
 from derivlens.documents import Documents, Source, uri_path
 from derivlens.errors import DerivlensError
 from derivlens.hover import error_markdown, hover_markdown
 from derivlens.locate import FunctionInfo
+from derivlens.lsp_futures import ForgetsFinishedFutures
 from derivlens.lsp_support import (
     PLOT_COMMAND,
     REQUEST_FAILED,
@@ -37,14 +36,21 @@ from derivlens.lsp_support import (
     setting_hint,
 )
 from derivlens.model import Render, Result
+from derivlens.result_cache import ResultCache
+from derivlens.sandbox.outcome import SandboxFailure
 from derivlens.settings import Settings, parse_settings
 
-CACHE_SIZE = 64
 #: A hover that replaces one still in flight (the cursor is moving) waits this long
 #: before it reaches the sandbox: if yet another hover replaces it meanwhile, it costs
 #: nothing, instead of a fork and a kill in the worker.
 HOVER_SETTLE_S = 0.025
+#: A request that answers what the server keeps: documents, pieces, results, hovers.
+MEMORY_REQUEST = "derivlens/memory"
 log = logging.getLogger("derivlens")
+
+
+class ServerProtocol(ForgetsFinishedFutures, DerivlensProtocol):
+    """`DerivlensProtocol`, forgetting pygls's finished handler futures (`lsp_futures`)."""
 
 
 class DerivlensServer(LanguageServer):
@@ -52,7 +58,7 @@ class DerivlensServer(LanguageServer):
         super().__init__(
             "derivlens",
             __version__,
-            protocol_cls=DerivlensProtocol,
+            protocol_cls=ServerProtocol,
             converter_factory=converter,
             # Every cell is synced (no cell filter), markdown too: a client sends only the
             # cells a filter matches, and cell indices must be the notebook's own.
@@ -68,10 +74,7 @@ class DerivlensServer(LanguageServer):
         self._sandbox: Any = None
         #: A worker `derivlens serve` started before importing pygls (see `prespawn`).
         self.early_worker: Any = None
-        self._cache: OrderedDict[tuple[Any, ...], Result] = OrderedDict()
-        #: Hover markdown by the same keys (and the sparkline setting): a cached hover
-        #: is then a look-up, not the sparklines and the image's base64 again (~1 ms).
-        self._hovers: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+        self.cache = ResultCache()
         self._documents: Documents | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self.requests = RequestTracker()
@@ -87,12 +90,7 @@ class DerivlensServer(LanguageServer):
         if self._sandbox is None:
             from derivlens.sandbox import Sandbox
 
-            self._sandbox = Sandbox(
-                SANDBOX_APP,
-                memory_mb=self.settings.memory_mb,
-                log=self.log,
-                adopt=self.early_worker,
-            )
+            self._sandbox = Sandbox(SANDBOX_APP, log=self.log, adopt=self.early_worker)
             self.early_worker = None
         return self._sandbox
 
@@ -140,6 +138,8 @@ class DerivlensServer(LanguageServer):
                 token = None
         try:
             await self.sandbox.start()
+        except SandboxFailure as failure:
+            raise judge.as_error(failure) from None
         finally:
             if token is not None:
                 self.work_done_progress.end(token, types.WorkDoneProgressEnd(message="ready"))
@@ -149,14 +149,14 @@ class DerivlensServer(LanguageServer):
         return (*prepared.cache_key, self.settings.memory_mb)
 
     async def result_for(
-        self, prepared: engine.Prepared, *, hover: bool, settle: float = 0.0
+        self, prepared: engine.Prepared, uri: str, *, hover: bool, settle: float = 0.0
     ) -> Result:
-        """The result for `prepared`, from the cache or (after `settle` s) the sandbox."""
+        """The result for `prepared` (asked for in document `uri`), from the cache or
+        (after `settle` s) the sandbox."""
         key = self.cache_key(prepared)
-        cached = self._cache.get(key)
+        cached = self.cache.result(key)
         if cached is not None:
-            self._cache.move_to_end(key)
-            return attrs.evolve(cached, elapsed_ms=0.0)
+            return cached
         if settle > 0:
             await asyncio.sleep(settle)
         await self.ensure_worker()
@@ -164,18 +164,11 @@ class DerivlensServer(LanguageServer):
         timeout = self.settings.hover_timeout_s if hover else self.settings.timeout_s
         memory = self.settings.memory_mb
         try:
-            outcome = await self.sandbox.run(
-                wire.unstructure(prepared.request),
-                timeout=timeout,
-                memory_mb=memory,
-                **prepared.sandbox_job,
-            )
-            result = engine.finish(prepared, outcome, (time.perf_counter() - started) * 1000)
+            outcome = await self.sandbox.run(prepared.job(timeout=timeout, memory_mb=memory))
+            result = judge.finish(prepared, outcome, (time.perf_counter() - started) * 1000)
         except DerivlensError as error:
             raise setting_hint(error, hover=hover, memory_mb=memory) from None
-        self._cache[key] = result
-        while len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
+        self.cache.keep_result(key, uri, result)
         return result
 
     # --- documents -------------------------------------------------------------------------
@@ -233,18 +226,15 @@ class DerivlensServer(LanguageServer):
         try:
             prepared = self.prepare(source, function, render)
             key = (*self.cache_key(prepared), self.settings.hover_sparkline)
-            text = self._hovers.get(key)
+            text = self.cache.hover(key)
             if text is not None:
-                self._hovers.move_to_end(key)
                 return text
-            result = await self.result_for(prepared, hover=True, settle=settle)
+            result = await self.result_for(prepared, source.uri, hover=True, settle=settle)
         except DerivlensError as error:
             self.log(f"derivlens: hover on {function.name}: {error.kind.value}: {error.message}")
             return error_markdown(function.name, error)
-        text = self._hovers[key] = hover_markdown(result, sparkline_rows=key[-1])
-        while len(self._hovers) > CACHE_SIZE:
-            self._hovers.popitem(last=False)
-        return text
+        markdown = hover_markdown(result, sparkline_rows=self.settings.hover_sparkline)
+        return self.cache.keep_hover(key, source.uri, markdown)
 
     def code_lenses(self, uri: str) -> list[types.CodeLens]:
         if not self.settings.code_lens_enabled:
@@ -274,7 +264,24 @@ class DerivlensServer(LanguageServer):
             scale=command.scale,
         )
         prepared = self.prepare(source, function, render, arguments)
-        return await self.result_for(prepared, hover=False)
+        return await self.result_for(prepared, command.uri, hover=False)
+
+    def forget(self, uri: str, cells: list[str] | None = None) -> None:
+        """A document (a notebook with its cells) closed: forget its parse and results."""
+        self.documents.forget(uri, cells or ())
+        self.cache.forget({uri, *(cells or ())})
+
+    def memory(self) -> dict[str, Any]:
+        """How much the server keeps (`derivlens/memory`: for tests and the soak bench)."""
+        from derivlens.locate import chunks
+
+        assert isinstance(self.protocol, ServerProtocol)
+        return {
+            "documents": self.documents.count(),
+            "pieces": chunks.cached_pieces(),
+            **self.cache.sizes(),
+            "pendingFutures": self.protocol.pending_futures(),
+        }
 
 
 server = DerivlensServer()
@@ -374,6 +381,21 @@ async def on_hover(ls: DerivlensServer, params: types.HoverParams) -> types.Hove
         contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text),
         range=types.Range(types.Position(line, 0), types.Position(line + 1, 0)),
     )
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def on_close(ls: DerivlensServer, params: types.DidCloseTextDocumentParams) -> None:
+    ls.forget(params.text_document.uri)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+def on_close_notebook(ls: DerivlensServer, params: types.DidCloseNotebookDocumentParams) -> None:
+    ls.forget(params.notebook_document.uri, [cell.uri for cell in params.cell_text_documents])
+
+
+@server.feature(MEMORY_REQUEST)
+def on_memory(ls: DerivlensServer, params: Any) -> dict[str, Any]:
+    return ls.memory()
 
 
 @server.feature(types.TEXT_DOCUMENT_CODE_LENS)

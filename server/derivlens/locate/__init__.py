@@ -13,13 +13,13 @@ from __future__ import annotations
 import ast
 import symtable
 import warnings
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from derivlens.errors import DerivlensError
+from derivlens.locate import chunks as _chunks
 from derivlens.locate.callables import assigned, likely_callable, torch_names
-from derivlens.locate.chunks import CACHE_SIZE, Chunk, Unparsable, split
+from derivlens.locate.chunks import Chunk, Unparsable, split
 from derivlens.locate.classes import Role, class_members, class_roles
 from derivlens.locate.functions import (
     FunctionInfo,
@@ -38,7 +38,9 @@ __all__ = [
     "Ineligible",
     "Module",
     "Signature",
+    "forget",
     "parse_module",
+    "prefix",
     "read_signature",
 ]
 
@@ -130,7 +132,11 @@ def parse_module(
     except Unparsable:
         _parse(source, filename, where or (lambda line: f"line {line}"))  # raises with the line
         raise DerivlensError("syntax", f"{filename.rsplit('/', 1)[-1]} does not parse") from None
-    lines = tuple(source.splitlines())
+    return _module(source, tuple(source.splitlines()), chunks)
+
+
+def _module(source: str, lines: tuple[str, ...], chunks: Iterable[Chunk]) -> Module:
+    chunks = tuple(chunks)
     context = Context.of(chunks)
     functions: list[FunctionInfo] = []
     refused: list[Ineligible] = []
@@ -138,7 +144,26 @@ def parse_module(
         found, others = _described(chunk, lines, context)
         functions.extend(found)
         refused.extend(others)
-    return Module(source, lines, tuple(chunks), tuple(functions), tuple(refused))
+    return Module(source, lines, chunks, tuple(functions), tuple(refused))
+
+
+def prefix(module: Module, lines: int) -> Module | None:
+    """`module` as if it ended after its first `lines` lines (a notebook cell's module:
+    the cells up to it), sharing its parse and its descriptions; None when a statement
+    runs past that line. Its `source` and `lines` stay the whole module's, so lines keep
+    their numbers. The descriptions are the whole module's: which names are torch and
+    which classes are modules is read from every cell (docs/protocol.md, "Notebooks");
+    what runs is still sliced from the cells up to it."""
+    kept = tuple(chunk for chunk in module.chunks if chunk.offset < lines)
+    if kept and (kept[-1].tree.body and _last_line(kept[-1]) > lines):
+        return None
+    functions = tuple(f for f in module.functions if f.def_line <= lines)
+    refused = tuple(r for r in module.refused if r.start_line <= lines)
+    return Module(module.source, module.lines, kept, functions, refused)
+
+
+def _last_line(chunk: Chunk) -> int:
+    return chunk.offset + max(s.end_lineno or s.lineno for s in chunk.tree.body)
 
 
 @dataclass(frozen=True)
@@ -152,22 +177,22 @@ class Context:
     key: tuple[object, ...]
 
     @classmethod
-    def of(cls, chunks: list[Chunk]) -> Context:
+    def of(cls, chunks: Sequence[Chunk]) -> Context:
         tree = ast.Module(body=[s for c in chunks for s in c.tree.body], type_ignores=[])
         classes = {s.name: s for s in tree.body if isinstance(s, ast.ClassDef)}
         roles = class_roles(tree)
         torch = torch_names(tree)
         defs = {s.name for s in tree.body if isinstance(s, ast.FunctionDef)}
+        # The pieces themselves (compared by identity), not their ids: a key holds them
+        # alive, so a freed piece's id reused by another cannot match it.
         pieces = tuple(
-            id(c.piece) for c in chunks if any(isinstance(s, ast.ClassDef) for s in c.tree.body)
+            c.piece for c in chunks if any(isinstance(s, ast.ClassDef) for s in c.tree.body)
         )
         key = (tuple(sorted(roles.items())), frozenset(torch), frozenset(defs), pieces)
         return cls(roles, classes, torch, defs, key)
 
 
-_DESCRIBED: OrderedDict[tuple[object, ...], tuple[list[FunctionInfo], list[Ineligible]]] = (
-    OrderedDict()
-)
+Described = tuple[list[FunctionInfo], list[Ineligible]]
 
 
 def _described(
@@ -176,18 +201,22 @@ def _described(
     """A chunk's functions, reused while the chunk, where it sits, the line above it (a
     directive) and the context are the same."""
     above = lines[chunk.offset - 1] if chunk.offset else ""
-    key = (id(chunk.piece), chunk.offset, above, context.key)
-    if key in _DESCRIBED:
-        _DESCRIBED.move_to_end(key)
-        return _DESCRIBED[key]
+    key = (chunk.offset, above, context.key)
+    known: Described | None = chunk.piece.described.get(key)
+    if known is not None:
+        return known
     found: list[FunctionInfo] = []
     refused: list[Ineligible] = []
     for statement in chunk.tree.body:
         _describe_statement(statement, chunk.offset, lines, context, found, refused)
-    _DESCRIBED[key] = (found, refused)
-    while len(_DESCRIBED) > CACHE_SIZE:
-        _DESCRIBED.popitem(last=False)
-    return found, refused
+    return chunk.piece.described.put(key, (found, refused))
+
+
+def forget(module: Module, keep: Module | None = None) -> None:
+    """Drop what parsing `module` cached (its document closed, or was edited into
+    `keep`, whose pieces stay): the memory follows the open documents."""
+    kept = {id(chunk.piece) for chunk in keep.chunks} if keep is not None else set()
+    _chunks.forget(chunk.piece for chunk in module.chunks if id(chunk.piece) not in kept)
 
 
 def _describe_statement(

@@ -29,22 +29,12 @@ from dataclasses import dataclass
 
 from matplotlib.figure import Figure
 
-from derivlens import model
+from derivlens import image_size, model
+from derivlens.image_size import DEFAULT_SIZE
 from derivlens.plotting import encode, fastpath, stage
 from derivlens.plotting.curves import draw_curves
 from derivlens.plotting.draw import Page
-from derivlens.plotting.style import (
-    DEFAULT_PNG_SCALE,
-    DEFAULT_SIZE,
-    MAX_PIXELS,
-    MAX_SIZE,
-    MIN_SIZE,
-    PALETTES,
-    PX_PER_INCH,
-    SCALE_RANGE,
-    SVG_RASTER_DPI,
-    style_for,
-)
+from derivlens.plotting.style import PALETTES, PX_PER_INCH, SVG_RASTER_DPI, style_for
 from derivlens.plotting.surface import draw_surface
 from derivlens.plotting.vector import draw_vector
 
@@ -116,7 +106,7 @@ def build_figure(result: model.Result, spec: model.Render) -> Drawing:
     """
     _check(spec)
     fastpath.ensure_decided()
-    width, height, scale = _pixels(spec)
+    width, height, scale = image_size.pixels(spec)
     palette = PALETTES[spec.theme]
     style = style_for(spec.size, width / scale, height / scale)
     inches = (_inches(width, scale), _inches(height, scale))
@@ -164,28 +154,6 @@ def _check(spec: model.Render) -> None:
         raise ValueError(
             f"cannot render format={spec.format!r} theme={spec.theme!r} size={spec.size!r}"
         )
-
-
-def _pixels(spec: model.Render) -> tuple[int, int, float]:
-    """The image's width and height in pixels, and pixels per CSS px.
-
-    From the box to fill in CSS px (the request's, else the layout's own, clamped); a
-    PNG multiplies it by the scale, an SVG is sized in px.
-    """
-    default_w, default_h = DEFAULT_SIZE[spec.size]
-    width = _clamp(spec.width, default_w, MIN_SIZE[0], MAX_SIZE[0])
-    height = _clamp(spec.height, default_h, MIN_SIZE[1], MAX_SIZE[1])
-    scale = _clamp(spec.scale, DEFAULT_PNG_SCALE, *SCALE_RANGE) if spec.format == "png" else 1.0
-    if width * height * scale**2 > MAX_PIXELS:
-        # Down to a quarter step, never below 1 (the largest box at scale 1 fits).
-        scale = max(1.0, math.floor(4 * math.sqrt(MAX_PIXELS / (width * height))) / 4)
-    return round(width * scale), round(height * scale), scale
-
-
-def _clamp(value: float | None, default: float, lo: float, hi: float) -> float:
-    if value is None or not math.isfinite(value):
-        return default
-    return min(max(float(value), lo), hi)
 
 
 def _inches(pixels: int, scale: float) -> float:

@@ -1,4 +1,5 @@
-"""Colours, font sizes, margins and image sizes: every constant of the look, in one place.
+"""Colours, font sizes and margins: every constant of the look, in one place (the image
+sizes a `Render` asks for are `derivlens.image_size`'s).
 
 Layout is in CSS pixels (1 inch of figure = 100 CSS px) and fonts in points, so a bigger
 image box gives more room, not bigger text; `scale` only multiplies the pixel count.
@@ -9,21 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from derivlens.image_size import DEFAULT_SIZE
+
 #: Pixels per inch of figure at scale 1 (CSS px); points are 1/72 inch.
 PX_PER_INCH = 100
 PX_PER_PT = PX_PER_INCH / 72
-#: The box each layout fills when the request gives no size (CSS px). The hover must fit
-#: a VS Code hover (at most 360×180) together with a one-line summary.
-DEFAULT_SIZE: dict[str, tuple[float, float]] = {"hover": (360, 150), "panel": (1000, 600)}
-DEFAULT_PNG_SCALE = 2.0
 #: A panel smaller than this is drawn in the compact style (the hover's).
 MIN_FULL_SIZE = (480, 300)
-#: Sizes outside these bounds are clamped, not refused: a client may measure oddly.
-MIN_SIZE = (240, 150)
-MAX_SIZE = (4000, 3000)
-SCALE_RANGE = (1.0, 4.0)
-#: A PNG of more pixels gets a lower scale (about 150 MB of buffers while encoding).
-MAX_PIXELS = 16_000_000
 #: Resolution of the rasterized contour fills inside an SVG (thousands of polygons else).
 SVG_RASTER_DPI = 150
 

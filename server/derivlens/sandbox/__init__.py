@@ -1,21 +1,12 @@
 """Run an application's jobs contained: a warm, forked worker and isolation layers.
 
 Generic: it knows no LSP and no maths. An application is a module the worker imports
-(`Sandbox("derivlens.runner")`) with:
-
-- `run(request) -> reply`: the job, in a sandboxed child; the request and the reply are
-  JSON, the reply `{"result": ...}` or `{"error": {"kind", "message"}}`; it never raises;
-- `warm_up()` (optional): once in the worker before any fork (imports, caches);
-- `warm_later()` (optional): more warm-up as an iterator of steps, which the worker runs
-  a step at a time while no job is running and nothing arrived for a moment; then it
-  forks its spares again, so that later children start with it done;
-- `warm_child()` (optional): in each spare child that waited a moment for a job; it may
-  return an iterator of steps, stopped when the job arrives. Once warm, the worker also
-  runs it in one measuring child to learn which pages a job writes (`prefault`);
-- `warm_for(request) -> bool` (optional): in the worker, idle after a job, with that
-  job's request (never to run its user code): whatever makes a like request faster;
-  True if it made something new (the spares are then forked again);
-- `read_paths()` (optional): extra folders children may read (the app's data files).
+(`Sandbox("derivlens.runner")`), with the functions of `application.Application`: `run`
+(the job, in a sandboxed child), `warm_up`, `warm_later`, `warm_child`, `warm_for` and
+`read_paths`. A caller sends a `Job` (the application's request as JSON, and the
+sandbox's terms: time, memory, what may be read, what to call it) and gets an
+`Outcome`: `Replied` or a `SandboxFailure`, whose `Failure` reason the caller maps to
+its own errors. Every message between the processes is a type of `channel`.
 
 The promises (docs/protocol.md, "Sandbox"): no new processes, no network, no file
 writes, reading limited to Python, the packages and the project, limits on time and
@@ -28,11 +19,24 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from derivlens.sandbox.channel import Job
     from derivlens.sandbox.doctor import LayerStatus, doctor
+    from derivlens.sandbox.outcome import Failure, Outcome, Replied, SandboxFailure
     from derivlens.sandbox.supervisor import EarlyWorker, Sandbox, prespawn, run_once
-    from derivlens.sandbox.verdict import Outcome
 
-__all__ = ["EarlyWorker", "LayerStatus", "Outcome", "Sandbox", "doctor", "prespawn", "run_once"]
+__all__ = [
+    "EarlyWorker",
+    "Failure",
+    "Job",
+    "LayerStatus",
+    "Outcome",
+    "Replied",
+    "Sandbox",
+    "SandboxFailure",
+    "doctor",
+    "prespawn",
+    "run_once",
+]
 
 #: Where each name lives. Imported on first use (PEP 562): the worker, started as
 #: `python -m derivlens.sandbox.worker`, imports this package first and needs none of
@@ -44,7 +48,11 @@ _HOMES = {
     "Sandbox": "supervisor",
     "prespawn": "supervisor",
     "run_once": "supervisor",
-    "Outcome": "verdict",
+    "Job": "channel",
+    "Failure": "outcome",
+    "Outcome": "outcome",
+    "Replied": "outcome",
+    "SandboxFailure": "outcome",
 }
 
 

@@ -11,16 +11,16 @@ there, user code never runs. Then the request goes to the application's `run`, a
 *reply* frame follows (untrusted: user code ran in this process and may have written to
 the pipe itself). The child closes the pipe and exits; it is never reused.
 
-The application (see `App`) is what the worker was started with: this module knows
-nothing of what the request means, only the reply convention `{"result": ...}` or
-`{"error": {"kind", "message"}}`, so that it can say `blocked` when the sandbox's
-refusal is what made the evaluation fail.
+The application (an `application.Application`) is what the worker was started with:
+this module knows nothing of what the request or the reply mean. Its reply frame
+(`channel.ChildReply`) says besides the first operation the sandbox refused and why
+there is no reply, if there is none; the application's caller makes of them what its
+user is told (derivlens: `judge`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import functools
 import os
 import select
@@ -28,17 +28,18 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from types import FrameType, ModuleType
+from types import FrameType
 from typing import Any, NoReturn
 
-from derivlens.sandbox import protocol
+import attrs
+
+from derivlens.sandbox import channel, process, protocol
+from derivlens.sandbox.application import Application
+from derivlens.sandbox.channel import ChildReply, ChildStatus, Job, NoReply, Refusal, Unanswered
 from derivlens.sandbox.layers import LayerUnavailable, audit, namespaces, output, rlimits
 from derivlens.sandbox.layers.audit import SandboxRefusal
 
-PR_SET_PDEATHSIG = 1
-PR_SET_DUMPABLE = 4
 SYSCALL = "make a system call the sandbox forbids"
 #: The layers a child applies itself (the others hold for the whole worker).
 #: How long a spare waits for a job before it warms up (see `Child.warm_unless_wanted`).
@@ -62,39 +63,14 @@ class ChildConfig:
         return self.layers.get(name, True)
 
 
-@dataclass
-class Job:
-    """One request as the worker passes it on: the app's request and the sandbox's terms."""
-
-    request: Any
-    timeout: float
-    memory_mb: int
-    readable: list[str]
-    user_file: str  # frames in this file are the user's (for messages)
-    name: str  # what to call the evaluated thing in messages
-    #: Exit at idle priority: the worker says so while few children are still exiting.
-    idle_exit: bool = False
-
-    @classmethod
-    def of(cls, envelope: dict[str, Any]) -> Job:
-        return cls(
-            request=envelope["request"],
-            timeout=float(envelope["timeout"]),
-            memory_mb=int(envelope["memory_mb"]),
-            readable=[str(p) for p in envelope.get("readable") or []],
-            user_file=str(envelope.get("user_file") or ""),
-            name=str(envelope.get("name") or "the function"),
-            idle_exit=envelope.get("idle_exit") is True,
-        )
-
-
 class Child:
-    def __init__(self, req_fd: int, rep_fd: int, config: ChildConfig, app: ModuleType) -> None:
+    def __init__(self, req_fd: int, rep_fd: int, config: ChildConfig, app: Application) -> None:
         self.req_fd = req_fd
         self.rep_fd = rep_fd
         self.config = config
         self.app = app
         self.pid = os.getpid()
+        self.parent = os.getppid()  # the worker, right after the fork
         self.active: list[str] = ["env-allowlist", "private-tmp"]
         self.notes: dict[str, str] = {}
         self.refusals: list[tuple[str, str]] = []
@@ -114,15 +90,12 @@ class Child:
                 with contextlib.suppress(OSError):
                     os.close(fd)
         output.redirect_fds()
-        libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
-        if libc is not None:
-            # The worker is not dumpable (its /proc entries are closed to its children);
-            # writing our own uid_map needs it for a moment.
-            libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+        # The worker is not dumpable (its /proc entries are closed to its children);
+        # writing our own uid_map needs it for a moment.
+        process.set_dumpable(True)
         self._try("namespaces", self._enter_namespaces)
-        if libc is not None:
-            libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # nor are ours to our siblings
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        process.set_dumpable(False)  # nor are ours to our siblings
+        process.die_with_parent(self.parent)
         self._try("landlock", self._build_ruleset)
         self._try("seccomp", self._build_filter)
 
@@ -131,10 +104,9 @@ class Child:
         writes (`prefault`: ~15 ms, stopped within a chunk when the job arrives), then,
         if no job arrives within `WARM_AFTER` s, the app's `warm_child` (a whole small
         evaluation: warmer still, but ~60 ms of a core, which a spare taken at once
-        would take from the job before it). If it gives steps (an iterator), a job that
-        arrives meanwhile stops it after the step under way."""
-        warm = getattr(self.app, "warm_child", None)
-        if not (self.config.warm and self.config.wants("warm") and warm is not None):
+        would take from the job before it). A job that arrives meanwhile stops it after the
+        step under way."""
+        if not (self.config.warm and self.config.wants("warm")):
             return
         job_waiting = functools.partial(self._job_waiting, 0.0)
         if self.config.prefault:
@@ -143,11 +115,9 @@ class Child:
             prefault.populate(self.config.prefault, job_waiting)
         if self._job_waiting(WARM_AFTER):
             return
-        steps = warm()
-        if isinstance(steps, Iterator):
-            for _ in steps:
-                if job_waiting():
-                    return
+        for _ in self.app.warm_child():
+            if job_waiting():
+                return
 
     def _job_waiting(self, timeout: float) -> bool:
         ready, _, _ = select.select([self.req_fd], [], [], timeout)
@@ -189,33 +159,50 @@ class Child:
     def serve(self) -> NoReturn:
         self.warm_unless_wanted()
         try:
-            job = Job.of(
-                protocol.decode(protocol.read_frame(self.req_fd, protocol.MAX_REQUEST_BYTES))
-            )
+            body = protocol.read_frame(self.req_fd, protocol.MAX_REQUEST_BYTES)
         except protocol.FrameError:
             os._exit(0)  # the worker went away or shut us down: nothing to do
+        job = channel.decode(body, Job)
         t0 = time.perf_counter()
         self.user_file = job.user_file
         self.idle_exit = job.idle_exit
         self._apply_layers(job)
         missing = [name for name in self.config.required if name not in self.active]
-        status: dict[str, Any] = {"layers": self.active, "notes": self.notes}
-        if missing:
-            status["refused"] = {name: self.notes.get(name, "not applied") for name in missing}
-        self._write(status)
+        refused = {name: self.notes.get(name, "not applied") for name in missing}
+        self._write(ChildStatus(tuple(self.active), self.notes, refused))
         if missing:
             self._finish(0)  # without a layer it had when the worker started: run nothing
         captured = output.capture() if self.config.wants("output-cap") else output.CappedText()
+        self._report_exits_at_the_limit(captured)
         t1 = time.perf_counter()
+        reply, unanswered = None, None
         try:
             reply = self.app.run(job.request)
         except BaseException as exc:  # run never raises; user code might exit() though
-            reply = self._escaped(exc, job)
-        reply = self._explain(reply, job)
+            unanswered = _escaped(exc)
         t2 = time.perf_counter()
-        timings = {"layers_ms": (t1 - t0) * 1000, "run_ms": (t2 - t1) * 1000}
-        self._send({"reply": reply, "output": captured.text(), "timings": timings})
+        self._send(
+            ChildReply(
+                reply=reply,
+                output=captured.text(),
+                timings={"layers_ms": (t1 - t0) * 1000, "run_ms": (t2 - t1) * 1000},
+                refusal=Refusal(*self.refusals[0]) if self.refusals else None,
+                unanswered=unanswered,
+            )
+        )
         self._finish(0)
+
+    def _report_exits_at_the_limit(self, captured: output.CappedText) -> None:
+        """A library that exits because memory is full is reported as such (see rlimits)."""
+        if "rlimits" not in self.active:
+            return
+
+        def report() -> None:
+            why = Unanswered(NoReply.OUT_OF_MEMORY, "a library it calls stopped the process")
+            self._send(ChildReply(reply=None, output=captured.text(), unanswered=why))
+            self._finish(0)
+
+        rlimits.report_exits_at_the_limit(report)
 
     def _finish(self, code: int) -> NoReturn:
         """Close the reply pipe (the parent sees the end of it now) and exit.
@@ -267,68 +254,37 @@ class Child:
 
     def probe(self) -> NoReturn:
         """For `derivlens doctor`: apply every layer, report which held, run nothing."""
-        self._apply_layers(Job(None, 1.0, 2048, [], "", "the probe"))
+        self._apply_layers(Job(None, 1.0, 2048, name="the probe"))
         details = {}
         if "landlock" in self.active and self.ruleset is not None:
             details["landlock"] = self.ruleset.describe()
-        self._write({"layers": self.active, "notes": self.notes, "details": details})
+        self._write(ChildStatus(tuple(self.active), self.notes, details=details))
         self._finish(0)
 
     # -- the reply ----------------------------------------------------------------------
-    def _escaped(self, exc: BaseException, job: Job) -> dict[str, Any]:
-        if isinstance(exc, SystemExit | KeyboardInterrupt):
-            text = f"{job.name} tried to exit the process ({type(exc).__name__}); return a value"
-            return {"error": {"kind": "user-error", "message": text}}
-        return {"error": {"kind": "internal", "message": f"{type(exc).__name__}: {exc}"}}
-
-    def _explain(self, reply: Any, job: Job) -> Any:
-        """A refusal that made the evaluation fail is reported as `blocked`, in words."""
-        error = reply.get("error") if isinstance(reply, dict) else None
-        if not isinstance(error, dict):
-            return reply
-        if not self.refusals:
-            message = str(error.get("message", ""))
-            fenced = "landlock" in self.active or "seccomp" in self.active
-            if (
-                fenced
-                and error.get("kind") in ("user-error", "internal")
-                and ("Permission denied" in message or "[Errno 13]" in message)
-            ):
-                text = (
-                    f"{job.name} tried to write a file, or read one outside Python and your "
-                    f"project, which the sandbox forbids ({message})"
-                )
-                return {"error": {"kind": "blocked", "message": text}}
-            return reply
-        what, detail = self.refusals[0]
-        text = (
-            f"{job.name} tried to {what} ({detail}). Plotted functions run in a sandbox without "
-            "processes, network, signals or file writes; remove that call from the code it runs"
-        )
-        return {"error": {"kind": "blocked", "message": text}}
-
-    def _send(self, envelope: dict[str, Any]) -> None:
+    def _send(self, reply: ChildReply) -> None:
+        """The reply frame; a reply that is not JSON or too large is sent as such."""
         try:
-            data = protocol.encode(envelope)
+            data = channel.encode(reply)
         except (TypeError, ValueError) as exc:
-            bad = {"error": {"kind": "internal", "message": f"the result is not JSON: {exc}"}}
-            data = protocol.encode({**envelope, "reply": bad, "output": ""})
+            unsent = Unanswered(NoReply.NOT_JSON, str(exc))
+            data = channel.encode(attrs.evolve(reply, reply=None, output="", unanswered=unsent))
         if len(data) > protocol.MAX_REPLY_BYTES:
-            mb = len(data) / 2**20
-            big = {
-                "error": {
-                    "kind": "crashed",
-                    "message": f"the result is too large to send back ({mb:.0f} MB); "
-                    "use fewer samples",
-                }
-            }
-            data = protocol.encode({**envelope, "reply": big, "output": ""})
+            unsent = Unanswered(NoReply.TOO_LARGE, f"{len(data) / 2**20:.0f} MB")
+            data = channel.encode(attrs.evolve(reply, reply=None, output="", unanswered=unsent))
         with contextlib.suppress(OSError):
             protocol.write_all(self.rep_fd, data)
 
-    def _write(self, message: dict[str, Any]) -> None:
+    def _write(self, status: ChildStatus) -> None:
         with contextlib.suppress(OSError):
-            protocol.write_all(self.rep_fd, protocol.encode(message))
+            protocol.write_all(self.rep_fd, channel.encode(status))
+
+
+def _escaped(exc: BaseException) -> Unanswered:
+    """An exception out of the application's `run` (which never raises itself)."""
+    if isinstance(exc, SystemExit | KeyboardInterrupt):
+        return Unanswered(NoReply.EXITED, type(exc).__name__)
+    return Unanswered(NoReply.RAISED, f"{type(exc).__name__}: {exc}")
 
 
 #: Bound now: user code may replace `os._exit` or `os.close` before the child finishes.
@@ -349,7 +305,7 @@ def _open_fds() -> list[int]:
 
 
 def run(
-    req_fd: int, rep_fd: int, config: ChildConfig, app: ModuleType, probe: bool = False
+    req_fd: int, rep_fd: int, config: ChildConfig, app: Application, probe: bool = False
 ) -> NoReturn:
     """The whole life of a child, called right after fork()."""
     try:
@@ -361,8 +317,8 @@ def run(
     except BaseException:
         with contextlib.suppress(Exception):
             why = traceback.format_exc(limit=3)[-500:]
-            protocol.write_all(rep_fd, protocol.encode({"layers": [], "notes": {"child": why}}))
+            protocol.write_all(rep_fd, channel.encode(ChildStatus((), {"child": why})))
     _exit(70)
 
 
-__all__ = ["Child", "ChildConfig", "Job", "run"]
+__all__ = ["Child", "ChildConfig", "run"]

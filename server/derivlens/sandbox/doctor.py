@@ -15,8 +15,9 @@ from derivlens.sandbox.env import cache_dir, clean_environment, private_home
 LAYERS = {
     "rlimits": "CPU time, address space (+ the memory limit), no core files, no file growth, "
     "64 open files, no capabilities",
-    "seccomp": "no exec, fork, sockets, file writes, ptrace, process_vm, io_uring, mount, "
-    "namespaces, System V IPC; signals, limits, scheduling and priorities of itself only",
+    "seccomp": "an allow-list of measured calls: no exec, fork, sockets, file writes, "
+    "ptrace, namespaces, System V IPC; threads only as pthread_create makes them; signals, "
+    "limits, scheduling and priorities of itself only",
     "landlock": "read-only view of Python, the installed packages and the project",
     "namespaces": "own user, network and IPC namespace: no network interface, no shared IPC",
     "audit-hook": "PEP 578 hook naming common refusals in errors (messages, not a boundary)",

@@ -12,12 +12,10 @@ import sys
 
 
 def main() -> int:
-    import importlib
+    from derivlens.sandbox import application, channel, child, protocol
+    from derivlens.sandbox.startup import read_paths, read_status
 
-    from derivlens.sandbox import child, protocol
-    from derivlens.sandbox.startup import read_paths
-
-    app = importlib.import_module(sys.argv[1])  # imported only, not warmed up: no user code
+    app = application.load(sys.argv[1])  # imported only, not warmed up: no user code
     config = child.ChildConfig(read_paths(os.environ.get("HOME", os.getcwd()), app), warm=False)
     req_r, _req_w = os.pipe()
     rep_r, rep_w = os.pipe()
@@ -26,13 +24,9 @@ def main() -> int:
         os.close(rep_r)
         child.run(req_r, rep_w, config, app, probe=True)
     os.close(rep_w)
-    try:
-        envelope = protocol.decode(protocol.read_frame(rep_r))
-    except protocol.FrameError as exc:
-        envelope = {"layers": [], "notes": {"probe": f"the probe child died ({exc})"}}
+    probed = read_status(rep_r, protocol.MAX_REPLY_BYTES)
     _, status = os.waitpid(pid, 0)
-    envelope["status"] = status
-    print(json.dumps(envelope))
+    print(json.dumps({**channel.CONVERTER.unstructure(probed), "status": status}))
     return 0
 
 

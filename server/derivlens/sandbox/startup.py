@@ -8,26 +8,25 @@ import contextlib
 import dataclasses
 import importlib
 import os
-from types import ModuleType
-from typing import Any
 
-from derivlens.sandbox import protocol
+from derivlens.sandbox import application, channel, protocol, strict
+from derivlens.sandbox.application import Application
+from derivlens.sandbox.channel import ChildStatus
 from derivlens.sandbox.child import ChildConfig
 
 #: Largest status frame (layer names and short notes).
 MAX_STATUS_BYTES = 64 * 1024
 
 
-def read_paths(home: str, app: ModuleType) -> list[str]:
+def read_paths(home: str, app: Application) -> list[str]:
     """What children may read: Python, packages, system libraries, our home, and what
     the application says it needs (its data files)."""
     from derivlens.sandbox.layers.landlock_fs import SYSTEM_READ, python_read_paths
 
-    extra = getattr(app, "read_paths", None)
-    return [*python_read_paths(), *SYSTEM_READ, home, *(extra() if extra else [])]
+    return [*python_read_paths(), *SYSTEM_READ, home, *app.read_paths()]
 
 
-def probe_layers(config: ChildConfig, app: ModuleType) -> dict[str, Any]:
+def probe_layers(config: ChildConfig, app: Application) -> ChildStatus:
     """Which layers a child gets here: one throwaway child applies them all and says.
 
     It runs no user code, so its answer can be trusted; its layers are required of
@@ -43,16 +42,19 @@ def probe_layers(config: ChildConfig, app: ModuleType) -> dict[str, Any]:
     os.close(rep_w)
     os.close(req_r)
     try:
-        status = protocol.decode(protocol.read_frame(rep_r, MAX_STATUS_BYTES))
-    except protocol.FrameError as exc:
-        status = {"layers": [], "notes": {"probe": f"the probe child died ({exc})"}}
+        return read_status(rep_r, MAX_STATUS_BYTES)
     finally:
         os.close(rep_r)
         os.close(req_w)
         os.waitpid(pid, 0)
-    layers = [str(name) for name in status.get("layers") or []]
-    notes = {str(k): str(v) for k, v in (status.get("notes") or {}).items()}
-    return {"layers": layers, "notes": notes}
+
+
+def read_status(fd: int, limit: int) -> ChildStatus:
+    """The probe child's status frame (it ran no user code), or one that says it died."""
+    try:
+        return channel.decode(protocol.read_frame(fd, limit), ChildStatus)
+    except (protocol.FrameError, strict.Malformed) as exc:
+        return ChildStatus((), {"probe": f"the probe child died ({exc})"})
 
 
 def preload_layers() -> None:
@@ -68,10 +70,10 @@ def preload_layers() -> None:
             importlib.import_module(name)
 
 
-def load_app(name: str) -> ModuleType:
-    """The application module, warmed up (its imports done, its caches filled)."""
-    app = importlib.import_module(name)
-    warm_up = getattr(app, "warm_up", None)
-    if warm_up is not None:
-        warm_up()
+def load_app(name: str) -> Application:
+    """The application module, warmed up (its imports done, its caches filled), and the
+    channel's converter ready (so that no child builds it again)."""
+    app = application.load(name)
+    app.warm_up()
+    channel.warm_up()
     return app

@@ -3,11 +3,12 @@
 It starts the warm worker (`worker.py`, given the application module to load) with an
 allow-listed environment, sends it jobs, enforces the wall-clock deadline, kills a
 child's whole process group on timeout or cancellation, and replaces a worker that died
-or hung. It never imports the application and never runs user code; what a child
-sends back is checked by `verdict` before anyone uses it: the layers it had come from
-its status frame (written before user code ran), the result from its one reply frame.
-A child that could not apply a layer the worker had at its start refused to run; its
-worker is then replaced, since something has changed it.
+or hung. It never imports the application and never runs user code. It speaks to the
+worker in `channel`'s messages; a job ends as an `outcome.Ending`, which `verdict`
+turns into what the caller gets, an `Outcome`: `Replied` (the layers the child had come
+from its status frame, written before user code ran, the reply from its one reply
+frame) or a `SandboxFailure`. A child that could not apply a layer the worker had at
+its start refused to run; its worker is then replaced, since something has changed it.
 """
 
 from __future__ import annotations
@@ -15,19 +16,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import os
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from derivlens.errors import DerivlensError
-from derivlens.sandbox import protocol, verdict
+from derivlens.sandbox import channel, process, protocol, strict, verdict
+from derivlens.sandbox.channel import Cancel, Done, Job, Ready, Run, Started
 from derivlens.sandbox.env import cache_dir, clean_environment, private_home
-from derivlens.sandbox.verdict import Outcome
+from derivlens.sandbox.outcome import (
+    Ending,
+    Failure,
+    Finished,
+    LayerLost,
+    Outcome,
+    Oversized,
+    SandboxFailure,
+    TimedOut,
+    WorkerLost,
+)
 
 #: A cold start imports the application and warms it up (derivlens: about 2 s here).
 START_TIMEOUT = 180.0
@@ -35,7 +44,7 @@ START_TIMEOUT = 180.0
 
 @dataclass
 class _Pending:
-    future: asyncio.Future[tuple[Any, ...]]
+    future: asyncio.Future[Ending]
     pid: int | None = None
 
 
@@ -143,12 +152,6 @@ class _Worker:
         return not self.dead and self.proc.returncode is None
 
 
-def _killpg(pid: int) -> None:
-    for target in (-pid, pid):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(target, signal.SIGKILL)
-
-
 class Sandbox:
     """Runs jobs of the application `app` in sandboxed children of a warm worker."""
 
@@ -156,7 +159,6 @@ class Sandbox:
         self,
         app: str,
         *,
-        memory_mb: int = 2048,
         log: Callable[[str], None] | None = None,
         prefork: bool = True,
         without: Sequence[str] = (),
@@ -165,7 +167,6 @@ class Sandbox:
         """`prefork` keeps a spare child ready; `without` turns layers off (diagnosis);
         `adopt` is a worker `prespawn` started, used as the first worker."""
         self.app = app
-        self.memory_mb = memory_mb
         self.prefork = prefork
         self.without = tuple(without)
         self._log = log or (lambda _msg: None)
@@ -227,7 +228,7 @@ class Sandbox:
             await self._stop(w)
         early, self._early = self._early, None
         if early is not None:  # started early but never needed
-            _killpg(early.popen.pid)
+            process.kill_group(early.popen.pid)
             early.popen.wait()
             shutil.rmtree(early.home, ignore_errors=True)
         if self._home is not None:
@@ -238,8 +239,8 @@ class Sandbox:
         w.dead = True
         for p in w.pending.values():
             if p.pid is not None:
-                _killpg(p.pid)
-        _killpg(w.proc.pid)
+                process.kill_group(p.pid)
+        process.kill_group(w.proc.pid)
         with contextlib.suppress(ProcessLookupError):
             w.proc.kill()
         with contextlib.suppress(Exception):
@@ -251,11 +252,11 @@ class Sandbox:
     def _fail_all(self, w: _Worker, why: str) -> None:
         w.dead = True
         if not w.ready.done():
-            w.ready.set_exception(DerivlensError("internal", f"{why}; see the server log"))
+            w.ready.set_exception(SandboxFailure(Failure.NOT_STARTED, f"{why}; see the server log"))
             w.ready.exception()  # mark retrieved
         for p in w.pending.values():
             if not p.future.done():
-                p.future.set_result(("died", why))
+                p.future.set_result(WorkerLost(why))
 
     # -- the worker's output ------------------------------------------------------------
     async def _read_replies(self, w: _Worker) -> None:
@@ -263,32 +264,31 @@ class Sandbox:
         reader = w.proc.stdout
         try:
             while True:
-                msg = protocol.decode(await protocol.read_frame_async(reader))
-                op = msg.get("op")
-                if op == "ready":
-                    w.layers = tuple(str(name) for name in msg.get("layers") or ())
-                    notes = msg.get("notes") or {}
-                    if notes:
-                        self._log(f"derivlens sandbox: layers not available here: {notes}")
+                body = await protocol.read_frame_async(reader)
+                message = channel.from_worker(body)
+                if isinstance(message, Ready):
+                    w.layers = message.layers
+                    if message.notes:
+                        self._log(f"derivlens sandbox: layers not available here: {message.notes}")
                     if not w.ready.done():
                         w.ready.set_result(None)
                     continue
-                p = w.pending.get(msg.get("id", -1))
-                if op == "done":
-                    count = int(msg["frames"])
+                p = w.pending.get(message.id)
+                if isinstance(message, Done):
+                    count = message.frames
                     if not 0 <= count <= 2:
                         raise protocol.FrameError(f"{count} frames")
-                    frames = [await protocol.read_frame_async(reader) for _ in range(count)]
+                    frames = tuple([await protocol.read_frame_async(reader) for _ in range(count)])
                     if p is not None and not p.future.done():
-                        ended = (msg.get("code"), msg.get("signal"))
-                        p.future.set_result(("done", frames, bool(msg.get("extra")), *ended))
+                        ended = Finished(frames, message.extra, message.code, message.signal)
+                        p.future.set_result(ended)
                 elif p is None or p.future.done():
                     continue
-                elif op == "started":
-                    p.pid = int(msg["pid"])
-                elif op == "error":
-                    p.future.set_result(("oversized", str(msg.get("message"))))
-        except (protocol.FrameError, ValueError, KeyError, TypeError) as exc:
+                elif isinstance(message, Started):
+                    p.pid = message.pid
+                else:
+                    p.future.set_result(Oversized(message.what))
+        except (protocol.FrameError, strict.Malformed) as exc:
             if not w.dead:
                 self._log(f"derivlens sandbox: worker channel closed ({exc})")
         finally:
@@ -306,64 +306,59 @@ class Sandbox:
                 self._log("derivlens worker: " + line.decode(errors="replace").rstrip()[:500])
 
     # -- running a job -----------------------------------------------------------------
-    async def run(
-        self,
-        request: Any,
-        *,
-        timeout: float,
-        memory_mb: int | None = None,
-        readable: Sequence[str] = (),
-        user_file: str = "",
-        name: str = "the function",
-    ) -> Outcome:
-        """Run `request` (JSON) in a fresh sandboxed child: the application's checked reply.
+    async def run(self, job: Job) -> Outcome:
+        """Run `job` in a fresh sandboxed child: the checked reply, or why there is none.
 
-        `readable` are the paths the child may read besides Python and the packages
-        (the user's project); `user_file` and `name` make the sandbox's messages point
-        at the user's code. Failures of the sandbox itself raise `DerivlensError`.
+        Only a cancellation raises; a worker that cannot start is a `SandboxFailure` too.
         """
-        await self.start()
+        try:
+            await self.start()
+        except SandboxFailure as failure:
+            return failure
         w = self._worker
         assert w is not None
-        job = {
-            "request": request,
-            "timeout": timeout,
-            "memory_mb": int(memory_mb if memory_mb is not None else self.memory_mb),
-            "readable": list(readable),
-            "user_file": user_file,
-            "name": name,
-        }
+        ending = await self._ending(w, job)
+        try:
+            replied = verdict.outcome(ending, w.layers, job.name, job.timeout)
+        except LayerLost as lost:
+            self._log(f"derivlens sandbox: worker pid {w.proc.pid} lost a layer; replacing it")
+            if self._worker is w:
+                self._worker = None
+            await self._stop(w)
+            return lost
+        except SandboxFailure as failure:
+            return failure
+        if replied.output:
+            self._log(f"{job.name} printed: {verdict.printable(replied.output, 2000)}")
+        if replied.notes:
+            self._log(f"derivlens sandbox: inactive layers: {replied.notes}")
+        return replied
+
+    async def _ending(self, w: _Worker, job: Job) -> Ending:
+        """How the worker says `job` ended, or `TimedOut` at its deadline."""
         rid = next(self._ids)
         pending = _Pending(asyncio.get_running_loop().create_future())
         w.pending[rid] = pending
         try:
             assert w.proc.stdin is not None
-            w.proc.stdin.write(protocol.encode({"op": "run", "id": rid, "envelope": job}))
+            w.proc.stdin.write(channel.encode(Run(rid, job)))
             await w.proc.stdin.drain()
-            outcome = await asyncio.wait_for(asyncio.shield(pending.future), timeout)
+            return await asyncio.wait_for(asyncio.shield(pending.future), job.timeout)
         except (asyncio.TimeoutError, TimeoutError):
             await self._abandon(w, rid, pending, hung=pending.pid is None)
-            raise verdict.timeout_error(name, timeout) from None
+            return TimedOut()
         except asyncio.CancelledError:
             await self._abandon(w, rid, pending, hung=False)
             raise
         except (ConnectionError, OSError):
-            outcome = ("died", "the evaluation worker is gone")
+            return WorkerLost("the evaluation worker is gone")
         finally:
             w.pending.pop(rid, None)
-        try:
-            return self._interpret(outcome, w, name, timeout)
-        except verdict.LayerRefused:
-            self._log(f"derivlens sandbox: worker pid {w.proc.pid} lost a layer; replacing it")
-            if self._worker is w:
-                self._worker = None
-            await self._stop(w)
-            raise
 
     async def _abandon(self, w: _Worker, rid: int, p: _Pending, *, hung: bool) -> None:
         """Kill the child's process group now; a worker that never started it is replaced."""
         if p.pid is not None:
-            _killpg(p.pid)
+            process.kill_group(p.pid)
         if hung or not w.alive():
             self._log("derivlens sandbox: worker did not respond; replacing it")
             if self._worker is w:
@@ -372,48 +367,16 @@ class Sandbox:
             return
         with contextlib.suppress(Exception):
             assert w.proc.stdin is not None
-            w.proc.stdin.write(protocol.encode({"op": "cancel", "id": rid}))
-
-    def _interpret(
-        self, outcome: tuple[Any, ...], w: _Worker, name: str, timeout: float
-    ) -> Outcome:
-        kind = outcome[0]
-        if kind == "done":
-            frames, extra, code, sig = outcome[1:]
-            if not frames:
-                raise verdict.from_exit(code, sig, name, timeout)
-            status = verdict.status(frames[0], name)
-            lost = dict(status.refused)
-            lost.update({k: "not applied" for k in w.layers if k not in status.layers})
-            if lost:
-                raise verdict.refused(name, lost)
-            if extra:
-                raise verdict.more_than_one_reply(name)
-            if len(frames) < 2:
-                raise verdict.from_exit(code, sig, name, timeout)
-            checked = verdict.from_reply(frames[1], name, status)
-            if checked.output:
-                self._log(f"{name} printed: {verdict.printable(checked.output, 2000)}")
-            if checked.notes:
-                self._log(f"derivlens sandbox: inactive layers: {checked.notes}")
-            return checked
-        if kind == "oversized":
-            raise verdict.oversized(name, outcome[1])
-        raise DerivlensError(
-            "crashed", f"{outcome[1]} while evaluating {name}; it has been restarted, try again"
-        )
+            w.proc.stdin.write(channel.encode(Cancel(rid)))
 
 
-def run_once(
-    app: str, request: Any, *, timeout: float, memory_mb: int = 2048, **job: Any
-) -> Outcome:
+def run_once(app: str, job: Job) -> Outcome:
     """Synchronous start, run, close (the CLI's one-shot use)."""
 
     async def go() -> Outcome:
-        sandbox = Sandbox(app, memory_mb=memory_mb, prefork=False)
+        sandbox = Sandbox(app, prefork=False)
         try:
-            await sandbox.start()
-            return await sandbox.run(request, timeout=timeout, memory_mb=memory_mb, **job)
+            return await sandbox.run(job)
         finally:
             await sandbox.close()
 

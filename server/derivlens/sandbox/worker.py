@@ -1,19 +1,13 @@
 """The warm worker: imports the application once, then forks a child per request.
 
 Started by `Sandbox` as `python -m derivlens.sandbox.worker --app MODULE` with an
-allow-listed environment. MODULE is the application (see `derivlens.sandbox.app`): its
-`warm_up()` runs here once, before any fork, so that every child starts with it done;
-its `warm_later()` steps run here while the worker is idle (see `Worker.idle_in`).
-Talks to the parent over stdin/stdout in length-prefixed JSON frames:
-
-  parent -> worker  {"op": "run", "id", "envelope": {"request", "timeout", "memory_mb",
-                                                     "readable", "user_file", "name"}}
-                    {"op": "cancel", "id"}
-  worker -> parent  {"op": "ready", "prefork", "layers", "notes"}  once warm
-                    {"op": "started", "id", "pid"}  the child's pid (= its process group)
-                    {"op": "done", "id", "pid", "frames", "extra", "code", "signal"}
-                        then `frames` raw frames: the child's status, then its reply
-                    {"op": "error", "id", "message"}  e.g. a reply over the size cap
+allow-listed environment. MODULE is the application (an `application.Application`):
+its `warm_up()` runs here once, before any fork, so that every child starts with it
+done; its `warm_later()` steps run here while the worker is idle (see `Worker.idle_in`).
+Talks to the parent over stdin/stdout in the messages of `channel`: it reads `Run` and
+`Cancel`, and answers `Ready` once warm, `Started` with the pid of the child that took a
+job (= its process group), `Done` followed by the child's raw frames (its status, then
+its reply), or `TooLarge` for a frame over its cap.
 
 At its start, before any child runs user code, the worker forks one probe child that
 applies every layer and says which held: those are `required` of every later child
@@ -23,7 +17,7 @@ The worker itself is not dumpable, so its /proc entries stay closed to its child
 A child writes exactly two frames: its status (before user code ran) and its reply
 (after), then closes the pipe. The worker splits what it reads into frames by their
 length headers, caps their sizes and relays them; anything after the reply frame, or a
-pipe that stays open past `LINGER` seconds after it, sets `extra` (the parent then
+pipe that stays open past `LINGER` seconds after it, sets `Done.extra` (the parent then
 refuses the reply). It never parses a frame's JSON. Two children are kept forked
 ahead, prepared and waiting (`--spares`; `--no-prefork` turns that off).
 
@@ -38,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import dataclasses
 import errno
 import gc
@@ -50,11 +43,14 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from types import ModuleType
-from typing import Any
 
-from derivlens.sandbox import hugepages, prefault, protocol
+import attrs
+
+from derivlens.sandbox import channel, hugepages, prefault, process, protocol
+from derivlens.sandbox.application import Application
+from derivlens.sandbox.channel import Cancel, ChildStatus, Done, Ready, Run, Started, TooLarge
 from derivlens.sandbox.child import CHILD_LAYERS, ChildConfig
+from derivlens.sandbox.layers import tasks
 from derivlens.sandbox.startup import (
     MAX_STATUS_BYTES,
     load_app,
@@ -74,7 +70,6 @@ IDLE_POLL = 0.02
 #: At most this many children exit at idle priority at a time (see `child._finish`):
 #: while requests keep both cores busy, their memory is not given back.
 IDLE_EXITS = 2
-PR_SET_DUMPABLE = 4
 
 
 @dataclass
@@ -99,7 +94,7 @@ class Worker:
     another does not wait for the replacement that is still warming up."""
 
     def __init__(
-        self, config: ChildConfig, prefork: bool, app: ModuleType, spares: int = 2
+        self, config: ChildConfig, prefork: bool, app: Application, spares: int = 2
     ) -> None:
         self.config = config
         self.app = app
@@ -112,7 +107,7 @@ class Worker:
         self.spares: deque[Slot] = deque()
         self.stale: set[int] = set()  # spares that lack what idle work made since
         self.measuring: tuple[int, int, bytearray] | None = None  # pid, pipe, what it said
-        self.last_request: Any = None  # for the app's `warm_for`, once idle
+        self.last_request: object = None  # for the app's `warm_for`, once idle
         self.spare_deaths = 0
         self.inbuf = bytearray()
         self.out = sys.stdout.buffer.fileno()
@@ -151,9 +146,7 @@ class Worker:
             self.spares.append(self.fork(spare=True))
 
     def kill(self, slot: Slot) -> None:
-        for target in (-slot.pid, slot.pid):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(target, signal.SIGKILL)
+        process.kill_group(slot.pid)
 
     def close_slot(self, slot: Slot) -> None:
         with contextlib.suppress(KeyError, ValueError):
@@ -164,8 +157,8 @@ class Worker:
         self.slots.pop(slot.pid, None)
 
     # -- parent channel -----------------------------------------------------------------
-    def send(self, message: dict[str, Any], *raw: bytes) -> None:
-        data = protocol.encode(message) + b"".join(protocol.frame(body) for body in raw)
+    def send(self, message: channel.FromWorker, *raw: bytes) -> None:
+        data = channel.encode(message) + b"".join(protocol.frame(body) for body in raw)
         protocol.write_all(self.out, data)
 
     def on_control(self) -> bool:
@@ -179,30 +172,29 @@ class Worker:
                 break
             body = bytes(self.inbuf[protocol.HEADER.size : protocol.HEADER.size + size])
             del self.inbuf[: protocol.HEADER.size + size]
-            self.handle(protocol.decode(body))
+            self.handle(channel.to_worker(body))
         return True
 
-    def handle(self, message: dict[str, Any]) -> None:
+    def handle(self, message: channel.ToWorker) -> None:
         self.quiet_since = time.monotonic()
-        op = message.get("op")
-        if op == "run":
+        if isinstance(message, Run):
             slot = self.take_child()
-            slot.id = int(message["id"])
-            self.last_request = message["envelope"].get("request")
-            self.send({"op": "started", "id": slot.id, "pid": slot.pid})
+            slot.id = message.id
+            self.last_request = message.job.request
+            self.send(Started(slot.id, slot.pid))
             exiting = sum(1 for s in self.slots.values() if s.replied)
             idle_exit = exiting < IDLE_EXITS and self.config.wants("idle-exit")
-            envelope = {**message["envelope"], "idle_exit": idle_exit}
+            job = attrs.evolve(message.job, idle_exit=idle_exit)
             # if the child is already dead, its exit status tells the parent
             with contextlib.suppress(OSError):
-                protocol.write_all(slot.req_w, protocol.encode(envelope))
+                protocol.write_all(slot.req_w, channel.encode(job))
             # The next request must not fork itself, nor take a spare forked this moment:
             # one forked now has a job's time to prepare (its pages copied, see prefault).
             if self.prefork and len(self.spares) < self.target:
                 self.spares.append(self.fork(spare=True))
-        elif op == "cancel":
+        elif isinstance(message, Cancel):
             for slot in list(self.slots.values()):
-                if slot.id == message.get("id"):
+                if slot.id == message.id:
                     self.kill(slot)
 
     # -- child replies and deaths -------------------------------------------------------
@@ -235,8 +227,8 @@ class Worker:
                 self.kill(slot)
                 slot.replied = True
                 what = "status" if not slot.frames else "reply"
-                mb = size / 2**20
-                self.send({"op": "error", "id": slot.id, "message": f"a {what} of {mb:.0f} MB"})
+                if slot.id is not None:
+                    self.send(TooLarge(slot.id, f"a {what} of {size / 2**20:.0f} MB"))
                 return True
             if len(slot.buf) < protocol.HEADER.size + size:
                 break
@@ -262,9 +254,8 @@ class Worker:
             sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
         self.kill(slot)  # one request per child: it has nothing left to do
         if slot.id is not None:
-            message = {"op": "done", "id": slot.id, "pid": slot.pid, "frames": len(slot.frames),
-                       "extra": slot.extra, "code": code, "signal": sig}  # fmt: skip
-            self.send(message, *slot.frames)
+            done = Done(slot.id, slot.pid, len(slot.frames), slot.extra, code, sig)
+            self.send(done, *slot.frames)
         slot.frames, slot.buf = [], bytearray()
 
     def linger(self) -> float | None:
@@ -340,8 +331,7 @@ class Worker:
     def learning(self) -> bool:
         """Whether the app's `warm_for` has a request to learn from (once warm)."""
         ready = self.later is None and self.measuring is None
-        wanted = self.config.wants("learn") and hasattr(self.app, "warm_for")
-        return ready and wanted and self.last_request is not None
+        return ready and self.config.wants("learn") and self.last_request is not None
 
     def learn(self) -> None:
         """The app's `warm_for(request)` for the last request (in the parent's words: no
@@ -382,9 +372,8 @@ class Worker:
         except Exception as exc:  # the later warm-up only speeds things up
             print(f"derivlens sandbox: later warm-up failed: {exc!r}", file=sys.stderr)
         self.later = None
-        warm = getattr(self.app, "warm_child", None)
-        if warm is not None and self.config.wants("prefault"):
-            pid, pipe = prefault.fork_measurer(warm)
+        if self.config.wants("prefault"):
+            pid, pipe = prefault.fork_measurer(self.app.warm_child)
             self.measuring = (pid, pipe, bytearray())
             self.sel.register(pipe, selectors.EVENT_READ, "measure")
         else:  # without a measurement (`on_measure` marks them), the spares are stale now
@@ -393,9 +382,7 @@ class Worker:
     def later_steps(self) -> Iterator[object]:
         """The app's `warm_later`, a garbage collection freeze, then the worker's memory
         in huge pages (see `hugepages`): forks and exits cost less from then on."""
-        later = getattr(self.app, "warm_later", None)
-        if later is not None:
-            yield from later()
+        yield from self.app.warm_later()
         gc.freeze()
         if self.config.wants("hugepages"):
             yield from hugepages.collapse_steps()
@@ -420,11 +407,12 @@ class Worker:
         self.stale = {slot.pid for slot in self.spares}
 
     # -- main loop ----------------------------------------------------------------------
-    def serve(self, probe: dict[str, Any]) -> None:
+    def serve(self, probe: ChildStatus) -> None:
         self.refill()
-        self.send({"op": "ready", "prefork": self.prefork, **probe})
+        self.send(Ready(self.prefork, probe.layers, probe.notes))
         while True:
-            timeouts = [t for t in (self.linger(), self.idle_in()) if t is not None]
+            waits = (self.linger(), self.idle_in(), self.tasks_in())
+            timeouts = [t for t in waits if t is not None]
             for key, _ in self.sel.select(min(timeouts) if timeouts else None):
                 if key.data == "control":
                     if not self.on_control():
@@ -435,8 +423,23 @@ class Worker:
                     self.on_measure()
                 elif isinstance(key.data, Slot):
                     self.on_reply(key.data)
+            self.cap_tasks()
             if self.idle_in() == 0.0:
                 self.idle_work()
+
+    # -- the cap on a child's threads (see layers/tasks.py) --------------------------------
+    def running(self) -> list[Slot]:
+        return [s for s in self.slots.values() if s.id is not None and not s.replied]
+
+    def tasks_in(self) -> float | None:
+        """While a job runs, look at its threads this often."""
+        return tasks.POLL_SECONDS if self.running() else None
+
+    def cap_tasks(self) -> None:
+        """Kill a running child with more threads than `tasks.CAP`."""
+        for slot in self.running():
+            if tasks.over_cap(slot.pid):
+                self.kill(slot)
 
     def shutdown(self) -> None:
         for slot in list(self.slots.values()):
@@ -445,7 +448,7 @@ class Worker:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m derivlens.sandbox.worker")
-    parser.add_argument("--app", required=True, help="the application module (run, warm_up)")
+    parser.add_argument("--app", required=True, help="the application module (see application.py)")
     parser.add_argument("--no-prefork", action="store_true")
     parser.add_argument("--spares", type=int, default=2, help="children kept forked ahead")
     parser.add_argument("--without", action="append", default=[], help="a layer to turn off")
@@ -455,15 +458,14 @@ def main(argv: list[str] | None = None) -> int:
     os.dup2(2, 1)
     sys.stdout = open(out, "w", closefd=False)  # noqa: SIM115 - lives as long as the process
 
-    if sys.platform.startswith("linux"):  # children may not read our /proc entries
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    process.set_dumpable(False)  # children may not read our /proc entries
     app = load_app(args.app)
     preload_layers()
     home = os.environ.get("HOME", os.getcwd())
     config = ChildConfig(read_paths(home, app), {name: False for name in args.without})
     gc.freeze()  # no collection first: a pass over torch's objects costs ~130 ms at start
     probe = probe_layers(config, app)
-    required = tuple(name for name in CHILD_LAYERS if name in probe["layers"])
+    required = tuple(name for name in CHILD_LAYERS if name in probe.layers)
     config = dataclasses.replace(config, required=required)
     worker = Worker(config, prefork=not args.no_prefork, app=app, spares=max(1, args.spares))
     try:

@@ -4,6 +4,9 @@ And no capabilities: a child of a root server without a user namespace would oth
 keep CAP_SYS_RESOURCE (and raise its limits again), CAP_SYS_PTRACE (and open the
 worker's /proc entries), CAP_KILL, CAP_SYS_NICE and the rest. Dropping them is always
 allowed; in a user namespace they were good for that namespace only anyway.
+
+And an exit handler: C code that calls exit() for want of memory (libgomp when a thread
+cannot start) makes the child reply kind `memory` instead of dying with a status.
 """
 
 from __future__ import annotations
@@ -12,11 +15,15 @@ import ctypes
 import math
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from derivlens.sandbox.layers import LayerUnavailable
 
 MB = 1024 * 1024
+#: A library that exits while the address space is this close to RLIMIT_AS exited
+#: because it could not get memory (a thread's 8 MiB stack, say).
+NEAR_LIMIT = 64 * MB
 
 
 def current_vm_bytes() -> int:
@@ -59,6 +66,7 @@ def apply(cpu_seconds: float, memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
     if sys.platform.startswith("linux"):
         drop_capabilities()
+        _handle_exits()
 
 
 class _CapHeader(ctypes.Structure):
@@ -79,3 +87,36 @@ def drop_capabilities() -> None:
     header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
     if libc.capset(ctypes.byref(header), (_CapData * 2)()) != 0:
         raise OSError(ctypes.get_errno(), f"capset: {os.strerror(ctypes.get_errno())}")
+
+
+def near_the_limit() -> bool:
+    """Whether the address space is within `NEAR_LIMIT` of its RLIMIT_AS."""
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return soft != resource.RLIM_INFINITY and soft - current_vm_bytes() < NEAR_LIMIT
+
+
+_report: list[Callable[[], None]] = []
+
+
+@ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p)
+def _at_exit(status: int, _arg: Any) -> None:
+    """The C library's exit handler (made at import, in the worker: a child would need
+    executable memory for it)."""
+    if _report and status != 0 and near_the_limit():
+        _report[0]()
+
+
+def report_exits_at_the_limit(report: Callable[[], None]) -> None:
+    """Call `report` (which does not return) if C code calls exit() with a failure status
+    while memory is full: libgomp does so when a thread of its pool cannot start (torch's
+    `set_num_threads(1000)`), instead of raising. Out of memory in that form too is kind
+    `memory` (docs/protocol.md); other exits keep their status. (The handler itself was given to
+    the C library by `apply`, before the audit hook that refuses ctypes.)"""
+    _report[:] = [report]
+
+
+def _handle_exits() -> None:
+    # fails only when the C library has no memory for it: then such exits keep their status
+    ctypes.CDLL(None).on_exit(_at_exit, None)

@@ -1,16 +1,33 @@
-"""seccomp: the kernel refuses processes, sockets, writes and tampering outright.
+"""seccomp: an allow-list; everything else the kernel refuses, most of it as an attack.
 
-Built with `pyseccomp` (libseccomp). Starting a program or a process (execve, fork,
-vfork, clone without CLONE_THREAD) kills the child at once (SIGSYS): user code that
-swallows errors or replaces the SIGSYS handler cannot turn a fork bomb into a timeout,
-and the parent reports `blocked`. Sockets, tracing, System V IPC, POSIX message queues
-and acting on another process TRAP: the kernel sends SIGSYS, the call fails, and the
-child's SIGSYS handler (see `child.py`) turns that into a `blocked` error at the user's
-line; if the handler is gone, SIGSYS kills the child and the parent says `blocked` too.
-Writing and changing files fail with EACCES instead, exactly as Landlock refuses them:
-C++ writers (torch.save) abort the whole process on the ENOSYS a trap returns.
-Threads stay allowed (clone with CLONE_THREAD); clone3 answers ENOSYS so that glibc
-falls back to clone, whose flags can be checked.
+Built with `pyseccomp` (libseccomp). The calls a child may make are those measured for
+the sandbox's workloads (`allowed_syscalls`); any other call, a future one included,
+TRAPs: the kernel sends SIGSYS, the call fails, and the child's SIGSYS handler (see
+`child.py`) turns that into a `blocked` error at the user's line; if the handler is
+gone, SIGSYS kills the child and the parent says `blocked` too.
+
+Starting a program or a process (execve, fork, vfork, clone without CLONE_THREAD) kills
+the child at once (SIGSYS): user code that swallows errors or replaces the SIGSYS
+handler cannot turn a fork bomb into a timeout. `clone` is allowed with the flags
+glibc's (and musl's) pthread_create pass and nothing else: a "thread" in a new
+namespace, or sharing less than a thread does, traps. clone3 answers ENOSYS so that
+glibc falls back to clone, whose flags can be checked.
+
+`prctl` is allowed for the options libraries use in passing and those that only
+tighten (`allowed_syscalls.PRCTL_OPTIONS`); the others trap: the parent-death signal
+cannot be cleared or changed (a child never outlives its worker), the process cannot
+become dumpable again (its /proc entries stay closed to its siblings), nor let another
+process trace it.
+
+Errnos instead of traps, so that library code fails the way it expects, never as an
+attack (docs/protocol.md): writing and changing files fail with EACCES, exactly as Landlock
+refuses them (C++ writers such as torch.save abort on the ENOSYS of a trap); and
+`socket(AF_UNIX)` fails with EACCES, because glibc's NSS opens one in passing to ask
+nscd (or systemd, sssd) for a user or group name before it reads /etc/passwd, which a
+lazy import in torch does. The user's own sockets of any family are still `blocked`:
+Python's socket constructor raises an audit event, which the audit hook refuses by name
+before the call is made; with the hook neutered, the EACCES is reported as `blocked` by
+`child._explain`, and no UNIX socket exists to connect with. Other families trap.
 
 Calls that name a process (prlimit64, sched_set*, setpriority, ioprio_set, kill,
 tgkill, pidfd_open, migrate_pages, move_pages) are allowed on this process only: its
@@ -26,16 +43,21 @@ compiling is most of the cost); `load` only hands the program to the kernel.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
 import sys
-from collections.abc import Iterator
 from typing import Any
 
-from derivlens.sandbox.layers import LayerUnavailable
+from derivlens.sandbox.layers import LayerUnavailable, allowed_syscalls
 
 CLONE_THREAD = 0x00010000
+#: What glibc's pthread_create passes to clone: a thread sharing everything.
+PTHREAD_CLONE_FLAGS = 0x003D0F00  # VM FS FILES SIGHAND THREAD SYSVSEM SETTLS PARENT_SETTID
+#                                   CHILD_CLEARTID
+CLONE_DETACHED = 0x00400000  # musl adds it; the kernel ignores it
+AF_UNIX = 1
 O_WRONLY = 0o1
 O_RDWR = 0o2
 O_CREAT = 0o100
@@ -47,26 +69,6 @@ ALL_BITS = (1 << 64) - 1
 
 #: New programs and processes: the child is killed on the spot.
 PROCESSES = ("execve", "execveat", "fork", "vfork")
-
-#: Refused whatever their arguments.
-DENIED = (
-    # network and local sockets
-    "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4",
-    # other processes' memory, tracing, namespaces, mounts, kernel interfaces
-    "ptrace", "process_vm_readv", "process_vm_writev", "process_madvise", "process_mrelease",
-    "io_uring_setup", "io_uring_enter", "io_uring_register",
-    "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "fsopen", "fsmount",
-    "move_mount", "open_tree", "bpf", "perf_event_open", "userfaultfd", "kcmp",
-    "keyctl", "add_key", "request_key", "kexec_load", "kexec_file_load", "init_module",
-    "finit_module", "delete_module", "reboot", "swapon", "swapoff", "acct", "quotactl",
-    "name_to_handle_at", "open_by_handle_at", "setpgid", "setsid",
-    # signals to others (kill and tgkill: see PROCESS_TARGETED)
-    "tkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_send_signal", "pidfd_getfd",
-    # System V IPC and POSIX message queues: state that would outlive the child
-    "ipc", "shmget", "shmat", "shmdt", "shmctl", "msgget", "msgsnd", "msgrcv", "msgctl",
-    "semget", "semop", "semtimedop", "semctl",
-    "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr",
-)  # fmt: skip
 
 #: Calls whose first argument is a pid: allowed for this process, 0 meaning "the caller".
 SELF_OR_ZERO = (
@@ -80,9 +82,9 @@ SELF_ONLY = ("kill", "tgkill", "pidfd_open")
 FILE_CHANGES = (
     "creat", "mknod", "mknodat", "rename", "renameat", "renameat2", "unlink", "unlinkat",
     "mkdir", "mkdirat", "rmdir", "link", "linkat", "symlink", "symlinkat", "truncate",
-    "chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat",
-    "setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
-    "utime", "utimes", "utimensat", "futimesat",
+    "ftruncate", "fallocate", "chmod", "fchmod", "fchmodat", "fchmodat2", "chown",
+    "fchown", "lchown", "fchownat", "setxattr", "lsetxattr", "fsetxattr", "removexattr",
+    "lremovexattr", "fremovexattr", "utime", "utimes", "utimensat", "futimesat",
 )  # fmt: skip
 
 
@@ -94,33 +96,6 @@ def _resolvable(name: str) -> bool:
     except Exception:
         return False
     return True
-
-
-def _blocks(lo: int, hi: int) -> Iterator[tuple[int, int]]:
-    """[lo, hi] as aligned power-of-two blocks `(start, size)`: ~2·log2(hi) of them."""
-    while lo <= hi:
-        size = lo & -lo if lo else 1 << 63
-        while size > hi - lo + 1:
-            size >>= 1
-        yield lo, size
-        lo += size
-
-
-def _deny_unless(f: Any, action: Any, name: str, arg: int, allowed: tuple[int, ...]) -> None:
-    """Refuse `name` unless argument `arg` is exactly one of `allowed` (64-bit compare).
-
-    libseccomp takes one comparison per argument and rule, and rules are alternatives:
-    so "not in allowed" is written as the ranges between and above the allowed values,
-    each range as masked-equal blocks.
-    """
-    import pyseccomp as sc
-
-    low = 0
-    for value in sorted(set(allowed)):
-        for start, size in _blocks(low, value - 1):
-            f.add_rule(action, name, sc.Arg(arg, sc.MASKED_EQ, ALL_BITS & ~(size - 1), start))
-        low = value + 1
-    f.add_rule(action, name, sc.Arg(arg, sc.GE, low))
 
 
 PR_SET_NO_NEW_PRIVS = 38
@@ -162,39 +137,63 @@ def _rules(pid: int) -> Any:
     except (ImportError, OSError) as exc:
         raise LayerUnavailable(f"pyseccomp/libseccomp is not available ({exc})") from exc
     try:
-        f = sc.SyscallFilter(sc.ALLOW)
+        f = sc.SyscallFilter(sc.TRAP)
     except Exception as exc:
         raise LayerUnavailable(f"libseccomp could not create a filter ({exc})") from exc
-    kill, deny, eacces = sc.KILL_PROCESS, sc.TRAP, sc.ERRNO(errno.EACCES)
+    with contextlib.suppress(Exception):  # libseccomp 2.5+: a binary tree of the calls,
+        f.set_attr(sc.Attr.CTL_OPTIMIZE, 2)  # so the common ones are not found last
+    for name in allowed_syscalls.ALLOWED:
+        if _resolvable(name):
+            f.add_rule(sc.ALLOW, name)
+    _processes_and_threads(f, sc)
+    _files(f, sc)
+    f.add_rule(sc.ERRNO(errno.EACCES), "socket", sc.Arg(0, sc.EQ, AF_UNIX))  # NSS's nscd
+    for option in allowed_syscalls.PRCTL_OPTIONS.values():
+        f.add_rule(sc.ALLOW, "prctl", sc.Arg(0, sc.EQ, option))
+    _this_process_only(f, sc, pid)
+    return f
+
+
+def _processes_and_threads(f: Any, sc: Any) -> None:
+    """Kill on a new process or program; a thread only as pthread_create makes one."""
     for name in PROCESSES:
         if _resolvable(name):
-            f.add_rule(kill, name)
-    f.add_rule(kill, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))
+            f.add_rule(sc.KILL_PROCESS, name)
+    f.add_rule(sc.KILL_PROCESS, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))
+    thread = sc.Arg(0, sc.MASKED_EQ, ALL_BITS & ~CLONE_DETACHED, PTHREAD_CLONE_FLAGS)
+    f.add_rule(sc.ALLOW, "clone", thread)
     f.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
-    for name in DENIED:
-        if _resolvable(name):
-            f.add_rule(deny, name)
+
+
+def _files(f: Any, sc: Any) -> None:
+    """Opening for reading is allowed (Landlock says what); writes and changes: EACCES."""
+    eacces = sc.ERRNO(errno.EACCES)
     for name in FILE_CHANGES:
         if _resolvable(name):
             f.add_rule(eacces, name)
     if _resolvable("openat2"):
-        f.add_rule(sc.ERRNO(errno.ENOSYS), "openat2")
-    for flag in WRITE_FLAGS:
-        if _resolvable("open"):
-            f.add_rule(eacces, "open", sc.Arg(1, sc.MASKED_EQ, flag, flag))
-        f.add_rule(eacces, "openat", sc.Arg(2, sc.MASKED_EQ, flag, flag))
+        f.add_rule(sc.ERRNO(errno.ENOSYS), "openat2")  # its flags are out of reach
+    any_write = sum(WRITE_FLAGS)
+    opens = [("openat", 2)] + ([("open", 1)] if _resolvable("open") else [])
+    for name, arg in opens:
+        f.add_rule(sc.ALLOW, name, sc.Arg(arg, sc.MASKED_EQ, any_write, 0))
+        for flag in WRITE_FLAGS:
+            f.add_rule(eacces, name, sc.Arg(arg, sc.MASKED_EQ, flag, flag))
+
+
+def _this_process_only(f: Any, sc: Any, pid: int) -> None:
+    """Calls that name a process: allowed for this one (or 0, "the caller") only."""
     for name in SELF_OR_ZERO:
         if _resolvable(name):
-            _deny_unless(f, deny, name, 0, (0, pid))
+            for who in (0, pid):
+                f.add_rule(sc.ALLOW, name, sc.Arg(0, sc.EQ, who))
     for name in SELF_ONLY:
         if _resolvable(name):
-            _deny_unless(f, deny, name, 0, (pid,))
+            f.add_rule(sc.ALLOW, name, sc.Arg(0, sc.EQ, pid))
     # setpriority(which, who, prio) and ioprio_set(which, who, prio): this process only
-    _deny_unless(f, deny, "setpriority", 0, (PRIO_PROCESS,))
-    _deny_unless(f, deny, "setpriority", 1, (0, pid))
-    _deny_unless(f, deny, "ioprio_set", 0, (IOPRIO_WHO_PROCESS,))
-    _deny_unless(f, deny, "ioprio_set", 1, (0, pid))
-    return f
+    for name, which in (("setpriority", PRIO_PROCESS), ("ioprio_set", IOPRIO_WHO_PROCESS)):
+        for who in (0, pid):
+            f.add_rule(sc.ALLOW, name, sc.Arg(0, sc.EQ, which), sc.Arg(1, sc.EQ, who))
 
 
 def load(program: bytes) -> None:

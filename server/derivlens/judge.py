@@ -1,0 +1,241 @@
+"""The one check of what a sandboxed child sent back, against the request it answers.
+
+Runs in the CLI and the language server: the child ran user code, so its reply is
+hostile input (docs/protocol.md, "Sandbox"). `finish` takes the sandbox's `Outcome` and
+gives a `Result` fit to show, or raises the `DerivlensError` to show instead:
+
+- a `SandboxFailure` becomes an error of derivlens's kinds (`as_error`, the one place);
+- what the sandbox saw (an operation it refused, an exit from user code) explains an
+  error reply (`blocked`, …);
+- the reply is structured by the strict `wire` converter (the schema), then held to
+  the request: its variables, samples, domain and orders, counts no real plot reaches,
+  and its image: the format asked for, no larger than the request's size
+  (`image_size`), and sound (`images`).
+
+Anything off is kind `crashed`, saying what.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from derivlens import image_size, images, model, wire
+from derivlens.errors import DerivlensError, ErrorKind
+from derivlens.model import Result, Settled
+from derivlens.sandbox.channel import NoReply, Unanswered
+from derivlens.sandbox.outcome import Failure, Outcome, Replied, SandboxFailure
+from derivlens.sandbox.verdict import RULES
+
+if TYPE_CHECKING:
+    from derivlens.engine import Prepared
+
+#: The error kind of each of the sandbox's reasons for having no reply.
+_KINDS = {
+    Failure.TIMED_OUT: ErrorKind.TIMEOUT,
+    Failure.FORBIDDEN: ErrorKind.BLOCKED,
+    Failure.KILLED: ErrorKind.MEMORY,
+    Failure.CRASHED: ErrorKind.CRASHED,
+    Failure.NOT_STARTED: ErrorKind.INTERNAL,
+}
+#: Most warnings, held parameters and critical points a reply may carry (per component).
+MAX_WARNINGS = 64
+MAX_FIXED = 256
+#: A held parameter's name: `a`, or a constructor's `Swish(beta)`.
+_HELD_NAME = re.compile(r"[A-Za-z_]\w*(\([A-Za-z_]\w*\))?")
+
+
+def as_error(failure: SandboxFailure) -> DerivlensError:
+    """A sandbox failure as the error derivlens reports."""
+    return DerivlensError(_KINDS[failure.reason], failure.message)
+
+
+def finish(prepared: Prepared, outcome: Outcome, elapsed_ms: float) -> Result:
+    """The child's reply as a checked result, with what the server knows filled in."""
+    if isinstance(outcome, SandboxFailure):
+        raise as_error(outcome)
+    reply = outcome.reply
+    if outcome.unanswered is not None or (isinstance(reply, dict) and "error" in reply):
+        raise _reported_error(prepared, outcome)
+    if not isinstance(reply, dict) or set(reply) != {"result"}:
+        raise _malformed(prepared, "neither a result nor an error")
+    try:
+        result: Result = wire.structure(reply["result"], Result)
+    except wire.Malformed as error:
+        raise _malformed(prepared, str(error)) from None
+    variables, problem = _variables(prepared, result)
+    settled = prepared.settled[len(variables)]
+    problem = (
+        problem
+        or _mismatch(settled, result, len(variables))
+        or _untrusted_parts(settled, result)
+        or _image_problem(prepared.render, result.image)
+    )
+    if problem:
+        raise _malformed(prepared, problem)
+    cell, line = prepared.line
+    return attrs.evolve(
+        result,
+        function=prepared.function.name,
+        file=prepared.path,
+        cell=cell,
+        line=line,
+        variables=variables,
+        sandbox=outcome.layers,
+        elapsed_ms=round(elapsed_ms, 1),
+    )
+
+
+def _reported_error(prepared: Prepared, replied: Replied) -> DerivlensError:
+    """The error a child reported, in the light of what the sandbox saw meanwhile: an
+    operation it refused made the evaluation fail, so that is the error (`blocked`)."""
+    name = prepared.function.name
+    unanswered = replied.unanswered
+    if unanswered is not None and unanswered.why in (NoReply.NOT_JSON, NoReply.TOO_LARGE):
+        return _unsent(unanswered)
+    if replied.refusal is not None:
+        what, where = replied.refusal.what, replied.refusal.where
+        return _error(
+            ErrorKind.BLOCKED,
+            f"{name} tried to {what} ({where}). Plotted functions run in a sandbox with "
+            f"{RULES}; remove that call from the code it runs",
+        )
+    if unanswered is not None:
+        error = _escaped(name, unanswered)
+    else:
+        try:
+            info: model.ErrorInfo = wire.structure(replied.reply["error"], model.ErrorInfo)
+        except wire.Malformed as malformed:
+            return _malformed(prepared, str(malformed))
+        error = info.to_exception()
+    fenced = "landlock" in replied.layers or "seccomp" in replied.layers
+    denied = "Permission denied" in error.message or "[Errno 13]" in error.message
+    if fenced and denied and error.kind in (ErrorKind.USER_ERROR, ErrorKind.INTERNAL):
+        return _error(
+            ErrorKind.BLOCKED,
+            f"{name} tried to write a file, or read one outside Python and your project, "
+            f"which the sandbox forbids ({error.message})",
+        )
+    return error
+
+
+def _escaped(name: str, unanswered: Unanswered) -> DerivlensError:
+    """An exception that escaped the runner's `run` (which never raises itself)."""
+    if unanswered.why is NoReply.EXITED:
+        return _error(
+            ErrorKind.USER_ERROR,
+            f"{name} tried to exit the process ({unanswered.detail}); return a value",
+        )
+    if unanswered.why is NoReply.OUT_OF_MEMORY:
+        return _error(
+            ErrorKind.MEMORY,
+            f"{name} ran out of memory: a library it calls could not start a thread or "
+            "allocate, and stopped the process; use fewer samples or threads",
+        )
+    return _error(ErrorKind.INTERNAL, unanswered.detail)
+
+
+def _unsent(unanswered: Unanswered) -> DerivlensError:
+    if unanswered.why is NoReply.NOT_JSON:
+        return _error(ErrorKind.INTERNAL, f"the result is not JSON: {unanswered.detail}")
+    return _error(
+        ErrorKind.CRASHED,
+        f"the result is too large to send back ({unanswered.detail}); use fewer samples",
+    )
+
+
+def _error(kind: ErrorKind, message: str) -> DerivlensError:
+    """An error whose message holds text from the child: capped and cleaned, as the
+    model cleans every text of a reply."""
+    return model.ErrorInfo(kind, message).to_exception()
+
+
+def _malformed(prepared: Prepared, detail: str) -> DerivlensError:
+    return DerivlensError(
+        ErrorKind.CRASHED,
+        f"the evaluation of {prepared.function.name} sent back a malformed result ({detail})",
+    )
+
+
+def _variables(prepared: Prepared, result: Result) -> tuple[tuple[str, ...], str | None]:
+    """The result's variables: the source's, or (runtime signature) the child's, checked."""
+    signature = prepared.function.signature
+    if not signature.runtime:
+        return signature.variables, None
+    names = result.variables
+    if not (names and len(names) in prepared.settled):
+        return ("x",), "a result for the wrong number of variables"
+    if not all(name.isidentifier() and len(name) <= 60 for name in names):
+        return ("x",), "variables that are not parameter names"
+    return names, None
+
+
+def _mismatch(settled: Settled, result: Result, nvars: int) -> str | None:
+    """What in `result` does not match what was asked (sizes, domain, orders)."""
+    options = settled.options
+    if options is None:
+        return "a result where the options were invalid"
+    want = options.samples
+    if isinstance(result, model.SurfaceResult) != (nvars == 2):
+        return "a result for the wrong number of variables"
+    if result.domain != options.domain or len(result.x) != want:
+        return f"x does not span the requested {want} samples of the domain"
+    if isinstance(result, model.SurfaceResult):
+        rows: Sequence[Any] = [*result.f, *result.gradient.x, *result.gradient.y]
+        if len(result.y) != want or len(result.f) != want or any(len(r) != want for r in rows):
+            return f"the grid is not {want}×{want}"
+        return None
+    if result.order != options.order or sorted(result.derivatives) != [
+        str(k) for k in range(1, options.order + 1)
+    ]:
+        return f"not the derivatives of orders 1 to {options.order}"
+    if isinstance(result, model.VectorCurvesResult):
+        columns: list[Any] = [*result.f, *(c for d in result.derivatives.values() for c in d)]
+        if not 2 <= result.outputs <= 8 or len(result.f) != result.outputs:
+            return "a vector result with a wrong number of components"
+        if any(len(c) != want for c in columns):
+            return "a component of the wrong length"
+        return None
+    if len(result.f) != want or any(len(d) != want for d in result.derivatives.values()):
+        return "a series of the wrong length"
+    return None
+
+
+def _untrusted_parts(settled: Settled, result: Result) -> str | None:
+    """What in `result` could not have come from the runner: counts past any real plot,
+    names that are not names."""
+    if len(result.warnings) > MAX_WARNINGS:
+        return f"{len(result.warnings)} warnings"
+    if len(result.fixed) > MAX_FIXED or not all(
+        _HELD_NAME.fullmatch(k) and len(k) <= model.MAX_NAME for k in result.fixed
+    ):
+        return "held parameters that are not parameter names"
+    assert settled.options is not None  # checked by _mismatch
+    samples = settled.options.samples
+    points, most = len(result.critical_points), samples
+    if isinstance(result, model.VectorCurvesResult):
+        points, most = sum(len(c) for c in result.critical_points), samples * result.outputs
+    elif isinstance(result, model.SurfaceResult):
+        most = samples * samples
+    if points > most:
+        return f"{points} critical points"
+    return None
+
+
+def _image_problem(
+    render: model.Render | None, image: model.Image | model.ImageFile | None
+) -> str | None:
+    """An image that was not asked for, is not the format asked for, is larger than the
+    request's size, or is not what it says (`images`)."""
+    if render is None or image is None:
+        return "an image that was not asked for" if image is not None else None
+    if not isinstance(image, model.Image) or image.format != render.format:
+        return f"not the {render.format.upper()} image asked for"
+    width, height, _scale = image_size.pixels(render)
+    if image.width > width or image.height > height:
+        size = f"{image.width}×{image.height}"
+        return f"an image of {size} pixels where {width}×{height} were asked for"
+    return images.problem(image)

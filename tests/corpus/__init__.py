@@ -1,0 +1,1 @@
+"""The real-world corpus: functions of packages installed from PyPI, plotted in place."""
