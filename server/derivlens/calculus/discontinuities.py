@@ -112,19 +112,25 @@ class _Judge:
 
 
 def find(
-    x: np.ndarray, levels: dict[int, tuple[np.ndarray, np.ndarray]], at: Levels
+    x: np.ndarray,
+    levels: dict[int, tuple[np.ndarray, np.ndarray]],
+    at: Levels,
+    mids: np.ndarray | None = None,
 ) -> list[Discontinuity]:
     """The discontinuities of each level v (0: f, 1: f′, 2: f″) given v and v′ at the
-    samples in `levels`, and `at` for v and v′ anywhere in between."""
+    samples in `levels`, and `at` for v and v′ anywhere in between (`mids`, the samples'
+    midpoints, is passed as this very array every time, so `at` may keep its values)."""
     width = float(x[-1] - x[0])
     stop = max(RESOLUTION * width, 4 * float(np.spacing(np.abs(x).max())))
     found: list[Discontinuity] = []
     for level, (values, slopes) in sorted(levels.items()):
         judge = _Judge(values, slopes)
-        mids = (x[:-1] + x[1:]) / 2
+        mids = (x[:-1] + x[1:]) / 2 if mids is None else mids
         ends = (values[:-1], values[1:], slopes[:-1], slopes[1:])
-        ratio, error = judge.residual(x[1:] - x[:-1], ends, at(mids, level)[1])
-        suspects = np.flatnonzero(ratio > 1)
+        width_each = x[1:] - x[:-1]
+        middle = at(mids, level)[1]
+        ratio, error = judge.residual(width_each, ends, middle)
+        suspects = np.flatnonzero((ratio > 1) & _beyond_curvature(width_each, ends, middle, error))
         if suspects.size == 0:
             continue
         suspects = suspects[np.argsort(-ratio[suspects])][:MAX_REFINED]
@@ -140,6 +146,21 @@ def find(
             found.append(jump)
     # A pole of f makes f′ wild for a while around it: one place within 1e-6 of the width.
     return _distinct(found, max(8 * stop, 1e-6 * width))
+
+
+def _beyond_curvature(
+    width: np.ndarray, ends: tuple[np.ndarray, ...], mids: np.ndarray, error: np.ndarray
+) -> np.ndarray:
+    """Whether a residual is more than Simpson's error can be for a smooth v: that is
+    about w⁵·v⁽⁵⁾/2880, far below the w·|v′(a) − 2v′(m) + v′(b)| ≈ w³·v‴/4 that v′'s
+    own bend gives; a jump's residual is the jump, a pole's a good part of that bend.
+    Saves refining every interval of a smooth curve whose Simpson error is above the
+    rounding tolerance."""
+    rows = len(width)
+    da, db, dm = (_flat(a, rows) for a in (ends[2], ends[3], mids))
+    with np.errstate(invalid="ignore", over="ignore"):
+        bend = (width[:, None] * np.abs(da - 2 * dm + db)).max(axis=1)
+        return ~(error <= 0.05 * bend)
 
 
 def _refine(
