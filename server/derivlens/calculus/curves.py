@@ -66,8 +66,8 @@ def differentiate_1d(
     outcome, vectorized, reason = choose_autograd(
         f,
         [(torch.tensor(v, dtype=DTYPE),) for v in probe_values(x)],
-        lambda: exact_vmap(f, x, depth),
-        lambda: exact_loop(f, x, depth),
+        lambda: _deepest(exact_vmap, f, x, depth, order),
+        lambda: _deepest(exact_loop, f, x, depth, order),
     )
     if outcome is not None:
         values, derivatives, connected = outcome
@@ -108,7 +108,7 @@ def _by_differences_where(
     for k in derivatives:
         domain = (float(x[0]), float(x[-1]))
         found = stencils.derivative_with_error(evaluate, x[cut], k, domain)
-        derivatives[k][cut], errors[k] = stencils.unsettled(*found)
+        derivatives[k][cut], errors[k] = stencils.unsettled(*found, _scale(derivatives[k], x, 0))
     where = name_points([float(v) for v in x[cut]])
     reason = (
         f"autograd cannot follow this function at {where} (there its result does not depend "
@@ -116,6 +116,25 @@ def _by_differences_where(
     )
     shown = {k: derivatives[k][cut] for k in errors}
     return _finite_difference_warning(reason, shown, errors, there=True)
+
+
+def _deepest(
+    exact: Callable[[Callable[..., torch.Tensor], np.ndarray, int], Exact],
+    f: Callable[..., torch.Tensor],
+    x: np.ndarray,
+    depth: int,
+    order: int,
+) -> Exact:
+    """`exact` at `depth` (one order more, for the jumps of the highest level), or at the
+    order asked for where autograd has no derivative that high (hardsigmoid's backward
+    has none); then fewer levels are checked for jumps."""
+    try:
+        return exact(f, x, depth)
+    except Exception as error:
+        reraise_if_fatal(error)
+        if depth == order:
+            raise
+        return exact(f, x, order)
 
 
 def _depth(order: int) -> int:
@@ -134,17 +153,17 @@ def _discontinuities(
 ) -> list[Discontinuity]:
     """Where f, f′ (and f″ for order ≥ 2) jump, between the samples or on them."""
     series = {0: values, **derivatives}
-    top = _depth(order) - 1
+    top = max(derivatives) - 1  # autograd may have stopped at the order asked for
 
     mids = (x[:-1] + x[1:]) / 2
     at_mids: dict[int, np.ndarray] = {}
 
     def at(points: np.ndarray, level: int) -> tuple[np.ndarray, np.ndarray]:
         depth = top + 1 if points is mids else level + 1  # the midpoints once, for all levels
-        if points is mids and at_mids:
+        if points is mids and level + 1 in at_mids:
             return at_mids[level], at_mids[level + 1]
         try:
-            v, d, _ = exact(f, points, depth)
+            v, d, _ = _deepest(exact, f, points, depth, level + 1)
         except Exception as error:  # f fails where vmap meets a new branch: no verdict
             reraise_if_fatal(error)
             blank = np.full((len(points), *values.shape[1:]), np.nan)
@@ -236,7 +255,7 @@ def by_differences(fn: Callable[..., Any], x: np.ndarray, order: int, reason: st
     derivatives, errors = {}, {}
     for k in range(1, order + 1):
         found = stencils.derivative_with_error(evaluate, x, k, domain)
-        derivatives[k], errors[k] = stencils.unsettled(*found)
+        derivatives[k], errors[k] = stencils.unsettled(*found, _scale(values, x, k))
     warnings = [_finite_difference_warning(reason, derivatives, errors)]
     warnings += _unestimated(x, values, derivatives, errors)
     null_out(values, list(derivatives.values()), x, warnings, "x")
@@ -277,6 +296,13 @@ def _unestimated(
             "differences could not be estimated (f is not finite near there)"
         )
     return [PlotWarning(WarningKind.FINITE_DIFFERENCE, "; ".join(said))] if said else []
+
+
+def _scale(values: np.ndarray, x: np.ndarray, order: int) -> float:
+    """The size of a derivative of `order` of a curve of these values over the domain."""
+    finite = np.abs(values[np.isfinite(values)])
+    width = float(x[-1] - x[0]) or 1.0
+    return float(finite.max()) / width**order if finite.size else 0.0
 
 
 def _noise_floor(x: np.ndarray, values: np.ndarray, error: np.ndarray) -> float:

@@ -166,11 +166,15 @@ def derivative_with_error(
     return best, error
 
 
-def unsettled(best: np.ndarray, error: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def unsettled(
+    best: np.ndarray, error: np.ndarray, scale: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """A value whose error is a good part of itself (and of the curve) is no derivative:
     the differences did not settle (f′ of 1 − sqrt(1 − t²) at t = 1 is infinite); NaN."""
     finite = np.abs(best[np.isfinite(best)])
-    largest = float(finite.max()) if finite.size else 0.0
+    # `scale`: the size a derivative of f has over the domain (|f| / widthᵏ), so that a
+    # flat curve's rounding (1e-14 ± 4e-12) is no unsettled value.
+    largest = max(float(finite.max()) if finite.size else 0.0, scale)
     with np.errstate(invalid="ignore"):
         wild = (error > 0.25 * np.abs(best)) & (error > 1e-3 * largest)
     best = np.where(wild, np.nan, best)
