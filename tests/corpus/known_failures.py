@@ -88,6 +88,7 @@ ONE_SIDED_AT_THE_START = (
 )
 
 WRONG = {
+    ("values", FLOAT32_BACKWARD): ["torch:hardsigmoid"],
     ("warning", FLOAT32_BACKWARD): ["torch:hardsigmoid"],
     ("warning", NOT_CHECKED_UNDER_FD): UNDER_FD,
     ("discontinuities", NOT_CHECKED_UNDER_FD): UNDER_FD,
