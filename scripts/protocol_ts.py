@@ -36,6 +36,7 @@ INTERFACES: tuple[tuple[str, type], ...] = (
     ("PlotImage", model.Image),
     ("ImageFile", model.ImageFile),
     ("Gradient", model.Gradient),
+    ("Discontinuity", model.Discontinuity),
     ("ResultBase", model.ResultBase),
     ("CurvesResult", model.CurvesResult),
     ("VectorCurvesResult", model.VectorCurvesResult),

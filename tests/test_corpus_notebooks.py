@@ -228,12 +228,7 @@ async def test_a_notebook_function_is_plotted_with_the_right_numbers(
     np.testing.assert_allclose(df[keep], expected_df[keep], rtol=0, atol=slope)
 
 
-BETWEEN_SAMPLES = "kinks between two samples are not seen today (the check steps ~6e-6)"
-CASES = [
-    pytest.param(t, id=t.id, marks=[pytest.mark.xfail(strict=True, reason=BETWEEN_SAMPLES)])
-    if t.function == "saturate" else found
-    for t, found in zip(TARGETS, FOUND, strict=True)
-]  # fmt: skip
+CASES = FOUND
 
 
 @pytest.mark.asyncio(loop_scope="module")

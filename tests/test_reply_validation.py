@@ -545,7 +545,8 @@ SOCKET = Refusal("open a socket", "user.py:3: socket.socket()")
         (
             replied(error("user-error", "OSError: [Errno 13] Permission denied: '/x'")),
             "blocked",
-            "f tried to write a file outside its private temporary folder, or read one outside Python and your project",
+            "f tried to write a file outside its private temporary folder, or read one "
+            "outside Python and your project",
         ),
         (
             replied(error("user-error", "OSError: [Errno 13] Permission denied: '/x'"), ()),

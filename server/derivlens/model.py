@@ -21,6 +21,7 @@ from derivlens.options import Interval, PlotOptions
 __all__ = [
     "AxesBox",
     "CurvesResult",
+    "Discontinuity",
     "ErrorInfo",
     "ErrorKind",
     "EvaluationRequest",
@@ -290,6 +291,14 @@ class ResultBase:
     elapsed_ms: float = 0.0
 
 
+@attrs.frozen
+class Discontinuity:
+    """Where f (order 0), f′ (order 1) or f″ (order 2) jumps (docs/protocol.md, "Result")."""
+
+    x: float
+    order: int = attrs.field(validator=attrs.validators.in_((0, 1, 2)))
+
+
 @attrs.frozen(kw_only=True)
 class CurvesResult(ResultBase):
     """f of one variable and its derivatives (keys "1".."order") at `x`."""
@@ -297,6 +306,7 @@ class CurvesResult(ResultBase):
     f: Series
     derivatives: dict[str, Series]
     critical_points: list[float]
+    discontinuities: list[Discontinuity] = attrs.field(factory=list)
 
 
 @attrs.frozen(kw_only=True)
@@ -307,6 +317,7 @@ class VectorCurvesResult(ResultBase):
     f: list[Series]
     derivatives: dict[str, list[Series]]
     critical_points: list[list[float]]
+    discontinuities: list[Discontinuity] = attrs.field(factory=list)
 
 
 @attrs.frozen(kw_only=True)
@@ -342,6 +353,7 @@ RESULT_KEYS = (
     "derivatives",
     "gradient",
     "critical_points",
+    "discontinuities",
     "warnings",
     "formula",
     "image",

@@ -60,6 +60,7 @@ def curves(plan: Plan, c: Any) -> Result:
         "method": c.method,
         "x": series(c.x),
         "warnings": (*plan.warnings, *c.warnings),
+        "discontinuities": [model.Discontinuity(float(d.x), d.order) for d in c.discontinuities],
     }
     derivatives = sorted(c.derivatives.items())
     if c.outputs is not None:

@@ -47,6 +47,11 @@ export interface Gradient {
   y: ((number | null)[])[];
 }
 
+export interface Discontinuity {
+  x: number;
+  order: number;
+}
+
 export interface ResultBase {
   function: string;
   file: string;
@@ -69,6 +74,7 @@ export interface CurvesResult extends ResultBase {
   f: (number | null)[];
   derivatives: Record<string, (number | null)[]>;
   critical_points: number[];
+  discontinuities: Discontinuity[];
 }
 
 export interface VectorCurvesResult extends ResultBase {
@@ -76,6 +82,7 @@ export interface VectorCurvesResult extends ResultBase {
   f: ((number | null)[])[];
   derivatives: Record<string, ((number | null)[])[]>;
   critical_points: number[][];
+  discontinuities: Discontinuity[];
 }
 
 export interface SurfaceResult extends ResultBase {

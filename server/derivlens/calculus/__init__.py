@@ -8,12 +8,14 @@ so `x - x.mean()` has derivative 0. Three ways, tried in order:
    usual tensor code (vmap keeps points independent, so derivatives stay pointwise);
 2. a per-point loop with torch.autograd — exact, for Python control flow on the
    variable (`if x > 0:`), which vmap cannot trace;
-3. central finite differences (4th-order stencils) — for code autograd cannot follow
-   (`math`, numpy, `float(x)`), with a `finite-difference` warning that says why.
+3. finite differences (`stencils`: inside the domain, an adaptive step, an error bound
+   per point) — for code autograd cannot follow (`math`, numpy, `float(x)`), with a
+   `finite-difference` warning that says why; only at the points autograd cannot serve
+   when those are few (a constant branch at `t == 0`).
 
-Autograd results are checked against a central difference: a disconnected graph (a
-silent `float(x)` or `.detach()`) switches to method 3, and a mismatch (kink, jump,
-wrong custom backward) becomes a `disagreement` warning naming the x.
+Jumps of f, f′ and f″ between the samples are found by `discontinuities`; autograd's f′
+is also checked against central differences at the samples (`differences`): a mismatch
+(a wrong custom backward) becomes a `disagreement` warning naming the x.
 """
 
 from __future__ import annotations

@@ -124,30 +124,39 @@ def nested_grads(
     return found
 
 
-def disconnection(connected: np.ndarray, values: np.ndarray, central: Central) -> str | None:
-    """Why autograd's answer cannot be trusted: where f's graph is cut off (autograd says
-    f′ = 0), f still changes, at a slope the central differences agree on at two steps.
+#: Why autograd cannot be trusted where f's graph is cut off and f still changes.
+CUT_OFF = (
+    "autograd cannot follow this function: its result does not depend on the variable "
+    "through torch operations (it converts the tensor to a Python number, e.g. with "
+    "float(), .item(), math or numpy, or detaches it)"
+)
 
-    A branch returning a constant (`if x <= 0: return 0`) is no such cut: its slope is 0,
-    and at the point where it meets the other branch the differences shrink with the
-    step instead of settling.
+
+def cut_off(connected: np.ndarray, values: np.ndarray, central: Central) -> np.ndarray:
+    """The points where autograd's answer cannot be trusted: f's graph is cut off there
+    (autograd says f′ = 0), yet f changes, at a slope the central differences agree on at
+    two steps.
+
+    A branch returning a constant (`if x <= 0: return 0`) is no such cut where its slope
+    is 0; at the point where it meets the other branch the differences see a slope, and
+    only that point is cut off (docs/protocol.md, "Semantics": the method is per point).
     """
-    if connected.all():
-        return None
     n = len(connected)
+    if connected.all():
+        return np.zeros(n, dtype=bool)
     d1, _ = central.at(0)
     d2, noise = central.at(1)
     d1, d2, noise = d1.reshape(n, -1), d2.reshape(n, -1), noise.reshape(n, -1)
     scale = 1e-12 * (1 + np.abs(values.reshape(n, -1)))
     with np.errstate(invalid="ignore"):
         settled = np.abs(d2) > RATIO * np.abs(d1 - d2) + noise + scale
-    if (~connected[:, None] & np.isfinite(d2) & settled).any():
-        return (
-            "autograd cannot follow this function: its result does not depend on the "
-            "variable through torch operations (it converts the tensor to a Python number, "
-            "e.g. with float(), .item(), math or numpy, or detaches it)"
-        )
-    return None
+    return ~connected & (np.isfinite(d2) & settled).any(axis=1)
+
+
+def disconnection(cut: np.ndarray) -> str | None:
+    """Why autograd cannot serve the curve at all: it is cut off at most points (a
+    conversion, not a few constant branches)."""
+    return CUT_OFF if 2 * int(cut.sum()) > len(cut) else None
 
 
 def _why_autograd_failed(error: BaseException) -> str:

@@ -80,15 +80,18 @@ def numeric(fn: Callable[..., Any]) -> Callable[..., torch.Tensor]:
 
 
 def to_output(value: Any) -> torch.Tensor:
-    """One number, or 2 to 8 of them (a tuple, a list or a 1-D tensor), as a tensor."""
+    """One number, or 2 to 8 of them (a tuple, a list or a 1-D tensor), as a tensor; one
+    number in a 1-tuple, a 1-element list or a 1-element tensor is a scalar."""
     if isinstance(value, list | tuple):
+        if len(value) == 1:  # a 1-tuple or 1-element list is one number
+            return to_scalar(value[0])
         if not MIN_OUTPUTS <= len(value) <= MAX_OUTPUTS:
             raise NotAScalar(
                 f"the function returned {len(value)} values; derivlens plots one number, or "
                 f"{MIN_OUTPUTS} to {MAX_OUTPUTS} of them (a vector-valued f)"
             )
         return torch.stack([to_scalar(v) for v in value])
-    if isinstance(value, torch.Tensor | np.ndarray) and value.ndim == 1 and value.size != 1:
+    if isinstance(value, torch.Tensor | np.ndarray) and value.ndim == 1 and value.shape[0] != 1:
         count = int(value.shape[0])
         if not MIN_OUTPUTS <= count <= MAX_OUTPUTS:
             raise NotAScalar(

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from torch.func import vmap
 
-from derivlens.calculus import differences
-from derivlens.calculus.autograd import choose_autograd, disconnection, nested_grads
+from derivlens.calculus import differences, discontinuities, stencils
+from derivlens.calculus.autograd import choose_autograd, cut_off, disconnection, nested_grads
 from derivlens.calculus.common import (
     DTYPE,
     EPS,
@@ -28,11 +28,13 @@ from derivlens.calculus.common import (
     numeric,
     pointwise,
     probe_values,
+    reraise_if_fatal,
     sample_points,
     tensors_else_numbers,
 )
 from derivlens.calculus.critical import critical_points
 from derivlens.calculus.differences import Central, Evaluate
+from derivlens.calculus.discontinuities import Discontinuity, name_points, precision
 from derivlens.model import Method, PlotWarning, WarningKind
 
 Exact = tuple[np.ndarray, dict[int, np.ndarray], np.ndarray]
@@ -50,6 +52,7 @@ class Curves:
     method: Method
     warnings: list[PlotWarning] = field(default_factory=list)
     critical_points: list[Any] = field(default_factory=list)  # per component if a vector
+    discontinuities: list[Discontinuity] = field(default_factory=list)
     outputs: int | None = None
 
 
@@ -59,28 +62,119 @@ def differentiate_1d(
     """f and its derivatives of orders 1..`order` at `samples` points spanning `domain`."""
     x = sample_points(domain, samples)
     f = numeric(fn)
+    depth = _depth(order)
     outcome, vectorized, reason = choose_autograd(
         f,
         [(torch.tensor(v, dtype=DTYPE),) for v in probe_values(x)],
-        lambda: exact_vmap(f, x, order),
-        lambda: exact_loop(f, x, order),
+        lambda: _deepest(exact_vmap, f, x, depth, order),
+        lambda: _deepest(exact_loop, f, x, depth, order),
     )
     if outcome is not None:
         values, derivatives, connected = outcome
-        central = Central.of(evaluator(f, vectorized, probe_values(x)), x)
-        reason = disconnection(connected, values, central)
+        evaluate = evaluator(f, vectorized, probe_values(x))
+        central = Central.of(evaluate, x)
+        central.eps = precision(values)
+        cut = cut_off(connected, values, central)
+        reason = disconnection(cut)
     if outcome is None or reason is not None:
         return by_differences(fn, x, order, reason or "autograd cannot follow this function")
-    warnings = [w for w in [disagreement_warning(x, values, derivatives[1], central)] if w]
+    exact = exact_vmap if vectorized else exact_loop
+    found = _discontinuities(f, exact, x, values, derivatives, order)  # on autograd's own
+    patched = _by_differences_where(cut, evaluate, x, derivatives)
+    warnings = [
+        w for w in [patched, disagreement_warning(x, values, derivatives[1], central, found)] if w
+    ]
+    derivatives = {k: v for k, v in derivatives.items() if k <= order}
     null_out(values, list(derivatives.values()), x, warnings, "x")
 
     def slope_and_bend(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        exact = (exact_vmap if vectorized else exact_loop)(f, points, 2)[1]
-        return exact[1], exact[2]
+        exact_2 = exact(f, points, 2)[1]
+        return exact_2[1], exact_2[2]
 
     curves = Curves(x, values, derivatives, "autograd", warnings, outputs=_outputs(values))
+    curves.discontinuities = found
     curves.critical_points = _critical(curves, lambda p: slope_and_bend(p)[0], 0.0, slope_and_bend)
     return curves
+
+
+def _by_differences_where(
+    cut: np.ndarray, evaluate: Evaluate, x: np.ndarray, derivatives: dict[int, np.ndarray]
+) -> PlotWarning | None:
+    """At the few points autograd cannot serve (a branch returning a constant at
+    `t == 0`), the derivatives by differences, in place; the warning names the points."""
+    if not cut.any():
+        return None
+    errors = {}
+    for k in derivatives:
+        domain = (float(x[0]), float(x[-1]))
+        found = stencils.derivative_with_error(evaluate, x[cut], k, domain)
+        derivatives[k][cut], errors[k] = stencils.unsettled(*found, _scale(derivatives[k], x, 0))
+    where = name_points([float(v) for v in x[cut]])
+    reason = (
+        f"autograd cannot follow this function at {where} (there its result does not depend "
+        "on the variable through torch operations, e.g. a branch that returns a constant)"
+    )
+    shown = {k: derivatives[k][cut] for k in errors}
+    return _finite_difference_warning(reason, shown, errors, there=True)
+
+
+def _deepest(
+    exact: Callable[[Callable[..., torch.Tensor], np.ndarray, int], Exact],
+    f: Callable[..., torch.Tensor],
+    x: np.ndarray,
+    depth: int,
+    order: int,
+) -> Exact:
+    """`exact` at `depth` (one order more, for the jumps of the highest level), or at the
+    order asked for where autograd has no derivative that high (hardsigmoid's backward
+    has none); then fewer levels are checked for jumps."""
+    try:
+        return exact(f, x, depth)
+    except Exception as error:
+        reraise_if_fatal(error)
+        if depth == order:
+            raise
+        return exact(f, x, order)
+
+
+def _depth(order: int) -> int:
+    """The autograd order computed at the samples: one more than the highest level whose
+    jumps are looked for (f and f′ always, f″ when asked for order 2 or more)."""
+    return max(order, 3 if order >= 2 else 2)
+
+
+def _discontinuities(
+    f: Callable[..., torch.Tensor],
+    exact: Callable[[Callable[..., torch.Tensor], np.ndarray, int], Exact],
+    x: np.ndarray,
+    values: np.ndarray,
+    derivatives: dict[int, np.ndarray],
+    order: int,
+) -> list[Discontinuity]:
+    """Where f, f′ (and f″ for order ≥ 2) jump, between the samples or on them."""
+    series = {0: values, **derivatives}
+    top = max(derivatives) - 1  # autograd may have stopped at the order asked for
+
+    mids = (x[:-1] + x[1:]) / 2
+    at_mids: dict[int, np.ndarray] = {}
+
+    def at(points: np.ndarray, level: int) -> tuple[np.ndarray, np.ndarray]:
+        depth = top + 1 if points is mids else level + 1  # the midpoints once, for all levels
+        if points is mids and level + 1 in at_mids:
+            return at_mids[level], at_mids[level + 1]
+        try:
+            v, d, _ = _deepest(exact, f, points, depth, level + 1)
+        except Exception as error:  # f fails where vmap meets a new branch: no verdict
+            reraise_if_fatal(error)
+            blank = np.full((len(points), *values.shape[1:]), np.nan)
+            return blank, blank
+        both = {0: v, **d}
+        if points is mids:
+            at_mids.update(both)
+        return both[level], both[level + 1]
+
+    levels = {k: (series[k], series[k + 1]) for k in range(top + 1)}
+    return discontinuities.find(x, levels, at, mids)
 
 
 def exact_vmap(f: Callable[..., torch.Tensor], x: np.ndarray, order: int) -> Exact:
@@ -157,18 +251,58 @@ def by_differences(fn: Callable[..., Any], x: np.ndarray, order: int, reason: st
     """f where autograd cannot follow it: central differences, with their error estimated."""
     evaluate, reason = finite_evaluator(fn, x, reason)
     values = evaluate(x)
+    domain = (float(x[0]), float(x[-1]))
     derivatives, errors = {}, {}
     for k in range(1, order + 1):
-        derivatives[k], errors[k] = differences.derivative_with_error(evaluate, x, k)
+        found = stencils.derivative_with_error(evaluate, x, k, domain)
+        derivatives[k], errors[k] = stencils.unsettled(*found, _scale(values, x, k))
     warnings = [_finite_difference_warning(reason, derivatives, errors)]
+    warnings += _unestimated(x, values, derivatives, errors)
     null_out(values, list(derivatives.values()), x, warnings, "x")
 
     def slope_at(points: np.ndarray) -> np.ndarray:
-        return differences.stencil(evaluate, points, 1)
+        return stencils.derivative_with_error(evaluate, points, 1, domain)[0]
 
     curves = Curves(x, values, derivatives, "finite-difference", warnings, outputs=_outputs(values))
     curves.critical_points = _critical(curves, slope_at, _noise_floor(x, values, errors[1]))
     return curves
+
+
+def _unestimated(
+    x: np.ndarray,
+    values: np.ndarray,
+    derivatives: dict[int, np.ndarray],
+    errors: dict[int, np.ndarray],
+) -> list[PlotWarning]:
+    """The points whose derivative by differences could not be computed, or whose error
+    could not be estimated: named, never left out of the bound silently."""
+    defined = np.isfinite(values).reshape(len(x), -1).all(axis=1)
+    missing = np.zeros(len(x), dtype=bool)
+    unbounded = np.zeros(len(x), dtype=bool)
+    for k, d in derivatives.items():
+        finite = np.isfinite(d).reshape(len(x), -1).all(axis=1)
+        missing |= defined & ~finite
+        unbounded |= finite & ~np.isfinite(errors[k]).reshape(len(x), -1).all(axis=1)
+    said = []
+    if missing.any():
+        said.append(
+            f"at {name_points([float(v) for v in x[missing]])} no derivative could be computed "
+            "(the differences do not settle there, as where f′ is infinite; or no step fits "
+            "inside the domain, as where the spacing of floats at x is too coarse for it)"
+        )
+    if unbounded.any():
+        said.append(
+            f"at {name_points([float(v) for v in x[unbounded]])} the error of the "
+            "differences could not be estimated (f is not finite near there)"
+        )
+    return [PlotWarning(WarningKind.FINITE_DIFFERENCE, "; ".join(said))] if said else []
+
+
+def _scale(values: np.ndarray, x: np.ndarray, order: int) -> float:
+    """The size of a derivative of `order` of a curve of these values over the domain."""
+    finite = np.abs(values[np.isfinite(values)])
+    width = float(x[-1] - x[0]) or 1.0
+    return float(finite.max()) / width**order if finite.size else 0.0
 
 
 def _noise_floor(x: np.ndarray, values: np.ndarray, error: np.ndarray) -> float:
@@ -195,7 +329,10 @@ def finite_evaluator(fn: Callable[..., Any], x: np.ndarray, reason: str) -> tupl
 
 
 def _finite_difference_warning(
-    reason: str, derivatives: dict[int, np.ndarray], errors: dict[int, np.ndarray]
+    reason: str,
+    derivatives: dict[int, np.ndarray],
+    errors: dict[int, np.ndarray],
+    there: bool = False,
 ) -> PlotWarning:
     parts = []
     for k, error in errors.items():
@@ -207,21 +344,93 @@ def _finite_difference_warning(
     estimate = "; ".join(parts) or "their error could not be estimated"
     return PlotWarning(
         WarningKind.FINITE_DIFFERENCE,
-        f"{reason}, so the derivatives are central finite differences, not exact: "
-        f"estimated from two step sizes, {estimate}; use torch functions on x for exact ones",
+        f"{reason}, so the derivatives {'there ' if there else ''}are central finite "
+        "differences, not exact: "
+        f"estimated per point from successive step sizes, {estimate}; use torch functions "
+        "on x for exact ones",
     )
 
 
 def disagreement_warning(
-    x: np.ndarray, values: np.ndarray, slope: np.ndarray, central: Central
+    x: np.ndarray,
+    values: np.ndarray,
+    slope: np.ndarray,
+    central: Central,
+    found: list[Discontinuity],
 ) -> PlotWarning | None:
+    """One `disagreement` warning: the jumps found, each x named, then the samples where
+    autograd's f′ and the central differences disagree for another reason."""
+    parts = [_jumps_text(found)] if found else []
+    mismatch = _mismatch_text(x, values, slope, central, found)
+    if mismatch:
+        parts.append(mismatch)
+    if not parts:
+        return None
+    return PlotWarning(
+        WarningKind.DISAGREEMENT,
+        "; and ".join(parts) + ". f may have a kink or a jump there, or a custom backward may be "
+        "wrong; the values shown are autograd's",
+    )
+
+
+def _jumps_text(found: list[Discontinuity]) -> str:
+    """ "… disagree at x = 1 and 2: f jumps there, by about 1 (at x = 1)", each order
+    said once, with what autograd gives on either side of its first jump."""
+    said = []
+    for order in (0, 1, 2):
+        group = [d for d in found if d.order == order]
+        if not group:
+            continue
+        first = group[0]
+        left, right, component = _sides(first)
+        name = (
+            ("f", "f′", "f″")[order]
+            if component is None
+            else f"{('f', 'f′', 'f″')[order]}[{component}]"
+        )
+        if order == 0:
+            detail = f"{name} jumps by about {right - left:.3g}"
+        else:
+            detail = f"{name} jumps from {left:.6g} (left) to {right:.6g} (right)"
+        if len(found) == 1:
+            where = " there"
+        elif len(group) == 1:
+            where = f" at x = {first.x:.6g}"
+        else:
+            where = f" at x = {first.x:.6g} (and at {len(group) - 1} more of these points)"
+        said.append(detail + where)
+    every = name_points([d.x for d in found])
+    return f"autograd and finite differences disagree at {every}: " + "; ".join(said)
+
+
+def _sides(jump: Discontinuity) -> tuple[float, float, int | None]:
+    """The level's values left and right of a jump; for a vector-valued f, those of the
+    component that jumps most."""
+    left, right = np.atleast_1d(jump.left), np.atleast_1d(jump.right)
+    if left.size == 1:
+        return float(left[0]), float(right[0]), None
+    j = int(np.nanargmax(np.abs(right - left)))
+    return float(left[j]), float(right[j]), j
+
+
+def _mismatch_text(
+    x: np.ndarray,
+    values: np.ndarray,
+    slope: np.ndarray,
+    central: Central,
+    found: list[Discontinuity],
+) -> str | None:
+    """What the central differences see at the samples that no jump found explains."""
     wrong, kinks = differences.disagreement(central, slope, values)
-    differs = wrong | kinks
+    differs = (wrong | kinks).reshape(len(x), -1)
+    spacing = float(x[1] - x[0]) if len(x) > 1 else 0.0
+    for d in found:  # the samples beside a jump see that jump
+        differs[np.abs(x - d.x) <= 2.5 * spacing] = False
     if not differs.any():
         return None
-    rows, columns = np.nonzero(differs.reshape(len(x), -1))
+    rows, columns = np.nonzero(differs)
     first, component = int(rows[0]), int(columns[0])
-    which = f"f[{component}]′" if differs.ndim > 1 else "f′"
+    which = f"f[{component}]′" if differs.shape[1] > 1 else "f′"
     exact = slope.reshape(len(x), -1)[first, component]
     left, right = _one_sided(central, values, first, component)
     coarse, estimate = (central.at(k)[0].reshape(len(x), -1)[first, component] for k in (0, 1))
@@ -236,16 +445,8 @@ def disagreement_warning(
         )
     else:
         detail = f"{which} = {exact:.6g} by autograd, {estimate:.6g} by central differences"
-    where = np.unique(rows)
-    if len(where) == 1:
-        at = f"at x = {x[first]:.6g}"
-    else:
-        at = f"at {len(where)} points from x = {x[where[0]]:.6g} to {x[where[-1]]:.6g}"
-    return PlotWarning(
-        WarningKind.DISAGREEMENT,
-        f"autograd and finite differences disagree {at}: {detail}. f may have a kink or "
-        "a jump there, or a custom backward may be wrong; the values shown are autograd's",
-    )
+    at = name_points([float(x[i]) for i in np.unique(rows)])
+    return f"autograd and finite differences disagree at {at} (at the first: {detail})"
 
 
 def _one_sided(central: Central, values: np.ndarray, row: int, column: int) -> tuple[float, float]:

@@ -1,5 +1,5 @@
-"""Central differences: the check of autograd's f′, and the derivatives where autograd
-cannot follow f, each with an estimate of its own error.
+"""Central differences at the samples: the check of autograd's f′ (the derivatives where
+autograd cannot follow f are `stencils`').
 
 The check (docs/protocol.md, "Semantics") compares autograd's f′ with central
 differences at three step sizes h, h/2, h/4. For a smooth f the difference D(h) tends to
@@ -8,8 +8,6 @@ f is. At a kink D stays at the mean of the two slopes while f′ is one of them;
 grows like 1/h: there |f′ − D| exceeds |D(h) − D(h/2)|. Only differences well above the
 central difference's own error, at both halvings, are flagged.
 
-The derivatives by differences use 4th-order stencils at a step balancing truncation
-and rounding; the same stencil at twice the step estimates their error.
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from derivlens.calculus.common import EPS, STENCILS
+from derivlens.calculus.common import EPS
 
 #: f at an array of points (NaN where undefined): shape (points,) or (points, outputs).
 Evaluate = Callable[[np.ndarray], np.ndarray]
@@ -49,6 +47,8 @@ class Central:
         self.h = base_step(x)
         self._sides: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.rounding: np.ndarray | float = 0.0
+        #: The epsilon of the type f computes in (float32 code rounds far more).
+        self.eps = EPS
 
     @classmethod
     def of(cls, evaluate: Evaluate, x: np.ndarray) -> Central:
@@ -94,7 +94,7 @@ class Central:
         plus, minus, step = self.sides(halvings, where)
         estimate = (plus - minus) / (2 * step)
         noise = np.maximum(
-            16 * EPS * np.maximum(np.abs(plus), np.abs(minus)), self._measured(where)
+            16 * self.eps * np.maximum(np.abs(plus), np.abs(minus)), self._measured(where)
         )
         return estimate, noise / step
 
@@ -113,7 +113,7 @@ class Central:
         centre = values if where is None else values[where]
         bend = (plus - 2 * centre + minus) / step
         noise = np.maximum(
-            32 * EPS * np.maximum(np.abs(plus), np.abs(centre)), 2 * self._measured(where)
+            32 * self.eps * np.maximum(np.abs(plus), np.abs(centre)), 2 * self._measured(where)
         )
         return bend, noise / step
 
@@ -155,6 +155,10 @@ def disagreement(
     # tanh's backward computes 1 − tanh² by cancellation), and nobody can see it.
     finite = np.abs(slope[np.isfinite(slope)])
     floor = 1e-10 * float(finite.max()) if finite.size else 0.0
+    if central.eps > EPS:  # float32/float16 code: rounding relative to the curve's size
+        sizes = np.abs(values[np.isfinite(values)])
+        largest = float(sizes.max()) if sizes.size else 0.0
+        floor = max(floor, 64 * central.eps * largest / float(central.h.min()) / 4)
     tolerance = 1e-12 * (1 + np.abs(slope)) + floor
     kink_tolerance = 1e-9 * (1 + np.abs(slope)) + floor
 
@@ -177,26 +181,3 @@ def disagreement(
         return wrong_slope, kink
     central.calibrate(values, slope, rows)  # only where something was seen: it costs calls
     return flagged()
-
-
-def stencil(evaluate: Evaluate, x: np.ndarray, order: int, scale: float = 1.0) -> np.ndarray:
-    """The 4th-order central difference of f of `order` at x, at `scale` × its best step."""
-    offsets, weights, divisor = STENCILS[order]
-    step = scale * EPS ** (1.0 / (order + 4)) * np.maximum(1.0, np.abs(x))
-    total: np.ndarray | None = None
-    for offset, weight in zip(offsets, weights, strict=True):
-        term = weight * evaluate(x + offset * step)
-        total = term if total is None else total + term
-    assert total is not None
-    return total / (divisor * _column(step, total) ** order)
-
-
-def derivative_with_error(
-    evaluate: Evaluate, x: np.ndarray, order: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(the derivative of `order` by differences, an estimate of its error at each point):
-    the same stencil at twice the step; for a 4th-order stencil the difference between
-    the two bounds the error of the finer one (by about 15×, more near rounding)."""
-    fine = stencil(evaluate, x, order)
-    coarse = stencil(evaluate, x, order, scale=2.0)
-    return fine, np.abs(fine - coarse)

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from torch.func import vmap
 
-from derivlens.calculus import differences
-from derivlens.calculus.autograd import choose_autograd, disconnection, nested_grads
+from derivlens.calculus import differences, stencils
+from derivlens.calculus.autograd import choose_autograd, cut_off, disconnection, nested_grads
 from derivlens.calculus.common import (
     DTYPE,
     POINTWISE_ERRORS,
@@ -91,17 +91,17 @@ def differentiate_2d(
         evaluate = evaluator_2d(f, vectorized)
         along_x = Central(lambda a, which: evaluate(a, py[which]), px)
         along_y = Central(lambda b, which: evaluate(px[which], b), py)
-        reason = disconnection(connected, values, along_x) or disconnection(
-            connected, values, along_y
-        )
+        cut = cut_off(connected, values, along_x) | cut_off(connected, values, along_y)
+        reason = disconnection(cut)
     if outcome is None or reason is not None:
         values, gx, gy, warning = by_differences_2d(
             fn, px, py, reason or "autograd cannot follow this function"
         )
         warnings, method = [warning], "finite-difference"
     else:
+        patched = _by_differences_where(cut, evaluate, px, py, gx, gy)
         mismatch = _disagreement_2d(px, py, values, gx, gy, along_x, along_y)
-        warnings, method = ([mismatch] if mismatch else []), "autograd"
+        warnings, method = [w for w in (patched, mismatch) if w], "autograd"
     shape = grid_x.shape
     f_grid, gx, gy = values.reshape(shape), gx.reshape(shape), gy.reshape(shape)
     null_out(f_grid, [gx, gy], np.array([xs, ys]), warnings, "xy")
@@ -190,8 +190,8 @@ def by_differences_2d(
         reason,
     )
     values = evaluate(px, py)
-    gx, ex = differences.derivative_with_error(lambda s: evaluate(s, py), px, 1)
-    gy, ey = differences.derivative_with_error(lambda s: evaluate(px, s), py, 1)
+    gx, ex = _partial(evaluate, px, py, 0, _span(px))
+    gy, ey = _partial(evaluate, px, py, 1, _span(py))
     worst = [float(e[np.isfinite(e)].max()) for e in (ex, ey) if np.isfinite(e).any()]
     estimate = (
         f"to within about {max(worst):.1g}"
@@ -204,6 +204,55 @@ def by_differences_2d(
         f"two step sizes, {estimate}; use torch functions on x and y for exact ones",
     )
     return values, gx, gy, warning
+
+
+def _by_differences_where(
+    cut: np.ndarray,
+    evaluate: Evaluate2,
+    px: np.ndarray,
+    py: np.ndarray,
+    gx: np.ndarray,
+    gy: np.ndarray,
+) -> PlotWarning | None:
+    """The gradient by differences, in place, at the few grid points autograd cannot serve
+    (a branch returning a constant there), as for curves."""
+    if not cut.any():
+        return None
+    a, b = px[cut], py[cut]
+    gx[cut], ex = _partial(evaluate, a, b, 0, _span(px))
+    gy[cut], ey = _partial(evaluate, a, b, 1, _span(py))
+    worst = np.fmax(ex, ey)
+    estimate = (
+        f"to within about {float(np.nanmax(worst)):.1g}"
+        if np.isfinite(worst).any()
+        else "with an error that could not be estimated"
+    )
+    return PlotWarning(
+        WarningKind.FINITE_DIFFERENCE,
+        f"autograd cannot follow this function at {int(cut.sum())} grid point"
+        f"{'s' if cut.sum() > 1 else ''} (first at x = {a[0]:.6g}, y = {b[0]:.6g}: there its "
+        "result does not depend on the variables through torch operations, e.g. a branch "
+        f"that returns a constant), so the gradient there is central finite differences, "
+        f"{estimate}",
+    )
+
+
+def _partial(
+    evaluate: Evaluate2, px: np.ndarray, py: np.ndarray, axis: int, span: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """∂f/∂x (axis 0) or ∂f/∂y (axis 1) by differences at the points (px, py)."""
+    if axis == 0:
+        return stencils.derivative_with_error(
+            lambda s: evaluate(s, py), px, 1, span, lambda s, rows: evaluate(s, py[rows])
+        )
+    return stencils.derivative_with_error(
+        lambda s: evaluate(px, s), py, 1, span, lambda s, rows: evaluate(px[rows], s)
+    )
+
+
+def _span(coordinates: np.ndarray) -> tuple[float, float]:
+    """The domain along one axis: differences stay inside it."""
+    return float(coordinates.min()), float(coordinates.max())
 
 
 def _disagreement_2d(
