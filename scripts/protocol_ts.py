@@ -5,7 +5,7 @@
 
 The contract is declared once, in Python; this turns its attrs classes, enums and the
 options table into TypeScript interfaces and constants, so the two sides cannot drift
-(tests/test_contract.py runs the check).
+(tests/unit/test_contract.py runs the check).
 """
 
 from __future__ import annotations

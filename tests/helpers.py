@@ -10,11 +10,60 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from lsprotocol import types
 
 from derivlens import engine, judge, runner, wire
+from derivlens.locate import chunks
 from derivlens.model import Render
 from derivlens.options import Source, read_all
 from derivlens.sandbox import Replied
+
+
+def notebook_opened(
+    uri: str, cells: list[tuple[str, str]], kinds: list[types.NotebookCellKind] | None = None
+) -> types.DidOpenNotebookDocumentParams:
+    """didOpen of a Jupyter notebook at `uri` whose cells are (cell uri, text), each a
+    Python code cell unless `kinds` says otherwise (markup cells are markdown)."""
+    kinds = kinds or [types.NotebookCellKind.Code] * len(cells)
+    return types.DidOpenNotebookDocumentParams(
+        notebook_document=types.NotebookDocument(
+            uri=uri,
+            notebook_type="jupyter-notebook",
+            version=1,
+            cells=[
+                types.NotebookCell(kind=kind, document=cell)
+                for kind, (cell, _) in zip(kinds, cells, strict=True)
+            ],
+        ),
+        cell_text_documents=[
+            types.TextDocumentItem(
+                uri=cell,
+                language_id="python" if kind == types.NotebookCellKind.Code else "markdown",
+                version=1,
+                text=text,
+            )
+            for kind, (cell, text) in zip(kinds, cells, strict=True)
+        ],
+    )
+
+
+class ParsedCharacters:
+    """Counts the characters `locate.chunks` hands to the parser, from its creation until
+    `stop()` puts the parser back (the cost tests of test_chunks and test_memory)."""
+
+    def __init__(self, monkeypatch: Any) -> None:
+        self.count = 0
+        self._compile = chunks._compile
+        self._monkeypatch = monkeypatch
+        monkeypatch.setattr(chunks, "_compile", self._counting)
+
+    def _counting(self, text: str) -> Any:
+        self.count += len(text)
+        return self._compile(text)
+
+    def stop(self) -> int:
+        self._monkeypatch.setattr(chunks, "_compile", self._compile)
+        return self.count
 
 
 def evaluate_source(

@@ -66,7 +66,7 @@ copyPackage(path.join(repo, 'server', 'derivlens'), path.join(libs, 'derivlens')
 const pinned = fs.readFileSync(path.join(repo, 'constraints.txt'), 'utf8').toLowerCase().replace(/-/g, '_');
 const unpinned = PACKAGES.filter((p) => !new RegExp(`^${p.toLowerCase()}==`, 'm').test(pinned));
 if (unpinned.length) throw new Error(`bundle_server: pin ${unpinned.join(', ')} in constraints.txt`);
-execFileSync(py, ['-S', '-c', 'import sys; sys.path.insert(0, sys.argv[1]); import derivlens.server, derivlens.sandbox.worker', libs], {
+execFileSync(py, ['-S', '-c', 'import sys; sys.path.insert(0, sys.argv[1]); import derivlens.lsp.server, derivlens.sandbox.worker', libs], {
   stdio: 'inherit',
 });
 const version = execFileSync(py, ['-S', '-c', 'import sys; sys.path.insert(0, sys.argv[1]); import derivlens; print(derivlens.__version__)', libs])

@@ -269,7 +269,7 @@ def serve_command(args: argparse.Namespace) -> int:
     early.start_if_serving(["serve"])  # unless `python -m derivlens` started it already
     early_worker = early.take()
     safepath.leave_working_directory()  # the workspace is the client's cwd, never ours
-    from derivlens.server import run_server
+    from derivlens.lsp.server import run_server
 
     run_server(tcp=tcp, early_worker=early_worker)
     return EXIT_OK

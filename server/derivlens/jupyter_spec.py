@@ -17,7 +17,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
-from derivlens import settings as server_settings
+from derivlens.lsp import settings as server_settings
 from derivlens.options import Kind, specs
 
 #: The environment variable that turns the entry point on.

@@ -123,7 +123,7 @@ class PlotOptions:
     )
 
 
-#: The old name of `Origin`, for the modules that still import it (engine, lsp_support,
+#: The old name of `Origin`, for the modules that still import it (engine, lsp.protocol_hooks,
 #: tests/helpers); `documents.Source` is a parsed document, something else.
 Source = Origin
 

@@ -5,7 +5,7 @@ rasterized contour fills and gradient arrows, in either theme and size) with a h
 of elements, attributes and CSS declarations, each value in one plain form: numbers,
 path data, `#rrggbb` colours, `#id` and `url(#id)` references, and embedded PNGs. That
 is all an SVG may hold, each element where matplotlib puts it, and each reference to
-the kind of element it needs (`tests/test_svg_allowlist.py` draws every kind of plot and
+the kind of element it needs (`tests/unit/test_svg_allowlist.py` draws every kind of plot and
 checks that each passes and that nothing more is allowed). So whatever else a viewer
 might fetch or run through (`image-set()`, `@font-face`, a CSS escape, `<use
 href="http…">`, an element or property of a future SVG or CSS) is refused without a rule

@@ -1,6 +1,6 @@
 """What today's engine gets wrong on the corpus, by cause: `xfail(strict=True)` marks.
 
-Each expectation in `tests/test_corpus.py` is what the contract says; these marks only
+Each expectation in `tests/corpus/test_corpus.py` is what the contract says; these marks only
 keep the suite green until the engine is fixed, and flip to failures (strict) the moment
 a case passes: then delete its line here. Keys: (aspect, entry id), the aspect one of
 "values", "method", "discontinuities", "warning" (the test functions' subjects).

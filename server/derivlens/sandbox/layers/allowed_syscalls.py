@@ -2,9 +2,9 @@
 
 Measured, not guessed: `scripts/measure_syscalls.py` lists what children call once
 their filter is loaded, under strace, for the sandbox's real workloads (the CLI on
-`examples/`, the cases of tests/test_derivatives.py, test_realworld.py and
+`examples/`, the cases of tests/unit/test_derivatives.py, test_realworld.py and
 test_critical.py run through a child, the ORDINARY cases of tests/hardening.py and of
-tests/test_seccomp_allowlist.py: threads, sleeping, project data, NSS look-ups, lazy
+tests/sandbox/test_seccomp_allowlist.py: threads, sleeping, project data, NSS look-ups, lazy
 imports). A warm child needs little (reading, writing its reply, memory, futexes,
 exiting); the rest is what ordinary functions reach beyond the warm-up: a lazy import,
 a thread, a clock. Names the kernel of this architecture lacks are skipped.

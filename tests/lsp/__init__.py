@@ -1,0 +1,1 @@
+"""Tests of the lsp layer (README.md, Layout)."""

@@ -1,0 +1,1 @@
+"""Tests of the sandbox layer (README.md, Layout)."""
