@@ -24,7 +24,7 @@ function base(): CurvesResult {
     x: [-1, 0, 1],
     f: [1, 0, 1],
     derivatives: { '1': [-2, 0, 2], '2': [2, 2, 2] },
-    critical_points: [0],
+    critical_points: [0], discontinuities: [], formula: null,
   };
 }
 
@@ -66,7 +66,7 @@ describe('resultToCsv', () => {
           [null, null],
         ],
       },
-      critical_points: [],
+      critical_points: [], formula: null,
     };
     assert.equal(resultToCsv(r), 'x,y,f,df/dx,df/dy\n0,10,1,0.1,1.1\n1,10,2,0.2,1.2\n0,20,3,0.3,\n1,20,,,\n');
   });
@@ -91,7 +91,7 @@ describe('resultToCsv', () => {
           [null, 0.4],
         ],
       },
-      critical_points: [[], [0.5]],
+      critical_points: [[], [0.5]], discontinuities: [], formula: null,
     };
     assert.equal(
       resultToCsv(r),
