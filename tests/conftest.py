@@ -3,6 +3,7 @@ is tests/lsp_session.py."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,3 +13,13 @@ import pytest
 def workdir(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
     """A folder of the test module's own: the workspace its language server is started in."""
     return tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
+
+
+@pytest.fixture(autouse=True)
+def torch_default_dtype() -> None:
+    """Each test starts with torch's own default dtype (float32), as a fresh kernel does:
+    the runner, run in-process by some tests, sets float64 for the whole process, which
+    a later test of the kernel API (a user's float32 model) must not inherit."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_default_dtype(torch.float32)

@@ -160,7 +160,9 @@ def _beyond_curvature(
     da, db, dm = (_flat(a, rows) for a in (ends[2], ends[3], mids))
     with np.errstate(invalid="ignore", over="ignore"):
         bend = (width[:, None] * np.abs(da - 2 * dm + db)).max(axis=1)
-        return ~(error <= 0.05 * bend)
+        # An infinite residual (v finite at the ends, not in between: a pole, maybe right
+        # at the midpoint, where the bend is infinite too) is always a suspect.
+        return ~(error <= 0.05 * bend) | np.isinf(error)
 
 
 def _refine(
