@@ -144,8 +144,9 @@ def find(
         for i in range(len(a)):
             jump = Discontinuity(_shortest(a[i], b[i]), level, sides[i], sides[len(a) + i])
             found.append(jump)
-    # A pole of f makes f′ wild for a while around it: one place within 1e-6 of the width.
-    return _distinct(found, max(8 * stop, 1e-6 * width))
+    # A pole of f makes f′ wild for a while around it (its refined place can sit 2e-6 of
+    # the width away): one place within 1e-5 of the width.
+    return _distinct(found, max(8 * stop, 1e-5 * width))
 
 
 def _beyond_curvature(
