@@ -24,7 +24,7 @@ function base(): CurvesResult {
     x: [-1, 0, 1],
     f: [1, 0, 1],
     derivatives: { '1': [-2, 0, 2], '2': [2, 2, 2] },
-    critical_points: [0], discontinuities: [], formula: null,
+    critical_points: [0], inflection_points: [], discontinuities: [], formula: null,
   };
 }
 

@@ -90,7 +90,7 @@ describe('the location of a result', () => {
       x: [0],
       f: [0],
       derivatives: { '1': [0] },
-      critical_points: [], discontinuities: [], formula: null,
+      critical_points: [], inflection_points: [], discontinuities: [], formula: null,
       warnings: [],
       image: { format: 'png', data: 'AAAA', width: 10, height: 10, scale: 1, axes: [] },
       sandbox: [],

@@ -10,7 +10,7 @@ const xs = [-2, -1, 0, 1, 2];
 const curves: CurvesResult = {
   function: 'square', file: '/w/a.py', line: 3, variables: ['t'], fixed: {}, domain: [-2, 2], order: 2,
   method: 'autograd', x: xs, f: xs.map((x) => x * x), derivatives: { '1': xs.map((x) => 2 * x), '2': [2, 2, null, 2, 2] },
-  critical_points: [0], discontinuities: [], formula: null, warnings: [], image: null, sandbox: [], elapsed_ms: 1,
+  critical_points: [0], inflection_points: [], discontinuities: [], formula: null, warnings: [], image: null, sandbox: [], elapsed_ms: 1,
 };
 
 describe('pixel <-> data', () => {

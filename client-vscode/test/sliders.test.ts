@@ -163,7 +163,7 @@ function curves(fixed: CurvesResult['fixed']): CurvesResult {
     x: [-5, 0, 5],
     f: [1, 2, 3],
     derivatives: { '1': [0, 0, 0] },
-    critical_points: [], discontinuities: [], formula: null,
+    critical_points: [], inflection_points: [], discontinuities: [], formula: null,
     warnings: [],
     image: null,
     sandbox: [],

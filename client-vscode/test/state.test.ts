@@ -30,7 +30,7 @@ function result(name = 'f', extra: Partial<CurvesResult> = {}): CurvesResult {
     x: [-5, 0, 5],
     f: [1, 2, 3],
     derivatives: { '1': [0, 0, 0] },
-    critical_points: [0.25], discontinuities: [], formula: null,
+    critical_points: [0.25], inflection_points: [], discontinuities: [], formula: null,
     warnings: [{ kind: 'non-finite', message: '1 point' }],
     image: { format: 'png', data: 'AAAA', width: 1200, height: 800, scale: 2, axes: [] },
     sandbox: ['rlimits'],

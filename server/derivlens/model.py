@@ -20,6 +20,7 @@ from derivlens.options import Interval, PlotOptions
 
 __all__ = [
     "AxesBox",
+    "Comparison",
     "CurvesResult",
     "Discontinuity",
     "ErrorInfo",
@@ -38,6 +39,8 @@ __all__ = [
     "ResultBase",
     "Settled",
     "SurfaceResult",
+    "Taylor",
+    "TaylorRequest",
     "VectorCurvesResult",
     "WarningKind",
 ]
@@ -171,6 +174,15 @@ class Settled:
 
 
 @attrs.frozen
+class TaylorRequest:
+    """A request's `taylor`: the polynomial of degree `order` (1: the tangent line) of f
+    at x = `at` (docs/protocol.md, "Taylor and tangent")."""
+
+    at: float
+    order: int = attrs.field(default=1, validator=attrs.validators.in_((1, 2, 3, 4)))
+
+
+@attrs.frozen
 class EvaluationRequest:
     """What the sandboxed child gets: the sliced code, the function, decided options.
 
@@ -190,6 +202,8 @@ class EvaluationRequest:
     #: Compute the closed form too, after the image (the CLI does; the server asks for it
     #: in a job of its own, see formula_jobs.py).
     formula: bool = False
+    #: The Taylor polynomial to compute and draw, if asked for.
+    taylor: TaylorRequest | None = None
     project_root: str | None = None
     #: For a notebook: where each included cell starts in `code`, and its index.
     cell_starts: tuple[int, ...] = ()
@@ -221,6 +235,9 @@ class PlotCommand:
     width: float | None = None
     height: float | None = None
     scale: float | None = None
+    taylor: TaylorRequest | None = None
+    #: Another eligible function of the same document to compare with (its name).
+    compare: str | None = None
 
 
 # --- results -----------------------------------------------------------------------------
@@ -299,6 +316,28 @@ class Discontinuity:
     order: int = attrs.field(validator=attrs.validators.in_((0, 1, 2)))
 
 
+@attrs.frozen
+class Taylor:
+    """The Taylor polynomial asked for: exact coefficients f(x0), f′(x0), f″(x0)/2, …
+    from autograd, and its value at each sample x so a client reads it like f."""
+
+    at: float
+    order: int = attrs.field(validator=attrs.validators.in_((1, 2, 3, 4)))
+    coefficients: list[float]
+    values: Series
+
+
+@attrs.frozen
+class Comparison:
+    """Another function g of the same document on the same x: its values, derivatives
+    (keys as f's) and f − g."""
+
+    function: str = attrs.field(converter=_name)
+    f: Series
+    derivatives: dict[str, Series]
+    difference: Series
+
+
 @attrs.frozen(kw_only=True)
 class CurvesResult(ResultBase):
     """f of one variable and its derivatives (keys "1".."order") at `x`."""
@@ -306,7 +345,10 @@ class CurvesResult(ResultBase):
     f: Series
     derivatives: dict[str, Series]
     critical_points: list[float]
+    inflection_points: list[float] = attrs.field(factory=list)
     discontinuities: list[Discontinuity] = attrs.field(factory=list)
+    taylor: Taylor | None = attrs.field(default=None, metadata=ONLY_WHEN_SET)
+    compare: Comparison | None = attrs.field(default=None, metadata=ONLY_WHEN_SET)
 
 
 @attrs.frozen(kw_only=True)
@@ -353,7 +395,10 @@ RESULT_KEYS = (
     "derivatives",
     "gradient",
     "critical_points",
+    "inflection_points",
     "discontinuities",
+    "taylor",
+    "compare",
     "warnings",
     "formula",
     "image",

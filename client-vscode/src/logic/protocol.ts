@@ -52,6 +52,25 @@ export interface Discontinuity {
   order: number;
 }
 
+export interface TaylorRequest {
+  at: number;
+  order: number;
+}
+
+export interface Taylor {
+  at: number;
+  order: number;
+  coefficients: number[];
+  values: (number | null)[];
+}
+
+export interface Comparison {
+  function: string;
+  f: (number | null)[];
+  derivatives: Record<string, (number | null)[]>;
+  difference: (number | null)[];
+}
+
 export interface ResultBase {
   function: string;
   file: string;
@@ -74,7 +93,10 @@ export interface CurvesResult extends ResultBase {
   f: (number | null)[];
   derivatives: Record<string, (number | null)[]>;
   critical_points: number[];
+  inflection_points: number[];
   discontinuities: Discontinuity[];
+  taylor?: Taylor;
+  compare?: Comparison;
 }
 
 export interface VectorCurvesResult extends ResultBase {
@@ -107,6 +129,8 @@ export interface PlotArgs {
   width?: number | null;
   height?: number | null;
   scale?: number | null;
+  taylor?: TaylorRequest | null;
+  compare?: string | null;
   domain?: [number | string, number | string] | string;
   ydomain?: [number | string, number | string] | string;
   order?: number | string;
