@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 
 import attrs
 
-from derivlens import SANDBOX_APP, __version__, defaults, model, wire
+from derivlens import SANDBOX_APP, __version__, defaults, model, taylor_options, wire
 from derivlens.errors import DerivlensError, ErrorKind, InvalidOptions
 from derivlens.model import ImageFile, Render, Result
 from derivlens.options import (
@@ -71,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="hold a parameter with a default at another value (repeatable); "
         "a module constructor's as 'Class(name)=VALUE'",
     )
+    plot.add_argument(
+        "--taylor",
+        nargs="+",
+        metavar="X0 [K]",
+        help="draw the Taylor polynomial of order K (1 to 4, default 1: the tangent) at X0",
+    )
     plot.add_argument("--out", metavar="PATH", help="write the plot to PATH.png or PATH.svg")
     plot.add_argument("--json", action="store_true", help="print the result as one JSON object")
     plot.add_argument(
@@ -92,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     want_json = "--json" in args_list
     try:
-        args = build_parser().parse_args(cli_values(args_list))
+        args = build_parser().parse_args(taylor_options.cli_values(cli_values(args_list)))
         if args.command == "plot":
             return plot_command(args)
         if args.command == "serve":
@@ -135,6 +141,8 @@ def plot_command(args: argparse.Namespace) -> int:
         params=read_params(args.param),
         render=render_for(args),
     )
+    prepared = attrs.evolve(prepared, taylor=taylor_options.from_cli(args.taylor))
+    taylor_options.check_prepared(prepared, "--taylor")
     try:
         outcome = run_once(
             SANDBOX_APP,
@@ -236,12 +244,27 @@ def summary(result: Result) -> str:
     if points:
         shown = ", ".join(_point(p) for p in points[:8])
         lines.append(f"  critical points: {shown}{' …' if len(points) > 8 else ''}")
+    lines += taylor_lines(result)
     for warning in result.warnings:
         lines.append(f"  warning ({warning.kind.value}): {escaped(warning.message)}")
     if isinstance(result.image, ImageFile):
         image = result.image
         lines.append(f"  wrote {escaped(image.path)} ({image.width}×{image.height} px)")
     return "\n".join(lines)
+
+
+def taylor_lines(result: Result) -> list[str]:
+    """The inflection points and the Taylor polynomial's coefficients, if there are."""
+    lines = []
+    inflections = getattr(result, "inflection_points", [])
+    if inflections:
+        shown = ", ".join(_point(p) for p in inflections[:8])
+        lines.append(f"  inflection points: {shown}{' …' if len(inflections) > 8 else ''}")
+    taylor = getattr(result, "taylor", None)
+    if taylor is not None:
+        terms = ", ".join(f"{c:.10g}" for c in taylor.coefficients)
+        lines.append(f"  taylor at {taylor.at:g}, order {taylor.order}: coefficients {terms}")
+    return lines
 
 
 def _value(value: model.FixedValue) -> str:

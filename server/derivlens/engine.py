@@ -44,6 +44,8 @@ class Prepared:
     params: Mapping[str, float] = attrs.field(factory=dict)
     #: For a function in a notebook cell: the cells its module is made of.
     cells: Cells | None = None
+    #: The Taylor polynomial asked for (docs/protocol.md, "Taylor and tangent").
+    taylor: model.TaylorRequest | None = None
 
     @property
     def options(self) -> PlotOptions:
@@ -68,6 +70,7 @@ class Prepared:
             project_root=self.project_root,
             cell_starts=self.cells.starts if self.cells else (),
             cell_indices=self.cells.indices if self.cells else (),
+            taylor=self.taylor,
         )
 
     def job(self, *, timeout: float, memory_mb: int, formula: bool = False) -> Job:
@@ -104,6 +107,7 @@ class Prepared:
             tuple(sorted(self.settled.items())),
             self.render,
             tuple(sorted(self.params.items())),
+            self.taylor,
         )
 
 

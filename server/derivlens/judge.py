@@ -17,6 +17,7 @@ Anything off is kind `crashed`, saying what.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,7 @@ def finish(prepared: Prepared, outcome: Outcome, elapsed_ms: float) -> Result:
         or _mismatch(settled, result, len(variables))
         or _untrusted_parts(settled, result)
         or formula_check.problem(result)
+        or taylor_problem(prepared.taylor, result)
         or _image_problem(prepared.render, result.image)
     )
     if problem:
@@ -228,6 +230,29 @@ def _untrusted_parts(settled: Settled, result: Result) -> str | None:
         most = samples * samples
     if points > most:
         return f"{points} critical points"
+    return None
+
+
+def taylor_problem(asked: model.TaylorRequest | None, result: Result) -> str | None:
+    """A `taylor` field that is not the polynomial asked for (docs/protocol.md, "Taylor
+    and tangent"), or inflection points that no plot has: more than its samples, or
+    outside its domain."""
+    if isinstance(result, model.CurvesResult):
+        lo, hi = result.domain
+        points = result.inflection_points
+        if len(points) > len(result.x) or not all(lo <= p <= hi for p in points):
+            return "inflection points that are not points of the domain"
+    taylor = getattr(result, "taylor", None)
+    if asked is None or taylor is None:
+        return None if taylor is None else "a Taylor polynomial that was not asked for"
+    if taylor.at != asked.at or taylor.order != asked.order:
+        return f"a Taylor polynomial other than the order {asked.order} at {asked.at:g} asked for"
+    if len(taylor.coefficients) != asked.order + 1:
+        return f"{len(taylor.coefficients)} Taylor coefficients for order {asked.order}"
+    if not all(math.isfinite(c) for c in taylor.coefficients):
+        return "Taylor coefficients that are not finite"
+    if len(taylor.values) != len(result.x):
+        return "Taylor values of the wrong length"
     return None
 
 

@@ -76,6 +76,7 @@ def curves(plan: Plan, c: Any) -> Result:
         f=series(c.f),
         derivatives={str(k): series(v) for k, v in derivatives},
         critical_points=[float(p) for p in c.critical_points],
+        inflection_points=[float(p) for p in c.inflection_points],
     )
 
 

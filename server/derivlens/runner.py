@@ -215,7 +215,8 @@ def compute(request: EvaluationRequest) -> Result:
     """The result of one request (image included), or a `DerivlensError`."""
     import torch
 
-    from derivlens import calculus, results, targets
+    from derivlens import calculus, results, targets, taylor_options
+    from derivlens.calculus import taylor
 
     torch.set_default_dtype(torch.float64)
     target = targets.find(load_module(request), request)
@@ -225,6 +226,7 @@ def compute(request: EvaluationRequest) -> Result:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result: Result
+            taylor_options.check(request.taylor, request.function, target.variables, options.domain)
             if len(target.variables) == 1:
                 curves = calculus.differentiate_1d(
                     target.function, options.domain, options.samples, options.order
@@ -236,6 +238,7 @@ def compute(request: EvaluationRequest) -> Result:
                     target.function, options.domain, options.ydomain, options.samples
                 )
                 result = results.surface(plan, surface)
+            result = taylor.attach(result, target.function, request.taylor)
     except calculus.FunctionFailed as failed:
         raise user_error(failed.error, request, request.function) from None
     except calculus.NotAScalar as error:

@@ -10,7 +10,7 @@ are both below f′'s noise floor (rounding in a flat region) is not a critical 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -62,6 +62,20 @@ def brackets(
     return found, exact
 
 
+def away_from(
+    intervals: list[tuple[float, float]], exact: list[float], avoid: Sequence[float], x: np.ndarray
+) -> tuple[list[tuple[float, float]], list[float]]:
+    """The brackets and exact zeros that hold no point of `avoid` (an exact zero within
+    a sample's spacing of one is beside it)."""
+    if not avoid:
+        return intervals, exact
+    points = np.array(avoid, dtype=float)
+    spacing = float(x[1] - x[0]) if len(x) > 1 else 0.0
+    kept = [(a, b) for a, b in intervals if not ((points >= a) & (points <= b)).any()]
+    alone = [v for v in exact if not (np.abs(points - v) <= spacing).any()]
+    return kept, alone
+
+
 def refine(intervals: list[tuple[float, float]], slope_at: Slope) -> list[float]:
     """The root of f′ in each interval (where f′ changes sign), to full precision."""
     if not intervals:
@@ -91,18 +105,22 @@ def refine(intervals: list[tuple[float, float]], slope_at: Slope) -> list[float]
 
 
 def newton(
-    intervals: list[tuple[float, float]], slope_and_bend: SlopeAndBend, guess: np.ndarray
+    intervals: list[tuple[float, float]],
+    slope_and_bend: SlopeAndBend,
+    guess: np.ndarray,
+    lower_sign: np.ndarray,
 ) -> list[float]:
-    """Roots of f′ by Newton's method from `guess`, kept inside each interval."""
+    """Roots of f′ by Newton's method from `guess`, kept inside each interval (f′ has
+    the sign `lower_sign` at its lower end, the opposite at its upper end); a root
+    where f″ does not lead there (a jump of f′ through 0) is finished by `refine` on
+    what is left of its interval."""
     a = np.array([lo for lo, _ in intervals])
     b = np.array([hi for _, hi in intervals])
     settle = 1e-7 * (b - a)  # a step this small leaves an error of about its square
     x = np.clip(guess, a, b)
-    lower_sign = None
+    last = np.full(len(x), np.inf)
     for _ in range(NEWTON_STEPS):
         slope, bend = slope_and_bend(x)
-        if lower_sign is None:
-            lower_sign = -np.sign(bend)  # the sign of f′ at the lower end, near the root
         below = np.sign(slope) == lower_sign
         a, b = np.where(below, x, a), np.where(below, b, x)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -113,6 +131,10 @@ def newton(
         x = new
         if (last <= settle).all():
             break
+    astray = np.flatnonzero(last > settle)
+    if astray.size:
+        left = [(float(a[i]), float(b[i])) for i in astray]
+        x[astray] = refine(left, lambda points: slope_and_bend(points)[0])
     return [float(v) for v in x]
 
 
@@ -123,10 +145,14 @@ def critical_points(
     slope_at: Slope,
     error: float = 0.0,
     slope_and_bend: SlopeAndBend | None = None,
+    avoid: Sequence[float] = (),
 ) -> list[float]:
-    """Where f′ changes sign in the domain, refined on f′ (with f″ when it is exact)."""
+    """Where f′ changes sign in the domain, refined on f′ (with f″ when it is exact).
+
+    A sign change whose bracket holds a point of `avoid` is no root (the same search
+    finds inflection points on f″, `inflection`: not across a jump of f or f′)."""
     floor = noise_floor(values, slope, x, error)
-    intervals, exact = brackets(x, slope, floor)
+    intervals, exact = away_from(*brackets(x, slope, floor), avoid, x)
     if not intervals:
         return sorted(exact)
     if slope_and_bend is None:
@@ -136,4 +162,4 @@ def critical_points(
     hi = np.array([slope[index[b]] for _, b in intervals])
     a, b = (np.array(ends) for ends in zip(*intervals, strict=True))
     guess = a - lo * (b - a) / (hi - lo)  # the linear interpolation
-    return sorted([*newton(intervals, slope_and_bend, guess), *exact])
+    return sorted([*newton(intervals, slope_and_bend, guess, np.sign(lo)), *exact])

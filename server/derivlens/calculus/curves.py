@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch.func import vmap
 
-from derivlens.calculus import differences, discontinuities, stencils
+from derivlens.calculus import differences, discontinuities, inflection, stencils
 from derivlens.calculus.autograd import choose_autograd, cut_off, disconnection, nested_grads
 from derivlens.calculus.common import (
     DTYPE,
@@ -52,6 +52,7 @@ class Curves:
     method: Method
     warnings: list[PlotWarning] = field(default_factory=list)
     critical_points: list[Any] = field(default_factory=list)  # per component if a vector
+    inflection_points: list[float] = field(default_factory=list)  # a scalar f's only
     discontinuities: list[Discontinuity] = field(default_factory=list)
     outputs: int | None = None
 
@@ -81,8 +82,15 @@ def differentiate_1d(
     exact = exact_vmap if vectorized else exact_loop
     found = _discontinuities(f, exact, x, values, derivatives, order)  # on autograd's own
     patched = _by_differences_where(cut, evaluate, x, derivatives)
+    inflections, unlisted = inflection.of_autograd(f, exact, x, derivatives, found, cut)
     warnings = [
-        w for w in [patched, disagreement_warning(x, values, derivatives[1], central, found)] if w
+        w
+        for w in [
+            patched,
+            disagreement_warning(x, values, derivatives[1], central, found),
+            unlisted,
+        ]
+        if w
     ]
     derivatives = {k: v for k, v in derivatives.items() if k <= order}
     null_out(values, list(derivatives.values()), x, warnings, "x")
@@ -94,6 +102,7 @@ def differentiate_1d(
     curves = Curves(x, values, derivatives, "autograd", warnings, outputs=_outputs(values))
     curves.discontinuities = found
     curves.critical_points = _critical(curves, lambda p: slope_and_bend(p)[0], 0.0, slope_and_bend)
+    curves.inflection_points = inflections
     return curves
 
 
@@ -265,6 +274,9 @@ def by_differences(fn: Callable[..., Any], x: np.ndarray, order: int, reason: st
 
     curves = Curves(x, values, derivatives, "finite-difference", warnings, outputs=_outputs(values))
     curves.critical_points = _critical(curves, slope_at, _noise_floor(x, values, errors[1]))
+    if curves.outputs is None:
+        bend = (derivatives[2], errors[2]) if order >= 2 else None
+        curves.inflection_points = inflection.by_differences(evaluate, x, derivatives[1], bend)
     return curves
 
 

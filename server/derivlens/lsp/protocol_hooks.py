@@ -17,7 +17,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol, default_converter, lsp_method
 
-from derivlens import model, wire
+from derivlens import model, taylor_options, wire
 from derivlens.errors import DerivlensError, ErrorKind, InvalidOptions
 from derivlens.options import NAMES, Source, read_all
 
@@ -54,6 +54,7 @@ def structure_plot_arguments(value: Any, _type: Any = None) -> PlotArguments:
         raise InvalidOptions(PLOT_USAGE)
     options = read_all({k: v for k, v in value.items() if k in NAMES}, Source.REQUEST)
     rest = {k: v for k, v in value.items() if k not in NAMES}
+    taylor_options.from_command(rest.get("taylor"))  # its own messages (Malformed's are not)
     try:
         command = wire.structure(rest, model.PlotCommand)
     except wire.Malformed as problem:

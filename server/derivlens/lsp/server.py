@@ -20,7 +20,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
-from derivlens import SANDBOX_APP, __version__, engine, judge, project, wire
+from derivlens import SANDBOX_APP, __version__, engine, judge, project, taylor_options, wire
 from derivlens.errors import DerivlensError
 from derivlens.formula_jobs import Formulas
 from derivlens.locate import FunctionInfo
@@ -289,6 +289,8 @@ class DerivlensServer(LanguageServer):
             scale=command.scale,
         )
         prepared = self.prepare(source, function, render, arguments)
+        prepared = attrs.evolve(prepared, taylor=command.taylor)
+        taylor_options.check_prepared(prepared, "taylor")
         return await self.result_for(prepared, command.uri, hover=False)
 
     def forget(self, uri: str, cells: list[str] | None = None) -> None:

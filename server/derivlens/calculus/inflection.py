@@ -1,0 +1,130 @@
+"""Inflection points: where f″ changes sign, refined like the critical points.
+
+The search is `critical.critical_points` one level up: the samples of f″ bracket each
+sign change, and the root is refined on f″ itself (Newton's method with autograd's f‴,
+or regula falsi on f″ alone). A sign change of f″ across a jump of f or f′ is no
+inflection point (f has no tangent there), so brackets that hold one are left out.
+
+Where f″ is not autograd's (finite differences), only a sign change that is beyond
+the differences' own error on both sides is trusted; at the few points autograd cannot
+serve inside an autograd curve, a sign change is left out and a warning says where
+(docs/protocol.md, "Inflection points").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from derivlens.calculus import stencils
+from derivlens.calculus.common import reraise_if_fatal
+from derivlens.calculus.critical import critical_points
+from derivlens.calculus.differences import Evaluate
+from derivlens.calculus.discontinuities import Discontinuity, name_points
+from derivlens.model import PlotWarning, WarningKind
+
+#: f″ and f‴ at an array of points (autograd's).
+BendAndThird = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+#: autograd's f and its derivatives up to an order, at an array of points (`curves`).
+Exact = Callable[[Callable[..., Any], np.ndarray, int], tuple[Any, dict[int, np.ndarray], Any]]
+
+
+def of_autograd(
+    f: Callable[..., Any],
+    exact: Exact,
+    x: np.ndarray,
+    derivatives: dict[int, np.ndarray],
+    found: Sequence[Discontinuity],
+    cut: np.ndarray,
+) -> tuple[list[float], PlotWarning | None]:
+    """`by_autograd` for a scalar f whose f″ autograd gave at the samples (none for a
+    vector-valued f); refined with f‴ where autograd has it, else on f″ alone."""
+    if 2 not in derivatives or derivatives[2].ndim != 1:
+        return [], None
+
+    def level(points: np.ndarray, k: int) -> np.ndarray:
+        return np.asarray(exact(f, points, k)[1][k])
+
+    def bend_and_third(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return level(points, 2), level(points, 3)
+
+    try:
+        try:
+            level(x[:1], 3)
+            third: BendAndThird | None = bend_and_third
+        except Exception as error:  # autograd may stop at f″ (hardsigmoid's backward)
+            reraise_if_fatal(error)
+            third = None
+        return by_autograd(
+            x, derivatives[1], derivatives[2], lambda p: level(p, 2), third, found, cut
+        )
+    except Exception as error:  # f fails at a refined point: no verdict, said below
+        reraise_if_fatal(error)
+        return [], PlotWarning(
+            WarningKind.FINITE_DIFFERENCE,
+            f"inflection points are not listed: f raised {type(error).__name__} while "
+            "they were refined",
+        )
+
+
+def jumps_of_f_or_slope(found: Sequence[Discontinuity]) -> list[float]:
+    """Where f or f′ jumps: no tangent there, so no inflection point."""
+    return [float(d.x) for d in found if d.order in (0, 1)]
+
+
+def by_autograd(
+    x: np.ndarray,
+    slope: np.ndarray,
+    bend: np.ndarray,
+    bend_at: Callable[[np.ndarray], np.ndarray],
+    bend_and_third: BendAndThird | None,
+    found: Sequence[Discontinuity],
+    cut: np.ndarray,
+) -> tuple[list[float], PlotWarning | None]:
+    """Inflection points from autograd's f″ at the samples (`bend`), refined with f‴.
+
+    `cut` marks the samples whose derivatives are finite differences (autograd cannot
+    serve there): a sign change beside one is not refined on autograd's f″ there, so it
+    is left out, and the warning names those points."""
+    avoid = jumps_of_f_or_slope(found)
+
+    def search(skip: Sequence[float]) -> list[float]:
+        return critical_points(x, slope, bend, bend_at, 0.0, bend_and_third, avoid=skip)
+
+    points = search(avoid)
+    if not cut.any():
+        return points, None
+    trusted = search([*avoid, *x[cut].tolist()])
+    if len(trusted) == len(points):
+        return trusted, None
+    return trusted, PlotWarning(
+        WarningKind.FINITE_DIFFERENCE,
+        "inflection points next to "
+        f"{name_points([float(v) for v in x[cut]])} are not listed: f″ there is a finite "
+        "difference, not exact, so where it changes sign cannot be refined",
+    )
+
+
+def by_differences(
+    evaluate: Evaluate,
+    x: np.ndarray,
+    slope: np.ndarray,
+    bend: tuple[np.ndarray, np.ndarray] | None,
+) -> list[float]:
+    """Inflection points from f″ by central differences (`bend`: f″ and its error per
+    sample, if computed already): a sign change counts only where f″ is beyond four
+    times its estimated error on both sides, and is refined on f″ by differences."""
+    domain = (float(x[0]), float(x[-1]))
+    if bend is None:
+        bend = stencils.derivative_with_error(evaluate, x, 2, domain)
+    second, error = bend
+    floor = 4 * float(np.nanmax(error)) if np.isfinite(error).any() else np.inf
+    if not np.isfinite(floor):
+        return []
+
+    def bend_at(points: np.ndarray) -> np.ndarray:
+        return stencils.derivative_with_error(evaluate, points, 2, domain)[0]
+
+    return critical_points(x, slope, second, bend_at, floor)
