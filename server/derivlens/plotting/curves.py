@@ -18,7 +18,7 @@ from matplotlib.lines import Line2D
 from numpy.typing import NDArray
 
 from derivlens import model
-from derivlens.plotting import scales
+from derivlens.plotting import overlays, scales
 from derivlens.plotting.draw import Box, Page, fitted_ticks, header, panel_legend
 from derivlens.plotting.scales import FloatArray, Limits
 from derivlens.plotting.style import PRIMES, PX_PER_PT
@@ -57,6 +57,7 @@ class Curves:
     critical: list[FloatArray] = field(default_factory=list)
     guides: bool = False  # dashed lines through the critical points in every row
     per_component: bool = False  # the legend names the traces of one row, not the rows
+    extras: overlays.Overlays | None = None  # a scalar f's inflection points and polynomial
 
 
 def draw_curves(page: Page, result: model.CurvesResult) -> tuple[model.AxesBox, ...]:
@@ -77,6 +78,7 @@ def draw_curves(page: Page, result: model.CurvesResult) -> tuple[model.AxesBox, 
         subtitle=subtitle(result.fixed, result.method),
         critical=[scales.array(result.critical_points)],
         guides=True,
+        extras=overlays.Overlays.of(result),
     )
     return draw_rows(page, curves)
 
@@ -135,6 +137,9 @@ def draw_rows(page: Page, curves: Curves) -> tuple[model.AxesBox, ...]:
         if row.order == 0:
             _markers(box, curves.x, row, marked)
         lines += drawn if not curves.per_component or index == 0 else []
+        if row.order == 0 and curves.extras is not None:
+            trace = row.traces[0]
+            lines += overlays.draw(box, curves.x, trace.y, trace.colour, curves.extras)
         boxes.append(box.axes_box("f" + PRIMES[row.order]))
     if not style.compact:
         panel_legend(page, lines)
