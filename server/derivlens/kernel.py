@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from derivlens import model
+from derivlens import model, taylor_options
 from derivlens.errors import DerivlensError, ErrorKind, InvalidOptions
 from derivlens.kernel_result import KernelResult
 from derivlens.options import Layer, Origin, read_all, resolve
@@ -37,16 +37,22 @@ def plot(
     order: Any = None,
     samples: Any = None,
     params: Mapping[str, float] | None = None,
+    taylor: Any = None,
 ) -> KernelResult:
     """Plot `function` and its derivatives over `domain` (see docs/protocol.md, "Options").
 
     `function` is any callable of one or two numbers: a def, a lambda, a closure, an
     `nn.Module` instance; parameters with defaults are held, `params` overrides them.
     Returns a `KernelResult` (the contract's fields as attributes, a rich display); a bad
-    option raises `DerivlensError` of kind `invalid-options`.
+    option raises `DerivlensError` of kind `invalid-options`. `taylor=(x0, k)` draws the
+    Taylor polynomial of order k (1 to 4; 1 is the tangent line) at x0 and fills
+    `.taylor` (docs/protocol.md, "Taylor and tangent").
     """
     values = {"domain": domain, "ydomain": ydomain, "order": order, "samples": samples}
-    return evaluate(function, read_all(values, Origin.REQUEST), params, Origin.REQUEST)
+    asked = taylor_options.from_kernel(taylor)
+    return evaluate(
+        function, read_all(values, Origin.REQUEST), params, Origin.REQUEST, taylor=asked
+    )
 
 
 def evaluate(
@@ -55,9 +61,11 @@ def evaluate(
     params: Mapping[str, float] | None,
     origin: Origin,
     name: str | None = None,
+    taylor: model.TaylorRequest | None = None,
 ) -> KernelResult:
     """`function` evaluated with options already read from `origin` (a call or the magic);
-    `name` is what the user called it (default: its own name)."""
+    `name` is what the user called it (default: its own name); with its closed form
+    (bounded in time, as in the sandbox) and the Taylor polynomial if asked for."""
     from derivlens import calculus, results, targets
 
     started = time.perf_counter()
@@ -67,6 +75,7 @@ def evaluate(
         holder = types.SimpleNamespace(**{name: live})
         target = targets.find(holder, _request(name, checked))
         options, notes = resolve([Layer(origin, dict(requested))], len(target.variables))
+        taylor_options.check(taylor, name, target.variables, options.domain)
         plan = results.Plan(
             name,
             target.variables,
@@ -78,6 +87,7 @@ def evaluate(
             with float64_by_default(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 result = _differentiate(calculus, results, plan, target.function)
+                result = with_taylor_and_formula(result, target.function, taylor)
         except calculus.FunctionFailed as failed:
             error = failed.error
             why = float32_problem(target.function, options.domain, len(target.variables))
@@ -90,7 +100,7 @@ def evaluate(
     shown = attrs.evolve(result, file=file, line=line, elapsed_ms=elapsed)
 
     def replot(new_params: dict[str, float]) -> KernelResult:
-        return evaluate(function, requested, {**checked, **new_params}, origin, name)
+        return evaluate(function, requested, {**checked, **new_params}, origin, name, taylor)
 
     return KernelResult(shown, replot)
 
@@ -104,6 +114,22 @@ def _differentiate(calculus: Any, results: Any, plan: Any, function: Any) -> mod
     surface = calculus.differentiate_2d(function, options.domain, options.ydomain, options.samples)
     result = results.surface(plan, surface)
     return result
+
+
+def with_taylor_and_formula(
+    result: model.Result, function: Callable[..., Any], taylor: model.TaylorRequest | None
+) -> model.Result:
+    """`result` with its Taylor polynomial (if asked for) and its closed form, which is
+    never a failure of the plot: None where it cannot be had (docs/protocol.md, "Formula")."""
+    from derivlens.calculus import taylor as polynomial
+    from derivlens.calculus.formula import formula_of
+
+    result = polynomial.attach(result, function, taylor)
+    try:
+        formula = formula_of(function, result)
+    except Exception:
+        formula = None
+    return attrs.evolve(result, formula=formula)
 
 
 def _request(name: str, params: Mapping[str, float]) -> model.EvaluationRequest:

@@ -129,10 +129,13 @@ def summary_line(result: model.Result) -> str:
 
 
 def summary_html(result: model.Result) -> str:
-    """The warnings and critical points as an escaped HTML list."""
+    """The warnings, critical and inflection points as an escaped HTML list."""
     items = [f"<li><b>{html.escape(summary_line(result))}</b></li>"]
     points = _points_text(result.critical_points)
     items.append(f"<li>critical points: {html.escape(points)}</li>")
+    if isinstance(result, model.CurvesResult):
+        inflections = _points_text(result.inflection_points)
+        items.append(f"<li>inflection points: {html.escape(inflections)}</li>")
     for warning in result.warnings:
         kind, message = html.escape(warning.kind.value), html.escape(warning.message)
         items.append(f"<li>⚠ {kind}: {message}</li>")
