@@ -36,8 +36,9 @@ Compute = Callable[[Prepared], Awaitable[FormulaTexts | None]]
 
 
 def formula_key(prepared: Prepared) -> tuple[Any, ...]:
-    """What decides a formula: the prepared request, whatever image it asked for."""
-    return attrs.evolve(prepared, render=None).cache_key
+    """What decides a formula: the prepared request, whatever image or Taylor polynomial
+    it asked for (pinning a tangent does not compute the formula again)."""
+    return attrs.evolve(prepared, render=None, taylor=None).cache_key
 
 
 class Formulas:

@@ -17,6 +17,7 @@ from PIL import Image
 
 from derivlens import engine, judge, model, plotting, runner, taylor_options, wire
 from derivlens.errors import DerivlensError
+from derivlens.formula_jobs import formula_key
 from derivlens.model import Render, TaylorRequest
 from derivlens.options import Source, read_all
 from derivlens.sandbox import Replied
@@ -256,8 +257,11 @@ def test_inflection_points_outside_the_domain_are_refused(tmp_path: Path) -> Non
 
 def test_the_cache_key_tells_polynomials_apart(tmp_path: Path) -> None:
     one = prepared_for(tmp_path, "cubic", TaylorRequest(at=2.0, order=2))
-    assert one.cache_key != attrs.evolve(one, taylor=TaylorRequest(at=2.0, order=3)).cache_key
+    other = attrs.evolve(one, taylor=TaylorRequest(at=2.0, order=3))
+    assert one.cache_key != other.cache_key
     assert one.cache_key != attrs.evolve(one, taylor=None).cache_key
+    # the formula does not depend on it: one formula job for every tangent pinned
+    assert formula_key(one) == formula_key(other) == formula_key(attrs.evolve(one, taylor=None))
 
 
 # --- the image ----------------------------------------------------------------------------
