@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="hold a parameter with a default at another value (repeatable); "
         "a module constructor's as 'Class(name)=VALUE'",
     )
+    plot.add_argument(
+        "--compare",
+        metavar="NAME",
+        help="also plot another function of the file, dashed, and a row for f − g",
+    )
     plot.add_argument("--out", metavar="PATH", help="write the plot to PATH.png or PATH.svg")
     plot.add_argument("--json", action="store_true", help="print the result as one JSON object")
     plot.add_argument(
@@ -134,6 +139,7 @@ def plot_command(args: argparse.Namespace) -> int:
         source=Origin.CLI,
         params=read_params(args.param),
         render=render_for(args),
+        compare=args.compare,
     )
     try:
         outcome = run_once(

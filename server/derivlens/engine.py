@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from derivlens import model, project, wire
+from derivlens import comparison, model, project, wire
 from derivlens.errors import DerivlensError, InvalidOptions
 from derivlens.locate import FunctionInfo, Module, parse_module
 from derivlens.model import EvaluationRequest, PlotWarning, Render, Settled, WarningKind
@@ -44,6 +44,8 @@ class Prepared:
     params: Mapping[str, float] = attrs.field(factory=dict)
     #: For a function in a notebook cell: the cells its module is made of.
     cells: Cells | None = None
+    #: The function to compare with (docs/protocol.md, "Compare"), sliced in with f.
+    compare: FunctionInfo | None = None
 
     @property
     def options(self) -> PlotOptions:
@@ -68,6 +70,7 @@ class Prepared:
             project_root=self.project_root,
             cell_starts=self.cells.starts if self.cells else (),
             cell_indices=self.cells.indices if self.cells else (),
+            compare=comparison.request_of(self.compare) if self.compare else None,
         )
 
     def job(self, *, timeout: float, memory_mb: int, formula: bool = False) -> Job:
@@ -104,6 +107,7 @@ class Prepared:
             tuple(sorted(self.settled.items())),
             self.render,
             tuple(sorted(self.params.items())),
+            self.compare.name if self.compare else None,  # its code is in `needed`
         )
 
 
@@ -130,10 +134,12 @@ def prepare(
     render: Render | None = None,
     project_root: str | None = None,
     cells: Cells | None = None,
+    compare: str | None = None,
 ) -> Prepared:
     """Check and slice `function` and settle its options; raise `DerivlensError` if it
     cannot be plotted as asked. `requested` are the caller's options (already read);
-    `cells` says how `module` is made of notebook cells, if it is."""
+    `cells` says how `module` is made of notebook cells, if it is; `compare` names
+    another function of `module` to evaluate beside it."""
     signature = function.signature
     if signature.problem:
         raise DerivlensError("unsupported-signature", signature.problem)
@@ -148,7 +154,8 @@ def prepare(
         settled = {n: settle(layers, n, raise_error=False) for n in (1, 2)}
     else:
         settled = {len(signature.variables): settle(layers, len(signature.variables))}
-    code, needed = sliced_source(module, function)
+    other = compared(module, function, compare, notebook=cells is not None)
+    code, needed = sliced_source(module, function, (other,) if other else ())
     return Prepared(
         path=path,
         function=function,
@@ -159,7 +166,17 @@ def prepare(
         project_root=project_root or project.project_root(path),
         params=check_params(function, params or {}),
         cells=cells,
+        compare=other,
     )
+
+
+def compared(
+    module: Module, function: FunctionInfo, name: str | None, *, notebook: bool
+) -> FunctionInfo | None:
+    """The function named by a request's `compare`, checked (`comparison`), if any."""
+    if name is None:
+        return None
+    return comparison.compared_function(module, function, name, notebook=notebook)
 
 
 def settle(layers: list[Layer], nvars: int, *, raise_error: bool = True) -> Settled:

@@ -215,10 +215,11 @@ def compute(request: EvaluationRequest) -> Result:
     """The result of one request (image included), or a `DerivlensError`."""
     import torch
 
-    from derivlens import calculus, results, targets
+    from derivlens import calculus, compare_eval, results, targets
 
     torch.set_default_dtype(torch.float64)
-    target = targets.find(load_module(request), request)
+    module = load_module(request)
+    target = targets.find(module, request)
     plan = results.Plan.of(request, target)
     options = plan.options
     try:
@@ -240,6 +241,8 @@ def compute(request: EvaluationRequest) -> Result:
         raise user_error(failed.error, request, request.function) from None
     except calculus.NotAScalar as error:
         raise DerivlensError("user-error", f"{request.function}: {error}") from None
+    if request.compare is not None:  # before the image, which draws g too
+        result = compare_eval.in_child(module, request, result)
     if request.render is not None:
         result = results.with_image(result, rendered_image(result, request.render))
     if request.formula:  # after the image: it never delays the plot (docs/protocol.md)

@@ -224,6 +224,7 @@ class DerivlensServer(LanguageServer):
             render=render,
             project_root=self.project_root(source.path),
             cells=source.cells,
+            compare=arguments.command.compare if arguments else None,
         )
 
     # --- the features ----------------------------------------------------------------------
