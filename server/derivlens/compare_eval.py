@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -19,6 +20,9 @@ from derivlens import model, results
 from derivlens.comparison import SURFACES, different_counts, refused
 from derivlens.errors import DerivlensError, ErrorKind
 from derivlens.model import EvaluationRequest, PlotWarning
+
+if TYPE_CHECKING:
+    from derivlens.targets import Target
 
 
 def in_child(module: Any, request: EvaluationRequest, result: model.Result) -> model.Result:
@@ -37,11 +41,21 @@ def in_child(module: Any, request: EvaluationRequest, result: model.Result) -> m
         params={},
         compare=None,
     )
-    target = targets.find(module, as_f)
+    target = found(lambda: targets.find(module, as_f))
     try:
         return with_comparison(result, target.function, wanted.function, target.variables)
     except calculus.FunctionFailed as failed:
         raise user_error(failed.error, request, f"compare: {wanted.function}") from None
+
+
+def found(find: Callable[[], Target]) -> Target:
+    """g as `find` gets it; that g cannot be plotted is a bad `compare` value."""
+    try:
+        return find()
+    except DerivlensError as error:
+        if error.kind in (ErrorKind.NOT_FOUND, ErrorKind.UNSUPPORTED_SIGNATURE):
+            raise refused(error.message) from None
+        raise
 
 
 def with_comparison(

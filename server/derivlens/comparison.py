@@ -11,12 +11,14 @@ refusal is `invalid-options`, naming the option.
 from __future__ import annotations
 
 from derivlens.errors import DerivlensError, InvalidOptions
-from derivlens.locate import FunctionInfo, Module
+from derivlens.locate import FunctionInfo, Module, Signature
 from derivlens.model import CompareRequest
 
 OPTION = "compare"
 #: Why two-variable functions are refused (documented in docs/protocol.md, "Compare").
-SURFACES = "compare draws curves of one variable; functions of two variables cannot be compared yet"
+SURFACES = (
+    "functions of two variables cannot be compared yet (compare draws curves of one variable)"
+)
 
 
 def refused(message: str) -> InvalidOptions:
@@ -72,13 +74,21 @@ def _variables(count: int) -> str:
 
 
 def _eligible(module: Module, function: FunctionInfo) -> str:
-    """The functions `function` could be compared with, as a list for a message."""
+    """The functions `function` could be compared with (as far as the source tells: no
+    signature problem, as many variables), as a list for a message."""
+    mine = function.signature
     names = [
         info.name
         for info in module.functions
-        if info.name != function.name and not info.signature.problem
+        if info.name != function.name
+        and not info.signature.problem
+        and (mine.runtime or info.signature.runtime or _same_count(info.signature, mine))
     ]
     return ", ".join(names) if names else "none (define another function to compare with)"
+
+
+def _same_count(one: Signature, other: Signature) -> bool:
+    return len(one.variables) == len(other.variables)
 
 
 def request_of(other: FunctionInfo) -> CompareRequest:
