@@ -44,8 +44,19 @@ class Prepared:
     params: Mapping[str, float] = attrs.field(factory=dict)
     #: For a function in a notebook cell: the cells its module is made of.
     cells: Cells | None = None
-    #: The function to compare with (docs/protocol.md, "Compare"), sliced in with f.
+    #: The function to compare with (docs/protocol.md, "Compare"), sliced in with f;
+    #: then f's own slice (code, needed) too, for what depends on f alone (`alone`).
     compare: FunctionInfo | None = None
+    own_slice: tuple[str, tuple[str, ...]] | None = None
+
+    @property
+    def alone(self) -> Prepared:
+        """f's request without the comparison: what f's closed form depends on, so that
+        a comparison neither evaluates g again for it nor waits for it anew."""
+        if self.own_slice is None:
+            return self
+        code, needed = self.own_slice
+        return attrs.evolve(self, code=code, needed=needed, compare=None, own_slice=None)
 
     @property
     def options(self) -> PlotOptions:
@@ -156,6 +167,7 @@ def prepare(
         settled = {len(signature.variables): settle(layers, len(signature.variables))}
     other = compared(module, function, compare, notebook=cells is not None)
     code, needed = sliced_source(module, function, (other,) if other else ())
+    own_slice = sliced_source(module, function) if other else None
     return Prepared(
         path=path,
         function=function,
@@ -167,6 +179,7 @@ def prepare(
         params=check_params(function, params or {}),
         cells=cells,
         compare=other,
+        own_slice=own_slice,
     )
 
 

@@ -37,7 +37,7 @@ Compute = Callable[[Prepared], Awaitable[FormulaTexts | None]]
 
 def formula_key(prepared: Prepared) -> tuple[Any, ...]:
     """What decides a formula: the prepared request, whatever image it asked for."""
-    return attrs.evolve(prepared, render=None).cache_key
+    return attrs.evolve(prepared.alone, render=None).cache_key  # f's: compare aside
 
 
 class Formulas:

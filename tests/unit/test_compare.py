@@ -18,6 +18,7 @@ import pytest
 
 from derivlens import engine, judge, runner, slicing, wire
 from derivlens.errors import DerivlensError
+from derivlens.formula_jobs import formula_key
 from derivlens.locate import parse_module
 from derivlens.options import Source, read_all
 from derivlens.sandbox.outcome import Replied
@@ -296,3 +297,13 @@ def test_a_comparison_nobody_asked_for_is_crashed(tmp_path):
     error = forged(tmp_path, lambda r: None, compare=None)
     assert error.kind.value == "crashed"
     assert "a function that was not asked for" in error.message
+
+
+def test_f_alone_is_f_without_the_comparison_for_its_closed_form(tmp_path):
+    """The closed form depends on f alone: a comparison reuses f's (formula_jobs)."""
+    plain = prepared_for(tmp_path, "gelu", None)
+    with_g = prepared_for(tmp_path, "gelu", "gelu_tanh")
+    assert with_g.alone.cache_key == plain.cache_key
+    assert with_g.alone.code == plain.code and with_g.alone.request.compare is None
+    assert formula_key(with_g) == formula_key(plain)
+    assert plain.alone is plain
