@@ -242,12 +242,30 @@ def summary(result: Result) -> str:
     if points:
         shown = ", ".join(_point(p) for p in points[:8])
         lines.append(f"  critical points: {shown}{' …' if len(points) > 8 else ''}")
+    lines += compared_line(result)
     for warning in result.warnings:
         lines.append(f"  warning ({warning.kind.value}): {escaped(warning.message)}")
     if isinstance(result.image, ImageFile):
         image = result.image
         lines.append(f"  wrote {escaped(image.path)} ({image.width}×{image.height} px)")
     return "\n".join(lines)
+
+
+def compared_line(result: Result) -> list[str]:
+    """`compared with g: largest |f − g| = 0.00047 at x = -2.7` (docs/protocol.md, "Compare")."""
+    compared = getattr(result, "compare", None)
+    if compared is None:
+        return []
+    name = escaped(compared.function)
+    pairs = [
+        (abs(d), x)
+        for d, x in zip(compared.difference, result.x, strict=True)
+        if d is not None and x is not None
+    ]
+    if not pairs:
+        return [f"  compared with {name}: f − g has no finite value"]
+    largest, where = max(pairs, key=lambda pair: pair[0])
+    return [f"  compared with {name}: largest |f − g| = {largest:.6g} at x = {where:.6g}"]
 
 
 def _value(value: model.FixedValue) -> str:

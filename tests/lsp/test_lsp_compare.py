@@ -192,3 +192,14 @@ async def test_a_notebook_cell_compares_with_a_cell_above_not_below(
         "compare: no function named 'silu' in this cell or the cells above it; "
         "eligible: gelu_tanh, relu"
     )
+
+
+def test_cli_summary_names_g_and_the_largest_difference(tmp_path: Path) -> None:
+    path = write(tmp_path, powers(tmp_path), "powers.py")
+    completed = run_cli(
+        "plot", str(path), "--function", "square", "--compare", "cube", "--domain", "-1", "2",
+        "--samples", "31",
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    # |x² − x³| on [-1, 2] is largest at x = 2: |4 − 8| = 4.
+    assert "  compared with cube: largest |f − g| = 4 at x = 2\n" in completed.stdout
