@@ -307,3 +307,95 @@ def test_f_alone_is_f_without_the_comparison_for_its_closed_form(tmp_path):
     assert with_g.alone.code == plain.code and with_g.alone.request.compare is None
     assert formula_key(with_g) == formula_key(plain)
     assert plain.alone is plain
+
+
+KINDS = textwrap.dedent(
+    """
+    import math
+    import functools
+    import torch
+
+    def square(x):
+        return x**2
+
+    halve = lambda x: x / 2
+
+    class Maths:
+        @staticmethod
+        def triple(x):
+            return 3 * x
+
+    class Scaled(torch.nn.Module):
+        def __init__(self, k=4.0):
+            super().__init__()
+            self.k = k
+
+        def forward(self, x):
+            return self.k * x
+
+    class Cubed(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x**3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * 3 * x**2
+
+    tanh = torch.nn.Tanh()
+    shifted = functools.partial(lambda x, c: x + c, c=5.0)
+
+    def on_floats(x):
+        return math.sin(x)
+
+    def reciprocal(x):
+        return 1 / x
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("other", "g", "g1"),
+    [
+        ("halve", lambda x: x / 2, lambda x: np.full_like(x, 0.5)),
+        ("Maths.triple", lambda x: 3 * x, lambda x: np.full_like(x, 3.0)),
+        ("Scaled.forward", lambda x: 4 * x, lambda x: np.full_like(x, 4.0)),
+        ("Cubed.forward", lambda x: x**3, lambda x: 3 * x**2),
+        ("tanh", np.tanh, lambda x: 1 - np.tanh(x) ** 2),
+        ("shifted", lambda x: x + 5, lambda x: np.ones_like(x)),
+    ],
+    ids=["lambda", "staticmethod", "module-forward", "function-apply", "assigned", "partial"],
+)
+def test_every_kind_of_eligible_function_can_be_g(tmp_path, other, g, g1):
+    prepared = prepared_for(tmp_path, "square", other, KINDS, domain=[-2, 2], samples=21)
+    result = evaluated(prepared)
+    x = np.linspace(-2, 2, 21)
+    assert result["compare"]["function"] == other
+    np.testing.assert_allclose(array(result["compare"]["f"]), g(x), atol=1e-12)
+    np.testing.assert_allclose(array(result["compare"]["derivatives"]["1"]), g1(x), atol=1e-12)
+    np.testing.assert_allclose(array(result["compare"]["difference"]), x**2 - g(x), atol=1e-12)
+    assert result["fixed"] == {}  # f's held values only, g's stay its own defaults
+
+
+def test_g_on_floats_uses_finite_differences_and_says_so(tmp_path):
+    result = evaluated(prepared_for(tmp_path, "square", "on_floats", KINDS, samples=41))
+    x = np.linspace(-5, 5, 41)
+    np.testing.assert_allclose(array(result["compare"]["f"]), np.sin(x), atol=1e-12)
+    np.testing.assert_allclose(array(result["compare"]["derivatives"]["1"]), np.cos(x), atol=1e-6)
+    assert result["method"] == "autograd"  # f's own method
+    ours = [w for w in result["warnings"] if w["message"].startswith("compared function")]
+    assert [w["kind"] for w in ours] == ["finite-difference"]
+    assert ours[0]["message"].startswith("compared function on_floats: ")
+
+
+def test_where_g_is_not_finite_the_difference_is_null(tmp_path):
+    result = evaluated(prepared_for(tmp_path, "square", "reciprocal", KINDS, samples=11))
+    x = np.linspace(-5, 5, 11)
+    g = array(result["compare"]["f"])
+    difference = array(result["compare"]["difference"])
+    assert np.isnan(g[5]) and np.isnan(difference[5])  # x = 0
+    others = np.arange(11) != 5
+    kept = x[others]
+    np.testing.assert_allclose(difference[others], kept**2 - 1 / kept, atol=1e-12)
