@@ -120,8 +120,17 @@ def test_kernel_compare_with_a_live_callable():
     assert result.compare.function == "gelu_tanh"
     np.testing.assert_allclose(result.compare.f, approx, atol=1e-12)
     np.testing.assert_allclose(result.compare.difference, exact - approx, atol=1e-12)
-    assert sorted(result.compare.derivatives) == ["1", "2"]
+    # Keyed by the order as an int, as f's are in the kernel; the JSON keeps strings.
+    assert sorted(result.compare.derivatives) == [1, 2]
+    slope = np.array(result.derivatives[1]) - np.array(result.compare.derivatives[1])
+    exact_1 = 0.5 * (1 + np.array([math.erf(v / math.sqrt(2)) for v in x])) + x * np.exp(
+        -(x**2) / 2
+    ) / math.sqrt(2 * math.pi)
+    t = np.tanh(c * (x + 0.044715 * x**3))
+    approx_1 = 0.5 * (1 + t) + 0.5 * x * (1 - t**2) * c * (1 + 3 * 0.044715 * x**2)
+    np.testing.assert_allclose(slope, exact_1 - approx_1, atol=1e-12)
     as_json = result.to_dict()["compare"]
+    assert sorted(as_json["derivatives"]) == ["1", "2"]
     assert as_json["function"] == "gelu_tanh" and len(as_json["difference"]) == 61
     assert result.image("png").startswith(b"\x89PNG")
 
