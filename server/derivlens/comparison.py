@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from derivlens.errors import DerivlensError, InvalidOptions
 from derivlens.locate import FunctionInfo, Module, Signature
-from derivlens.model import CompareRequest
+from derivlens.model import MAX_NAME, CompareRequest
 
 OPTION = "compare"
 #: Why two-variable functions are refused (documented in docs/protocol.md, "Compare").
@@ -33,6 +33,8 @@ def compared_function(
     if not isinstance(name, str) or not name.strip():
         raise refused("give the name of another function of this document")
     name = name.strip()
+    if len(name) > MAX_NAME:  # echoed in the messages below: bounded first
+        raise refused(f"a function name has at most {MAX_NAME} characters, got {len(name)}")
     if name == function.name:
         raise refused(f"{name} is the function being plotted; name another function")
     where = "this cell or the cells above it" if notebook else "this document"

@@ -237,9 +237,10 @@ ONE_NUMBER = "compare works with functions that return one number"
         ("square", "pair", f"compare: pair returns 2 values; {ONE_NUMBER}"),
         ("pair", "square", f"compare: pair returns 2 values; {ONE_NUMBER}"),
         ("square", " ", "compare: give the name of another function of this document"),
+        ("square", "g" * 5000, "compare: a function name has at most 200 characters, got 5000"),
     ],
     ids=["unknown", "nested", "no-variable", "variables", "itself", "surfaces", "vector-g",
-         "vector-f", "blank"],
+         "vector-f", "blank", "long"],
 )  # fmt: skip
 def test_a_bad_compare_is_invalid_options(tmp_path, name, other, message):
     error = refusal(tmp_path, name, other)
@@ -352,6 +353,12 @@ KINDS = textwrap.dedent(
 
     def reciprocal(x):
         return 1 / x
+
+    K = 7.0
+    print("never runs")
+
+    def uses_k(x):
+        return K * torch.sin(x)
     """
 )
 
@@ -365,8 +372,17 @@ KINDS = textwrap.dedent(
         ("Cubed.forward", lambda x: x**3, lambda x: 3 * x**2),
         ("tanh", np.tanh, lambda x: 1 - np.tanh(x) ** 2),
         ("shifted", lambda x: x + 5, lambda x: np.ones_like(x)),
+        ("uses_k", lambda x: 7 * np.sin(x), lambda x: 7 * np.cos(x)),
     ],
-    ids=["lambda", "staticmethod", "module-forward", "function-apply", "assigned", "partial"],
+    ids=[
+        "lambda",
+        "staticmethod",
+        "module-forward",
+        "function-apply",
+        "assigned",
+        "partial",
+        "own-global",
+    ],
 )
 def test_every_kind_of_eligible_function_can_be_g(tmp_path, other, g, g1):
     prepared = prepared_for(tmp_path, "square", other, KINDS, domain=[-2, 2], samples=21)
