@@ -4,6 +4,7 @@ the same cell or a cell above; a cell below is not visible), g's edits re-plotte
 
 from __future__ import annotations
 
+import base64
 import math
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -203,3 +204,15 @@ def test_cli_summary_names_g_and_the_largest_difference(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stderr
     # |x² − x³| on [-1, 2] is largest at x = 2: |4 − 8| = 4.
     assert "  compared with cube: largest |f − g| = 4 at x = 2\n" in completed.stdout
+
+
+@on_the_server
+async def test_a_comparison_drawn_as_svg_passes_the_image_checks(
+    client: LanguageClient, workdir: Path
+) -> None:
+    uri = open_document(client, workdir / "svg.py", powers(workdir))
+    result = await plot(client, at(uri, SQUARE_LINE, compare="cube", format="svg", samples=21))
+    assert result["image"]["format"] == "svg"
+    assert [a["name"] for a in result["image"]["axes"]] == ["f", "f′", "f − g"]
+    svg = base64.b64decode(result["image"]["data"]).decode()
+    assert svg.lstrip().startswith("<") and "cube′(x)" in svg  # g's legend entry
