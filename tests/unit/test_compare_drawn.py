@@ -184,3 +184,12 @@ def test_kernel_compare_with_itself_is_invalid_options():
     assert caught.value.message == (
         "compare: that is the function being plotted; pass another function"
     )
+
+
+def test_the_legend_has_one_entry_for_g_and_one_for_the_difference():
+    drawing = plotting.build_figure(square_and_cube(order=2), model.Render(format="svg"))
+    (legend,) = drawing.figure.legends
+    labels = [text.get_text() for text in legend.get_texts()]
+    assert labels == ["square(x)", "cube(x)", "square′(x)", "square″(x)", "square − cube"]
+    dashed = [line for line in legend.get_lines() if line.get_linestyle() == "--"]
+    assert len(dashed) == 1

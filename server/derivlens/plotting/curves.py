@@ -97,8 +97,8 @@ def compared_rows(page: Page, result: model.CurvesResult, rows: list[Row]) -> li
     out = []
     for row in rows:
         values = compared.f if row.order == 0 else compared.derivatives.get(str(row.order))
-        if values is not None:
-            label = f"{compared.function}{PRIMES[row.order]}({var})"
+        if values is not None:  # one legend entry, g's: its derivatives are unlabelled
+            label = f"{compared.function}({var})" if row.order == 0 else ""
             dashed = Trace(scales.array(values), row.colour, label, dashed=True)
             row = replace(row, traces=(*row.traces, dashed))
         out.append(row)
@@ -166,7 +166,8 @@ def draw_rows(page: Page, curves: Curves) -> tuple[model.AxesBox, ...]:
         )
         if row.order == 0 and not row.name:
             _markers(box, curves.x, row, marked)
-        lines += drawn if not curves.per_component or index == 0 else []
+        if not curves.per_component or index == 0:
+            lines += [line for line in drawn if line.get_label()]  # g′, g″ share g's entry
         boxes.append(box.axes_box(row.name or "f" + PRIMES[row.order]))
     if not style.compact:
         panel_legend(page, lines)
