@@ -77,6 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="X0 [K]",
         help="draw the Taylor polynomial of order K (1 to 4, default 1: the tangent) at X0",
     )
+    plot.add_argument(
+        "--compare",
+        metavar="NAME",
+        help="also plot another function of the file, dashed, and a row for f − g",
+    )
     plot.add_argument("--out", metavar="PATH", help="write the plot to PATH.png or PATH.svg")
     plot.add_argument("--json", action="store_true", help="print the result as one JSON object")
     plot.add_argument(
@@ -140,6 +145,7 @@ def plot_command(args: argparse.Namespace) -> int:
         source=Origin.CLI,
         params=read_params(args.param),
         render=render_for(args),
+        compare=args.compare,
     )
     prepared = attrs.evolve(prepared, taylor=taylor_options.from_cli(args.taylor))
     taylor_options.check_prepared(prepared, "--taylor")
@@ -245,6 +251,7 @@ def summary(result: Result) -> str:
         shown = ", ".join(_point(p) for p in points[:8])
         lines.append(f"  critical points: {shown}{' …' if len(points) > 8 else ''}")
     lines += taylor_lines(result)
+    lines += compared_line(result)
     for warning in result.warnings:
         lines.append(f"  warning ({warning.kind.value}): {escaped(warning.message)}")
     if isinstance(result.image, ImageFile):
@@ -265,6 +272,23 @@ def taylor_lines(result: Result) -> list[str]:
         terms = ", ".join(f"{c:.10g}" for c in taylor.coefficients)
         lines.append(f"  taylor at {taylor.at:g}, order {taylor.order}: coefficients {terms}")
     return lines
+
+
+def compared_line(result: Result) -> list[str]:
+    """`compared with g: largest |f − g| = 0.00047 at x = -2.7` (docs/protocol.md, "Compare")."""
+    compared = getattr(result, "compare", None)
+    if compared is None:
+        return []
+    name = escaped(compared.function)
+    pairs = [
+        (abs(d), x)
+        for d, x in zip(compared.difference, result.x, strict=True)
+        if d is not None and x is not None
+    ]
+    if not pairs:
+        return [f"  compared with {name}: f − g has no finite value"]
+    largest, where = max(pairs, key=lambda pair: pair[0])
+    return [f"  compared with {name}: largest |f − g| = {largest:.6g} at x = {where:.6g}"]
 
 
 def _value(value: model.FixedValue) -> str:

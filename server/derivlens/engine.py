@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from derivlens import model, project, wire
+from derivlens import comparison, model, project, wire
 from derivlens.errors import DerivlensError, InvalidOptions
 from derivlens.locate import FunctionInfo, Module, parse_module
 from derivlens.model import EvaluationRequest, PlotWarning, Render, Settled, WarningKind
@@ -46,6 +46,19 @@ class Prepared:
     cells: Cells | None = None
     #: The Taylor polynomial asked for (docs/protocol.md, "Taylor and tangent").
     taylor: model.TaylorRequest | None = None
+    #: The function to compare with (docs/protocol.md, "Compare"), sliced in with f;
+    #: then f's own slice (code, needed) too, for what depends on f alone (`alone`).
+    compare: FunctionInfo | None = None
+    own_slice: tuple[str, tuple[str, ...]] | None = None
+
+    @property
+    def alone(self) -> Prepared:
+        """f's request without the comparison: what f's closed form depends on, so that
+        a comparison neither evaluates g again for it nor waits for it anew."""
+        if self.own_slice is None:
+            return self
+        code, needed = self.own_slice
+        return attrs.evolve(self, code=code, needed=needed, compare=None, own_slice=None)
 
     @property
     def options(self) -> PlotOptions:
@@ -71,6 +84,7 @@ class Prepared:
             cell_starts=self.cells.starts if self.cells else (),
             cell_indices=self.cells.indices if self.cells else (),
             taylor=self.taylor,
+            compare=comparison.request_of(self.compare) if self.compare else None,
         )
 
     def job(self, *, timeout: float, memory_mb: int, formula: bool = False) -> Job:
@@ -108,6 +122,7 @@ class Prepared:
             self.render,
             tuple(sorted(self.params.items())),
             self.taylor,
+            self.compare.name if self.compare else None,  # its code is in `needed`
         )
 
 
@@ -134,10 +149,12 @@ def prepare(
     render: Render | None = None,
     project_root: str | None = None,
     cells: Cells | None = None,
+    compare: str | None = None,
 ) -> Prepared:
     """Check and slice `function` and settle its options; raise `DerivlensError` if it
     cannot be plotted as asked. `requested` are the caller's options (already read);
-    `cells` says how `module` is made of notebook cells, if it is."""
+    `cells` says how `module` is made of notebook cells, if it is; `compare` names
+    another function of `module` to evaluate beside it."""
     signature = function.signature
     if signature.problem:
         raise DerivlensError("unsupported-signature", signature.problem)
@@ -152,7 +169,9 @@ def prepare(
         settled = {n: settle(layers, n, raise_error=False) for n in (1, 2)}
     else:
         settled = {len(signature.variables): settle(layers, len(signature.variables))}
-    code, needed = sliced_source(module, function)
+    other = compared(module, function, compare, notebook=cells is not None)
+    code, needed = sliced_source(module, function, (other,) if other else ())
+    own_slice = sliced_source(module, function) if other else None
     return Prepared(
         path=path,
         function=function,
@@ -163,7 +182,18 @@ def prepare(
         project_root=project_root or project.project_root(path),
         params=check_params(function, params or {}),
         cells=cells,
+        compare=other,
+        own_slice=own_slice,
     )
+
+
+def compared(
+    module: Module, function: FunctionInfo, name: str | None, *, notebook: bool
+) -> FunctionInfo | None:
+    """The function named by a request's `compare`, checked (`comparison`), if any."""
+    if name is None:
+        return None
+    return comparison.compared_function(module, function, name, notebook=notebook)
 
 
 def settle(layers: list[Layer], nvars: int, *, raise_error: bool = True) -> Settled:

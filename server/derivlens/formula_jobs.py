@@ -36,9 +36,9 @@ Compute = Callable[[Prepared], Awaitable[FormulaTexts | None]]
 
 
 def formula_key(prepared: Prepared) -> tuple[Any, ...]:
-    """What decides a formula: the prepared request, whatever image or Taylor polynomial
-    it asked for (pinning a tangent does not compute the formula again)."""
-    return attrs.evolve(prepared, render=None, taylor=None).cache_key
+    """What decides a formula: f's prepared request alone (compare aside), whatever image or
+    Taylor polynomial it asked for (pinning a tangent does not compute the formula again)."""
+    return attrs.evolve(prepared.alone, render=None, taylor=None).cache_key
 
 
 class Formulas:

@@ -73,6 +73,7 @@ def finish(prepared: Prepared, outcome: Outcome, elapsed_ms: float) -> Result:
         or _untrusted_parts(settled, result)
         or formula_check.problem(result)
         or taylor_problem(prepared.taylor, result)
+        or _comparison_problem(prepared, result)
         or _image_problem(prepared.render, result.image)
     )
     if problem:
@@ -253,6 +254,26 @@ def taylor_problem(asked: model.TaylorRequest | None, result: Result) -> str | N
         return "Taylor coefficients that are not finite"
     if len(taylor.values) != len(result.x):
         return "Taylor values of the wrong length"
+    return None
+
+
+def _comparison_problem(prepared: Prepared, result: Result) -> str | None:
+    """A `compare` that is not g's answer to this request: present when not asked for (or
+    missing when asked), another function's name, series not on f's x, or derivatives
+    of other orders than f's (docs/protocol.md, "Compare")."""
+    compared = getattr(result, "compare", None)
+    asked = prepared.compare.name if prepared.compare else None
+    if compared is None:
+        return None if asked is None else "no comparison where one was asked for"
+    if asked is None or compared.function != asked:
+        return "a comparison with a function that was not asked for"
+    assert isinstance(result, model.CurvesResult)  # the only result that has the field
+    want = len(result.x)
+    series = [compared.f, compared.difference, *compared.derivatives.values()]
+    if any(len(s) != want for s in series):
+        return "a comparison whose series are not on f's samples"
+    if sorted(compared.derivatives) != sorted(result.derivatives):
+        return "a comparison with other derivatives than f's"
     return None
 
 

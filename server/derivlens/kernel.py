@@ -38,6 +38,7 @@ def plot(
     samples: Any = None,
     params: Mapping[str, float] | None = None,
     taylor: Any = None,
+    compare: Callable[..., Any] | None = None,
 ) -> KernelResult:
     """Plot `function` and its derivatives over `domain` (see docs/protocol.md, "Options").
 
@@ -46,13 +47,13 @@ def plot(
     Returns a `KernelResult` (the contract's fields as attributes, a rich display); a bad
     option raises `DerivlensError` of kind `invalid-options`. `taylor=(x0, k)` draws the
     Taylor polynomial of order k (1 to 4; 1 is the tangent line) at x0 and fills
-    `.taylor` (docs/protocol.md, "Taylor and tangent").
+    `.taylor` (docs/protocol.md, "Taylor and tangent"); `compare` is another such callable
+    to draw beside it, with f − g (docs/protocol.md, "Compare").
     """
     values = {"domain": domain, "ydomain": ydomain, "order": order, "samples": samples}
     asked = taylor_options.from_kernel(taylor)
-    return evaluate(
-        function, read_all(values, Origin.REQUEST), params, Origin.REQUEST, taylor=asked
-    )
+    requested = read_all(values, Origin.REQUEST)
+    return evaluate(function, requested, params, Origin.REQUEST, taylor=asked, compare=compare)
 
 
 def evaluate(
@@ -62,15 +63,19 @@ def evaluate(
     origin: Origin,
     name: str | None = None,
     taylor: model.TaylorRequest | None = None,
+    *,
+    compare: Callable[..., Any] | None = None,
 ) -> KernelResult:
     """`function` evaluated with options already read from `origin` (a call or the magic);
     `name` is what the user called it (default: its own name); with its closed form
-    (bounded in time, as in the sandbox) and the Taylor polynomial if asked for."""
+    (bounded in time, as in the sandbox), the Taylor polynomial if asked for, and
+    `compare`, a callable to evaluate beside it."""
     from derivlens import calculus, results, targets
 
     started = time.perf_counter()
     name = name or name_of(function)
     checked = check_params(params)
+    check_compare(function, compare)
     with own_copy(function) as live:
         holder = types.SimpleNamespace(**{name: live})
         target = targets.find(holder, _request(name, checked))
@@ -95,14 +100,54 @@ def evaluate(
             raise DerivlensError(ErrorKind.USER_ERROR, f"{name} raised {raised}") from error
         except calculus.NotAScalar as error:
             raise DerivlensError(ErrorKind.USER_ERROR, f"{name}: {error}") from None
+    if compare is not None:
+        result = _compared(result, compare)
     file, line = where(function)
     elapsed = (time.perf_counter() - started) * 1000
     shown = attrs.evolve(result, file=file, line=line, elapsed_ms=elapsed)
 
     def replot(new_params: dict[str, float]) -> KernelResult:
-        return evaluate(function, requested, {**checked, **new_params}, origin, name, taylor)
+        new = {**checked, **new_params}
+        return evaluate(function, requested, new, origin, name, taylor, compare=compare)
 
     return KernelResult(shown, replot)
+
+
+def check_compare(function: Any, compare: Any) -> None:
+    """A `compare` that can be evaluated beside `function`, or `invalid-options`."""
+    if compare is None:
+        return
+    if not callable(compare):
+        raise InvalidOptions(
+            f"compare must be a function of the same variables as f, got {compare!r} "
+            f"({type(compare).__name__})",
+            option="compare",
+        )
+    if compare is function:
+        raise InvalidOptions(
+            "compare: that is the function being plotted; pass another function",
+            option="compare",
+        )
+
+
+def _compared(result: model.Result, compare: Callable[..., Any]) -> model.Result:
+    """`result` with `compare` (its held parameters at their defaults) beside it."""
+    from derivlens import calculus, compare_eval, targets
+
+    name = name_of(compare)
+    if name == result.function:  # two lambdas are both `f`
+        name = "g"
+    with own_copy(compare) as live:
+        holder = types.SimpleNamespace(**{name: live})
+        target = compare_eval.found(lambda: targets.find(holder, _request(name, {})))
+        try:
+            with float64_by_default():
+                return compare_eval.with_comparison(result, target.function, name, target.variables)
+        except calculus.FunctionFailed as failed:
+            error = failed.error
+            raise DerivlensError(
+                ErrorKind.USER_ERROR, f"compare: {name} raised {type(error).__name__}: {error}"
+            ) from error
 
 
 def _differentiate(calculus: Any, results: Any, plan: Any, function: Any) -> model.Result:

@@ -64,6 +64,9 @@ class KernelResult:
         value = getattr(self.result, name)
         if name == "derivatives":
             return {int(order): values for order, values in value.items()}
+        if name == "compare" and value is not None:  # g's keyed as f's (docs/protocol.md)
+            keyed = {int(order): values for order, values in value.derivatives.items()}
+            return attrs.evolve(value, derivatives=keyed)
         return value
 
     def __dir__(self) -> list[str]:

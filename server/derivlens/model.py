@@ -20,6 +20,7 @@ from derivlens.options import Interval, PlotOptions
 
 __all__ = [
     "AxesBox",
+    "CompareRequest",
     "Comparison",
     "CurvesResult",
     "Discontinuity",
@@ -183,6 +184,17 @@ class TaylorRequest:
 
 
 @attrs.frozen
+class CompareRequest:
+    """A request's other function g to compare f with (docs/protocol.md, "Compare"):
+    found as f is (its name, kind and, when the source tells, its variables); its own
+    held parameters stay at their defaults."""
+
+    function: str
+    kind: FunctionKind
+    variables: tuple[str, ...] | None
+
+
+@attrs.frozen
 class EvaluationRequest:
     """What the sandboxed child gets: the sliced code, the function, decided options.
 
@@ -204,6 +216,8 @@ class EvaluationRequest:
     formula: bool = False
     #: The Taylor polynomial to compute and draw, if asked for.
     taylor: TaylorRequest | None = None
+    #: Another function of the same module to evaluate on the same x, if asked for.
+    compare: CompareRequest | None = None
     project_root: str | None = None
     #: For a notebook: where each included cell starts in `code`, and its index.
     cell_starts: tuple[int, ...] = ()

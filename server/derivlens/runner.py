@@ -215,11 +215,12 @@ def compute(request: EvaluationRequest) -> Result:
     """The result of one request (image included), or a `DerivlensError`."""
     import torch
 
-    from derivlens import calculus, results, targets, taylor_options
+    from derivlens import calculus, compare_eval, results, targets, taylor_options
     from derivlens.calculus import taylor
 
     torch.set_default_dtype(torch.float64)
-    target = targets.find(load_module(request), request)
+    module = load_module(request)
+    target = targets.find(module, request)
     plan = results.Plan.of(request, target)
     options = plan.options
     try:
@@ -243,6 +244,8 @@ def compute(request: EvaluationRequest) -> Result:
         raise user_error(failed.error, request, request.function) from None
     except calculus.NotAScalar as error:
         raise DerivlensError("user-error", f"{request.function}: {error}") from None
+    if request.compare is not None:  # before the image, which draws g too
+        result = compare_eval.in_child(module, request, result)
     if request.render is not None:
         result = results.with_image(result, rendered_image(result, request.render))
     if request.formula:  # after the image: it never delays the plot (docs/protocol.md)

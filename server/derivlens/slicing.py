@@ -38,17 +38,27 @@ ScopeIndex = dict[tuple[int, str], symtable.SymbolTable]  # (line in its chunk, 
 Top = tuple[Chunk, ast.stmt]  # a top-level statement, and the chunk it is in
 
 
-def kept_statements(module: Module, target: FunctionInfo) -> list[Top]:
-    """The module-level statements `target` needs, in source order."""
+def kept_statements(
+    module: Module, target: FunctionInfo, also: tuple[FunctionInfo, ...] = ()
+) -> list[Top]:
+    """The module-level statements `target` (and the functions `also`: one compared with
+    it, docs/protocol.md "Compare") needs, in source order."""
+    wanted = (target, *also)
     candidates = [(c, s) for c, s in module.statements() if _is_definition(s)]
     binders: dict[str, list[int]] = {}
     for index, (_chunk, statement) in enumerate(candidates):
         for name in _bound_names(statement):
             binders.setdefault(name, []).append(index)
 
-    kept = {i for i, (_c, s) in enumerate(candidates) if s is target.statement or _is_future(s)}
-    if target.owner is not None:  # a method: its class, and what the class needs
-        kept |= set(binders.get(target.owner, ()))
+    statements = [w.statement for w in wanted]
+    kept = {
+        i
+        for i, (_c, s) in enumerate(candidates)
+        if any(s is t for t in statements) or _is_future(s)
+    }
+    for each in wanted:
+        if each.owner is not None:  # a method: its class, and what the class needs
+            kept |= set(binders.get(each.owner, ()))
 
     def used(index: int) -> set[str]:
         chunk, statement = candidates[index]
@@ -83,12 +93,14 @@ def _stars_that_may_bind(name: str, binders: dict[str, list[int]], stars: list[i
     return [index for index in stars if index > last]
 
 
-def sliced_source(module: Module, target: FunctionInfo) -> tuple[str, tuple[str, ...]]:
+def sliced_source(
+    module: Module, target: FunctionInfo, also: tuple[FunctionInfo, ...] = ()
+) -> tuple[str, tuple[str, ...]]:
     """The slice as source text, every kept line on its original line number; and the
     kept statements' own text (what the function needs, wherever it sits in the file)."""
     out: list[str] = []
     needed: list[str] = []
-    for chunk, statement in kept_statements(module, target):
+    for chunk, statement in kept_statements(module, target, also):
         start = first_line(statement)
         end = statement.end_lineno or statement.lineno
         out.extend([""] * (start + chunk.offset - 1 - len(out)))

@@ -188,7 +188,7 @@ class DerivlensServer(LanguageServer):
 
     async def formula(self, prepared: engine.Prepared) -> FormulaTexts | None:
         """The closed form for `prepared`, from a job without an image."""
-        bare = attrs.evolve(prepared, render=None)
+        bare = attrs.evolve(prepared.alone, render=None)
         return (await self.evaluate(bare, hover=False, formula=True)).formula
 
     # --- documents -------------------------------------------------------------------------
@@ -224,6 +224,7 @@ class DerivlensServer(LanguageServer):
             render=render,
             project_root=self.project_root(source.path),
             cells=source.cells,
+            compare=arguments.command.compare if arguments else None,
         )
 
     # --- the features ----------------------------------------------------------------------

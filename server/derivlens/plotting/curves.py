@@ -10,7 +10,7 @@ vector-valued one (`vector.draw_vector`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 import numpy as np
@@ -34,6 +34,7 @@ class Trace:
     colour: str
     label: str
     tag: str = ""
+    dashed: bool = False  # a compared function's curve (docs/protocol.md, "Compare")
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,11 @@ class Row:
     order: int
     traces: tuple[Trace, ...]
     colour: str  # of the row's label (f, f′, ...)
+    name: str = ""  # a row that is not f or a derivative (f − g): its label and box name
+
+    def label(self, function: str) -> str:
+        """The row's label and its plot area's name: f, f′, … or its own name."""
+        return self.name or short(function) + PRIMES[self.order]
 
 
 @dataclass(frozen=True)
@@ -69,18 +75,44 @@ def draw_curves(page: Page, result: model.CurvesResult) -> tuple[model.AxesBox, 
         colour = page.palette.curves[order]
         label = f"{name}{PRIMES[order]}({var})"
         rows.append(Row(order, (Trace(scales.array(values), colour, label),), colour))
+    if result.compare is not None:
+        rows = compared_rows(page, result, rows)
     curves = Curves(
         name=name,
         var=var,
         x=scales.array(result.x),
         domain=result.domain,
         rows=rows,
-        subtitle=subtitle(result.fixed, result.method),
+        subtitle=subtitle(result.fixed, result.method) + compared_note(result),
         critical=[scales.array(result.critical_points)],
         guides=True,
         extras=overlays.Overlays.of(result),
     )
     return draw_rows(page, curves)
+
+
+def compared_rows(page: Page, result: model.CurvesResult, rows: list[Row]) -> list[Row]:
+    """The rows with g overlaid, dashed in each row's colour, and a last row for f − g
+    (docs/protocol.md, "Compare")."""
+    assert result.compare is not None
+    compared, var = result.compare, result.variables[0]
+    out = []
+    for row in rows:
+        values = compared.f if row.order == 0 else compared.derivatives.get(str(row.order))
+        if values is not None:  # one legend entry, g's: its derivatives are unlabelled
+            label = f"{compared.function}({var})" if row.order == 0 else ""
+            dashed = Trace(scales.array(values), row.colour, label, dashed=True)
+            row = replace(row, traces=(*row.traces, dashed))
+        out.append(row)
+    colour = page.palette.foreground
+    label = f"{result.function or 'f'} − {compared.function}"
+    difference = Trace(scales.array(compared.difference), colour, label)
+    return [*out, Row(0, (difference,), colour, name="f − g")]
+
+
+def compared_note(result: model.CurvesResult) -> list[str]:
+    """The subtitle's word on the dashed curves, when a function is compared."""
+    return [f"dashed: {result.compare.function}"] if result.compare is not None else []
 
 
 def by_order(f: T, derivatives: dict[str, T], order: int) -> list[tuple[int, T]]:
@@ -134,13 +166,14 @@ def draw_rows(page: Page, curves: Curves) -> tuple[model.AxesBox, ...]:
             last=index == len(rows) - 1,
             guides=critical[0] if show_guides else None,
         )
-        if row.order == 0:
+        if row.order == 0 and not row.name:
             _markers(box, curves.x, row, marked)
-        lines += drawn if not curves.per_component or index == 0 else []
-        if row.order == 0 and curves.extras is not None:
+        if not curves.per_component or index == 0:
+            lines += [line for line in drawn if line.get_label()]  # g′, g″ share g's entry
+        if row.order == 0 and not row.name and curves.extras is not None:
             trace = row.traces[0]
             lines += overlays.draw(box, curves.x, trace.y, trace.colour, curves.extras)
-        boxes.append(box.axes_box("f" + PRIMES[row.order]))
+        boxes.append(box.axes_box(row.name or "f" + PRIMES[row.order]))
     if not style.compact:
         panel_legend(page, lines)
     return tuple(boxes)
@@ -162,7 +195,7 @@ def _hidden_note(page: Page, name: str, hidden: Sequence[Row]) -> list[str]:
     """Which rows are left out: for the panel (hover), or for want of room."""
     if not hidden:
         return []
-    names = [short(name) + PRIMES[row.order] for row in hidden]
+    names = [row.label(name) for row in hidden]
     more = ", ".join(names) if len(names) <= 2 else f"{names[0]} to {names[-1]}"
     return [f"{more} in the panel" if page.hover else f"no room for {more}"]
 
@@ -185,7 +218,7 @@ def _row(
     y_base = page.nbins(style.y_ticks if tall else style.y_ticks - 1, "y")
     nbins = max(1, min(y_base, int(box.height / (1.6 * style.tick * PX_PER_PT))))
     y_ticks = scales.tick_values(*ylim, nbins) if ylim else np.empty(0)
-    zero = row.order > 0 and ylim is not None and ylim[0] < 0 < ylim[1]
+    zero = (row.order > 0 or bool(row.name)) and ylim is not None and ylim[0] < 0 < ylim[1]
     _furniture(box, x_ticks, y_ticks, zero, guides)
     if last:
         box.x_labels(x_ticks)
@@ -194,7 +227,7 @@ def _row(
     page.text(
         style.label_x,
         box.bottom + box.height / 2,
-        short(curves.name) + PRIMES[row.order],
+        row.label(curves.name),
         ha="center",
         va="center",
         color=row.colour,
@@ -231,6 +264,7 @@ def _traces(box: Box, curves: Curves, row: Row, finite: bool, cut: bool) -> list
             trace.y,
             color=trace.colour,
             linewidth=page.style.line,
+            linestyle="--" if trace.dashed else "-",
             label=trace.label,
             solid_capstyle="round",
             zorder=2,
@@ -247,7 +281,7 @@ def _traces(box: Box, curves: Curves, row: Row, finite: bool, cut: bool) -> list
                 markersize=2.5,
             )
     if not finite:
-        what = curves.name if row.order == 0 else short(curves.name) + PRIMES[row.order]
+        what = curves.name if row.order == 0 and not row.name else row.label(curves.name)
         box.note(f"{what} has no finite values here")
     elif cut:
         page.text(
