@@ -80,12 +80,12 @@ def derivatives(f: sp.Expr, symbols: Sequence[sp.Symbol], result: model.Result) 
 
 def tidied(exprs: dict[str, Any], symbols: Sequence[sp.Symbol]) -> dict[str, Any]:
     """Each expression in its shortest form found within `SIMPLIFY_S` for them all (an
-    equal share each, and what one leaves goes to the next)."""
-    deadline = time.monotonic() + SIMPLIFY_S
+    equal share each, and what one leaves goes to the next); CPU time, as `limited` counts."""
+    deadline = time.process_time() + SIMPLIFY_S
     tidy: dict[str, Any] = {}
     for done, (key, expr) in enumerate(exprs.items()):
         tidy[key] = expr
-        share = (deadline - time.monotonic()) / (len(exprs) - done)
+        share = (deadline - time.process_time()) / (len(exprs) - done)
         try:
             with limited(share) as can:
                 if expr.is_polynomial(*symbols):
