@@ -4,7 +4,9 @@ docs/protocol.md, "Vector input": `def rosenbrock(v)` that reads `v[0]` … `v[n
 plotted over `v[0]` and `v[1]`; `v[2]` … are held (at 0, or the request's `params`).
 Each call builds the vector from the variables with `torch.stack`, so autograd follows
 it to the variables and the gradient stays exact; on Python numbers (the
-finite-difference path for code that fails on tensors) the vector is a list.
+finite-difference path for code that fails on tensors) the vector is a list, and for the
+formula's trace (`calculus.tracing`) a list of the variables' proxies and the held
+values as tensors (a trace records no `torch.stack`).
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ class Components:
                 pair = torch.broadcast_tensors(first, second)
                 rest = [torch.full_like(pair[0], value) for value in held]
                 return function(torch.stack([*pair, *rest]))
+            if isinstance(first, torch.fx.Proxy):  # the formula's trace: held ones are tensors
+                return function([first, second, *(torch.tensor(value) for value in held)])
             return function([first, second, *held])
 
         return of_variables

@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import textwrap
 
+import attrs
 import numpy as np
 import pytest
+import sympy as sp
 
+from derivlens import engine, judge, runner, wire
 from derivlens.errors import DerivlensError
 from derivlens.locate import parse_module
+from derivlens.options import Source, read_all
+from derivlens.sandbox.outcome import Replied
 from tests.helpers import array, evaluate_source
 
 ROSENBROCK = """
@@ -238,3 +243,50 @@ def test_indexing_one_number_is_still_the_users_error(tmp_path, body, raised):
     assert error.value.kind == "user-error"
     message = error.value.message
     assert message.startswith(f"f raised {raised} (user_module.py:"), message
+
+
+# --- the formula -------------------------------------------------------------------------
+
+
+def formula_of(tmp_path, source: str, name: str, **how) -> dict:
+    """The result with its formula, as the CLI asks for it (in this process)."""
+    path = tmp_path / "user_module.py"
+    text = textwrap.dedent(source)
+    path.write_text(text)
+    requested = read_all(how.pop("requested", {}), Source.REQUEST)
+    prepared = engine.prepare_source(text, str(path), name=name, requested=requested, **how)
+    request = attrs.evolve(prepared.request, formula=True)
+    reply = runner.run(wire.unstructure(request))
+    return wire.result_json(judge.finish(prepared, Replied(reply, (), {}, ""), 0.0))
+
+
+@pytest.fixture
+def formula_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the formula's names and values, not its time budget
+    (docs/protocol.md, "Formula"; tested in test_formula_proof.py): on a loaded machine
+    the in-process run can pass it, and then the formula is rightly null."""
+    from derivlens.calculus import formula
+
+    monkeypatch.setattr(formula, "STEP_S", 30.0)
+
+
+@pytest.mark.usefixtures("formula_time")
+def test_the_formula_names_the_components_with_subscripts(tmp_path):
+    result = formula_of(tmp_path, ROSENBROCK, "rosenbrock", requested={"samples": 11})
+    v0, v1 = sp.symbols("v_0 v_1", real=True)
+    f = (1 - v0) ** 2 + 100 * (v1 - v0**2) ** 2
+    expected = {"f": f, "x": sp.diff(f, v0), "y": sp.diff(f, v1)}
+    formula = result["formula"]
+    for key, expr in expected.items():
+        assert sp.simplify(sp.sympify(formula[key], locals={"v_0": v0, "v_1": v1}) - expr) == 0
+    assert formula["latex"]["y"] == "- 200 v_{0}^{2} + 200 v_{1}"
+
+
+@pytest.mark.usefixtures("formula_time")
+def test_the_formula_of_a_held_component_is_its_value(tmp_path):
+    result = formula_of(tmp_path, THREE, "three", requested={"samples": 11},
+                        params={"x[2]": 0.25})  # fmt: skip
+    x0, x1 = sp.symbols("x_0 x_1", real=True)
+    gradient_x = sp.sympify(result["formula"]["x"], locals={"x_0": x0, "x_1": x1})
+    expected = 2.0 * 0.25 + 0.25 * sp.cos(0.25 * x0)
+    assert float(sp.Abs(gradient_x - expected).subs({x0: 0.7, x1: -0.3})) < 1e-12
