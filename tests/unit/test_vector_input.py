@@ -290,3 +290,17 @@ def test_the_formula_of_a_held_component_is_its_value(tmp_path):
     gradient_x = sp.sympify(result["formula"]["x"], locals={"x_0": x0, "x_1": x1})
     expected = 2.0 * 0.25 + 0.25 * sp.cos(0.25 * x0)
     assert float(sp.Abs(gradient_x - expected).subs({x0: 0.7, x1: -0.3})) < 1e-12
+
+
+def test_cli_param_reads_a_component_name():
+    from derivlens.cli import read_params
+    from derivlens.errors import InvalidOptions
+
+    assert read_params(["x[2]=1.5", "p[7]=-pi"]) == {"x[2]": 1.5, "p[7]": -np.pi}
+    for item in ("x[8]=1", "x[-1]=1", "x[]=1", "x[2=1", "[2]=1"):
+        with pytest.raises(InvalidOptions) as raised:
+            read_params([item])
+        assert raised.value.message == (
+            "--param: write it as NAME=VALUE (or 'Class(name)=VALUE' for a module's "
+            f"constructor, 'x[2]=VALUE' for a vector's component), got {item!r}"
+        )
