@@ -90,7 +90,8 @@ describe('which held parameters get a slider', () => {
   it('plain names and a constructor default as the result names it, Class(beta)', () => {
     assert.equal(settable('alpha_2'), true);
     assert.equal(settable('Act(beta)'), true);
-    for (const bad of ['Act(beta', 'Act()', '(beta)', 'Act(be ta)', 'x[2]', '']) assert.equal(settable(bad), false, bad);
+    assert.equal(settable('x[2]'), true);
+    for (const bad of ['Act(beta', 'Act()', '(beta)', 'Act(be ta)', 'x[8]', 'x[-1]', 'x[]', '']) assert.equal(settable(bad), false, bad);
   });
 });
 

@@ -175,7 +175,8 @@ def read_source(path: str) -> str:
 
 
 def read_params(items: list[str]) -> dict[str, float]:
-    """`--param a=2.5`, and `--param 'Swish(beta)=2'` for a module constructor's value."""
+    """`--param a=2.5`, `--param 'Swish(beta)=2'` for a module constructor's value, and
+    `--param 'x[2]=1.5'` for a held component of vector input."""
     params = {}
     for item in items:
         name, sep, value = item.partition("=")
@@ -183,7 +184,7 @@ def read_params(items: list[str]) -> dict[str, float]:
             if not (sep and HELD_NAME.fullmatch(name.strip())):
                 raise ValueError(
                     f"write it as NAME=VALUE (or 'Class(name)=VALUE' for a module's "
-                    f"constructor), got {item!r}"
+                    f"constructor, 'x[2]=VALUE' for a vector's component), got {item!r}"
                 )
             params[name.strip()] = parse_number(value)
         except ValueError as problem:

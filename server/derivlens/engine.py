@@ -77,6 +77,7 @@ class Prepared:
             function=self.function.name,
             kind=self.function.kind,
             variables=None if signature.runtime else signature.variables,
+            components=signature.components,
             settled={str(n): s for n, s in self.settled.items()},
             params=dict(self.params),
             render=self.render,

@@ -210,6 +210,9 @@ class EvaluationRequest:
     variables: tuple[str, ...] | None
     settled: dict[str, Settled]
     params: dict[str, float] = attrs.field(factory=dict)
+    #: Vector input (docs/protocol.md, "Vector input"): the number of components of the
+    #: function's one parameter, whose first two are `variables`; 0 for plain variables.
+    components: int = 0
     render: Render | None = None
     #: Compute the closed form too, after the image (the CLI does; the server asks for it
     #: in a job of its own, see formula_jobs.py).

@@ -301,8 +301,8 @@ def read_settings(values: Mapping[str, Any]) -> Layer:
 DIRECTIVE_RE = re.compile(r"#\s*derivlens\s*:(?P<body>.*)$")
 
 #: A held parameter's name (docs/protocol.md, "Variables, held parameters and options"):
-#: `a`, or a module constructor's `Swish(beta)`.
-HELD_NAME = re.compile(r"[A-Za-z_]\w*(\([A-Za-z_]\w*\))?")
+#: `a`, a module constructor's `Swish(beta)`, or a held component of vector input `x[2]`.
+HELD_NAME = re.compile(r"[A-Za-z_]\w*(\([A-Za-z_]\w*\)|\[[0-7]\])?")
 
 
 def _directive_key(key: str) -> str | None:

@@ -28,6 +28,7 @@ from derivlens.locate.functions import (
 )
 from derivlens.model import EvaluationRequest, FixedValue
 from derivlens.text import shorten
+from derivlens.vector_input import Components
 
 
 @attrs.frozen
@@ -40,6 +41,23 @@ class Target:
 
 
 def find(module: Any, request: EvaluationRequest) -> Target:
+    """The callable to plot, its variables and its held values."""
+    if not request.components:
+        return _find(module, request)
+    assert request.variables is not None  # vector input is read from the source
+    vector = Components.of(request.variables, request.components)
+    plain = attrs.evolve(
+        request,
+        variables=(vector.parameter,),
+        params=vector.others(request.params),
+        components=0,
+    )
+    target = _find(module, plain)
+    function = vector.call(target.function, request.params)
+    return Target(function, vector.variables, {**vector.held(request.params), **target.fixed})
+
+
+def _find(module: Any, request: EvaluationRequest) -> Target:
     name, kind = request.function, request.kind
     if kind == "module-forward":
         return _module_forward(module, name, request.params)

@@ -116,11 +116,12 @@ export function parseBounds(minText: string, maxText: string, integer: boolean):
 }
 
 /**
- * A held parameter the panel can set: a plain name, or a module constructor's default as
- * the result's `fixed` names it, `Class(beta)` (the request's `params` take it so).
+ * A held parameter the panel can set: a plain name, a module constructor's default as
+ * the result's `fixed` names it, `Class(beta)`, or a held component of vector input,
+ * `x[2]` (the request's `params` take them so).
  */
 export function settable(name: string): boolean {
-  return /^[A-Za-z_][A-Za-z0-9_]*(\([A-Za-z_][A-Za-z0-9_]*\))?$/.test(name);
+  return /^[A-Za-z_][A-Za-z0-9_]*(\([A-Za-z_][A-Za-z0-9_]*\)|\[[0-7]\])?$/.test(name);
 }
 
 const INT_LITERAL = /^[+-]?(0|[1-9][0-9_]*)$/;

@@ -13,6 +13,7 @@ too: never a wrong formula, never a failure of the plot (docs/protocol.md, "Form
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -42,6 +43,12 @@ def _reserved(name: str) -> bool:
     return not name.isidentifier() or hasattr(sp, name)
 
 
+def _symbol_name(variable: str) -> str:
+    """A component of vector input, `v[0]`, as SymPy writes a subscript: `v_0` (LaTeX
+    `v_{0}`; docs/protocol.md, "Vector input")."""
+    return re.sub(r"\[(\d)\]$", r"_\1", variable)
+
+
 class Unproven(Exception):
     """An expression differs from the samples (or cannot be evaluated at them)."""
 
@@ -50,9 +57,10 @@ def formula_of(function: Callable[..., Any], result: model.Result) -> model.Form
     """The formula of `function` checked against `result`'s samples, or None."""
     if isinstance(result, model.VectorCurvesResult) or result.method != "autograd":
         return None
-    if any(_reserved(name) for name in result.variables):
+    names = [_symbol_name(name) for name in result.variables]
+    if any(_reserved(name) for name in names):
         return None
-    symbols = [sp.Symbol(name, real=True) for name in result.variables]
+    symbols = [sp.Symbol(name, real=True) for name in names]
     try:
         with limited(STEP_S):
             f = expression(function, symbols)

@@ -30,6 +30,7 @@ from derivlens.calculus.common import (
     sample_points,
     tensors_else_numbers,
 )
+from derivlens.calculus.critical_2d import critical_points_2d, refined_critical_points
 from derivlens.calculus.differences import Central
 from derivlens.model import Method, PlotWarning, WarningKind
 
@@ -106,7 +107,11 @@ def differentiate_2d(
     f_grid, gx, gy = values.reshape(shape), gx.reshape(shape), gy.reshape(shape)
     null_out(f_grid, [gx, gy], np.array([xs, ys]), warnings, "xy")
     surface = Surface(xs, ys, f_grid, gx, gy, method, warnings)  # type: ignore[arg-type]
-    surface.critical_points = critical_points_2d(surface)
+    surface.critical_points = (
+        refined_critical_points(f, vectorized, surface)
+        if method == "autograd"
+        else critical_points_2d(surface)
+    )
     return surface
 
 
@@ -281,41 +286,3 @@ def _disagreement_2d(
         "f may have a kink or a jump there, or a custom backward may be wrong; the values "
         "shown are autograd's",
     )
-
-
-def critical_points_2d(surface: Surface, max_cells: int = 16) -> list[tuple[float, float]]:
-    """Centres of the grid regions where both partials change sign (minima, maxima, saddles)."""
-    gx, gy = surface.gradient_x, surface.gradient_y
-
-    def corners(a: np.ndarray) -> np.ndarray:
-        return np.stack([a[:-1, :-1], a[1:, :-1], a[:-1, 1:], a[1:, 1:]])
-
-    cx, cy = corners(gx), corners(gy)
-    finite = np.isfinite(cx).all(0) & np.isfinite(cy).all(0)
-    with np.errstate(invalid="ignore"):
-        crosses = (
-            finite
-            & (cx.min(0) <= 0)
-            & (cx.max(0) >= 0)
-            & (cx.max(0) > cx.min(0))
-            & (cy.min(0) <= 0)
-            & (cy.max(0) >= 0)
-            & (cy.max(0) > cy.min(0))
-        )
-    found: list[tuple[float, float]] = []
-    unvisited = {(int(i), int(j)) for i, j in zip(*np.nonzero(crosses), strict=True)}
-    while unvisited:
-        group, stack = [], [unvisited.pop()]
-        while stack:
-            i, j = stack.pop()
-            group.append((i, j))
-            for near in ((i + 1, j), (i - 1, j), (i, j + 1), (i, j - 1)):
-                if near in unvisited:
-                    unvisited.remove(near)
-                    stack.append(near)
-        if len(group) > max_cells:  # a flat region, not a point
-            continue
-        x = np.mean([(surface.x[j] + surface.x[j + 1]) / 2 for _, j in group])
-        y = np.mean([(surface.y[i] + surface.y[i + 1]) / 2 for i, _ in group])
-        found.append((float(x), float(y)))
-    return sorted(found)

@@ -15,12 +15,12 @@ a module; `Function`, `autograd.Function`, `torch.autograd.Function` a Function.
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import Literal
 
 from derivlens.locate.functions import (
     FunctionInfo,
     Ineligible,
-    Signature,
     constructor_problem,
     decorator_name,
     describe,
@@ -121,7 +121,7 @@ def _module_forward(
     problem = own.problem
     if needed:
         problem = constructor_problem(cls.name, needed, name)
-    signature = Signature(own.variables, (*own.fixed, *held), problem)
+    signature = replace(own, fixed=(*own.fixed, *held), problem=problem)
     return describe(
         forward, forward, name, "module-forward", lines,
         signature=signature, owner=cls.name, hover_lines=(cls.lineno + offset,), offset=offset,
@@ -142,7 +142,7 @@ def _constructor(
             None,
         )
         if init is not None:
-            signature = read_signature(init, f"{cls.name}.__init__", skip=1)
+            signature = read_signature(init, f"{cls.name}.__init__", skip=1, vector=False)
             args = init.args
             kw_missing = [
                 a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is None
@@ -167,7 +167,7 @@ def _function_forward(
         if kw_only
         else None
     )
-    signature = Signature(own.variables, own.fixed, problem)
+    signature = replace(own, problem=problem)
     return describe(
         forward, forward, name, "function-apply", lines,
         signature=signature, owner=cls.name, hover_lines=(cls.lineno + offset,), offset=offset,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from derivlens.errors import InvalidOptions
+from derivlens.locate import vectors
 from derivlens.model import FunctionKind
 from derivlens.options import DIRECTIVE_RE, parse_directive
 
@@ -34,6 +35,9 @@ class Signature:
     fixed: tuple[str, ...]
     problem: str | None  # why it cannot be plotted (error kind `unsupported-signature`)
     runtime: bool = False
+    #: Vector input (`locate.vectors`): how many components its one parameter has, the
+    #: first two of them the variables, the others held; 0 for ordinary variables.
+    components: int = 0
 
 
 @dataclass(frozen=True)
@@ -179,9 +183,12 @@ def read_directive(
     return {}, []
 
 
-def read_signature(node: FunctionNode, name: str, skip: int = 0) -> Signature:
+def read_signature(
+    node: FunctionNode, name: str, skip: int = 0, *, vector: bool = True
+) -> Signature:
     """Variables and held parameters of `node` (after the first `skip` parameters, such as
-    `self` or `ctx`), or why the signature is not supported."""
+    `self` or `ctx`), or why the signature is not supported. One variable that the body
+    reads only as a vector (`locate.vectors`) is its components, if `vector`."""
     args = node.args
     positional = [*args.posonlyargs, *args.args][skip:]
     first_default = len(positional) - len(args.defaults)
@@ -193,6 +200,13 @@ def read_signature(node: FunctionNode, name: str, skip: int = 0) -> Signature:
         if default is not None
     )
     missing = [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is None]
+    count = vectors.components(node, variables[0]) if vector and len(variables) == 1 else 0
+    if count > vectors.MAX_COMPONENTS:
+        return Signature(variables, fixed, vectors.too_many(name, variables[0], count))
+    if count >= vectors.MIN_COMPONENTS:
+        every = vectors.names(variables[0], count)
+        problem = signature_problem(name, every[:2], missing)
+        return Signature(every[:2], (*every[2:], *fixed), problem, components=count)
     return Signature(variables, fixed, signature_problem(name, variables, missing))
 
 
