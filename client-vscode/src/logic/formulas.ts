@@ -83,9 +83,10 @@ export function copyTitle(entry: FormulaEntry): string {
 /**
  * When to ask again for a result whose formula is not known yet (the server finds it in
  * a job after the plot and puts it into the next answer): ms after the last answer, or
- * null after the last try. An answer from the server's cache costs it nothing.
+ * null after the last try (about 30 s after the plot: the job waits for a quiet moment and
+ * gives way to every hover and plot). An answer from the server's cache costs it nothing.
  */
-export const FORMULA_RETRY_MS = [700, 1500, 3000] as const;
+export const FORMULA_RETRY_MS = [700, 1500, 3000, 5000, 8000, 12000] as const;
 
 export function formulaRetryDelay(result: PlotResult | null, tries: number): number | null {
   if (!result || result.formula !== null || isVector(result)) return null;

@@ -468,7 +468,7 @@ async function calculusViews() {
   const cspBefore = cspViolations.length;
 
   // Formulas: the server finds them after the plot; the panel asks again until it has them.
-  const formulas = await panel.locator('[data-testid="formulas"] .katex').first().waitFor({ timeout: 30000 }).then(() => true, () => false);
+  const formulas = await panel.locator('[data-testid="formulas"] .katex').first().waitFor({ timeout: 60000 }).then(() => true, () => false);
   const rendered = await panel.locator('body').evaluate(async () => {
     await document.fonts.ready;
     const rows = [...document.querySelectorAll('#formulas .formula')];
@@ -488,7 +488,7 @@ async function calculusViews() {
   results.details.shot_formula_panel = await panelShot('vscode-panel-formula');
 
   // Copy: the clipboard holds the SymPy text of f′, which is f′ at any x (checked at x = 0.7).
-  await panel.locator('.formula[data-key="1"] [data-testid="copy-formula"]').click();
+  await panel.locator('.formula[data-key="1"] [data-testid="copy-formula"]').click({ timeout: 5000 }).catch(() => log('no copy button'));
   await page.locator('.notifications-toasts .notification-toast', { hasText: 'copied' }).first().waitFor({ timeout: 15000 }).catch(() => {});
   const copied = await page.evaluate(() => navigator.clipboard.readText()).catch((e) => `clipboard error: ${e.message}`);
   const js = copied.replace(/\*\*/g, '^').replace(/\bexp\b/g, 'Math.exp').replace(/\bsin\b/g, 'Math.sin').replace(/\bcos\b/g, 'Math.cos').replace(/\^/g, '**');
@@ -586,7 +586,11 @@ async function fullRun() {
     results.details.shot_panel_light = await shot('panel-light');
     const lightColor = ok(info) ? await plotCornerColor() : null;
     results.details.light_corner = lightColor;
-    await calculusViews();
+    // A failure in these steps must not stop the checks after them (those not reached fail).
+    await calculusViews().catch((e) => {
+      log(`calculus views: ${e.stack || e.message}`);
+      results.details.calculus_error = String(e.message || e).slice(0, 500);
+    });
 
     // 2b. The interactive panel, on damped(x, a=1.5) = sin(a x) e^(-x²/8) over [-4, 4]
     //     (401 samples: x = 1 is sample 250).
