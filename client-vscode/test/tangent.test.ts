@@ -72,11 +72,13 @@ describe('tangent state', () => {
   });
   it('shows the line once the result has the polynomial asked for', () => {
     let s = reduce(shown(), { type: 'pin', at: 1 });
-    assert.deepEqual(toView(s).tangent, { at: 1, order: 1, text: '' });
+    assert.deepEqual(toView(s).tangent, { at: 1, order: 1, text: '', state: 'missing' });
     s = reduce(s, { type: 'request', origin: 'replot' });
+    assert.equal(toView(s).tangent?.state, 'drawing');
     const taylor: Taylor = { at: 1, order: 1, coefficients: [Math.sin(1), Math.cos(1)], values: xs.map((x) => Math.sin(1) + Math.cos(1) * (x - 1)) };
     s = reduce(s, { type: 'result', seq: s.seq, result: { ...curves, taylor } });
     assert.equal(toView(s).tangent?.text, 'T₁(x) at x₀ = 1: 0.841 + 0.54(x − 1)');
+    assert.equal(toView(s).tangent?.state, 'drawn');
     assert.equal(toView(s).canPin, true);
   });
 });

@@ -48,6 +48,8 @@ export interface TangentView {
   order: number;
   /** The polynomial's text once the server sent it (`T₂(x) at x₀ = 1: …`), else ''. */
   text: string;
+  /** Why there is no text: the plot with it is being drawn, or the answer had none. */
+  state: 'drawn' | 'drawing' | 'missing';
 }
 
 export interface ViewModel {
@@ -99,7 +101,8 @@ function tangentView(state: PanelState): TangentView | null {
   const r = state.result;
   const t = r && 'taylor' in r ? r.taylor : undefined;
   const drawn = r && t && t.at === pin.at && t.order === pin.order;
-  return { at: pin.at, order: pin.order, text: drawn ? taylorText(t, r.variables[0] ?? 'x') : '' };
+  const text = drawn ? taylorText(t, r.variables[0] ?? 'x') : '';
+  return { at: pin.at, order: pin.order, text, state: drawn ? 'drawn' : state.status === 'loading' ? 'drawing' : 'missing' };
 }
 
 function compareView(state: PanelState): ViewModel['compare'] {

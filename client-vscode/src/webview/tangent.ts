@@ -2,7 +2,7 @@
 // from a double-click (zooms out), the order picker, Escape, and the polynomial's line.
 import type { AxesBox } from '../logic/protocol';
 import { xOfPixel } from '../logic/readout';
-import { pinX, TAYLOR_ORDERS } from '../logic/tangent';
+import { pinX, TAYLOR_ORDERS, taylorLabel } from '../logic/tangent';
 import type { ViewModel } from '../logic/view';
 
 /** A second click within this many ms is a double-click (zoom out), not two pins. */
@@ -41,7 +41,14 @@ export function renderTangent(bar: HTMLElement, select: HTMLSelectElement, text:
   const t = v.tangent;
   bar.dataset.pinned = t ? String(t.at) : '';
   remove.hidden = !t;
-  const line = t ? t.text || `Drawing T at x₀ = ${t.at}…` : 'Click the plot to pin a tangent there (Esc removes it)';
+  const T = t ? taylorLabel(t.order) : '';
+  const line = !t
+    ? 'Click the plot to pin a tangent there (Esc removes it)'
+    : t.state === 'drawn'
+      ? t.text
+      : t.state === 'drawing'
+        ? `Drawing ${T} at x₀ = ${t.at}…`
+        : `${T} at x₀ = ${t.at}: the server's answer has no polynomial (it may be older than the panel)`;
   if (text.textContent !== line) text.textContent = line;
   text.classList.toggle('muted', !t || !t.text);
 }
