@@ -60,10 +60,15 @@ function rawControls(): Record<string, string> {
 }
 
 let pending: ReturnType<typeof setTimeout> | undefined;
+/** Fields typed in and not sent yet: a view that arrives meanwhile must not overwrite them. */
+const typed = new Set<string>();
 // Enter in a field fires both `change` and `submit`: send one request for both.
 function sendControls(): void {
   clearTimeout(pending);
-  pending = setTimeout(() => vscode.postMessage({ type: 'controls', raw: rawControls() }), 30);
+  pending = setTimeout(() => {
+    vscode.postMessage({ type: 'controls', raw: rawControls() });
+    typed.clear();
+  }, 30);
 }
 
 function setText(id: string, text: string): void {
@@ -72,7 +77,7 @@ function setText(id: string, text: string): void {
 }
 
 function setValue(el: HTMLInputElement, value: string): void {
-  if (document.activeElement === el) return; // never overwrite what the user is typing
+  if (document.activeElement === el || typed.has(el.id)) return; // never overwrite what the user is typing
   if (el.value !== value) el.value = value;
 }
 
@@ -441,7 +446,10 @@ window.addEventListener('message', (event: MessageEvent) => {
 });
 img.addEventListener('load', () => renderReadout());
 
-for (const id of inputs) $(id).addEventListener('change', sendControls);
+for (const id of inputs) {
+  $(id).addEventListener('input', () => typed.add(id));
+  $(id).addEventListener('change', sendControls);
+}
 $('controls').addEventListener('submit', (e) => {
   e.preventDefault();
   sendControls();
