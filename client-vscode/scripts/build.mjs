@@ -1,5 +1,6 @@
 // Build with esbuild.
-//   node scripts/build.mjs               -> dist/extension.js, dist/webview.js (sourcemaps)
+//   node scripts/build.mjs               -> dist/extension.js, dist/webview.js (sourcemaps),
+//                                           dist/katex/ (KaTeX's stylesheet and fonts)
 //   node scripts/build.mjs --production  -> the same, minified, and dist/README.md (below)
 //   node scripts/build.mjs --watch       -> rebuild on change
 //   node scripts/build.mjs --tests       -> out-test/*.test.js (unit tests of src/logic, no vscode)
@@ -53,12 +54,29 @@ if (argv.has('--tests')) {
     },
   ];
   if (argv.has('--watch')) {
+    copyKatexAssets();
     for (const options of builds) await (await esbuild.context(options)).watch();
     console.log('watching…');
   } else {
     fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
     await Promise.all(builds.map((options) => esbuild.build(options)));
+    copyKatexAssets();
     if (production) packagedReadme();
+  }
+}
+
+/**
+ * KaTeX's stylesheet and its fonts into dist/katex/, where the panel loads them from (its
+ * own resource origin: the webview's CSP allows no other). Only the woff2 fonts: the
+ * stylesheet names them first, and every VS Code webview reads woff2.
+ */
+function copyKatexAssets() {
+  const from = path.join(root, 'node_modules', 'katex', 'dist');
+  const to = path.join(root, 'dist', 'katex');
+  fs.mkdirSync(path.join(to, 'fonts'), { recursive: true });
+  fs.copyFileSync(path.join(from, 'katex.min.css'), path.join(to, 'katex.min.css'));
+  for (const font of fs.readdirSync(path.join(from, 'fonts')).filter((f) => f.endsWith('.woff2'))) {
+    fs.copyFileSync(path.join(from, 'fonts', font), path.join(to, 'fonts', font));
   }
 }
 

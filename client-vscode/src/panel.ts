@@ -1,6 +1,5 @@
 // The plot panel: a webview beside the editor, driven by the pure state in logic/state.ts.
 import * as crypto from 'node:crypto';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { buildPlotArgs, hasErrors, parseControls, type RawControls } from './logic/args';
 import { resultToCsv } from './logic/csv';
@@ -10,11 +9,15 @@ import { CLIENT_LENS_COMMAND, SERVER_PLOT_COMMAND, scanDefLines, targetFromComma
 import { LiveRequests } from './logic/live';
 import { type CellInfo, isCellUri, structureConcernsTarget } from './logic/notebook';
 import type { PlotArgs, PlotResult } from './logic/protocol';
-import { isSurface, wireImage } from './logic/results';
+import { isSurface } from './logic/results';
 import { type Bounds, integerDefaults } from './logic/sliders';
 import { type Action, followTarget, imageBoxOf, initialState, type Origin, type PanelState, reduce, replotsOnEdit } from './logic/state';
+import { formulaRetryDelay } from './logic/formulas';
+import { taylorRequest } from './logic/tangent';
 import { plotTheme } from './logic/theme';
-import type { ImageFormat, PlotTarget, Theme } from './logic/types';
+import { saveImage } from './saveImage';
+import { CALCULUS_HTML, type CalculusMessage, functionsAction, katexStylesheet, onCalculusMessage } from './panelCalculus';
+import type { PlotTarget, Theme } from './logic/types';
 import { toView } from './logic/view';
 import type { ZoomResult } from './logic/zoom';
 
@@ -28,6 +31,8 @@ const PREVIEW_PATIENCE_MS = 250;
 
 export interface Plotter {
   plot(args: PlotArgs, token?: vscode.CancellationToken): Promise<PlotResult>;
+  /** The document's eligible functions (`derivlens.functions`), for the compare picker. */
+  functions?(uri: string): Promise<unknown>;
 }
 
 export function currentTheme(): Theme {
@@ -47,12 +52,8 @@ type FromWebview =
   | { type: 'param'; name: string; value: number; phase: 'drag' | 'release' }
   | { type: 'bounds'; name: string; bounds: Bounds }
   | { type: 'zoom'; zoom: ZoomResult }
-  | { type: 'unzoom' };
-
-/** The open notebook that has the cell document `uri`. */
-function notebookOf(uri: string): vscode.NotebookDocument | undefined {
-  return vscode.workspace.notebookDocuments.find((nb) => nb.getCells().some((c) => c.document.uri.toString() === uri));
-}
+  | { type: 'unzoom' }
+  | CalculusMessage;
 
 /** Which cell of which open notebook the document `uri` is (undefined: not a cell of one). */
 function cellOf(uri: string): CellInfo | undefined {
@@ -92,6 +93,7 @@ export class PlotPanel implements vscode.Disposable {
   private cts: vscode.CancellationTokenSource | undefined;
   private editTimer: ReturnType<typeof setTimeout> | undefined;
   private followTimer: ReturnType<typeof setTimeout> | undefined;
+  private formulaTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly live = new LiveRequests(PREVIEW_PATIENCE_MS);
   /** Resolves once the webview has measured itself (or after MEASURE_WAIT_MS). */
   private readonly measured: Promise<void>;
@@ -145,6 +147,7 @@ export class PlotPanel implements vscode.Disposable {
     this.cts?.cancel();
     clearTimeout(this.editTimer);
     clearTimeout(this.followTimer);
+    clearTimeout(this.formulaTimer);
     for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();
   }
@@ -181,6 +184,7 @@ export class PlotPanel implements vscode.Disposable {
    */
   async plot(origin: Origin, target?: PlotTarget, live = false): Promise<void> {
     await this.measured;
+    clearTimeout(this.formulaTimer);
     this.dispatch({ type: 'request', origin, target, live });
     const seq = this.state.seq;
     const current = this.state.target;
@@ -193,10 +197,12 @@ export class PlotPanel implements vscode.Disposable {
     this.requestedBox = box;
     // The box's shape follows the plot shown (curves or a surface): a guess for a new function.
     const guessedSurface = this.state.result !== null && isSurface(this.state.result);
-    const args = buildPlotArgs(current, this.state.overrides, { theme: currentTheme(), box, preview: live });
+    const { tangent, compare } = this.state;
+    const args = buildPlotArgs(current, this.state.overrides, { theme: currentTheme(), box, preview: live, taylor: tangent && taylorRequest(tangent), compare });
     try {
       const result = await this.plotter.plot(args, cts.token);
       this.dispatch({ type: 'result', seq, result, integers: this.integersOf(current, result) });
+      if (!live) this.afterResult(seq, current.uri);
       // A surface drawn in a box meant for curves (or the other way round): draw it again
       // in its own shape (a narrow panel has room for a surface's partials only in a square).
       if (box && isSurface(result) !== guessedSurface && seq === this.state.seq) void this.plot('replot');
@@ -209,6 +215,14 @@ export class PlotPanel implements vscode.Disposable {
       // A slider moved while its preview was drawn: now the latest value.
       if (this.live.finished(seq)) void this.plot('replot', undefined, true);
     }
+  }
+
+  /** After a sharp image: the compare picker's functions; the formula again while unknown. */
+  private afterResult(seq: number, uri: string): void {
+    if (seq !== this.state.seq) return;
+    if (this.state.origin !== 'formula') void functionsAction(uri, this.plotter.functions?.bind(this.plotter)).then((a) => this.dispatch(a));
+    const delay = formulaRetryDelay(this.state.result, this.state.formulaTries);
+    if (delay !== null) this.formulaTimer = setTimeout(() => void this.plot('formula'), delay);
   }
 
   /** Held parameters with an integer default, read from the function's source. */
@@ -326,11 +340,17 @@ export class PlotPanel implements vscode.Disposable {
         this.dispatch({ type: 'follow', on: m.on });
         return;
       case 'savePng':
-        await this.save('png');
+        await saveImage(this.state, this.plotter, 'png', currentTheme());
         return;
       case 'saveSvg':
-        await this.save('svg');
+        await saveImage(this.state, this.plotter, 'svg', currentTheme());
         return;
+      case 'pin':
+      case 'unpin':
+      case 'taylorOrder':
+      case 'compare':
+      case 'copyFormula':
+        return onCalculusMessage(m, () => this.state, { dispatch: (a) => this.dispatch(a), replot: () => void this.plot('replot') });
       case 'copyCsv': {
         const r = this.state.result;
         if (!r) return;
@@ -346,46 +366,11 @@ export class PlotPanel implements vscode.Disposable {
     }
   }
 
-  private async save(format: ImageFormat): Promise<void> {
-    const r = this.state.result;
-    const target = this.state.target;
-    if (!r || !target) return;
-    const shown = wireImage(r);
-    let data = shown?.format === format ? shown.data : undefined;
-    if (!data) {
-      try {
-        const args = buildPlotArgs(target, this.state.overrides, { theme: currentTheme(), format });
-        const res = await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: `derivlens: drawing ${r.function} as ${format.toUpperCase()}…`, cancellable: true },
-          (_p, token) => this.plotter.plot(args, token),
-        );
-        const drawn = wireImage(res);
-        data = drawn?.format === format ? drawn.data : undefined;
-        if (!data) throw new Error(`the server returned no ${format.toUpperCase()} image`);
-      } catch (e) {
-        const err = toPlotError(e);
-        void vscode.window.showErrorMessage(`derivlens: could not draw ${format.toUpperCase()}: ${err.message}`);
-        return;
-      }
-    }
-    // Beside the file, or beside the notebook of a cell.
-    const docUri = isCellUri(target.uri) ? notebookOf(target.uri)?.uri : vscode.Uri.parse(target.uri);
-    const dir = docUri?.scheme === 'file' ? path.dirname(docUri.fsPath) : vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    const name = `${r.function.replace(/[^\w.-]+/g, '_')}.${format}`;
-    const dest = await vscode.window.showSaveDialog({
-      defaultUri: dir ? vscode.Uri.file(path.join(dir, name)) : undefined,
-      filters: format === 'png' ? { 'PNG image': ['png'] } : { 'SVG image': ['svg'] },
-      saveLabel: `Save ${format.toUpperCase()}`,
-    });
-    if (!dest) return;
-    await vscode.workspace.fs.writeFile(dest, Buffer.from(data, 'base64'));
-    void vscode.window.showInformationMessage(`derivlens: saved ${vscode.workspace.asRelativePath(dest)}.`);
-  }
-
   private html(): string {
     const webview = this.panel.webview;
     const media = vscode.Uri.joinPath(this.extensionUri, 'media');
     const css = webview.asWebviewUri(vscode.Uri.joinPath(media, 'panel.css'));
+    const katexCss = katexStylesheet(webview, this.extensionUri);
     const js = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview.js'));
     const nonce = crypto.randomBytes(16).toString('base64');
     const csp = `default-src 'none'; img-src data: ${webview.cspSource}; style-src ${webview.cspSource}; script-src 'nonce-${nonce}'; font-src ${webview.cspSource};`;
@@ -395,6 +380,7 @@ export class PlotPanel implements vscode.Disposable {
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="${katexCss}">
 <link rel="stylesheet" href="${css}">
 <title>derivlens</title>
 </head>
@@ -420,6 +406,7 @@ export class PlotPanel implements vscode.Disposable {
   </div>
   <figcaption id="readout" class="readout idle" data-testid="readout"></figcaption>
 </figure>
+${CALCULUS_HTML}
 <dl id="details" class="details" hidden>
   <dt>Fixed</dt><dd id="fixed"></dd>
   <dt>Critical points</dt><dd id="critical"></dd>

@@ -26,6 +26,7 @@ import {
   serverEnv,
 } from './logic/interpreter';
 import { DOCUMENT_SELECTOR } from './logic/notebook';
+import { FUNCTIONS_COMMAND } from './logic/compare';
 import { rewriteLensCommand, SERVER_PLOT_COMMAND, targetFromCommandArgs } from './logic/lenses';
 import type { PlotArgs, PlotResult } from './logic/protocol';
 import { limitedServerSettings } from './logic/settings';
@@ -125,6 +126,14 @@ export class ServerManager implements vscode.Disposable {
       );
     }
     return client.sendRequest(ExecuteCommandRequest.type, { command: SERVER_PLOT_COMMAND, arguments: [args] }, token) as Promise<PlotResult>;
+  }
+
+  /** The eligible functions of document `uri` (`derivlens.functions`), unchecked: see logic/compare.ts. */
+  async functions(uri: string): Promise<unknown> {
+    await this.start();
+    const client = this.client;
+    if (!client || client.state !== State.Running) return [];
+    return client.sendRequest(ExecuteCommandRequest.type, { command: FUNCTIONS_COMMAND, arguments: [{ uri }] });
   }
 
   async dispose(): Promise<void> {

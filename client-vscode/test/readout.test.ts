@@ -95,3 +95,21 @@ describe('surface', () => {
     assert.equal(areaAt(boxes, 385, 200, true), null);
   });
 });
+
+describe('beside f: the pinned polynomial, g and f − g', () => {
+  it('reads T, g and f − g at the same sample as f, right after f', () => {
+    // g(t) = t, so f − g = t² − t; T₁ at 1 of t²: 1 + 2(t − 1) = 2t − 1.
+    const withBoth: CurvesResult = {
+      ...curves,
+      taylor: { at: 1, order: 1, coefficients: [1, 2], values: xs.map((t) => 2 * t - 1) },
+      compare: { function: 'identity', f: xs, derivatives: { '1': xs.map(() => 1) }, difference: xs.map((t) => t * t - t) },
+    };
+    const r = readoutAt(withBoth, [F, D], 200, 120)!; // x = -1
+    assert.deepEqual(r.values.map((v) => [v.label, v.value]), [['t', -1], ['f', 1], ['T₁', -3], ['g', -1], ['f − g', 2], ['f′', -2], ['f″', 2]]);
+  });
+  it('leaves out arrays of the wrong length (hostile or stale data)', () => {
+    const bad: CurvesResult = { ...curves, taylor: { at: 0, order: 1, coefficients: [0, 0], values: [1, 2] } };
+    const r = readoutAt(bad, [F, D], 200, 120)!;
+    assert.deepEqual(r.values.map((v) => v.label), ['t', 'f', 'f′', 'f″']);
+  });
+});

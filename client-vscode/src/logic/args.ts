@@ -5,7 +5,7 @@
 // beside the control the error names. Only checks that need no knowledge of the server are
 // made here: an empty field is unset, and an interval needs both of its ends.
 import type { ImageBox } from './layout';
-import type { OptionName, PlotArgs } from './protocol';
+import type { OptionName, PlotArgs, TaylorRequest } from './protocol';
 import type { ImageFormat, PlotTarget, Theme } from './types';
 
 /** A value as typed: a number when the field's text is a number, else the text itself (`pi`, `2pi`). */
@@ -24,12 +24,21 @@ export interface Overrides {
 /**
  * The command's argument. `box` is the panel's image box (CSS px and pixel ratio); a
  * `preview` (while a slider moves) is drawn at pixel ratio 1: a quarter of the pixels of
- * a 2x screen, about half the drawing time, sharp again on release.
+ * a 2x screen, about half the drawing time, sharp again on release. `taylor` and `compare`
+ * are the pinned tangent and the function compared with (docs/protocol.md).
  */
 export function buildPlotArgs(
   target: PlotTarget,
   overrides: Overrides,
-  opts: { theme: Theme; format?: ImageFormat; size?: 'hover' | 'panel'; box?: ImageBox | null; preview?: boolean },
+  opts: {
+    theme: Theme;
+    format?: ImageFormat;
+    size?: 'hover' | 'panel';
+    box?: ImageBox | null;
+    preview?: boolean;
+    taylor?: TaylorRequest | null;
+    compare?: string | null;
+  },
 ): PlotArgs {
   const args: PlotArgs = {
     uri: target.uri,
@@ -45,6 +54,8 @@ export function buildPlotArgs(
     args.height = opts.box.height;
     args.scale = opts.preview ? 1 : opts.box.scale;
   }
+  if (opts.taylor) args.taylor = { at: opts.taylor.at, order: opts.taylor.order };
+  if (opts.compare) args.compare = opts.compare;
   args.format = opts.format ?? 'png';
   args.theme = opts.theme;
   args.size = opts.size ?? 'panel';

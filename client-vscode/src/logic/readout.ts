@@ -2,7 +2,8 @@
 // its values, using the image's plot areas (`image.axes`: a box in image pixels and the data
 // limits drawn in it). Also the mapping back (data -> pixel) for the crosshair and drag-zoom.
 import type { AxesBox, PlotResult } from './protocol';
-import { componentLabel, fmt, isSurface, isVector } from './results';
+import { componentLabel, fmt, isCurves, isSurface, isVector } from './results';
+import { taylorLabel } from './tangent';
 
 /** One value of the readout: its label (`x`, `f`, `f′`, `∂f/∂x`, `f[0]`) and value (null: not finite). */
 export interface ReadoutValue {
@@ -154,6 +155,7 @@ export function readoutAt(result: PlotResult, axes: readonly AxesBox[], px: numb
     for (const a of axes) marks.push({ box: a.box, x: pixelOfX(a, x), y: null, line: false });
   } else {
     for (const k of orders) values.push(value(primed(k), k === 0 ? result.f[i] : result.derivatives[String(k)]?.[i]));
+    values.splice(2, 0, ...besideF(result, i));
     for (const a of axes) {
       const k = rowOrder(a.name);
       const v = k === 0 ? result.f[i] : k > 0 ? result.derivatives[String(k)]?.[i] : null;
@@ -162,6 +164,24 @@ export function readoutAt(result: PlotResult, axes: readonly AxesBox[], px: numb
     }
   }
   return { index: [i], marks, values };
+}
+
+/**
+ * What sits beside f in the readout at sample i: the pinned polynomial's value (`T₂`), and
+ * the compared function g and f − g, read from the result's arrays like f itself.
+ */
+function besideF(result: PlotResult, i: number): ReadoutValue[] {
+  if (!isCurves(result)) return [];
+  const out: ReadoutValue[] = [];
+  const t = result.taylor;
+  if (t && Array.isArray(t.values) && t.values.length === result.x.length) out.push(value(taylorLabel(t.order), t.values[i]));
+  const c = result.compare;
+  if (c && Array.isArray(c.f) && c.f.length === result.x.length) {
+    // `g` and `f − g` as the picker beside the plot names them (`g = gelu_tanh`).
+    out.push(value('g', c.f[i]));
+    if (Array.isArray(c.difference) && c.difference.length === result.x.length) out.push(value('f − g', c.difference[i]));
+  }
+  return out;
 }
 
 /** The readout as one line of text: `x = 1 · f = 0.841471 · f′ = 0.540302`. */

@@ -1,10 +1,12 @@
 // The plot panel's state and its transitions (loading / result / error, follow mode, edits).
 import type { ControlErrors, Overrides } from './args';
+import { canCompare, type FunctionEntry } from './compare';
 import { boxFor, type ImageBox, type Measure, rowsFor } from './layout';
 import { type CellInfo, editConcernsTarget } from './notebook';
 import { isSurface } from './results';
 import type { PlotResult } from './protocol';
 import type { Bounds } from './sliders';
+import { canPin, keepInside, type TangentPin, validOrder } from './tangent';
 import type { PlotError, PlotTarget } from './types';
 import type { ZoomResult } from './zoom';
 
@@ -14,9 +16,11 @@ export type Status = 'empty' | 'loading' | 'result' | 'error';
  * Why a plot was requested:
  *  - `open`: the command, a code lens, or the context menu (a possibly new function);
  *  - `replot`: same function, after an edit, a control change or a theme change;
- *  - `follow`: the cursor moved to another function while "follow cursor" is on.
+ *  - `follow`: the cursor moved to another function while "follow cursor" is on;
+ *  - `formula`: the same request again, quietly, for the closed form the server has found
+ *    since (it computes it after the plot, docs/protocol.md "Formula").
  */
-export type Origin = 'open' | 'replot' | 'follow';
+export type Origin = 'open' | 'replot' | 'follow' | 'formula';
 
 export interface PanelState {
   status: Status;
@@ -49,6 +53,16 @@ export interface PanelState {
   measure: Measure | null;
   /** Whether the latest request is a slider's preview (the plot is not dimmed for it). */
   live: boolean;
+  /** The tangent (Taylor polynomial) pinned by a click on the plot, or null. */
+  tangent: TangentPin | null;
+  /** The order picker's value (1–4): the order of the next pin too. */
+  taylorOrder: number;
+  /** The function compared with (`compare`), or null. */
+  compare: string | null;
+  /** The eligible functions of the target's document (the "Compare with…" picker). */
+  functions: FunctionEntry[];
+  /** How many `formula` requests followed the latest other request. */
+  formulaTries: number;
 }
 
 export type Action =
@@ -63,7 +77,12 @@ export type Action =
   | { type: 'bounds'; name: string; bounds: Bounds }
   | { type: 'zoom'; zoom: ZoomResult }
   | { type: 'unzoom' }
-  | { type: 'measure'; measure: Measure };
+  | { type: 'measure'; measure: Measure }
+  | { type: 'pin'; at: number }
+  | { type: 'taylorOrder'; order: number }
+  | { type: 'unpin' }
+  | { type: 'compare'; name: string | null }
+  | { type: 'functions'; uri: string; functions: FunctionEntry[] };
 
 /** A document change, in the coordinates of the document before the change. */
 export interface TextChange {
@@ -91,12 +110,23 @@ export function initialState(): PanelState {
     zoomFrom: null,
     measure: null,
     live: false,
+    tangent: null,
+    taylorOrder: 1,
+    compare: null,
+    functions: [],
+    formulaTries: 0,
   };
 }
 
 /** What belongs to one function and goes when another is plotted (or on Reset). */
 function forgetFunction(state: PanelState): PanelState {
-  return { ...state, overrides: {}, inputErrors: {}, bounds: {}, zoomFrom: null };
+  return { ...state, overrides: {}, inputErrors: {}, bounds: {}, zoomFrom: null, tangent: null, compare: null };
+}
+
+/** The state with the pin kept only when x0 is inside the (new) domain. */
+function pinInside(state: PanelState, domain: readonly [unknown, unknown] | undefined): PanelState {
+  const tangent = keepInside(state.tangent, domain);
+  return tangent === state.tangent ? state : { ...state, tangent };
 }
 
 export function reduce(state: PanelState, action: Action): PanelState {
@@ -104,6 +134,11 @@ export function reduce(state: PanelState, action: Action): PanelState {
     case 'request': {
       const target = action.target ?? state.target;
       if (!target) return state;
+      if (action.origin === 'formula') {
+        // Quiet: the plot is not dimmed, nothing is forgotten.
+        if (state.status !== 'result') return state;
+        return { ...state, seq: state.seq + 1, origin: 'formula', formulaTries: state.formulaTries + 1 };
+      }
       const live = !!action.live && state.status === 'result';
       let next: PanelState = {
         ...state,
@@ -115,6 +150,7 @@ export function reduce(state: PanelState, action: Action): PanelState {
         target,
         previousTarget: action.origin === 'follow' ? state.target : null,
         previousOverrides: action.origin === 'follow' ? state.overrides : null,
+        formulaTries: 0,
       };
       if (action.origin !== 'replot') {
         // Another function (maybe): its own directive, the settings and the defaults apply
@@ -130,10 +166,16 @@ export function reduce(state: PanelState, action: Action): PanelState {
       const defaults = { ...state.defaults };
       for (const [name, v] of Object.entries(action.result.fixed ?? {})) if (!(name in set)) defaults[name] = v;
       const integers = action.integers ? [...action.integers] : state.integers;
-      return { ...state, status: 'result', live: false, result: action.result, error: null, defaults, integers, previousTarget: null, previousOverrides: null };
+      const r = action.result;
+      // A pin outside the domain drawn, or on a plot that has no tangent (a surface): gone.
+      const tangent = canPin(r) ? keepInside(state.tangent, r.domain) : null;
+      const compare = canCompare(r) ? state.compare : null;
+      return { ...state, status: 'result', live: false, result: r, error: null, defaults, integers, previousTarget: null, previousOverrides: null, tangent, compare };
     }
     case 'error': {
       if (action.seq !== state.seq) return state;
+      // A quiet request for the formula that failed: the plot shown stays as it is.
+      if (state.origin === 'formula') return state;
       if (state.origin === 'follow' && action.error.kind === 'not-found') {
         // The cursor is between functions: keep showing the one we had.
         return {
@@ -163,7 +205,7 @@ export function reduce(state: PanelState, action: Action): PanelState {
       const overrides: Overrides = { ...action.overrides };
       if (state.overrides.params) overrides.params = state.overrides.params;
       const typed = !sameInterval(overrides.domain, state.overrides.domain) || !sameInterval(overrides.ydomain, state.overrides.ydomain);
-      return { ...state, overrides, inputErrors: { ...action.errors }, zoomFrom: typed ? null : state.zoomFrom };
+      return pinInside({ ...state, overrides, inputErrors: { ...action.errors }, zoomFrom: typed ? null : state.zoomFrom }, overrides.domain);
     }
     case 'reset':
       return forgetFunction(state);
@@ -177,19 +219,35 @@ export function reduce(state: PanelState, action: Action): PanelState {
       const overrides: Overrides = { ...o };
       if (action.zoom.domain) overrides.domain = action.zoom.domain;
       if (action.zoom.ydomain) overrides.ydomain = action.zoom.ydomain;
-      return { ...state, overrides, zoomFrom };
+      return pinInside({ ...state, overrides, zoomFrom }, overrides.domain);
     }
     case 'unzoom': {
       if (!state.zoomFrom) return state;
       const overrides: Overrides = { ...state.overrides, domain: state.zoomFrom.domain, ydomain: state.zoomFrom.ydomain };
       if (!overrides.domain) delete overrides.domain;
       if (!overrides.ydomain) delete overrides.ydomain;
-      return { ...state, overrides, zoomFrom: null };
+      return pinInside({ ...state, overrides, zoomFrom: null }, overrides.domain);
     }
     case 'measure':
       return { ...state, measure: { ...action.measure } };
     case 'follow':
       return { ...state, follow: action.on };
+    case 'pin':
+      if (!Number.isFinite(action.at) || !canPin(state.result)) return state;
+      return { ...state, tangent: { at: action.at, order: state.taylorOrder } };
+    case 'taylorOrder': {
+      if (!validOrder(action.order)) return state;
+      const tangent = state.tangent && { ...state.tangent, order: action.order };
+      return { ...state, taylorOrder: action.order, tangent };
+    }
+    case 'unpin':
+      return state.tangent ? { ...state, tangent: null } : state;
+    case 'compare':
+      return { ...state, compare: action.name };
+    case 'functions':
+      // An answer about another document than the target's (it changed meanwhile): dropped.
+      if (state.target?.uri !== action.uri) return state;
+      return { ...state, functions: action.functions.map((f) => ({ ...f })) };
     case 'edit': {
       if (!state.target || state.target.uri !== action.uri) return state;
       const position = shiftPosition(state.target.position, action.changes);

@@ -1,10 +1,13 @@
 // What the webview shows, computed from the panel state (the webview script only renders it).
+import { canCompare, compareChoices } from './compare';
 import { errorTitle } from './errors';
+import { type FormulaEntry, formulaEntries, formulaNote } from './formulas';
 import { locationLabel } from './notebook';
 import type { AxesBox, OptionName, PlotResult, PlotWarning } from './protocol';
 import { criticalText, fmt, isSurface, isVector, wireImage } from './results';
 import { heldNumbers, positionFor, rangeAttributes, settable, type SliderSpec, sliderSpec } from './sliders';
 import type { PanelState } from './state';
+import { canPin, taylorText } from './tangent';
 
 /** The controls the server's `invalid-options` can name: the option fields and the sliders. */
 export type ControlName = OptionName | 'params';
@@ -39,6 +42,16 @@ export interface ViewError {
   message: string;
 }
 
+/** The pinned tangent as the panel shows it (null: none pinned). */
+export interface TangentView {
+  at: number;
+  order: number;
+  /** The polynomial's text once the server sent it (`T₂(x) at x₀ = 1: …`), else ''. */
+  text: string;
+  /** Why there is no text: the plot with it is being drawn, or the answer had none. */
+  state: 'drawn' | 'drawing' | 'missing';
+}
+
 export interface ViewModel {
   status: PanelState['status'];
   title: string;
@@ -70,6 +83,35 @@ export interface ViewModel {
   canExport: boolean;
   footer: string;
   seq: number;
+  /** The closed forms of f and its derivatives (null: none to show). */
+  formulas: FormulaEntry[] | null;
+  /** A quiet line where there is no formula ('' for none). */
+  formulaNote: string;
+  /** Whether a click on the plot pins a tangent (one variable, one output). */
+  canPin: boolean;
+  tangent: TangentView | null;
+  taylorOrder: number;
+  /** The "Compare with…" picker: its names, the one chosen (null: not offered). */
+  compare: { choices: string[]; selected: string | null } | null;
+}
+
+function tangentView(state: PanelState): TangentView | null {
+  const pin = state.tangent;
+  if (!pin) return null;
+  const r = state.result;
+  const t = r && 'taylor' in r ? r.taylor : undefined;
+  const drawn = r && t && t.at === pin.at && t.order === pin.order;
+  const text = drawn ? taylorText(t, r.variables[0] ?? 'x') : '';
+  return { at: pin.at, order: pin.order, text, state: drawn ? 'drawn' : state.status === 'loading' ? 'drawing' : 'missing' };
+}
+
+function compareView(state: PanelState): ViewModel['compare'] {
+  if (!canCompare(state.result)) return null;
+  const choices = compareChoices(state.functions, state.result);
+  const selected = state.compare;
+  // The one chosen stays listed even if the document no longer has it (the server says so).
+  if (selected && !choices.includes(selected)) choices.push(selected);
+  return { choices, selected };
 }
 
 export function imageFor(result: PlotResult | null): ViewImage | null {
@@ -186,5 +228,11 @@ export function toView(state: PanelState): ViewModel {
     canExport: r !== null,
     footer: footerParts.join(' · '),
     seq: state.seq,
+    formulas: formulaEntries(r),
+    formulaNote: formulaNote(r, state.formulaTries),
+    canPin: canPin(r),
+    tangent: tangentView(state),
+    taylorOrder: state.taylorOrder,
+    compare: compareView(state),
   };
 }

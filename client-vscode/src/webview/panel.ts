@@ -10,6 +10,9 @@ import { areaAt, type Readout, readoutAt } from '../logic/readout';
 import { parseBounds, valueAt } from '../logic/sliders';
 import type { SliderView, ViewError, ViewModel } from '../logic/view';
 import { bandOf, MIN_DRAG_PX, zoomOf } from '../logic/zoom';
+import { renderCompare, setUpCompare } from './compare';
+import { renderFormulas } from './formulas';
+import { doubleClicked, plotClicked, renderTangent, setUpTangent } from './tangent';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -18,6 +21,7 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
+const post = (message: unknown) => vscode.postMessage(message);
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 
 const inputs = ['domain-min', 'domain-max', 'ydomain-min', 'ydomain-max', 'order', 'samples'] as const;
@@ -56,10 +60,15 @@ function rawControls(): Record<string, string> {
 }
 
 let pending: ReturnType<typeof setTimeout> | undefined;
+/** Fields typed in and not sent yet: a view that arrives meanwhile must not overwrite them. */
+const typed = new Set<string>();
 // Enter in a field fires both `change` and `submit`: send one request for both.
 function sendControls(): void {
   clearTimeout(pending);
-  pending = setTimeout(() => vscode.postMessage({ type: 'controls', raw: rawControls() }), 30);
+  pending = setTimeout(() => {
+    vscode.postMessage({ type: 'controls', raw: rawControls() });
+    typed.clear();
+  }, 30);
 }
 
 function setText(id: string, text: string): void {
@@ -68,7 +77,7 @@ function setText(id: string, text: string): void {
 }
 
 function setValue(el: HTMLInputElement, value: string): void {
-  if (document.activeElement === el) return; // never overwrite what the user is typing
+  if (document.activeElement === el || typed.has(el.id)) return; // never overwrite what the user is typing
   if (el.value !== value) el.value = value;
 }
 
@@ -316,13 +325,17 @@ wrap.addEventListener('pointerup', (e) => {
   const minPx = MIN_DRAG_PX * (img.naturalWidth / (img.getBoundingClientRect().width || 1));
   const zoom = area ? zoomOf(area, [from.x, from.y], [to.x, to.y], last.surface, minPx) : null;
   if (zoom) vscode.postMessage({ type: 'zoom', zoom });
+  else if (area && Math.hypot(to.x - from.x, to.y - from.y) < minPx) plotClicked(area, from.x, last, post);
   renderReadout();
 });
 wrap.addEventListener('pointercancel', () => {
   drag = null;
   renderReadout();
 });
-wrap.addEventListener('dblclick', () => vscode.postMessage({ type: 'unzoom' }));
+wrap.addEventListener('dblclick', () => {
+  doubleClicked();
+  vscode.postMessage({ type: 'unzoom' });
+});
 
 // --- measuring the panel --------------------------------------------------------------------
 
@@ -418,6 +431,9 @@ function render(v: ViewModel): void {
   for (const id of ['save-png', 'save-svg', 'copy-csv']) $<HTMLButtonElement>(id).disabled = !v.canExport;
   for (const option of Object.keys(optionInputs)) renderFieldError(option, (v.fieldErrors as Record<string, ViewError | undefined>)[option]);
   setText('footer', v.footer);
+  renderFormulas($('formulas'), v, post);
+  renderTangent($('tangent'), $<HTMLSelectElement>('taylor-order'), $('taylor-text'), $<HTMLButtonElement>('unpin'), v);
+  renderCompare($('compare-field'), $<HTMLSelectElement>('compare'), v);
   renderReadout();
 }
 
@@ -430,7 +446,10 @@ window.addEventListener('message', (event: MessageEvent) => {
 });
 img.addEventListener('load', () => renderReadout());
 
-for (const id of inputs) $(id).addEventListener('change', sendControls);
+for (const id of inputs) {
+  $(id).addEventListener('input', () => typed.add(id));
+  $(id).addEventListener('change', sendControls);
+}
 $('controls').addEventListener('submit', (e) => {
   e.preventDefault();
   sendControls();
@@ -440,6 +459,9 @@ $('follow').addEventListener('change', () => vscode.postMessage({ type: 'follow'
 $('save-png').addEventListener('click', () => vscode.postMessage({ type: 'savePng' }));
 $('save-svg').addEventListener('click', () => vscode.postMessage({ type: 'saveSvg' }));
 $('copy-csv').addEventListener('click', () => vscode.postMessage({ type: 'copyCsv' }));
+
+setUpTangent($<HTMLSelectElement>('taylor-order'), $<HTMLButtonElement>('unpin'), post);
+setUpCompare($<HTMLSelectElement>('compare'), post);
 
 measure(true);
 vscode.postMessage({ type: 'ready' });

@@ -26,6 +26,7 @@ from derivlens.formula_jobs import Formulas
 from derivlens.locate import FunctionInfo
 from derivlens.lsp.documents import Documents, Source, uri_path
 from derivlens.lsp.finished_futures import ForgetsFinishedFutures
+from derivlens.lsp.functions import FUNCTIONS_COMMAND, answer
 from derivlens.lsp.hover import error_markdown, hover_markdown, markup_for
 from derivlens.lsp.protocol_hooks import (
     PLOT_COMMAND,
@@ -441,6 +442,11 @@ async def plot_command(ls: DerivlensServer, arguments: PlotArguments) -> dict[st
             ls.log(f"derivlens: plot failed: {error.kind.value}: {error.message}")
             raise lsp_error(error) from None
     return wire.result_json(result)
+
+
+@server.command(FUNCTIONS_COMMAND)  # the panel's "Compare with…" names (lsp/functions.py)
+def functions_command(ls: DerivlensServer, *arguments: Any) -> list[dict[str, Any]]:
+    return answer(ls.documents, arguments)
 
 
 class _ExpectedFailures(logging.Filter):

@@ -39,6 +39,11 @@ const context = await chromium.launchPersistentContext(PROFILE, {
 await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: CS_URL });
 const page = context.pages()[0] || (await context.newPage());
 page.on('pageerror', (e) => log(`pageerror: ${e.message}`));
+// Content-Security-Policy violations reported in any frame (the panel's webview included).
+const cspViolations = [];
+page.on('console', (m) => {
+  if (/Content Security Policy|Refused to (load|apply|execute|evaluate)/i.test(m.text())) cspViolations.push({ text: m.text().slice(0, 300), url: (m.location() || {}).url });
+});
 const shot = async (name) => {
   const file = path.join(SHOTS, `${name}.png`);
   await page.screenshot({ path: file });
@@ -443,6 +448,124 @@ async function freshInstall() {
   results.details.shot_fresh = await shot('fresh-install');
 }
 
+/** The readout's values by label at x (as readoutAtX), after the mouse leaves and comes back. */
+async function valuesAtX(x) {
+  await page.mouse.move(5, 5);
+  return (await readoutAtX(x)).values;
+}
+
+/**
+ * The calculus views of the panel on cubic(x, a=1) = x³ − 3x over [-3, 3] (order 2):
+ * rendered formulas (KaTeX, its fonts, no CSP violation), the copy button, a click pinning
+ * a tangent, the order picker, Escape, and the "Compare with…" picker. Where the server
+ * fills `taylor` / `compare`, their numbers are checked against the exact values; where it
+ * does not (yet), the requests must still go through without an error.
+ */
+async function calculusViews() {
+  const cubic = (x) => x ** 3 - 3 * x;
+  const dcubic = (x) => 3 * x * x - 3;
+  const wave = (x) => Math.sin(2 * x) * Math.exp(-0.1 * x * x);
+  const near = (a, b, tol = 1e-9) => typeof a === 'number' && Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
+  const cspBefore = cspViolations.length;
+  await clickWord('def cubic', 'cubic');
+  const beforeCubic = await panelInfo();
+  await runPaletteCommand('Plot derivative of this function');
+  let info = await waitPanel((i) => ok(i) && /cubic/.test(i.title) && i.seq > beforeCubic.seq, 'cubic');
+
+  // Formulas: the server finds them after the plot; the panel asks again until it has them.
+  const formulas = await panel.locator('[data-testid="formulas"] .katex').first().waitFor({ timeout: 60000 }).then(() => true, () => false);
+  const rendered = await panel.locator('body').evaluate(async () => {
+    await document.fonts.ready;
+    const rows = [...document.querySelectorAll('#formulas .formula')];
+    return {
+      keys: rows.map((r) => r.dataset.key),
+      labels: rows.map((r) => r.querySelector('.formula-label').textContent),
+      note: (document.querySelector('#formulas .formula-note') || {}).textContent || null,
+      katexNodes: document.querySelectorAll('#formulas .katex-html').length,
+      errors: document.querySelectorAll('#formulas .katex-error').length,
+      katexFontsLoaded: [...document.fonts].filter((f) => /KaTeX/.test(f.family) && f.status === 'loaded').map((f) => f.family),
+    };
+  });
+  check('formulas_rendered', formulas && rendered.keys.join() === 'f,1,2' && rendered.katexNodes === 3 && rendered.errors === 0 &&
+    rendered.katexFontsLoaded.length > 0, rendered);
+  await page.waitForTimeout(300);
+  results.details.shot_formula = await shot('vscode-panel-formula-full');
+  results.details.shot_formula_panel = await panelShot('vscode-panel-formula');
+
+  // Copy: the clipboard holds the SymPy text of f′, which is f′ at any x (checked at x = 0.7).
+  await panel.locator('.formula[data-key="1"] [data-testid="copy-formula"]').click({ timeout: 5000 }).catch(() => log('no copy button'));
+  await page.locator('.notifications-toasts .notification-toast', { hasText: 'copied' }).first().waitFor({ timeout: 15000 }).catch(() => {});
+  const copied = await page.evaluate(() => navigator.clipboard.readText()).catch((e) => `clipboard error: ${e.message}`);
+  let atPoint7 = null;
+  try {
+    atPoint7 = /^[x\d\s.*+\-/()]+$/.test(copied) ? Function('x', `return ${copied};`)(0.7) : null;
+  } catch {
+    atPoint7 = null;
+  }
+  check('copy_formula', near(atPoint7, dcubic(0.7)), { copied, atPoint7, exact: dcubic(0.7) });
+  await page.keyboard.press('Escape');
+
+  // A click on the plot at x = 0.5 (not a drag): the tangent is pinned there and asked for.
+  const beforePin = await panelInfo();
+  const p1 = await plotPoint(0.5, 0);
+  await page.mouse.click(p1.x, p1.y);
+  info = await waitPanel((i) => ok(i) && i.seq > beforePin.seq, 'tangent pinned', 30000);
+  await page.waitForTimeout(500);
+  const pinned = await panel.locator('[data-testid="tangent"]').evaluate((el) => ({
+    at: el.dataset.pinned, text: document.getElementById('taylor-text').textContent, remove: !document.getElementById('unpin').hidden,
+  }));
+  const x0 = Number(pinned.at);
+  let ro = await valuesAtX(x0);
+  const served = 'T₁' in ro; // the server fills `taylor`: T₁(x) = f(x0) + f′(x0)(x − x0) at the sample read
+  check('tangent_pinned', ok(info) && !info.error && pinned.at !== '' && Math.abs(x0 - 0.5) <= 0.02 && pinned.remove &&
+    info.domain[0] === beforePin.domain[0] &&
+    (!served || (near(ro['T₁'], cubic(x0) + dcubic(x0) * (ro.x - x0)) && info.src !== beforePin.src && /^T₁\(x\) at x₀ = /.test(pinned.text))),
+    { pinned, served, readout: ro });
+
+  // The order picker: 2 redraws; T₂ of a cubic adds 3x0 (x − x0)².
+  const beforeOrder2 = await panelInfo();
+  await panel.locator('[data-testid="taylor-order"]').selectOption('2');
+  info = await waitPanel((i) => ok(i) && i.seq > beforeOrder2.seq, 'taylor order 2', 30000);
+  await page.waitForTimeout(500);
+  ro = await valuesAtX(x0);
+  const text2 = await panel.locator('#taylor-text').textContent();
+  const t2 = cubic(x0) + dcubic(x0) * (ro.x - x0) + 3 * x0 * (ro.x - x0) ** 2;
+  check('taylor_order', ok(info) && !info.error && (!served || (near(ro['T₂'], t2) && /^T₂\(x\)/.test(text2))), { text2, readout: ro, exactT2: t2 });
+  await page.mouse.move(5, 5);
+  await page.waitForTimeout(200);
+  results.details.shot_tangent = await shot('vscode-panel-tangent-full');
+  results.details.shot_tangent_panel = await panelShot('vscode-panel-tangent');
+
+  // Escape removes it (the focus in the panel, not on a field).
+  const beforeEsc = await panelInfo();
+  await panel.locator('#title').click();
+  await page.keyboard.press('Escape');
+  info = await waitPanel((i) => ok(i) && i.seq > beforeEsc.seq, 'tangent removed', 30000);
+  const unpinned = await panel.locator('[data-testid="tangent"]').evaluate((el) => el.dataset.pinned);
+  ro = await valuesAtX(x0);
+  check('tangent_escape', ok(info) && unpinned === '' && !('T₁' in ro) && !('T₂' in ro) && (!served || info.src !== beforeEsc.src), { unpinned, readout: ro });
+
+  // Compare with…: the other functions of one variable of demo.py, in source order.
+  const choices = await panel.locator('[data-testid="compare"] option').allTextContents();
+  const beforeCompare = await panelInfo();
+  await panel.locator('[data-testid="compare"]').selectOption('wave');
+  info = await waitPanel((i) => ok(i) && i.seq > beforeCompare.seq, 'compare with wave', 30000);
+  await page.waitForTimeout(500);
+  ro = await valuesAtX(0.5);
+  const compared = 'g' in ro; // the server fills `compare`: g = wave
+  check('compare_picker', choices.join() === 'none,wave,damped,spin' && ok(info) && !info.error &&
+    (!compared || (near(ro.g, wave(ro.x)) && near(ro['f − g'], cubic(ro.x) - wave(ro.x)) && info.src !== beforeCompare.src)),
+    { choices, compared, readout: ro });
+  await page.mouse.move(5, 5);
+  await page.waitForTimeout(200);
+  results.details.shot_compare = await shot('vscode-panel-compare-full');
+  results.details.shot_compare_panel = await panelShot('vscode-panel-compare');
+  const beforeNone = await panelInfo();
+  await panel.locator('[data-testid="compare"]').selectOption('');
+  info = await waitPanel((i) => ok(i) && i.seq > beforeNone.seq, 'compare none', 30000);
+  check('formula_no_csp_violation', cspViolations.length === cspBefore && ok(info), { violations: cspViolations.slice(cspBefore) });
+}
+
 /** The full run: every check in one session. */
 async function fullRun() {
     // 1. Workbench with the example workspace, then open demo.py.
@@ -469,6 +592,11 @@ async function fullRun() {
     results.details.shot_panel_light = await shot('panel-light');
     const lightColor = ok(info) ? await plotCornerColor() : null;
     results.details.light_corner = lightColor;
+    // A failure in these steps must not stop the checks after them (those not reached fail).
+    await calculusViews().catch((e) => {
+      log(`calculus views: ${e.stack || e.message}`);
+      results.details.calculus_error = String(e.message || e).slice(0, 500);
+    });
 
     // 2b. The interactive panel, on damped(x, a=1.5) = sin(a x) e^(-x²/8) over [-4, 4]
     //     (401 samples: x = 1 is sample 250).

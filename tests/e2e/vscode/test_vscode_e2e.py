@@ -43,6 +43,13 @@ CHECKS = [
     "file_opened",
     "code_lenses_shown",
     "palette_plot",
+    "formulas_rendered",
+    "copy_formula",
+    "tangent_pinned",
+    "taylor_order",
+    "tangent_escape",
+    "compare_picker",
+    "formula_no_csp_violation",
     "image_pixel_ratio",
     "readout_at_x1",
     "image_pixel_ratio_2",
@@ -440,12 +447,21 @@ def test_notebook_end_to_end(built: dict[str, object]) -> None:
 
 def test_the_vsix_carries_the_server_and_the_readme_images(built: dict[str, object]) -> None:
     """What makes the one-step install: the pure-Python server and its pure-Python
-    dependencies, and no torch, numpy or matplotlib; and the README's screenshots."""
+    dependencies, and no torch, numpy or matplotlib; KaTeX's stylesheet and fonts (no
+    network for the panel's formulas); and the README's screenshots."""
     vsix = built["vsix"]
     assert isinstance(vsix, Path)
     with zipfile.ZipFile(vsix) as z:
         names = set(z.namelist())
         readme = z.read("extension/readme.md").decode()
+        katex_css = z.read("extension/dist/katex/katex.min.css").decode()
+        webview_js = z.read("extension/dist/webview.js").decode()
+    # KaTeX for the panel's formulas, all local: its stylesheet, every woff2 font it names
+    # (what a webview loads), and the library itself in the webview's script.
+    fonts = set(re.findall(r"url\((fonts/KaTeX_[\w-]+\.woff2)\)", katex_css))
+    assert len(fonts) >= 15, fonts
+    assert all(f"extension/dist/katex/{font}" in names for font in fonts), fonts
+    assert "KaTeX parse error" in webview_js
     libs = "extension/bundled/libs/"
     for module in ("derivlens/lsp/server.py", "derivlens/sandbox/worker.py", "derivlens/runner.py"):
         assert libs + module in names

@@ -1,0 +1,54 @@
+// The tangent pinned by a click on the plot: telling a click from a drag (drag zooms) and
+// from a double-click (zooms out), the order picker, Escape, and the polynomial's line.
+import type { AxesBox } from '../logic/protocol';
+import { xOfPixel } from '../logic/readout';
+import { pinX, TAYLOR_ORDERS, taylorLabel } from '../logic/tangent';
+import type { ViewModel } from '../logic/view';
+
+/** A second click within this many ms is a double-click (zoom out), not two pins. */
+const DOUBLE_CLICK_MS = 300;
+let pending: ReturnType<typeof setTimeout> | undefined;
+
+/** A click (no drag) at image pixel column `px` of plot area `area`: pins x0 there, unless a double-click follows. */
+export function plotClicked(area: AxesBox, px: number, v: ViewModel | null, post: (message: unknown) => void): void {
+  clearTimeout(pending);
+  if (!v?.canPin) return;
+  const at = pinX(xOfPixel(area, px), area.xlim);
+  pending = setTimeout(() => post({ type: 'pin', at }), DOUBLE_CLICK_MS);
+}
+
+/** A double-click: the clicks that made it pin nothing. */
+export function doubleClicked(): void {
+  clearTimeout(pending);
+}
+
+/** The order picker's options, once. */
+export function setUpTangent(select: HTMLSelectElement, remove: HTMLButtonElement, post: (message: unknown) => void): void {
+  select.replaceChildren(...TAYLOR_ORDERS.map((k) => Object.assign(document.createElement('option'), { value: String(k), textContent: String(k) })));
+  select.addEventListener('change', () => post({ type: 'taylorOrder', order: Number(select.value) }));
+  remove.addEventListener('click', () => post({ type: 'unpin' }));
+  window.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape' || e.defaultPrevented) return;
+    const t = e.target as HTMLElement | null;
+    if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA')) return; // Escape in a field is the field's
+    post({ type: 'unpin' });
+  });
+}
+
+export function renderTangent(bar: HTMLElement, select: HTMLSelectElement, text: HTMLElement, remove: HTMLButtonElement, v: ViewModel): void {
+  bar.hidden = !v.canPin;
+  if (document.activeElement !== select && select.value !== String(v.taylorOrder)) select.value = String(v.taylorOrder);
+  const t = v.tangent;
+  bar.dataset.pinned = t ? String(t.at) : '';
+  remove.hidden = !t;
+  const T = t ? taylorLabel(t.order) : '';
+  const line = !t
+    ? 'Click the plot to pin a tangent there (Esc removes it)'
+    : t.state === 'drawn'
+      ? t.text
+      : t.state === 'drawing'
+        ? `Drawing ${T} at x₀ = ${t.at}…`
+        : `${T} at x₀ = ${t.at}: the server's answer has no polynomial (it may be older than the panel)`;
+  if (text.textContent !== line) text.textContent = line;
+  text.classList.toggle('muted', !t || !t.text);
+}
