@@ -24,6 +24,7 @@ from derivlens import SANDBOX_APP, __version__, engine, judge, project, wire
 from derivlens.errors import DerivlensError
 from derivlens.formula_jobs import Formulas
 from derivlens.locate import FunctionInfo
+from derivlens.lsp import sweep as lsp_sweep
 from derivlens.lsp.documents import Documents, Source, uri_path
 from derivlens.lsp.finished_futures import ForgetsFinishedFutures
 from derivlens.lsp.hover import error_markdown, hover_markdown, markup_for
@@ -39,6 +40,7 @@ from derivlens.lsp.protocol_hooks import (
 )
 from derivlens.lsp.result_cache import ResultCache
 from derivlens.lsp.settings import Settings, parse_settings
+from derivlens.lsp.sweep import SWEEP_COMMAND
 from derivlens.model import FormulaTexts, Render, Result
 from derivlens.sandbox.outcome import SandboxFailure
 
@@ -438,6 +440,17 @@ async def plot_command(ls: DerivlensServer, arguments: PlotArguments) -> dict[st
             ls.log(f"derivlens: plot failed: {error.kind.value}: {error.message}")
             raise lsp_error(error) from None
     return wire.result_json(result)
+
+
+@server.command(SWEEP_COMMAND)
+async def sweep_command(ls: DerivlensServer, arguments: Any = None) -> dict[str, Any]:
+    """A slider's sweep (docs/protocol.md, "Slider sweeps"): arrays, no image."""
+    with ls.requests.tracking(ls.protocol.msg_id):
+        try:
+            return wire.unstructure(await lsp_sweep.run(ls, arguments))
+        except DerivlensError as error:
+            ls.log(f"derivlens: sweep failed: {error.kind.value}: {error.message}")
+            raise lsp_error(error) from None
 
 
 class _ExpectedFailures(logging.Filter):
