@@ -27,7 +27,7 @@ import {
 } from './logic/interpreter';
 import { DOCUMENT_SELECTOR } from './logic/notebook';
 import { rewriteLensCommand, SERVER_PLOT_COMMAND, targetFromCommandArgs } from './logic/lenses';
-import type { PlotArgs, PlotResult } from './logic/protocol';
+import type { PlotArgs, PlotResult, SweepRequest, SweepResult } from './logic/protocol';
 import { limitedServerSettings } from './logic/settings';
 import type { PlotTarget } from './logic/types';
 
@@ -125,6 +125,14 @@ export class ServerManager implements vscode.Disposable {
       );
     }
     return client.sendRequest(ExecuteCommandRequest.type, { command: SERVER_PLOT_COMMAND, arguments: [args] }, token) as Promise<PlotResult>;
+  }
+
+  /** `derivlens.sweep` (docs/protocol.md, "Slider sweeps"): the arrays of a slider's previews. */
+  async sweep(args: PlotArgs & { sweep: SweepRequest }, token?: vscode.CancellationToken): Promise<SweepResult> {
+    await this.start();
+    const client = this.client;
+    if (!client || client.state !== State.Running) throw new ServerUnavailable('The derivlens language server is not running.');
+    return client.sendRequest(ExecuteCommandRequest.type, { command: 'derivlens.sweep', arguments: [args] }, token) as Promise<SweepResult>;
   }
 
   async dispose(): Promise<void> {
