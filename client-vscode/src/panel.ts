@@ -106,7 +106,7 @@ export class PlotPanel implements vscode.Disposable {
   private postedResult: PlotResult | null | undefined;
   /** The sweep in flight (cancelled on release: the sharp image goes first), and the last one. */
   private sweepCts: vscode.CancellationTokenSource | undefined;
-  private lastSweep: { key: string; result: SweepResult } | undefined;
+  private lastSweep: { key: string; result: Promise<SweepResult> } | undefined;
 
   private constructor(
     private readonly extensionUri: vscode.Uri,
@@ -226,20 +226,30 @@ export class PlotPanel implements vscode.Disposable {
     const target = this.state.target;
     let result: SweepResult | null = null;
     if (target && this.plotter.sweep) {
-      const args = { ...buildPlotArgs(target, this.state.overrides, { theme: currentTheme() }), sweep: { param: name, values } };
+      // Without the swept parameter's own value (the sweep sets it): the same sweep whatever the thumb's value.
+      const { [name]: _swept, ...held } = this.state.overrides.params ?? {};
+      const args = { ...buildPlotArgs(target, { ...this.state.overrides, params: held }, { theme: currentTheme() }), sweep: { param: name, values } };
       const key = JSON.stringify(args);
-      result = this.lastSweep?.key === key ? this.lastSweep.result : null;
-      this.sweepCts?.cancel();
-      const cts = new vscode.CancellationTokenSource();
-      this.sweepCts = cts;
+      // The same sweep asked again (pointer over the slider, then pressed): the one there or on its way.
+      if (this.lastSweep?.key !== key) {
+        this.sweepCts?.cancel();
+        const cts = new vscode.CancellationTokenSource();
+        this.sweepCts = cts;
+        const asked = this.plotter.sweep(args, cts.token);
+        this.lastSweep = { key, result: asked };
+        const done = () => {
+          if (this.sweepCts === cts) this.sweepCts = undefined;
+          cts.dispose();
+        };
+        asked.then(done, () => {
+          done();
+          if (this.lastSweep?.result === asked) this.lastSweep = undefined; // not kept: asked again next time
+        });
+      }
       try {
-        result ??= await this.plotter.sweep(args, cts.token);
-        this.lastSweep = { key, result };
+        result = await this.lastSweep!.result;
       } catch {
         result = null;
-      } finally {
-        if (this.sweepCts === cts) this.sweepCts = undefined;
-        cts.dispose();
       }
     }
     void this.panel.webview.postMessage({ type: 'sweep', token, sweep: result });

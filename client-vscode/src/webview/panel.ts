@@ -130,8 +130,12 @@ function sliderRow(s: SliderView): HTMLElement {
     out.textContent = String(value);
     vscode.postMessage({ type: 'param', name: s.name, value, phase });
   };
+  // The sweep is asked for as the pointer comes to the slider, so that it is there (or
+  // nearly) when the thumb is pressed; pressing asks again only if the range changed.
+  range.addEventListener('pointerenter', () => startSweep(spec()));
   range.addEventListener('pointerdown', () => {
     dragging = s.name;
+    preview.press();
     startSweep(spec());
   });
   range.addEventListener('input', () => {
@@ -163,6 +167,7 @@ function startSweep(s: SliderView): void {
   const image = last?.image;
   if (!image || last?.surface || !data || 'outputs' in data) return;
   const values = sweepValues(s);
+  if (preview.asked(s.name, values, image.axes)) return;
   const token = preview.begin(s.name, values, image.axes);
   vscode.postMessage({ type: 'sweep', name: s.name, values, token });
 }

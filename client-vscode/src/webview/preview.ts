@@ -18,9 +18,12 @@ export interface PreviewRecord {
   release: number | null;
   sharp: number | null;
   sweeps: number;
+  /** When the last sweep arrived and the last thumb was pressed (performance.now()). */
+  sweepArrived: number | null;
+  pressed: number | null;
 }
 
-const record: PreviewRecord = { frames: [], values: [], release: null, sharp: null, sweeps: 0 };
+const record: PreviewRecord = { frames: [], values: [], release: null, sharp: null, sweeps: 0, sweepArrived: null, pressed: null };
 (window as unknown as { derivlensPreview: PreviewRecord }).derivlensPreview = record;
 
 const ROW_COLOURS: [string, string][] = [
@@ -61,7 +64,13 @@ export class Preview {
     wrap.insertBefore(this.canvas, before);
   }
 
-  /** A drag starts: the token its sweep's reply must carry. */
+  /** Whether this sweep (same slider, values and plot rows) is already asked for or here. */
+  asked(name: string, values: number[], axes: AxesBox[]): boolean {
+    const d = this.drag;
+    return !!d && d.name === name && d.axes === axes && d.values.length === values.length && d.values.every((v, i) => v === values[i]);
+  }
+
+  /** A drag is about to start: the token its sweep's reply must carry. */
   begin(name: string, values: number[], axes: AxesBox[]): number {
     this.released = null;
     const rows = ROW_COLOURS.map(([v, f]) => cssVar(v, f));
@@ -85,6 +94,12 @@ export class Preview {
       if (key) d.limits.set(key, sweepLimits(sweep, key));
     }
     record.sweeps++;
+    record.sweepArrived = performance.now();
+  }
+
+  /** The thumb was pressed (for the record). */
+  press(): void {
+    record.pressed = performance.now();
   }
 
   /** The thumb is at `value`: drawn at the next frame if there is a sweep (true), else false. */
