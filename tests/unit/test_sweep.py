@@ -25,7 +25,9 @@ SOURCE = (
     "def scaled(x, a=1.5):\n    return a * x**2\n\n"
     "def partial_sum(x, n=3):\n    return sum(x**k for k in range(n))\n\n"
     "def bowl(x, y, k=2.0):\n    return x**2 + k * y**2\n\n"
-    "def pair(x, a=1.0):\n    return torch.stack([x, a * x])\n"
+    "def pair(x, a=1.0):\n    return torch.stack([x, a * x])\n\n"
+    "def wave(x, a=1.0):\n    return torch.sin(a * x)\n\n"
+    "def leaves(x, a=0.0):\n    return x * 1.0 if a < 1 else x.detach() * 1.0\n"
 )
 
 
@@ -61,6 +63,30 @@ def test_a_sweep_of_a_times_x_squared_is_a_x2_and_2ax_per_value():
         assert f == pytest.approx([a * x * x for x in xs], abs=1e-12)
         assert d1 == pytest.approx([2 * a * x for x in xs], abs=1e-12)
         assert d2 == pytest.approx([2 * a] * 9, abs=1e-12)
+
+
+def test_a_nonlinear_parameter_each_value_exact():
+    """sin(a·x): f′ = a·cos(a·x), f″ = −a²·sin(a·x) at every swept value (values after
+    the first take vectorized autograd alone)."""
+    values = [0.5, 1.0, 2.0, 3.5]
+    sweep = SweepRequest("a", values)
+    result = finish("wave", sweep, child_reply("wave", sweep, **OPTIONS), **OPTIONS)
+    for a, f, d1, d2 in zip(
+        values, result.f, result.derivatives["1"], result.derivatives["2"], strict=True
+    ):
+        assert f == pytest.approx([math.sin(a * x) for x in result.x], abs=1e-12)
+        assert d1 == pytest.approx([a * math.cos(a * x) for x in result.x], abs=1e-12)
+        assert d2 == pytest.approx([-a * a * math.sin(a * x) for x in result.x], abs=1e-12)
+
+
+def test_a_value_where_autograd_is_cut_off_is_evaluated_in_full():
+    """Autograd is right at a = 0 but f leaves the graph at a = 2 (`x.detach()`): there
+    autograd alone would say f′ = 0; the full evaluation's differences say 1."""
+    sweep = SweepRequest("a", [0.0, 2.0])
+    result = finish("leaves", sweep, child_reply("leaves", sweep, **OPTIONS), **OPTIONS)
+    assert result.f[1] == pytest.approx(result.x, abs=1e-12)
+    assert result.derivatives["1"][0] == pytest.approx([1.0] * 9, abs=1e-12)
+    assert result.derivatives["1"][1] == pytest.approx([1.0] * 9, abs=1e-6)
 
 
 def test_an_integer_parameter_is_swept_as_integers():
