@@ -29,8 +29,6 @@ from derivlens.model import EvaluationRequest, SweepRequest, SweepResult
 
 #: The most CPU time a sweep may take in the child.
 BUDGET_S = 2.0
-#: The first value alone stops a sweep it says would take this many budgets.
-FIRST_TIMES = 4
 
 
 def compute(request: EvaluationRequest, module: ModuleType) -> SweepResult:
@@ -126,17 +124,13 @@ def _one_variable(plan: results.Plan, sweep: SweepRequest) -> results.Plan:
 
 def _within_budget(sweep: SweepRequest, first: float, done: int, elapsed: float) -> None:
     """Stop once the values so far say the whole sweep would be over `BUDGET_S`. The
-    first value pays for what the child does once (its first call of the function), so
-    the rate is read from the values after it; the first alone stops a sweep it says
-    would take over `FIRST_TIMES` times the budget."""
+    first value pays for what the child does once and for the full evaluation (the
+    others may take autograd alone), so the rate is read from the values after it."""
     total = len(sweep.values)
     if done >= total:
         return
-    if done == 1:
-        expected, limit = first * total, FIRST_TIMES * BUDGET_S
-    else:
-        expected, limit = first + (elapsed - first) / (done - 1) * (total - 1), BUDGET_S
-    if expected > limit or elapsed > BUDGET_S:
+    expected = elapsed if done == 1 else first + (elapsed - first) / (done - 1) * (total - 1)
+    if expected > BUDGET_S:
         raise DerivlensError(
             ErrorKind.TIMEOUT,
             f"a sweep of {sweep.param} over {total} values would take about {expected:.1f} s "
