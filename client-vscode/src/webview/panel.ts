@@ -130,9 +130,9 @@ function sliderRow(s: SliderView): HTMLElement {
     out.textContent = String(value);
     vscode.postMessage({ type: 'param', name: s.name, value, phase });
   };
-  // The sweep is asked for as the pointer comes to the slider, so that it is there (or
+  // The sweep is asked for as the pointer comes to the slider's row, so that it is there (or
   // nearly) when the thumb is pressed; pressing asks again only if the range changed.
-  range.addEventListener('pointerenter', () => startSweep(spec()));
+  row.addEventListener('pointerenter', () => startSweep(spec()));
   range.addEventListener('pointerdown', () => {
     dragging = s.name;
     preview.press();

@@ -18,12 +18,18 @@ export interface PreviewRecord {
   release: number | null;
   sharp: number | null;
   sweeps: number;
+  /** Sweeps asked for, and replies (used or not: a newer drag's token, none, a failure). */
+  asked: number;
+  replies: number;
+  /** When the last reply came, and the server's time for that sweep. */
+  lastReply: number | null;
+  sweepElapsedMs: number | null;
   /** When the last sweep arrived and the last thumb was pressed (performance.now()). */
   sweepArrived: number | null;
   pressed: number | null;
 }
 
-const record: PreviewRecord = { frames: [], values: [], release: null, sharp: null, sweeps: 0, sweepArrived: null, pressed: null };
+const record: PreviewRecord = { frames: [], values: [], release: null, sharp: null, sweeps: 0, asked: 0, replies: 0, lastReply: null, sweepElapsedMs: null, sweepArrived: null, pressed: null };
 (window as unknown as { derivlensPreview: PreviewRecord }).derivlensPreview = record;
 
 const ROW_COLOURS: [string, string][] = [
@@ -67,7 +73,8 @@ export class Preview {
   /** Whether this sweep (same slider, values and plot rows) is already asked for or here. */
   asked(name: string, values: number[], axes: AxesBox[]): boolean {
     const d = this.drag;
-    return !!d && d.name === name && d.axes === axes && d.values.length === values.length && d.values.every((v, i) => v === values[i]);
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    return !!d && d.name === name && same(d.axes, axes) && same(d.values, values);
   }
 
   /** A drag is about to start: the token its sweep's reply must carry. */
@@ -81,11 +88,15 @@ export class Preview {
       rows,
     };
     this.drag = { token: ++this.tokens, name, values, axes, sweep: null, limits: new Map(), colours };
+    record.asked++;
     return this.tokens;
   }
 
   /** The sweep for drag `token` (null: none, the panel re-plots per position). */
   accept(token: number, sweep: SweepResult | null): void {
+    record.replies++;
+    record.lastReply = performance.now();
+    record.sweepElapsedMs = sweep?.elapsed_ms ?? null;
     const d = this.drag;
     if (!d || d.token !== token || !sweep || sweep.param !== d.name) return;
     d.sweep = sweep;

@@ -119,8 +119,8 @@ async function panelInfo() {
 
 /**
  * Slider previews from a sweep (docs/protocol.md, "Slider sweeps"): the pointer comes to the
- * `a` slider, rests 0.5 s (as a hand does before pressing), presses at its left end and
- * moves the thumb across its whole range in 2 s, a move per ~16 ms, then lets go. The
+ * `a` slider (the panel asks for the sweep), and once the sweep is there presses at its
+ * left end and moves the thumb across its whole range in 2 s, a move per ~16 ms, then lets go. The
  * webview records each preview's requestAnimationFrame time (`window.derivlensPreview`).
  * Checked: previews were drawn during the drag (more than 30, at changing values) and the
  * sharp image arrived after release; the frame intervals and release→image time are
@@ -133,15 +133,23 @@ async function sliderPreviews() {
   const before = await panelInfo();
   await panel.locator('body').evaluate(() => {
     const r = window.derivlensPreview;
-    Object.assign(r, { release: null, sharp: null, pressed: null, sweepArrived: null });
+    Object.assign(r, { release: null, sharp: null, pressed: null, sweepArrived: null, asked: 0, replies: 0, sweeps: 0 });
     r.frames.length = 0;
     r.values.length = 0;
   });
   const y = sb.y + sb.height / 2;
   const x0 = sb.x + 2;
   const x1 = sb.x + sb.width - 2;
+  // The pointer comes to the slider (which asks for the sweep); the drag starts once the
+  // sweep is there, so that what is measured is the drawing; how long the sweep took to
+  // come is reported beside it.
+  const hovered = Date.now();
   await page.mouse.move(x0, y);
-  await page.waitForTimeout(500);
+  let sweepReadyMs = null;
+  for (let k = 0; k < 300 && sweepReadyMs === null; k++) {
+    if (await panel.locator('body').evaluate(() => window.derivlensPreview.sweeps > 0)) sweepReadyMs = Date.now() - hovered;
+    else await page.waitForTimeout(50);
+  }
   await page.mouse.down();
   const start = Date.now();
   let moves = 0;
@@ -166,6 +174,10 @@ async function sliderPreviews() {
   const during = rec.release === null ? rec.frames : rec.frames.filter((t) => t <= rec.release);
   return {
     moves,
+    sweepReadyMs,
+    sweepServerMs: rec.sweepElapsedMs,
+    sweepsAsked: rec.asked,
+    sweepReplies: rec.replies,
     frames: rec.frames.length,
     framesDuringDrag: during.length,
     distinctValues: new Set(rec.values).size,

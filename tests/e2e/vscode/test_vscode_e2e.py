@@ -434,7 +434,7 @@ def _report_slider_previews(results: dict[str, object]) -> None:
     details = results["details"]
     assert isinstance(details, dict)
     figures = details["slider_previews"]
-    keys = ("framesDuringDrag", "p50FrameMs", "p90FrameMs", "sweepAfterPressMs",
+    keys = ("sweepReadyMs", "sweepServerMs", "framesDuringDrag", "p50FrameMs", "p90FrameMs",
             "firstFrameAfterPressMs", "releaseToSharpMs")  # fmt: skip
     print("slider previews: " + ", ".join(f"{k}={figures.get(k)}" for k in keys))
 
