@@ -44,6 +44,8 @@ INTERFACES: tuple[tuple[str, type], ...] = (
     ("CurvesResult", model.CurvesResult),
     ("VectorCurvesResult", model.VectorCurvesResult),
     ("SurfaceResult", model.SurfaceResult),
+    ("SweepRequest", model.SweepRequest),
+    ("SweepResult", model.SweepResult),
 )
 NAMES = {cls: name for name, cls in INTERFACES}
 

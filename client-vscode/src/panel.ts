@@ -8,7 +8,7 @@ import { boxChanged, type ImageBox, type Measure } from './logic/layout';
 import { CLIENT_LENS_COMMAND, SERVER_PLOT_COMMAND, scanDefLines, targetFromCommandArgs } from './logic/lenses';
 import { LiveRequests } from './logic/live';
 import { type CellInfo, isCellUri, structureConcernsTarget } from './logic/notebook';
-import type { PlotArgs, PlotResult } from './logic/protocol';
+import type { PlotArgs, PlotResult, SweepRequest, SweepResult } from './logic/protocol';
 import { isSurface } from './logic/results';
 import { type Bounds, integerDefaults } from './logic/sliders';
 import { type Action, followTarget, imageBoxOf, initialState, type Origin, type PanelState, reduce, replotsOnEdit } from './logic/state';
@@ -33,6 +33,8 @@ export interface Plotter {
   plot(args: PlotArgs, token?: vscode.CancellationToken): Promise<PlotResult>;
   /** The document's eligible functions (`derivlens.functions`), for the compare picker. */
   functions?(uri: string): Promise<unknown>;
+  /** `derivlens.sweep` (docs/protocol.md, "Slider sweeps"): a slider's previews. */
+  sweep?(args: PlotArgs & { sweep: SweepRequest }, token?: vscode.CancellationToken): Promise<SweepResult>;
 }
 
 export function currentTheme(): Theme {
@@ -50,6 +52,7 @@ type FromWebview =
   | { type: 'copyCsv' }
   | { type: 'measure'; measure: Measure }
   | { type: 'param'; name: string; value: number; phase: 'drag' | 'release' }
+  | { type: 'sweep'; name: string; values: number[]; token: number }
   | { type: 'bounds'; name: string; bounds: Bounds }
   | { type: 'zoom'; zoom: ZoomResult }
   | { type: 'unzoom' }
@@ -103,6 +106,9 @@ export class PlotPanel implements vscode.Disposable {
   /** What the webview already has: not sent again with every view (it is large). */
   private postedSrc: string | undefined;
   private postedResult: PlotResult | null | undefined;
+  /** The sweep in flight (cancelled on release: the sharp image goes first), and the last one. */
+  private sweepCts: vscode.CancellationTokenSource | undefined;
+  private lastSweep: { key: string; result: Promise<SweepResult> } | undefined;
 
   private constructor(
     private readonly extensionUri: vscode.Uri,
@@ -225,6 +231,44 @@ export class PlotPanel implements vscode.Disposable {
     if (delay !== null) this.formulaTimer = setTimeout(() => void this.plot('formula'), delay);
   }
 
+  /**
+   * A slider's sweep for the webview's previews, asked for as its drag starts: the same
+   * function and options as the plot shown, over `values` of `name`. Any failure (too
+   * slow, a vector f, the server gone) answers null: the panel then re-plots per position.
+   */
+  private async sweep(name: string, values: number[], token: number): Promise<void> {
+    const target = this.state.target;
+    let result: SweepResult | null = null;
+    if (target && this.plotter.sweep) {
+      // Without the swept parameter's own value (the sweep sets it): the same sweep whatever the thumb's value.
+      const { [name]: _swept, ...held } = this.state.overrides.params ?? {};
+      const args = { ...buildPlotArgs(target, { ...this.state.overrides, params: held }, { theme: currentTheme() }), sweep: { param: name, values } };
+      const key = JSON.stringify(args);
+      // The same sweep asked again (pointer over the slider, then pressed): the one there or on its way.
+      if (this.lastSweep?.key !== key) {
+        this.sweepCts?.cancel();
+        const cts = new vscode.CancellationTokenSource();
+        this.sweepCts = cts;
+        const asked = this.plotter.sweep(args, cts.token);
+        this.lastSweep = { key, result: asked };
+        const done = () => {
+          if (this.sweepCts === cts) this.sweepCts = undefined;
+          cts.dispose();
+        };
+        asked.then(done, () => {
+          done();
+          if (this.lastSweep?.result === asked) this.lastSweep = undefined; // not kept: asked again next time
+        });
+      }
+      try {
+        result = await this.lastSweep!.result;
+      } catch {
+        result = null;
+      }
+    }
+    void this.panel.webview.postMessage({ type: 'sweep', token, sweep: result });
+  }
+
   /** Held parameters with an integer default, read from the function's source. */
   private integersOf(target: PlotTarget, result: PlotResult): string[] {
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === target.uri);
@@ -304,7 +348,11 @@ export class PlotPanel implements vscode.Disposable {
         if (stale && this.state.target) void this.plot('replot');
         return;
       }
+      case 'sweep':
+        void this.sweep(m.name, m.values, m.token);
+        return;
       case 'param': {
+        if (m.phase === 'release') this.sweepCts?.cancel();
         this.dispatch({ type: 'param', name: m.name, value: m.value });
         const kind = m.phase === 'drag' ? 'preview' : 'full';
         if (this.live.submit(kind, Date.now()) === 'send') void this.plot('replot', undefined, kind === 'preview');

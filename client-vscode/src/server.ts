@@ -28,7 +28,7 @@ import {
 import { DOCUMENT_SELECTOR } from './logic/notebook';
 import { FUNCTIONS_COMMAND } from './logic/compare';
 import { rewriteLensCommand, SERVER_PLOT_COMMAND, targetFromCommandArgs } from './logic/lenses';
-import type { PlotArgs, PlotResult } from './logic/protocol';
+import type { PlotArgs, PlotResult, SweepRequest, SweepResult } from './logic/protocol';
 import { limitedServerSettings } from './logic/settings';
 import type { PlotTarget } from './logic/types';
 
@@ -134,6 +134,14 @@ export class ServerManager implements vscode.Disposable {
     const client = this.client;
     if (!client || client.state !== State.Running) return [];
     return client.sendRequest(ExecuteCommandRequest.type, { command: FUNCTIONS_COMMAND, arguments: [{ uri }] });
+  }
+
+  /** `derivlens.sweep` (docs/protocol.md, "Slider sweeps"): the arrays of a slider's previews. */
+  async sweep(args: PlotArgs & { sweep: SweepRequest }, token?: vscode.CancellationToken): Promise<SweepResult> {
+    await this.start();
+    const client = this.client;
+    if (!client || client.state !== State.Running) throw new ServerUnavailable('The derivlens language server is not running.');
+    return client.sendRequest(ExecuteCommandRequest.type, { command: 'derivlens.sweep', arguments: [args] }, token) as Promise<SweepResult>;
   }
 
   async dispose(): Promise<void> {

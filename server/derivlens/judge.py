@@ -91,6 +91,51 @@ def finish(prepared: Prepared, outcome: Outcome, elapsed_ms: float) -> Result:
     )
 
 
+def finish_sweep(
+    prepared: Prepared, sweep: model.SweepRequest, outcome: Outcome, elapsed_ms: float
+) -> model.SweepResult:
+    """A sweep's reply (docs/protocol.md, "Slider sweeps") as a checked `SweepResult`:
+    the schema's finite numbers or null, and exactly the values, samples and orders asked."""
+    if isinstance(outcome, SandboxFailure):
+        raise as_error(outcome)
+    reply = outcome.reply
+    if outcome.unanswered is not None or (isinstance(reply, dict) and "error" in reply):
+        raise _reported_error(prepared, outcome)
+    if not isinstance(reply, dict) or set(reply) != {"result"}:
+        raise _malformed(prepared, "neither a result nor an error")
+    try:
+        result: model.SweepResult = wire.structure(reply["result"], model.SweepResult)
+    except wire.Malformed as error:
+        raise _malformed(prepared, str(error)) from None
+    problem = _sweep_mismatch(prepared.settled.get(1), sweep, result)
+    if problem:
+        raise _malformed(prepared, problem)
+    return attrs.evolve(result, function=prepared.function.name, elapsed_ms=round(elapsed_ms, 1))
+
+
+def _sweep_mismatch(
+    settled: Settled | None, sweep: model.SweepRequest, result: model.SweepResult
+) -> str | None:
+    """What in a sweep's reply is not what was asked: its parameter and values, the
+    domain, the samples of x and of every series, one series per value and order."""
+    options = settled.options if settled else None
+    if options is None:
+        return "a sweep where the options were invalid"
+    want, count = options.samples, len(sweep.values)
+    if result.param != sweep.param or result.values != sweep.values:
+        return f"not the values of {sweep.param} asked for"
+    if result.domain != options.domain or len(result.x) != want:
+        return f"x does not span the requested {want} samples of the domain"
+    if result.order != options.order or sorted(result.derivatives) != [
+        str(k) for k in range(1, options.order + 1)
+    ]:
+        return f"not the derivatives of orders 1 to {options.order}"
+    for rows in (result.f, *result.derivatives.values()):
+        if len(rows) != count or any(len(row) != want for row in rows):
+            return f"not {count} series of {want} samples"
+    return None
+
+
 def _reported_error(prepared: Prepared, replied: Replied) -> DerivlensError:
     """The error a child reported, in the light of what the sandbox saw meanwhile: an
     operation it refused made the evaluation fail, so that is the error (`blocked`)."""

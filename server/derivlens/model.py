@@ -40,6 +40,8 @@ __all__ = [
     "ResultBase",
     "Settled",
     "SurfaceResult",
+    "SweepRequest",
+    "SweepResult",
     "Taylor",
     "TaylorRequest",
     "VectorCurvesResult",
@@ -195,6 +197,15 @@ class CompareRequest:
 
 
 @attrs.frozen
+class SweepRequest:
+    """The `sweep` of a `derivlens.sweep` command: one held parameter and the values to
+    evaluate f at, for the panel's slider previews (docs/protocol.md, "Slider sweeps")."""
+
+    param: str = attrs.field(converter=_name)
+    values: list[float]
+
+
+@attrs.frozen
 class EvaluationRequest:
     """What the sandboxed child gets: the sliced code, the function, decided options.
 
@@ -221,6 +232,8 @@ class EvaluationRequest:
     taylor: TaylorRequest | None = None
     #: Another function of the same module to evaluate on the same x, if asked for.
     compare: CompareRequest | None = None
+    #: Evaluate f over these values of one held parameter instead (a `SweepResult`).
+    sweep: SweepRequest | None = None
     project_root: str | None = None
     #: For a notebook: where each included cell starts in `code`, and its index.
     cell_starts: tuple[int, ...] = ()
@@ -388,6 +401,22 @@ class SurfaceResult(ResultBase):
     f: list[Series]
     gradient: Gradient
     critical_points: list[tuple[float, float]]
+
+
+@attrs.frozen(kw_only=True)
+class SweepResult:
+    """f of one variable and its derivatives at the same `x` for each value of `param`:
+    `f` and each derivative hold one series per value, in the order of `values`."""
+
+    function: str = attrs.field(default="", converter=_name)
+    param: str = attrs.field(converter=_name)
+    values: list[float]
+    domain: Interval
+    order: int
+    x: Series
+    f: list[Series]
+    derivatives: dict[str, list[Series]]
+    elapsed_ms: float = 0.0
 
 
 Result = Union[CurvesResult, VectorCurvesResult, SurfaceResult]  # noqa: UP007

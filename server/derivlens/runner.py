@@ -77,6 +77,8 @@ def warm_up() -> None:
         _warm_run(attrs.evolve(surface, render=None))
         vector = "import torch\ndef f(x):\n    return torch.stack([x, x * x])\n"
         _warm_run(_warm_request(vector, ("x",), 1, None))
+        held = _warm_request("def f(x, a=1.0):\n    return a * x\n", ("x",), 1, None)
+        _warm_run(attrs.evolve(held, sweep=model.SweepRequest("a", [1.0, 2.0])))
         _warm_run(_warm_request("def f(x):\n    return x.nope\n", ("x",), 1, None))  # an error
     finally:
         if collecting:
@@ -157,6 +159,10 @@ def run(request: Any) -> dict[str, Any]:
     try:
         typed: EvaluationRequest = wire.structure(request, EvaluationRequest)
         name = typed.function
+        if typed.sweep is not None:  # a slider sweep (docs/protocol.md, "Slider sweeps")
+            from derivlens import sweep_eval
+
+            return {"result": wire.unstructure(sweep_eval.compute(typed, load_module(typed)))}
         return {"result": wire.unstructure(compute(typed))}
     except wire.Malformed as error:
         return _error(DerivlensError("internal", f"a malformed request ({error})"))

@@ -115,6 +115,23 @@ export interface SurfaceResult extends ResultBase {
   critical_points: [number, number][];
 }
 
+export interface SweepRequest {
+  param: string;
+  values: number[];
+}
+
+export interface SweepResult {
+  function: string;
+  param: string;
+  values: number[];
+  domain: [number, number];
+  order: number;
+  x: (number | null)[];
+  f: ((number | null)[])[];
+  derivatives: Record<string, ((number | null)[])[]>;
+  elapsed_ms: number;
+}
+
 /** A result: curves, vector-valued curves (`outputs`), or a surface (`gradient`). */
 export type PlotResult = CurvesResult | VectorCurvesResult | SurfaceResult;
 

@@ -206,3 +206,19 @@ function ownIntegerDefaults(lines: string[], line: number): Set<string> {
   }
   return out;
 }
+
+/** How many values a slider's sweep asks for (docs/protocol.md, "Slider sweeps"). */
+export const SWEEP_VALUES = 64;
+
+/**
+ * The values of a slider's sweep: `count` across its range as the thumb moves over it
+ * (evenly, or evenly in log for a logarithmic slider), every whole number of an integer
+ * range that has at most `count` of them (else `count` of them, rounded, without repeats).
+ */
+export function sweepValues(s: Bounds & { integer: boolean; log: boolean }, count = SWEEP_VALUES): number[] {
+  const { min, max } = s;
+  if (s.integer && max - min + 1 <= count) return Array.from({ length: max - min + 1 }, (_, i) => min + i);
+  const at = (t: number) => (s.log ? min * Math.pow(max / min, t) : min + (max - min) * t);
+  const values = Array.from({ length: count }, (_, i) => (i === count - 1 ? max : at(i / (count - 1))));
+  return s.integer ? [...new Set(values.map(Math.round))] : values;
+}

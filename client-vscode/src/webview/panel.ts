@@ -5,14 +5,15 @@
 // What happens here, and only here, because it must follow the mouse: the readout and
 // crosshair (logic/readout.ts), the drag-zoom band (logic/zoom.ts), the sliders' values
 // while the thumb moves (logic/sliders.ts), and measuring the panel for its image.
-import type { PlotResult } from '../logic/protocol';
+import type { PlotResult, SweepResult } from '../logic/protocol';
 import { areaAt, type Readout, readoutAt } from '../logic/readout';
-import { parseBounds, valueAt } from '../logic/sliders';
+import { parseBounds, sweepValues, valueAt } from '../logic/sliders';
 import type { SliderView, ViewError, ViewModel } from '../logic/view';
 import { bandOf, MIN_DRAG_PX, zoomOf } from '../logic/zoom';
 import { renderCompare, setUpCompare } from './compare';
 import { renderFormulas } from './formulas';
 import { doubleClicked, plotClicked, renderTangent, setUpTangent } from './tangent';
+import { Preview } from './preview';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -138,10 +139,22 @@ function sliderRow(s: SliderView): HTMLElement {
     out.textContent = String(value);
     vscode.postMessage({ type: 'param', name: s.name, value, phase });
   };
-  range.addEventListener('pointerdown', () => (dragging = s.name));
-  range.addEventListener('input', () => send('drag'));
+  // The sweep is asked for as the pointer comes to the slider's row, so that it is there (or
+  // nearly) when the thumb is pressed; pressing asks again only if the range changed.
+  row.addEventListener('pointerenter', () => startSweep(spec()));
+  range.addEventListener('pointerdown', () => {
+    dragging = s.name;
+    preview.press();
+    startSweep(spec());
+  });
+  range.addEventListener('input', () => {
+    const value = valueAt(spec(), range.value);
+    if (dragging === s.name && preview.move(value)) out.textContent = String(value);
+    else send('drag');
+  });
   range.addEventListener('change', () => {
     send('release');
+    preview.release(last?.seq ?? 0);
     dragging = null;
   });
   const bounds = () => {
@@ -156,6 +169,16 @@ function sliderRow(s: SliderView): HTMLElement {
   lo.addEventListener('change', bounds);
   hi.addEventListener('change', bounds);
   return row;
+}
+
+/** A drag starts: ask for its sweep (curves of one scalar f only: a surface re-plots). */
+function startSweep(s: SliderView): void {
+  const image = last?.image;
+  if (!image || last?.surface || !data || 'outputs' in data) return;
+  const values = sweepValues(s);
+  if (preview.asked(s.name, values, image.axes)) return;
+  const token = preview.begin(s.name, values, image.axes);
+  vscode.postMessage({ type: 'sweep', name: s.name, values, token });
 }
 
 // A press on a slider that moves nothing fires no `change`: the drag ends with the button.
@@ -193,6 +216,7 @@ function renderSliders(v: ViewModel): void {
 const img = $<HTMLImageElement>('plot');
 const overlay = $<HTMLCanvasElement>('overlay');
 const readoutEl = $('readout');
+const preview = new Preview(img, $('plot-wrap'), overlay);
 let pointer: { x: number; y: number } | null = null; // image pixels
 let drag: { x: number; y: number; id: number } | null = null;
 
@@ -401,9 +425,11 @@ function render(v: ViewModel): void {
   warnings.hidden = v.warnings.length === 0;
 
   const fig = $('figure');
+  const newImage = !!v.image?.src && img.getAttribute('src') !== v.image.src;
+  preview.viewed(v.seq, v.status === 'loading', newImage);
   if (v.image) {
     // An empty src: the same image as before (the extension does not send it again).
-    if (v.image.src && img.getAttribute('src') !== v.image.src) img.src = v.image.src;
+    if (newImage && v.image.src) img.src = v.image.src;
     img.width = v.image.width;
     img.height = v.image.height;
     img.alt = `Plot of ${v.title} and its derivatives`;
@@ -438,13 +464,17 @@ function render(v: ViewModel): void {
 }
 
 window.addEventListener('message', (event: MessageEvent) => {
-  const msg = event.data as { type?: string; view?: ViewModel; data?: PlotResult | null; persist?: unknown };
+  const msg = event.data as { type?: string; view?: ViewModel; data?: PlotResult | null; persist?: unknown; token?: number; sweep?: SweepResult | null };
+  if (msg?.type === 'sweep') return preview.accept(msg.token ?? -1, msg.sweep ?? null);
   if (msg?.type !== 'view' || !msg.view) return;
   if (msg.data !== undefined) data = msg.data;
   render(msg.view);
   if (msg.persist) vscode.setState(msg.persist);
 });
-img.addEventListener('load', () => renderReadout());
+img.addEventListener('load', () => {
+  preview.imageLoaded();
+  renderReadout();
+});
 
 for (const id of inputs) {
   $(id).addEventListener('input', () => typed.add(id));

@@ -24,6 +24,7 @@ from derivlens import SANDBOX_APP, __version__, engine, judge, project, taylor_o
 from derivlens.errors import DerivlensError
 from derivlens.formula_jobs import Formulas
 from derivlens.locate import FunctionInfo
+from derivlens.lsp import sweep as lsp_sweep
 from derivlens.lsp.documents import Documents, Source, uri_path
 from derivlens.lsp.finished_futures import ForgetsFinishedFutures
 from derivlens.lsp.functions import FUNCTIONS_COMMAND, answer
@@ -40,6 +41,7 @@ from derivlens.lsp.protocol_hooks import (
 )
 from derivlens.lsp.result_cache import ResultCache
 from derivlens.lsp.settings import Settings, parse_settings
+from derivlens.lsp.sweep import SWEEP_COMMAND
 from derivlens.model import FormulaTexts, Render, Result
 from derivlens.sandbox.outcome import SandboxFailure
 
@@ -447,6 +449,17 @@ async def plot_command(ls: DerivlensServer, arguments: PlotArguments) -> dict[st
 @server.command(FUNCTIONS_COMMAND)  # the panel's "Compare with…" names (lsp/functions.py)
 def functions_command(ls: DerivlensServer, *arguments: Any) -> list[dict[str, Any]]:
     return answer(ls.documents, arguments)
+
+
+@server.command(SWEEP_COMMAND)
+async def sweep_command(ls: DerivlensServer, arguments: Any = None) -> dict[str, Any]:
+    """A slider's sweep (docs/protocol.md, "Slider sweeps"): arrays, no image."""
+    with ls.requests.tracking(ls.protocol.msg_id):
+        try:
+            return wire.unstructure(await lsp_sweep.run(ls, arguments))
+        except DerivlensError as error:
+            ls.log(f"derivlens: sweep failed: {error.kind.value}: {error.message}")
+            raise lsp_error(error) from None
 
 
 class _ExpectedFailures(logging.Filter):

@@ -122,6 +122,83 @@ async function panelInfo() {
   });
 }
 
+/**
+ * Slider previews from a sweep (docs/protocol.md, "Slider sweeps"): the pointer comes to the
+ * `a` slider (the panel asks for the sweep), and once the sweep is there presses at its
+ * left end and moves the thumb across its whole range in 2 s, a move per ~16 ms, then lets go. The
+ * webview records each preview's requestAnimationFrame time (`window.derivlensPreview`).
+ * Checked: previews were drawn during the drag (more than 30, at changing values) and the
+ * sharp image arrived after release; the frame intervals and release→image time are
+ * reported (measured, not asserted: they depend on the machine's load).
+ */
+async function sliderPreviews() {
+  const slider = panel.locator('input[data-param="a"]');
+  const sb = await slider.boundingBox();
+  if (!sb) return { error: 'no slider a' };
+  const before = await panelInfo();
+  await panel.locator('body').evaluate(() => {
+    const r = window.derivlensPreview;
+    Object.assign(r, { release: null, sharp: null, pressed: null, sweepArrived: null, asked: 0, replies: 0, sweeps: 0 });
+    r.frames.length = 0;
+    r.values.length = 0;
+  });
+  const y = sb.y + sb.height / 2;
+  const x0 = sb.x + 2;
+  const x1 = sb.x + sb.width - 2;
+  // The pointer comes to the slider (which asks for the sweep); the drag starts once the
+  // sweep is there, so that what is measured is the drawing; how long the sweep took to
+  // come is reported beside it.
+  const hovered = Date.now();
+  await page.mouse.move(x0, y);
+  let sweepReadyMs = null;
+  for (let k = 0; k < 300 && sweepReadyMs === null; k++) {
+    if (await panel.locator('body').evaluate(() => window.derivlensPreview.sweeps > 0)) sweepReadyMs = Date.now() - hovered;
+    else await page.waitForTimeout(50);
+  }
+  await page.mouse.down();
+  const start = Date.now();
+  let moves = 0;
+  for (let t = 0; t < 2000; t = Date.now() - start) {
+    await page.mouse.move(x0 + ((x1 - x0) * t) / 2000, y);
+    moves++;
+    const spare = 16 - (Date.now() - start - t); // a move per display frame, no slower than the harness can
+    if (spare > 0) await page.waitForTimeout(spare);
+  }
+  await page.mouse.move(x1, y);
+  await page.mouse.up();
+  const value = Number(await panel.locator('[data-name="a"] output').textContent());
+  const released = await waitPanel((i) => ok(i) && i.seq > before.seq && i.fixed.includes(`a = ${value}`), 'sharp image after the sweep drag', 30000);
+  await page.waitForTimeout(300);
+  const rec = await panel.locator('body').evaluate(() => {
+    const r = window.derivlensPreview;
+    const canvas = document.querySelector('canvas[data-testid="preview"]');
+    return { ...r, frames: [...r.frames], values: [...r.values], canvasHidden: canvas ? canvas.hidden : null };
+  });
+  const gaps = rec.frames.slice(1).map((t, i) => t - rec.frames[i]).sort((a, b) => a - b);
+  const pct = (p) => (gaps.length ? Number(gaps[Math.min(gaps.length - 1, Math.floor((p / 100) * gaps.length))].toFixed(1)) : null);
+  const during = rec.release === null ? rec.frames : rec.frames.filter((t) => t <= rec.release);
+  return {
+    moves,
+    sweepReadyMs,
+    sweepServerMs: rec.sweepElapsedMs,
+    sweepsAsked: rec.asked,
+    sweepReplies: rec.replies,
+    frames: rec.frames.length,
+    framesDuringDrag: during.length,
+    distinctValues: new Set(rec.values).size,
+    valueRange: rec.values.length ? [Math.min(...rec.values), Math.max(...rec.values)] : null,
+    p50FrameMs: pct(50),
+    p90FrameMs: pct(90),
+    sweepAfterPressMs: rec.sweepArrived !== null && rec.pressed !== null ? Number((rec.sweepArrived - rec.pressed).toFixed(1)) : null,
+    firstFrameAfterPressMs: rec.frames.length && rec.pressed !== null ? Number((rec.frames[0] - rec.pressed).toFixed(1)) : null,
+    releaseToSharpMs: rec.release !== null && rec.sharp !== null ? Number((rec.sharp - rec.release).toFixed(1)) : null,
+    canvasHiddenAfter: rec.canvasHidden,
+    sharpImage: !!released && released.src !== before.src && released.naturalWidth > 0,
+    value,
+    fixed: released && released.fixed,
+  };
+}
+
 /** The plot image's pixels, its shown (CSS) size, the pixel ratio, the width it had room for. */
 async function plotPixels() {
   return panel.locator('#plot').evaluate((img) => {
@@ -661,11 +738,13 @@ async function fullRun() {
     clearInterval(watch);
     const previews = frames.filter((f) => f.naturalWidth > 0 && f.naturalWidth === f.shownWidth && f.src !== beforeSlide.src.slice(-30));
     const distinct = new Set(frames.map((f) => f.src)).size;
+    // Previews are drawn on the webview's canvas from a sweep once it is there, images before.
+    const canvasFrames = await panel.locator('body').evaluate(() => window.derivlensPreview.frames.length);
     ro = await readoutAtX(1);
     const want2 = exact(sliderValue, 1);
     check('slider_drag', sb && sliderValue > 2 && sliderValue < 2.7 && info && info.src !== beforeSlide.src && info.fixed.includes(`a = ${sliderValue}`) &&
-      info.naturalWidth === Math.round(info.shownWidth * 2) && previews.length >= 1 && near(ro.values.f, want2.f),
-      { sliderValue, fixed: info && info.fixed, previews: previews.length, distinctImages: distinct, frames: frames.length, readout: ro.values, footers: [...new Set(frames.map((f) => f.footer))].slice(0, 12) });
+      info.naturalWidth === Math.round(info.shownWidth * 2) && (previews.length >= 1 || canvasFrames >= 1) && near(ro.values.f, want2.f),
+      { sliderValue, fixed: info && info.fixed, previews: previews.length, canvasFrames, distinctImages: distinct, frames: frames.length, readout: ro.values, footers: [...new Set(frames.map((f) => f.footer))].slice(0, 12) });
     results.details.slider_footers = [...new Set(frames.map((f) => f.footer))];
     results.details.shot_slider = await shot('panel-slider');
     results.details.shot_slider_panel = await panelShot('panel-slider-crop');
@@ -699,6 +778,12 @@ async function fullRun() {
     check('double_click_unzoom', info && unzoomAxes[0] && unzoomAxes[0].xlim[0] === -4 && unzoomAxes[0].xlim[1] === 4 && info.domain[0] === '-4',
       { domain: info && info.domain, xlim: unzoomAxes[0] && unzoomAxes[0].xlim });
 
+    // Slider previews from a sweep (the value it leaves is undone by the Reset below).
+    const sweepDrag = await sliderPreviews();
+    results.details.slider_previews = sweepDrag;
+    check('slider_previews', !sweepDrag.error && sweepDrag.framesDuringDrag > 30 && sweepDrag.distinctValues > 10 &&
+      sweepDrag.sharpImage && sweepDrag.releaseToSharpMs !== null && sweepDrag.canvasHiddenAfter === true, sweepDrag);
+    log(`slider previews: ${JSON.stringify(sweepDrag)}`);
     // Reset: the slider and `fixed` back to the default a = 1.5.
     const beforeReset = await panelInfo();
     await panel.locator('#reset').click();
