@@ -15,6 +15,7 @@ import { type Action, followTarget, imageBoxOf, initialState, type Origin, type 
 import { formulaRetryDelay } from './logic/formulas';
 import { taylorRequest } from './logic/tangent';
 import { plotTheme } from './logic/theme';
+import { PanelSweeps } from './panelSweeps';
 import { saveImage } from './saveImage';
 import { CALCULUS_HTML, type CalculusMessage, functionsAction, katexStylesheet, onCalculusMessage } from './panelCalculus';
 import type { PlotTarget, Theme } from './logic/types';
@@ -106,9 +107,7 @@ export class PlotPanel implements vscode.Disposable {
   /** What the webview already has: not sent again with every view (it is large). */
   private postedSrc: string | undefined;
   private postedResult: PlotResult | null | undefined;
-  /** The sweep in flight (cancelled on release: the sharp image goes first), and the last one. */
-  private sweepCts: vscode.CancellationTokenSource | undefined;
-  private lastSweep: { key: string; result: Promise<SweepResult> } | undefined;
+  private readonly sweeps = new PanelSweeps();
 
   private constructor(
     private readonly extensionUri: vscode.Uri,
@@ -243,28 +242,7 @@ export class PlotPanel implements vscode.Disposable {
       // Without the swept parameter's own value (the sweep sets it): the same sweep whatever the thumb's value.
       const { [name]: _swept, ...held } = this.state.overrides.params ?? {};
       const args = { ...buildPlotArgs(target, { ...this.state.overrides, params: held }, { theme: currentTheme() }), sweep: { param: name, values } };
-      const key = JSON.stringify(args);
-      // The same sweep asked again (pointer over the slider, then pressed): the one there or on its way.
-      if (this.lastSweep?.key !== key) {
-        this.sweepCts?.cancel();
-        const cts = new vscode.CancellationTokenSource();
-        this.sweepCts = cts;
-        const asked = this.plotter.sweep(args, cts.token);
-        this.lastSweep = { key, result: asked };
-        const done = () => {
-          if (this.sweepCts === cts) this.sweepCts = undefined;
-          cts.dispose();
-        };
-        asked.then(done, () => {
-          done();
-          if (this.lastSweep?.result === asked) this.lastSweep = undefined; // not kept: asked again next time
-        });
-      }
-      try {
-        result = await this.lastSweep!.result;
-      } catch {
-        result = null;
-      }
+      result = await this.sweeps.get(args, (a, token) => this.plotter.sweep!(a, token));
     }
     void this.panel.webview.postMessage({ type: 'sweep', token, sweep: result });
   }
@@ -352,7 +330,7 @@ export class PlotPanel implements vscode.Disposable {
         void this.sweep(m.name, m.values, m.token);
         return;
       case 'param': {
-        if (m.phase === 'release') this.sweepCts?.cancel();
+        if (m.phase === 'release') this.sweeps.cancel();
         this.dispatch({ type: 'param', name: m.name, value: m.value });
         const kind = m.phase === 'drag' ? 'preview' : 'full';
         if (this.live.submit(kind, Date.now()) === 'send') void this.plot('replot', undefined, kind === 'preview');
