@@ -10,7 +10,10 @@ from its next showing, a command's result from its next request.
 These jobs give way to the user: one runs at a time, only the newest waits, none starts
 while an interactive evaluation runs or has just finished (`QUIET_S`), and one that is
 running is stopped (its child killed) when an interactive evaluation starts, and tried
-again later. A formula job that fails leaves the formula null.
+again later. A formula job that fails (a timeout or a crash: on a busy machine, not
+always the formula's fault) is tried again the next time the result is asked for, up to
+`TRIES` jobs in all; after that the formula stays null. A job that answers null (nothing
+to trace, nothing proven) is final at once: its budget is CPU time, the same on any load.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from derivlens.model import FormulaTexts, Result, VectorCurvesResult
 QUIET_S = 0.3
 #: How often a waiting job looks again.
 POLL_S = 0.05
+#: Jobs tried for one formula before a failure is taken as its answer (null).
+TRIES = 3
 
 Compute = Callable[[Prepared], Awaitable[FormulaTexts | None]]
 
@@ -48,6 +53,7 @@ class Formulas:
         self._compute = compute
         self._size = size
         self._known: OrderedDict[tuple[Any, ...], FormulaTexts | None] = OrderedDict()
+        self._failed: OrderedDict[tuple[Any, ...], int] = OrderedDict()  # jobs failed, by key
         self._waiting: tuple[tuple[Any, ...], Prepared] | None = None
         self._drainer: asyncio.Task[None] | None = None
         self._job: asyncio.Task[FormulaTexts | None] | None = None
@@ -104,10 +110,20 @@ class Formulas:
                     raise  # the server is stopping, not an interactive evaluation
                 self._waiting = self._waiting or waiting  # given way: again, later
                 continue
-            except Exception:  # a failed job (a timeout, a crash, a bad reply): null
+            except Exception:  # a failed job (a timeout, a crash, a bad reply)
+                if self._failed_again(key):
+                    continue  # not known yet: asked for again, it is tried again
                 formula = None
             finally:
                 self._job = None
+            self._failed.pop(key, None)
             self._known[key] = formula
             while len(self._known) > self._size:
                 self._known.popitem(last=False)
+
+    def _failed_again(self, key: tuple[Any, ...]) -> bool:
+        """Count a failed job for `key`; whether another may be tried (fewer than `TRIES`)."""
+        self._failed[key] = self._failed.pop(key, 0) + 1
+        while len(self._failed) > self._size:
+            self._failed.popitem(last=False)
+        return self._failed[key] < TRIES

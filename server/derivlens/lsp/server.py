@@ -191,7 +191,7 @@ class DerivlensServer(LanguageServer):
 
     async def formula(self, prepared: engine.Prepared) -> FormulaTexts | None:
         """The closed form for `prepared`, from a job without an image."""
-        bare = attrs.evolve(prepared.alone, render=None)
+        bare = attrs.evolve(prepared.alone, render=None, taylor=None)
         return (await self.evaluate(bare, hover=False, formula=True)).formula
 
     # --- documents -------------------------------------------------------------------------
