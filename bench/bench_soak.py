@@ -64,21 +64,13 @@ def below(pid: int) -> list[int]:
     return found
 
 
-def status_kb(pid: int, field: str) -> int:
+def proc_kb(pid: int, file: str, field: str) -> int:
+    """The kB figure of `field` in /proc/`pid`/`file` (0 once the process is gone)."""
     try:
-        text = Path(f"/proc/{pid}/status").read_text()
+        text = Path(f"/proc/{pid}/{file}").read_text()
     except OSError:
         return 0
     match = re.search(rf"^{field}:\s+(\d+)", text, re.MULTILINE)
-    return int(match.group(1)) if match else 0
-
-
-def pss_kb(pid: int) -> int:
-    try:
-        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-    except OSError:
-        return 0
-    match = re.search(r"^Pss:\s+(\d+)", text, re.MULTILINE)
     return int(match.group(1)) if match else 0
 
 
@@ -123,9 +115,9 @@ async def sample(client: Client, hovers: int) -> dict[str, Any]:
         kept = None
     return {
         "hovers": hovers,
-        "server_rss_mb": status_kb(server, "VmRSS") / 1024,
-        "worker_rss_mb": sum(status_kb(pid, "VmRSS") for pid in tree) / 1024,
-        "worker_pss_mb": sum(pss_kb(pid) for pid in tree) / 1024,
+        "server_rss_mb": proc_kb(server, "status", "VmRSS") / 1024,
+        "worker_rss_mb": sum(proc_kb(pid, "status", "VmRSS") for pid in tree) / 1024,
+        "worker_pss_mb": sum(proc_kb(pid, "smaps_rollup", "Pss") for pid in tree) / 1024,
         "processes": len(tree),
         "server_fds": fds(server),
         "worker_fds": sum(fds(pid) for pid in workers),

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LiveRequests } from '../src/logic/live';
+import { type Kind, LiveRequests } from '../src/logic/live';
+
+/** A drag whose request 1 (`kind`) went out at 0 ms; a preview is let finish for 250 ms. */
+function inFlight(kind: Kind): LiveRequests {
+  const live = new LiveRequests(250);
+  live.started(1, kind, 0);
+  return live;
+}
 
 describe('LiveRequests (a slider being dragged)', () => {
   it('sends the first preview at once', () => {
@@ -8,8 +15,7 @@ describe('LiveRequests (a slider being dragged)', () => {
     assert.equal(live.submit('preview', 0), 'send');
   });
   it('lets a young preview finish, then sends only the latest value', () => {
-    const live = new LiveRequests(250);
-    live.started(1, 'preview', 0);
+    const live = inFlight('preview');
     assert.equal(live.submit('preview', 10), 'wait');
     assert.equal(live.submit('preview', 20), 'wait');
     assert.equal(live.pending, true);
@@ -18,13 +24,10 @@ describe('LiveRequests (a slider being dragged)', () => {
     assert.equal(live.finished(1), false);
   });
   it('cancels a preview that takes too long (a slow function) for the newer value', () => {
-    const live = new LiveRequests(250);
-    live.started(1, 'preview', 0);
-    assert.equal(live.submit('preview', 300), 'send');
+    assert.equal(inFlight('preview').submit('preview', 300), 'send');
   });
   it('the release sends the full image at once, and nothing waits after it', () => {
-    const live = new LiveRequests(250);
-    live.started(1, 'preview', 0);
+    const live = inFlight('preview');
     assert.equal(live.submit('preview', 10), 'wait');
     assert.equal(live.submit('full', 20), 'send');
     live.started(2, 'full', 20);
@@ -32,13 +35,10 @@ describe('LiveRequests (a slider being dragged)', () => {
     assert.equal(live.finished(2), false);
   });
   it('a preview after a full request in flight goes at once (cancelling it)', () => {
-    const live = new LiveRequests(250);
-    live.started(1, 'full', 0);
-    assert.equal(live.submit('preview', 5), 'send');
+    assert.equal(inFlight('full').submit('preview', 5), 'send');
   });
   it('any other request replaces the preview in flight', () => {
-    const live = new LiveRequests(250);
-    live.started(1, 'preview', 0);
+    const live = inFlight('preview');
     live.started(2, 'full', 5); // an edit re-plotted
     assert.equal(live.submit('preview', 10), 'send');
   });

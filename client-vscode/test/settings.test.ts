@@ -18,17 +18,20 @@ const vscodeDefaults: Record<string, unknown> = {
   theme: 'auto',
 };
 
+/** What the server is sent for `vscodeDefaults`. */
+const SENT_DEFAULTS = {
+  domain: [-5, 5],
+  order: 1,
+  hover: { enabled: true, timeoutSeconds: 3, sparkline: false },
+  codeLens: { enabled: true },
+  timeoutSeconds: 10,
+  memoryLimitMB: 2048,
+  theme: 'auto',
+};
+
 describe('serverSettings', () => {
   it('the server settings, nested, with the hover sparkline off (VS Code shows the image)', () => {
-    assert.deepEqual(serverSettings((k) => vscodeDefaults[k]), {
-      domain: [-5, 5],
-      order: 1,
-      hover: { enabled: true, timeoutSeconds: 3, sparkline: false },
-      codeLens: { enabled: true },
-      timeoutSeconds: 10,
-      memoryLimitMB: 2048,
-      theme: 'auto',
-    });
+    assert.deepEqual(serverSettings((k) => vscodeDefaults[k]), SENT_DEFAULTS);
   });
   it('never sends pythonPath', () => {
     const sent = JSON.stringify(serverSettings((k) => vscodeDefaults[k]));
@@ -103,13 +106,10 @@ describe('sandbox limits: a workspace may only tighten them', () => {
       }),
     );
     assert.deepEqual(settings, {
-      domain: [-5, 5],
-      order: 1,
-      hover: { enabled: true, timeoutSeconds: 5, sparkline: false },
-      codeLens: { enabled: true },
+      ...SENT_DEFAULTS,
+      hover: { ...SENT_DEFAULTS.hover, timeoutSeconds: 5 },
       timeoutSeconds: 1,
       memoryLimitMB: 2048,
-      theme: 'auto',
     });
     assert.equal(ignored.length, 2);
     assert.match(ignored[0], /^derivlens\.memoryLimitMB = 65536 in the workspace settings/);

@@ -13,9 +13,9 @@ import {
   valueAt,
 } from '../src/logic/sliders';
 import { buildPlotArgs } from '../src/logic/args';
-import type { CurvesResult } from '../src/logic/protocol';
 import { initialState, reduce } from '../src/logic/state';
 import { slidersFor } from '../src/logic/view';
+import { curvesResult } from './fixtures';
 
 describe('slider ranges around the default', () => {
   it('0 gives [-1, 1], a positive v [0, 2v], a negative one mirrored', () => {
@@ -138,7 +138,7 @@ describe("a module constructor's held values get sliders", () => {
     const target = { uri: 'file:///w/acts.py', position: { line: 12, character: 8 } };
     let s = reduce(initialState(), { type: 'request', origin: 'open', target });
     const fixed = { n: 2, 'Act(beta)': 1.0, 'Act(steps)': 3, 'Act(inplace)': false };
-    s = reduce(s, { type: 'result', seq: s.seq, result: curves(fixed) });
+    s = reduce(s, { type: 'result', seq: s.seq, result: curvesResult({ function: 'Act.forward', file: '/w/acts.py', line: 13, fixed }) });
     const sliders = slidersFor(s);
     assert.deepEqual(
       sliders.map((v) => v.name),
@@ -150,24 +150,3 @@ describe("a module constructor's held values get sliders", () => {
     assert.equal(slidersFor(s).find((v) => v.name === 'Act(beta)')?.changed, true);
   });
 });
-
-function curves(fixed: CurvesResult['fixed']): CurvesResult {
-  return {
-    function: 'Act.forward',
-    file: '/w/acts.py',
-    line: 13,
-    variables: ['x'],
-    fixed,
-    domain: [-5, 5],
-    order: 1,
-    method: 'autograd',
-    x: [-5, 0, 5],
-    f: [1, 2, 3],
-    derivatives: { '1': [0, 0, 0] },
-    critical_points: [], inflection_points: [], discontinuities: [], formula: null,
-    warnings: [],
-    image: null,
-    sandbox: [],
-    elapsed_ms: 1,
-  };
-}

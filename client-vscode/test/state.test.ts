@@ -13,30 +13,22 @@ import {
 import type { CurvesResult, PlotResult, SurfaceResult, VectorCurvesResult } from '../src/logic/protocol';
 import type { PlotTarget } from '../src/logic/types';
 import { toView } from '../src/logic/view';
+import { curvesResult } from './fixtures';
 
 const A: PlotTarget = { uri: 'file:///w/a.py', position: { line: 5, character: 4 } };
 const B: PlotTarget = { uri: 'file:///w/a.py', position: { line: 12, character: 0 } };
 
 function result(name = 'f', extra: Partial<CurvesResult> = {}): CurvesResult {
-  return {
+  return curvesResult({
     function: name,
-    file: '/w/a.py',
-    line: 6,
-    variables: ['x'],
     fixed: { a: 1.5 },
-    domain: [-5, 5],
-    order: 1,
-    method: 'autograd',
-    x: [-5, 0, 5],
-    f: [1, 2, 3],
-    derivatives: { '1': [0, 0, 0] },
-    critical_points: [0.25], inflection_points: [], discontinuities: [], formula: null,
+    critical_points: [0.25],
     warnings: [{ kind: 'non-finite', message: '1 point' }],
     image: { format: 'png', data: 'AAAA', width: 1200, height: 800, scale: 2, axes: [] },
     sandbox: ['rlimits'],
     elapsed_ms: 12.3,
     ...extra,
-  };
+  });
 }
 
 function surface(name = 'bowl', extra: Partial<SurfaceResult> = {}): SurfaceResult {

@@ -27,11 +27,9 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'derivlens' has no attribute {name!r}")
     import importlib  # loaded at interpreter start-up already (importlib._bootstrap)
 
-    return getattr(importlib.import_module(_LAZY[name]), name)
+    return importlib.import_module("derivlens.lazy").resolve(globals(), _LAZY, name)
 
 
 def __dir__() -> list[str]:

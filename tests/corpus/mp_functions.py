@@ -79,25 +79,27 @@ def in_out(x: Any, first: Reference, second: Reference) -> Any:
     return first(2 * x) if x < 0.5 else second(2 * x)
 
 
+def polynomial(degree: int) -> dict[str, Reference]:
+    """The polynomial easings of `degree` k: in xᵏ, out 1 − (1 − x)ᵏ, and in-out."""
+    return {
+        "In": lambda x: x**degree,
+        "Out": lambda x: 1 - (1 - x) ** degree,
+        "InOut": lambda x: in_out(x, lambda n: n**degree / 2, lambda n: 1 - (2 - n) ** degree / 2),
+    }
+
+
 # --- pytweening -------------------------------------------------------------------------
 P = "pytweening:"
 REFERENCES.update({
     P + "linear": lambda x: x,
-    P + "easeInQuad": lambda x: x**2,
-    P + "easeOutQuad": lambda x: -x * (x - 2),
-    P + "easeInOutQuad": lambda x: in_out(x, lambda n: n**2 / 2, lambda n: 1 - (2 - n) ** 2 / 2),
-    P + "easeInCubic": lambda x: x**3,
-    P + "easeOutCubic": lambda x: (x - 1) ** 3 + 1,
-    P + "easeInOutCubic": lambda x: in_out(x, lambda n: n**3 / 2, lambda n: ((n - 2) ** 3 + 2) / 2),
-    P + "easeInQuart": lambda x: x**4,
-    P + "easeOutQuart": lambda x: 1 - (x - 1) ** 4,
-    P + "easeInOutQuart": lambda x: in_out(x, lambda n: n**4 / 2, lambda n: 1 - (n - 2) ** 4 / 2),
-    P + "easeInQuint": lambda x: x**5,
-    P + "easeOutQuint": lambda x: (x - 1) ** 5 + 1,
-    P + "easeInOutQuint": lambda x: in_out(x, lambda n: n**5 / 2, lambda n: ((n - 2) ** 5 + 2) / 2),
-    P + "easeInPoly,degree=3": lambda x: x**3,
-    P + "easeOutPoly": lambda x: 1 - (x - 1) ** 2,
-    P + "easeInOutPoly": lambda x: in_out(x, lambda n: n**2 / 2, lambda n: 1 - (n - 2) ** 2 / 2),
+    **{
+        P + f"ease{way}{name}": easing
+        for name, degree in (("Quad", 2), ("Cubic", 3), ("Quart", 4), ("Quint", 5))
+        for way, easing in polynomial(degree).items()
+    },
+    P + "easeInPoly,degree=3": polynomial(3)["In"],
+    P + "easeOutPoly": polynomial(2)["Out"],
+    P + "easeInOutPoly": polynomial(2)["InOut"],
     P + "easeInSine": lambda x: 1 - mpmath.cos(x * FPI / 2),
     P + "easeOutSine": lambda x: mpmath.sin(x * FPI / 2),
     P + "easeInOutSine": lambda x: (1 - mpmath.cos(FPI * x)) / 2,

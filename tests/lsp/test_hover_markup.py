@@ -25,6 +25,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from derivlens.lsp.hover import hover_markdown, markup_for
 from derivlens.model import CurvesResult, Image
+from tests.lsp.test_lsp import hover, open_document
 
 lsp_test = pytest.mark.asyncio(loop_scope="module")
 
@@ -52,21 +53,8 @@ async def start(
 
 
 async def hover_cube(client: LanguageClient, folder: Path) -> str:
-    path = folder / "cube.py"
-    path.write_text(CUBIC)
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(
-                uri=path.as_uri(), language_id="python", version=1, text=CUBIC
-            )
-        )
-    )
-    result = await client.text_document_hover_async(
-        types.HoverParams(
-            text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
-            position=types.Position(line=0, character=4),
-        )
-    )
+    uri = open_document(client, folder / "cube.py", CUBIC)
+    result = await hover(client, uri, 0)
     assert result is not None
     assert result.contents.kind == types.MarkupKind.Markdown
     return str(result.contents.value)

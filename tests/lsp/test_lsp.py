@@ -18,7 +18,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -631,60 +631,30 @@ async def test_syntax_error_mid_typing_gives_no_hover_and_no_lenses(
     assert fixed is not None and "**cube(x)**" in fixed.contents.value
 
 
-async def test_cancelled_hover_kills_its_child(shared: LanguageClient, workdir: Path):
-    uri = open_document(
-        shared,
-        workdir / "cancel.py",
-        source(
-            """
-            def busy(x):
-                while True:
-                    x = x + 1
-                return x
-            """
-        ),
-    )
+#: A function that never returns.
+BUSY = "def busy(x):\n    while True:\n        x = x + 1\n    return x\n"
+#: What each kind of request sends for the function at line 0 of `uri`.
+CANCELLABLE: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "hover": (types.TEXT_DOCUMENT_HOVER, lambda uri: hover_params(uri, 0)),
+    "command": (
+        types.WORKSPACE_EXECUTE_COMMAND,
+        lambda uri: types.ExecuteCommandParams(command="derivlens.plot", arguments=[at(uri, 0)]),
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CANCELLABLE))
+async def test_a_cancelled_request_kills_its_child(
+    shared: LanguageClient, workdir: Path, kind: str
+):
+    """The client's cancel reaches the child of a hover and of a command (which pygls runs
+    under an id of its own); the worker lives on."""
+    uri = open_document(shared, workdir / f"cancel_{kind}.py", BUSY)
     worker = await worker_pid(shared)
-    request_id = "cancel-me"
+    method, params = CANCELLABLE[kind]
+    request_id = f"cancel-{kind}"
     pending = asyncio.ensure_future(
-        shared.protocol.send_request_async(
-            types.TEXT_DOCUMENT_HOVER, hover_params(uri, 0), msg_id=request_id
-        )
-    )
-    busy = await busy_child(worker)
-    shared.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=request_id))
-    cancelled = await expect_error(asyncio.wait_for(pending, 5))
-    assert cancelled.code == -32800, cancelled  # RequestCancelled
-    await assert_child_gone(worker, busy)
-
-    # The worker survived the cancellation and evaluates the next request.
-    cube = open_document(shared, workdir / "after_cancel.py", CUBIC)
-    assert (await hover(shared, cube, 2)) is not None
-    assert await worker_pid(shared) == worker
-
-
-async def test_cancelled_command_kills_its_child(shared: LanguageClient, workdir: Path):
-    """pygls runs commands under an id of its own: the client's cancel must still reach it."""
-    uri = open_document(
-        shared,
-        workdir / "cancel_command.py",
-        source(
-            """
-            def crunch(x):
-                while True:
-                    x = x * 1.0
-                return x
-            """
-        ),
-    )
-    worker = await worker_pid(shared)
-    request_id = "cancel-command"
-    pending = asyncio.ensure_future(
-        shared.protocol.send_request_async(
-            types.WORKSPACE_EXECUTE_COMMAND,
-            types.ExecuteCommandParams(command="derivlens.plot", arguments=[at(uri, 0)]),
-            msg_id=request_id,
-        )
+        shared.protocol.send_request_async(method, params(uri), msg_id=request_id)
     )
     busy = await busy_child(worker)
     started = time.monotonic()
@@ -694,6 +664,11 @@ async def test_cancelled_command_kills_its_child(shared: LanguageClient, workdir
     await assert_child_gone(worker, busy)
     # well before the command timeout would have killed it
     assert time.monotonic() - started < COMMAND_TIMEOUT_S
+
+    # The worker survived the cancellation and evaluates the next request.
+    cube = open_document(shared, workdir / f"after_cancel_{kind}.py", CUBIC)
+    assert (await hover(shared, cube, 2)) is not None
+    assert await worker_pid(shared) == worker
 
 
 async def test_burst_of_hovers_drops_the_stale_ones(shared: LanguageClient, workdir: Path):

@@ -24,6 +24,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from derivlens.joined_notebook import split
 from derivlens.notebook import blank_ipython
+from tests.lsp.test_lsp import hover, open_document
 
 SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "derivlens", "serve"])
 lsp_test = pytest.mark.asyncio(loop_scope="module")
@@ -117,17 +118,6 @@ async def lab(lsp_client: LanguageClient, folder: Path) -> AsyncIterator[Languag
     await lsp_client.shutdown_session()
 
 
-def open_joined(client: LanguageClient, path: Path, text: str) -> str:
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(
-                uri=path.as_uri(), language_id="python", version=1, text=text
-            )
-        )
-    )
-    return path.as_uri()
-
-
 def line_of(text: str, start: str) -> int:
     return next(i for i, line in enumerate(text.split("\n")) if line.startswith(start))
 
@@ -149,19 +139,20 @@ def worst(result: dict[str, Any], derivative: Any) -> float:
 
 
 @pytest.fixture(scope="module")
-def notebook(folder: Path) -> tuple[Path, str]:
+def notebook(lab: LanguageClient, folder: Path) -> tuple[str, str]:
+    """The saved notebook, opened as one joined document: (its uri, its text)."""
     path = folder / "lab.ipynb"
     content = cells(folder / "ran")
     write_ipynb(path, content)
-    return path, joined(content)
+    text = joined(content)
+    return open_document(lab, path, text, save=False), text
 
 
 @lsp_test
 async def test_cells_see_the_cells_above_and_a_helper_beside(
-    lab: LanguageClient, notebook: tuple[Path, str], folder: Path
+    lab: LanguageClient, notebook: tuple[str, str], folder: Path
 ) -> None:
-    path, text = notebook
-    uri = open_joined(lab, path, text)
+    uri, text = notebook
     f = await plot(lab, uri, line_of(text, "def f("))
     assert f["function"] == "f"
     assert worst(f, lambda x: 4 * x + 3) < 1e-9  # A·2x + 3 with A = 2, scale = 3x
@@ -175,10 +166,9 @@ async def test_cells_see_the_cells_above_and_a_helper_beside(
 
 @lsp_test
 async def test_a_function_does_not_see_the_cells_below(
-    lab: LanguageClient, notebook: tuple[Path, str]
+    lab: LanguageClient, notebook: tuple[str, str]
 ) -> None:
-    path, text = notebook
-    uri = open_joined(lab, path, text)
+    uri, text = notebook
     with pytest.raises(JsonRpcException) as raised:
         await plot(lab, uri, line_of(text, "def uses_later("))
     assert "LATER" in str(raised.value)
@@ -186,16 +176,10 @@ async def test_a_function_does_not_see_the_cells_below(
 
 @lsp_test
 async def test_hover_in_the_joined_document_is_an_html_image(
-    lab: LanguageClient, notebook: tuple[Path, str]
+    lab: LanguageClient, notebook: tuple[str, str]
 ) -> None:
-    path, text = notebook
-    uri = open_joined(lab, path, text)
-    result = await lab.text_document_hover_async(
-        types.HoverParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            position=types.Position(line=line_of(text, "def h("), character=4),
-        )
-    )
+    uri, text = notebook
+    result = await hover(lab, uri, line_of(text, "def h("))
     assert result is not None
     value = result.contents.value
     assert value.startswith("**h(x)**")
@@ -213,7 +197,7 @@ async def test_unsaved_notebook_falls_back_to_the_two_blank_line_joins(
         ("code", "def m(x):\n    return torch.exp(x)"),
     ]
     text = joined(content)
-    uri = open_joined(lab, folder / "never_saved.ipynb", text)
+    uri = open_document(lab, folder / "never_saved.ipynb", text, save=False)
     k = await plot(lab, uri, line_of(text, "def k("))
     assert worst(k, lambda x: 6 * x) < 1e-9
     m = await plot(lab, uri, line_of(text, "def m("))

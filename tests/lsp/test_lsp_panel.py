@@ -26,6 +26,7 @@ from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
 from derivlens.plotting.style import PALETTES
+from tests.lsp.test_lsp import open_document
 from tests.lsp_session import SERVER, start
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -72,16 +73,7 @@ async def client(lsp_client: LanguageClient, workdir: Path) -> AsyncIterator[Non
 
 @pytest.fixture(scope="module")
 def uri(client: LanguageClient, workdir: Path) -> str:
-    path = workdir / "panel.py"
-    path.write_text(SOURCE)
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(
-                uri=path.as_uri(), language_id="python", version=1, text=SOURCE
-            )
-        )
-    )
-    return path.as_uri()
+    return open_document(client, workdir / "panel.py", SOURCE)
 
 
 async def plot(client: LanguageClient, uri: str, function: str, **options: Any) -> dict[str, Any]:

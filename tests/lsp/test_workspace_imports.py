@@ -21,6 +21,7 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_lsp
@@ -112,8 +113,17 @@ def env_without_safe_path() -> dict[str, str]:
     return env
 
 
-def check_plot(stdout: str) -> None:
-    result = json.loads(stdout)
+def plot_in_project(command: list[str], project: Path, env: dict[str, str]) -> None:
+    """Run a `derivlens plot` of `f` in `project`: it succeeds, with `check_plot`'s curves."""
+    proc = subprocess.run(
+        command, cwd=project, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    check_plot(json.loads(proc.stdout))
+
+
+def check_plot(result: dict[str, Any]) -> None:
+    """The plot of the planted project's `f`: f = x³ − 2x and f′ = 3x² − 2."""
     assert result["function"] == "f", result
     xs, fs, ds = result["x"], result["f"], result["derivatives"]["1"]
     assert max(abs(v - (x**3 - 2 * x)) for x, v in zip(xs, fs, strict=True)) < 1e-12
@@ -124,16 +134,8 @@ def test_python_m_plot_from_the_project_imports_nothing_of_it(planted: tuple[Pat
     project, hits = planted
     baseline = python_m_baseline(project, hits)
     assert baseline <= {"contextlib", "importlib"}, baseline
-    proc = subprocess.run(
-        [sys.executable, "-m", "derivlens", "plot", "func.py", "--function", "f", "--json"],
-        cwd=project,
-        env=env_without_safe_path(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    check_plot(proc.stdout)
+    command = [sys.executable, "-m", "derivlens", "plot", "func.py", "--function", "f", "--json"]
+    plot_in_project(command, project, env_without_safe_path())
     assert ran(hits) <= baseline
 
 
@@ -149,16 +151,9 @@ def test_console_script_from_the_project_imports_nothing_of_it(planted: tuple[Pa
     subprocess.run([sys.executable, "-c", "import re, sys"], cwd=project, env=env, check=True)
     startup = ran(hits)
     assert startup <= {"encodings", "codecs", "io", "abc", "site", "os", "stat", "re"}, startup
-    proc = subprocess.run(
-        [script, "plot", str(project / "func.py"), "--function", "f", "--json"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    plot_in_project(
+        [script, "plot", str(project / "func.py"), "--function", "f", "--json"], project, env
     )
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    check_plot(proc.stdout)
     assert ran(hits) <= startup
 
 
@@ -186,7 +181,7 @@ async def test_language_server_in_the_project_imports_nothing_of_it(
     uri = open_document(client, project / "func.py", USER_FILE, save=False)
     answer = await hover(client, uri, 0)
     assert answer is not None and "data:image/png;base64," in answer.contents.value
-    check_plot(json.dumps(await plot(client, at(uri, 0))))
+    check_plot(await plot(client, at(uri, 0)))
     lenses = await client.text_document_code_lens_async(
         types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )

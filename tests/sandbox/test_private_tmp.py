@@ -14,12 +14,11 @@ import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from derivlens import SANDBOX_APP, defaults, engine, judge, wire
 from derivlens.errors import DerivlensError
@@ -38,14 +37,6 @@ def project() -> Iterator[Path]:
     folder.chmod(0o755)
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def sandbox() -> AsyncIterator[Sandbox]:
-    s = Sandbox(SANDBOX_APP)
-    await s.start()
-    yield s
-    await s.close()
 
 
 async def evaluate(

@@ -502,6 +502,11 @@ def replied(reply: Any, layers: tuple[str, ...] = ("seccomp",), **seen: Any) -> 
     return Replied(reply, layers, {}, "", **seen)
 
 
+def unanswered(why: NoReply, detail: str, **seen: Any) -> Replied:
+    """A child that sent no result, saying why (`Replied.unanswered`)."""
+    return replied(None, unanswered=Unanswered(why, detail), **seen)
+
+
 def error(kind: str, message: str) -> dict[str, Any]:
     return {"error": {"kind": kind, "message": message}}
 
@@ -518,27 +523,23 @@ SOCKET = Refusal("open a socket", "user.py:3: socket.socket()")
             "f tried to open a socket (user.py:3: socket.socket()). Plotted functions run in",
         ),
         (
-            replied(None, unanswered=Unanswered(NoReply.EXITED, "SystemExit"), refusal=SOCKET),
+            unanswered(NoReply.EXITED, "SystemExit", refusal=SOCKET),
             "blocked",
             "f tried to open a socket",
         ),
         (
-            replied(None, unanswered=Unanswered(NoReply.EXITED, "SystemExit")),
+            unanswered(NoReply.EXITED, "SystemExit"),
             "user-error",
             "f tried to exit the process (SystemExit); return a value",
         ),
+        (unanswered(NoReply.RAISED, "RuntimeError: boom"), "internal", "RuntimeError: boom"),
         (
-            replied(None, unanswered=Unanswered(NoReply.RAISED, "RuntimeError: boom")),
-            "internal",
-            "RuntimeError: boom",
-        ),
-        (
-            replied(None, unanswered=Unanswered(NoReply.NOT_JSON, "bad object")),
+            unanswered(NoReply.NOT_JSON, "bad object"),
             "internal",
             "the result is not JSON: bad object",
         ),
         (
-            replied(None, unanswered=Unanswered(NoReply.TOO_LARGE, "17 MB")),
+            unanswered(NoReply.TOO_LARGE, "17 MB"),
             "crashed",
             "the result is too large to send back (17 MB)",
         ),
@@ -611,8 +612,8 @@ def test_how_a_job_ended_is_the_error_a_user_sees(ending: Any, kind: str, detail
     "outcome",
     [
         replied(error("user-error", "x"), refusal=Refusal("open \u202ea socket", "u.py:3 \x1b]0;")),
-        replied(None, unanswered=Unanswered(NoReply.RAISED, "Error: \u202eevil\u2066 \x9b31m")),
-        replied(None, unanswered=Unanswered(NoReply.EXITED, "SystemExit\u202e\x1b")),
+        unanswered(NoReply.RAISED, "Error: \u202eevil\u2066 \x9b31m"),
+        unanswered(NoReply.EXITED, "SystemExit\u202e\x1b"),
     ],
 )
 def test_the_sandbox_s_words_from_the_child_lose_their_control_characters(

@@ -22,7 +22,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import pytest_asyncio
@@ -47,6 +47,7 @@ from derivlens.sandbox.env import clean_environment
 from derivlens.sandbox.strict import Malformed
 from tests.unprivileged import let_nobody_run_python, run_pytest_as_nobody
 
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
 SECRETS = {
     "AWS_SECRET_ACCESS_KEY": "aws-SECRET-" + uuid.uuid4().hex,
@@ -119,12 +120,12 @@ class Scene:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def prepared(code: str, scene: Scene, **options: Any) -> engine.Prepared:
-    """`f` of `code` (as the file `user.py` of the scene's project), ready for the sandbox."""
+def prepared(code: str, scene: Scene, name: str = "f", **options: Any) -> engine.Prepared:
+    """`name` of `code` (as the file `user.py` of the scene's project), ready for the sandbox."""
     return engine.prepare_source(
         code,
         str(scene.project / "user.py"),
-        name="f",
+        name=name,
         requested=read_all({"domain": [-2.0, 2.0], "samples": 41, **options}, Source.REQUEST),
         render=Render(size="hover"),
         project_root=str(scene.project),
@@ -132,10 +133,10 @@ def prepared(code: str, scene: Scene, **options: Any) -> engine.Prepared:
 
 
 async def evaluate(
-    sandbox: Sandbox, code: str, scene: Scene, *, timeout: float, **options: Any
+    sandbox: Sandbox, code: str, scene: Scene, *, timeout: float, name: str = "f", **options: Any
 ) -> dict[str, Any]:
-    """What the language server would answer for `f`: the checked result, as JSON."""
-    ready = prepared(code, scene, **options)
+    """What the language server would answer for `name`: the checked result, as JSON."""
+    ready = prepared(code, scene, name, **options)
     outcome = await sandbox.run(ready.job(timeout=timeout, memory_mb=MEMORY_MB))
     return wire.result_json(judge.finish(ready, outcome, 0.0))
 
@@ -165,6 +166,24 @@ async def evaluator(scene: Scene, logs: list[str]) -> AsyncIterator[Sandbox]:
     await sandbox.start()
     yield sandbox
     await sandbox.close()
+
+
+def in_own_sandbox(work: Callable[[Sandbox, Scene], Awaitable[T]], **options: Any) -> T:
+    """`work(sandbox, scene)` in a fresh scene with a sandbox of its own (made with
+    `options`) and an event loop of its own; the sandbox and the scene are closed after."""
+    scene = Scene()
+
+    async def go() -> T:
+        sandbox = Sandbox(SANDBOX_APP, **options)
+        try:
+            return await work(sandbox, scene)
+        finally:
+            await sandbox.close()
+
+    try:
+        return asyncio.run(go())
+    finally:
+        scene.close()
 
 
 async def ordinary(sandbox: Sandbox, scene: Scene) -> dict[str, Any]:
@@ -374,10 +393,24 @@ async def eventually(ask: Callable[[], Awaitable[Any]], done: Callable[[Any], bo
         await asyncio.sleep(1.0)
 
 
+async def last_value_once(
+    sandbox: Sandbox, code: str, scene: Scene, done: Callable[[float], bool], name: str = "f"
+) -> float:
+    """The curve's value at x = 2 once `done` holds of it (asked as `eventually` asks)."""
+    answer = await eventually(
+        lambda: evaluate(sandbox, code, scene, timeout=10, name=name),
+        lambda answer: done(answer["f"][-1]),
+    )
+    return float(answer["f"][-1])
+
+
+def x_times(setup: str, value: str) -> str:
+    """The code of f(x) = x × `value`: what the child saw, read back as f(2) = 2 × `value`."""
+    return f"{setup}\n\ndef f(x):\n    return x * {value}\n"
+
+
 #: f(x) = x × the number of figures the child was forked with (`plotting.stage`).
-STAGES_SEEN = (
-    "import derivlens.plotting.stage as stage\n\ndef f(x):\n    return x * len(stage.stages())\n"
-)
+STAGES_SEEN = x_times("import derivlens.plotting.stage as stage", "len(stage.stages())")
 
 
 @pytest.mark.asyncio(loop_scope="module")
@@ -388,18 +421,13 @@ async def test_children_forked_after_the_idle_warm_up_have_its_figures(
     again: after a quiet moment every child starts with the stage of each look."""
     from derivlens.plotting.stage import LOOKS
 
-    result = await eventually(
-        lambda: evaluate(evaluator, STAGES_SEEN, scene, timeout=10),
-        lambda answer: answer["f"][-1] == 2.0 * len(LOOKS),
-    )
-    assert result["f"][-1] == 2.0 * len(LOOKS)
+    looks = 2.0 * len(LOOKS)
+    assert await last_value_once(evaluator, STAGES_SEEN, scene, lambda v: v == looks) == looks
     await ordinary(evaluator, scene)
 
 
 #: f(x) = x × the pages its child copied ahead while it waited (`sandbox.prefault`).
-COPIED_AHEAD = (
-    "import derivlens.sandbox.prefault as p\n\ndef f(x):\n    return x * p.copied_ahead\n"
-)
+COPIED_AHEAD = x_times("import derivlens.sandbox.prefault as p", "p.copied_ahead")
 
 
 @pytest.mark.asyncio(loop_scope="module")
@@ -408,11 +436,8 @@ async def test_spares_forked_after_the_warm_up_copy_a_job_s_pages_ahead(
 ) -> None:
     """Once warm, the worker learns which pages a job writes; every spare forked after
     that copies them while it waits, so its job does not take those faults itself."""
-    result = await eventually(
-        lambda: evaluate(evaluator, COPIED_AHEAD, scene, timeout=10),
-        lambda answer: answer["f"][-1] > 0,
-    )
-    assert result["f"][-1] / 2.0 >= 1000  # pages (a hover job writes ~3,000)
+    copied = await last_value_once(evaluator, COPIED_AHEAD, scene, lambda v: v > 0) / 2.0
+    assert copied >= 1000  # pages (a hover job writes ~3,000)
 
 
 #: f(x) = x if the layout of its own title was made before its child was forked.
@@ -424,33 +449,17 @@ LEARNED = (
 )
 
 
-async def evaluate_named(sandbox: Sandbox, code: str, name: str, scene: Scene) -> dict[str, Any]:
-    ready = engine.prepare_source(
-        code,
-        str(scene.project / "user.py"),
-        name=name,
-        requested=read_all({"domain": [-2.0, 2.0], "samples": 41}, Source.REQUEST),
-        render=Render(size="hover"),
-        project_root=str(scene.project),
-    )
-    outcome = await sandbox.run(ready.job(timeout=10, memory_mb=MEMORY_MB))
-    return wire.result_json(judge.finish(ready, outcome, 0.0))
-
-
 @pytest.mark.asyncio(loop_scope="module")
 async def test_the_worker_learns_the_texts_of_what_was_plotted(
     evaluator: Sandbox, scene: Scene
 ) -> None:
     """Once idle after a request, the worker lays out what its image shows (names and
     options only, no user code): children forked after have those layouts."""
-    first = await evaluate_named(evaluator, LEARNED, "seen_before", scene)
+    first = await evaluate(evaluator, LEARNED, scene, timeout=10, name="seen_before")
     assert first["f"][-1] == 0.0  # a name no plot had before
     await asyncio.sleep(1.0)
-    again = await eventually(
-        lambda: evaluate_named(evaluator, LEARNED, "seen_before", scene),
-        lambda answer: answer["f"][-1] == 2.0,
-    )
-    assert again["f"][-1] == 2.0
+    again = await last_value_once(evaluator, LEARNED, scene, lambda v: v == 2.0, "seen_before")
+    assert again == 2.0
 
 
 @pytest.mark.asyncio(loop_scope="module")
@@ -655,24 +664,15 @@ def test_run_once() -> None:
 
 def test_prespawned_worker_is_adopted_and_cleaned_up() -> None:
     """`derivlens serve` starts the worker before importing pygls; the Sandbox adopts it."""
-    s = Scene()
     early = prespawn(SANDBOX_APP)
     assert early is not None
 
-    async def run() -> tuple[int, dict[str, Any]]:
-        sandbox = Sandbox(SANDBOX_APP, adopt=early)
-        try:
-            await sandbox.start()
-            assert sandbox._worker is not None
-            pid = sandbox._worker.proc.pid
-            return pid, await evaluate(sandbox, OK_CODE, s, timeout=30)
-        finally:
-            await sandbox.close()
+    async def run(sandbox: Sandbox, scene: Scene) -> tuple[int, dict[str, Any]]:
+        await sandbox.start()
+        assert sandbox._worker is not None
+        return sandbox._worker.proc.pid, await evaluate(sandbox, OK_CODE, scene, timeout=30)
 
-    try:
-        pid, result = asyncio.run(run())
-    finally:
-        s.close()
+    pid, result = in_own_sandbox(run, adopt=early)
     assert pid == early.popen.pid
     assert result["image"]["data"].startswith("iVBORw0KGgo")
     assert early.popen.poll() is not None  # stopped with the evaluator
@@ -726,25 +726,16 @@ def test_the_ipc_namespace_alone_keeps_ipc_private() -> None:
     it, and neither does the host: it went with the first child's IPC namespace."""
     from tests.hardening import IPC_KEY, ipc_keys
 
-    s = Scene()
+    async def go(sandbox: Sandbox, scene: Scene) -> list[float]:
+        values = []
+        for flags in ("0o1600", "0"):  # IPC_CREAT, then only look it up
+            code = IPC_SHARE.replace("KEY", str(IPC_KEY)).replace("FLAGS", flags)
+            result = await evaluate(sandbox, code, scene, timeout=10, samples=3)
+            assert "namespaces" in result["sandbox"] and "seccomp" not in result["sandbox"]
+            values.append(result["f"][0])
+        return values
 
-    async def go() -> list[float]:
-        sandbox = Sandbox(SANDBOX_APP, without=("seccomp",))
-        try:
-            values = []
-            for flags in ("0o1600", "0"):  # IPC_CREAT, then only look it up
-                code = IPC_SHARE.replace("KEY", str(IPC_KEY)).replace("FLAGS", flags)
-                result = await evaluate(sandbox, code, s, timeout=10, samples=3)
-                assert "namespaces" in result["sandbox"] and "seccomp" not in result["sandbox"]
-                values.append(result["f"][0])
-            return values
-        finally:
-            await sandbox.close()
-
-    try:
-        created, seen_again = asyncio.run(go())
-    finally:
-        s.close()
+    created, seen_again = in_own_sandbox(go, without=("seccomp",))
     assert created == 1.0, "the child could not create a segment in its own namespace"
     assert seen_again == -1.0, "a later evaluation saw an earlier one's segment"
     assert IPC_KEY not in ipc_keys(), "the segment reached the host"
@@ -753,21 +744,12 @@ def test_the_ipc_namespace_alone_keeps_ipc_private() -> None:
 def test_layers_turned_off_are_noted_and_not_required() -> None:
     """A layer the worker does not have (here: turned off) is reported with a note, and
     the evaluations still run with all the others."""
-    s, logs = Scene(), []
+    logs: list[str] = []
 
-    async def go() -> dict[str, Any]:
-        sandbox = Sandbox(
-            SANDBOX_APP, log=logs.append, without=("seccomp", "landlock", "namespaces")
-        )
-        try:
-            return await evaluate(sandbox, OK_CODE, s, timeout=30)
-        finally:
-            await sandbox.close()
+    async def go(sandbox: Sandbox, scene: Scene) -> dict[str, Any]:
+        return await evaluate(sandbox, OK_CODE, scene, timeout=30)
 
-    try:
-        result = asyncio.run(go())
-    finally:
-        s.close()
+    result = in_own_sandbox(go, log=logs.append, without=("seccomp", "landlock", "namespaces"))
     assert abs(result["f"][-1] - 2 * __import__("math").sin(2.0)) < 1e-9
     assert {"rlimits", "audit-hook", "env-allowlist", "output-cap"} <= set(result["sandbox"])
     assert not {"seccomp", "landlock", "namespaces"} & set(result["sandbox"])
@@ -868,25 +850,17 @@ def test_without_landlock_or_namespaces_the_worker_and_siblings_stay_closed() ->
     opens nothing of the worker or of its siblings (the spare that will run the next
     evaluation): none of them is dumpable, and a root child keeps no capability
     (CAP_SYS_PTRACE would open them all the same)."""
-    s = Scene()
 
-    async def go() -> list[Any]:
-        sandbox = Sandbox(SANDBOX_APP, without=("landlock", "namespaces"))
-        try:
-            await sandbox.start()
-            slow = asyncio.create_task(  # a sibling at work while the peek runs
-                evaluate(sandbox, "import time\ndef f(x):\n    time.sleep(3)\n", s, timeout=5)
-            )
-            await asyncio.sleep(0.5)
-            peek = await evaluate(sandbox, PEEK, s, timeout=10, samples=3)
-            return [peek, await asyncio.gather(slow, return_exceptions=True)]
-        finally:
-            await sandbox.close()
+    async def go(sandbox: Sandbox, scene: Scene) -> list[Any]:
+        await sandbox.start()
+        slow = asyncio.create_task(  # a sibling at work while the peek runs
+            evaluate(sandbox, "import time\ndef f(x):\n    time.sleep(3)\n", scene, timeout=5)
+        )
+        await asyncio.sleep(0.5)
+        peek = await evaluate(sandbox, PEEK, scene, timeout=10, samples=3)
+        return [peek, await asyncio.gather(slow, return_exceptions=True)]
 
-    try:
-        peek, _slow = asyncio.run(go())
-    finally:
-        s.close()
+    peek, _slow = in_own_sandbox(go, without=("landlock", "namespaces"))
     assert not {"landlock", "namespaces"} & set(peek["sandbox"])
     found = peek["f"][0]
     assert found >= 100, "the child did not even see a sibling: the test proves nothing"

@@ -15,8 +15,9 @@ memory, an allow-listed environment; what a child sends back is checked before u
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from derivlens import lazy
 
 if TYPE_CHECKING:
     from derivlens.sandbox.channel import Job
@@ -38,31 +39,22 @@ __all__ = [
     "run_once",
 ]
 
-#: Where each name lives. Imported on first use (PEP 562): the worker, started as
-#: `python -m derivlens.sandbox.worker`, imports this package first and needs none of
-#: them (the supervisor's asyncio alone is ~60 ms of its start).
+#: Where each name lives. Imported on first use (derivlens.lazy): the worker, started as
+#: `python -m derivlens.sandbox.worker`, imports this package first and needs none of them.
 _HOMES = {
-    "LayerStatus": "doctor",
-    "doctor": "doctor",
-    "EarlyWorker": "supervisor",
-    "Sandbox": "supervisor",
-    "prespawn": "supervisor",
-    "run_once": "supervisor",
-    "Job": "channel",
-    "Failure": "outcome",
-    "Outcome": "outcome",
-    "Replied": "outcome",
-    "SandboxFailure": "outcome",
+    "LayerStatus": f"{__name__}.doctor",
+    "doctor": f"{__name__}.doctor",
+    "EarlyWorker": f"{__name__}.supervisor",
+    "Sandbox": f"{__name__}.supervisor",
+    "prespawn": f"{__name__}.supervisor",
+    "run_once": f"{__name__}.supervisor",
+    "Job": f"{__name__}.channel",
+    "Failure": f"{__name__}.outcome",
+    "Outcome": f"{__name__}.outcome",
+    "Replied": f"{__name__}.outcome",
+    "SandboxFailure": f"{__name__}.outcome",
 }
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    # All at once: importing the submodule `doctor` binds that name to the module, and
-    # the function of that name must win, as an eager `from .doctor import doctor` would.
-    for home in dict.fromkeys(_HOMES.values()):
-        importlib.import_module(f"{__name__}.{home}")
-    names = {n: getattr(importlib.import_module(f"{__name__}.{h}"), n) for n, h in _HOMES.items()}
-    globals().update(names)
-    return names[name]
+    return lazy.resolve(globals(), _HOMES, name)

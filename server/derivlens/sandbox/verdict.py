@@ -98,11 +98,13 @@ def timed_out(name: str, timeout: float) -> SandboxFailure:
     )
 
 
+def crashed(name: str, what: str) -> SandboxFailure:
+    """The `crashed` failure whose message is "the evaluation of `name` `what`"."""
+    return SandboxFailure(Failure.CRASHED, f"the evaluation of {name} {what}")
+
+
 def malformed(name: str, detail: str) -> SandboxFailure:
-    return SandboxFailure(
-        Failure.CRASHED,
-        f"the evaluation of {name} sent back a malformed reply ({printable(detail, 300)})",
-    )
+    return crashed(name, f"sent back a malformed reply ({printable(detail, 300)})")
 
 
 def _decode(body: bytes, name: str, cls: type[T]) -> T:
@@ -168,10 +170,10 @@ def refused(name: str, lost: dict[str, str]) -> LayerLost:
 
 
 def more_than_one_reply(name: str) -> SandboxFailure:
-    return SandboxFailure(
-        Failure.CRASHED,
-        f"the evaluation of {name} sent back more than one reply (code in it wrote to the "
-        "sandbox's reply channel), so none is used",
+    return crashed(
+        name,
+        "sent back more than one reply (code in it wrote to the sandbox's reply channel), "
+        "so none is used",
     )
 
 
@@ -201,21 +203,20 @@ def from_exit(code: int | None, sig: int | None, name: str, timeout: float) -> S
             signame = signal.Signals(sig).name
         except ValueError:
             signame = f"signal {sig}"
-        return SandboxFailure(
-            Failure.CRASHED,
-            f"the evaluation of {name} crashed ({signame}), usually a bug in a C extension it "
-            "calls; try the function in a plain Python session",
+        return crashed(
+            name,
+            f"crashed ({signame}), usually a bug in a C extension it calls; try the function "
+            "in a plain Python session",
         )
-    return SandboxFailure(
-        Failure.CRASHED,
-        f"the evaluation of {name} exited (status {code}) without a result; "
-        "does the code call exit() or os._exit()?",
+    return crashed(
+        name,
+        f"exited (status {code}) without a result; does the code call exit() or os._exit()?",
     )
 
 
 def oversized(name: str, detail: str) -> SandboxFailure:
-    return SandboxFailure(
-        Failure.CRASHED,
-        f"the evaluation of {name} sent back {detail}, over the "
-        f"{protocol.MAX_REPLY_BYTES // 2**20} MB limit; use fewer samples",
+    return crashed(
+        name,
+        f"sent back {detail}, over the {protocol.MAX_REPLY_BYTES // 2**20} MB limit; "
+        "use fewer samples",
     )
