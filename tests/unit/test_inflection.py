@@ -87,11 +87,20 @@ def test_a_jump_of_f2_at_a_root_is_found_exactly() -> None:
         np.testing.assert_allclose(curves.inflection_points, [0.0], atol=1e-9)
 
 
-def test_finite_differences_find_them_within_their_error() -> None:
-    """math.sin (autograd cannot follow it): f″ by differences changes sign at −π, 0, π."""
-    curves = differentiate_1d(lambda x: math.sin(x), (-4.0, 4.0), 201, 1)
-    assert curves.method == "finite-difference"
-    np.testing.assert_allclose(curves.inflection_points, [-math.pi, 0, math.pi], atol=1e-9)
+@pytest.mark.parametrize("order", [1, 2])  # f″ near the sign changes only, or everywhere
+@pytest.mark.parametrize("samples", [201, 200])
+def test_finite_differences_find_them_within_their_error(order: int, samples: int) -> None:
+    """math (autograd cannot follow it): f″ by differences changes sign at −π, 0, π for
+    sin, at ±σ for a Gaussian, nowhere for a line (f″ is rounding noise there)."""
+    sine = differentiate_1d(lambda x: math.sin(x), (-4.0, 4.0), samples, order)
+    assert sine.method == "finite-difference"
+    np.testing.assert_allclose(sine.inflection_points, [-math.pi, 0, math.pi], atol=1e-9)
+    bell = differentiate_1d(
+        lambda x: math.exp(-(x**2) / (2 * SIGMA**2)), (-5.0, 5.0), samples, order
+    )
+    np.testing.assert_allclose(bell.inflection_points, [-SIGMA, SIGMA], atol=1e-9)
+    line = differentiate_1d(lambda x: 2 * float(x) + 1, (-2.0, 2.0), samples, order)
+    assert line.inflection_points == []
 
 
 def test_a_vector_valued_f_has_none() -> None:

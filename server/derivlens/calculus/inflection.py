@@ -114,11 +114,12 @@ def by_differences(
     bend: tuple[np.ndarray, np.ndarray] | None,
 ) -> list[float]:
     """Inflection points from f″ by central differences (`bend`: f″ and its error per
-    sample, if computed already): a sign change counts only where f″ is beyond four
-    times its estimated error on both sides, and is refined on f″ by differences."""
+    sample, if computed already; else only near the sign changes of a rough f″): a sign
+    change counts only where f″ is beyond four times its estimated error on both sides,
+    and is refined on f″ by differences."""
     domain = (float(x[0]), float(x[-1]))
     if bend is None:
-        bend = stencils.derivative_with_error(evaluate, x, 2, domain)
+        bend = _near_sign_changes(evaluate, x, slope, domain)
     second, error = bend
     floor = 4 * float(np.nanmax(error)) if np.isfinite(error).any() else np.inf
     if not np.isfinite(floor):
@@ -128,3 +129,23 @@ def by_differences(
         return stencils.derivative_with_error(evaluate, points, 2, domain)[0]
 
     return critical_points(x, slope, second, bend_at, floor)
+
+
+def _near_sign_changes(
+    evaluate: Evaluate, x: np.ndarray, slope: np.ndarray, domain: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """f″ by differences (and its error) only where f″ may change sign, NaN elsewhere:
+    each sign change of the rough f″ that the samples of f′ give (their differences),
+    with a sample more either side; the differences at every sample would cost several
+    times the whole plot."""
+    rough = np.gradient(slope, x) if len(x) > 2 else np.full(len(x), np.nan)
+    finite = np.isfinite(rough)
+    signs = np.sign(np.where(finite, rough, 0.0))
+    wanted = np.zeros(len(x), dtype=bool)
+    for i in np.flatnonzero(signs[:-1] != signs[1:]):
+        wanted[max(i - 1, 0) : i + 3] = True
+    second, error = np.full(len(x), np.nan), np.full(len(x), np.nan)
+    if wanted.any():
+        found = stencils.derivative_with_error(evaluate, x[wanted], 2, domain)
+        second[wanted], error[wanted] = found
+    return second, error
