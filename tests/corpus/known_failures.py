@@ -38,22 +38,7 @@ FLOAT32_NOISE = (
 )
 
 UNDER_FD = [
-    "tweener:Ease.out_bounce",
-    "tweener:Ease.in_out_expo",
-    "tweener:Ease.out_elastic",
-    "tweener:Ease.in_out_bounce",
-    "lmfit:step",
-    "lmfit:rectangle",
-    "colour:kernel_nearest_neighbour",
-    "colour:kernel_linear",
-    "colour:kernel_sinc",
-    "matplotlib:_g11",
-    "matplotlib:_g14",
-    "matplotlib:_g19",
-    "opfunu:ackley_func",
     "opfunu:non_continuous_rastrigin_func",
-    "fontTools:otRound",
-    "easings:elas_out",
 ]
 NO_TARGET_DERIVATIVE = (
     "torch's soft_margin_loss has no derivative for its target ('not differentiable with "

@@ -35,6 +35,7 @@ from derivlens.calculus.common import (
 from derivlens.calculus.critical import critical_points
 from derivlens.calculus.differences import Central, Evaluate
 from derivlens.calculus.discontinuities import Discontinuity, name_points, precision
+from derivlens.calculus.fd_discontinuities import discontinuity_warning, find_by_differences
 from derivlens.model import Method, PlotWarning, WarningKind
 
 Exact = tuple[np.ndarray, dict[int, np.ndarray], np.ndarray]
@@ -258,12 +259,15 @@ def by_differences(fn: Callable[..., Any], x: np.ndarray, order: int, reason: st
         derivatives[k], errors[k] = stencils.unsettled(*found, _scale(values, x, k))
     warnings = [_finite_difference_warning(reason, derivatives, errors)]
     warnings += _unestimated(x, values, derivatives, errors)
+    jumps = find_by_differences(evaluate, x, values, derivatives[1], errors[1])
+    warnings += [w for w in [discontinuity_warning(jumps)] if w]
     null_out(values, list(derivatives.values()), x, warnings, "x")
 
     def slope_at(points: np.ndarray) -> np.ndarray:
         return stencils.derivative_with_error(evaluate, points, 1, domain)[0]
 
     curves = Curves(x, values, derivatives, "finite-difference", warnings, outputs=_outputs(values))
+    curves.discontinuities = jumps
     curves.critical_points = _critical(curves, slope_at, _noise_floor(x, values, errors[1]))
     return curves
 
