@@ -85,7 +85,7 @@ def test_the_stated_bound_holds_at_every_sample_beside_the_features(spec):
     bound = stated_bound(curves)
     for t, d in zip(curves.x, curves.derivatives[1], strict=True):
         if math.isnan(d):
-            assert all(abs(t - c) <= 2e-3 for c, _, _ in spec)
+            assert any(abs(t - c) <= 2e-3 for c, _, _ in spec)
             assert f"{t:.6g}" in fd_messages(curves).split("no derivative could be computed")[0]
         elif all(abs(t - c) > 2e-3 for c, _, _ in spec):
             assert abs(d - slope_of(spec, float(t))) <= bound, (t, d, bound)

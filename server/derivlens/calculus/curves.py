@@ -22,6 +22,7 @@ from derivlens.calculus.common import (
     DTYPE,
     EPS,
     POINTWISE_ERRORS,
+    FailsEverywhere,
     FunctionFailed,
     NotAScalar,
     null_out,
@@ -197,17 +198,21 @@ def exact_loop(f: Callable[..., torch.Tensor], x: np.ndarray, order: int) -> Exa
     """One point at a time with torch.autograd: Python control flow on x is fine here,
     and so are custom autograd.Functions written without torch.func support."""
     rows: list[tuple[np.ndarray, list[np.ndarray]] | None] = []
+    first_error: BaseException | None = None
     connected = np.ones(len(x), dtype=bool)
     for i, value in enumerate(x.tolist()):
         point = torch.tensor(value, dtype=DTYPE).requires_grad_(True)
         try:
             out = f(point.clone())
-        except POINTWISE_ERRORS:
+        except POINTWISE_ERRORS as error:
             rows.append(None)
+            first_error = error
             continue
         connected[i] = out.requires_grad
         grads = [g[0].detach().numpy(force=True).copy() for g in nested_grads(out, (point,), order)]
         rows.append((out.detach().numpy(force=True).copy(), grads))
+    if first_error is not None and all(r is None for r in rows):
+        raise FailsEverywhere(first_error)
     shape = next((r[0].shape for r in rows if r is not None), ())
     blank = np.full(shape, np.nan)
     values = np.stack([blank if r is None else r[0] for r in rows])

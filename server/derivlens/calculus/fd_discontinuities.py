@@ -114,17 +114,18 @@ def _suspects(
     return suspects[np.argsort(-score[suspects], kind="stable")][:MAX_SUSPECTS]
 
 
-def standing_out(
-    residual: np.ndarray, tolerance: np.ndarray, both_sides: bool = False
-) -> np.ndarray:
-    """How far a residual is above both its tolerance and the residuals two intervals
-    away on one side (on both, with `both_sides`; 0 where it is within them): a smooth
-    f's residual (the rule's own error, w⁴·f⁗/384 for Hermite's) changes little from one
-    interval to the next, a jump's or a kink's is its interval's alone. One side is
-    enough for curves, whose features may come in pairs; a grid line crosses a jump of a
-    surface once, and its smooth residuals cross zero often."""
-    padded = np.concatenate([[np.nan, np.nan], residual, [np.nan, np.nan]])
-    beside = (np.fmax if both_sides else np.fmin)(padded[:-4], padded[4:])
+def standing_out(residual: np.ndarray, tolerance: np.ndarray) -> np.ndarray:
+    """How far a residual is above both its tolerance and the residuals beside it (0
+    where it is within either): a smooth f's residual (the rule's own error, w⁴·f⁗/384
+    for Hermite's) changes little from one interval to the next, so it is within the
+    larger of those two intervals away on either side (or of those three away: a second
+    feature two intervals away does not hide the first); a jump's or a kink's residual is
+    its interval's alone."""
+    padded = np.concatenate([[np.nan] * 3, residual, [np.nan] * 3])
+    n = len(residual)
+    two = np.fmax(padded[1 : n + 1], padded[5 : n + 5])
+    three = np.fmax(padded[:n], padded[6 : n + 6])
+    beside = np.fmin(two, three)
     beside = np.where(np.isfinite(beside), beside, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         over_tolerance = residual / tolerance
