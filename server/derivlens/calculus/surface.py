@@ -33,6 +33,7 @@ from derivlens.calculus.common import (
 )
 from derivlens.calculus.differences import Central
 from derivlens.calculus.discontinuities import Discontinuity, precision
+from derivlens.calculus.one_partial import one_partial
 from derivlens.calculus.surface_jumps import find_surface_jumps, surface_jumps_text
 from derivlens.model import Method, PlotWarning, WarningKind
 
@@ -90,6 +91,10 @@ def differentiate_2d(
     outcome, vectorized, reason = choose_autograd(
         f, probes, lambda: exact_vmap_2d(f, px, py), lambda: exact_loop_2d(f, px, py)
     )
+    half = None if outcome is not None else one_partial(f, probes, px, py)
+    if half is not None:  # autograd serves one partial: the other by differences below
+        outcome, vectorized, missing = half
+        half_reason = reason
     if outcome is not None:
         values, gx, gy, connected = outcome
         evaluate = evaluator_2d(f, vectorized)
@@ -109,9 +114,17 @@ def differentiate_2d(
         warnings += [w for w in [_disagreement_2d(jumps, px, py, values, gx, gy)] if w]
     else:
         patched = _by_differences_where(cut, evaluate, px, py, gx, gy)
-        jumps = _jumps(evaluate, xs, ys, values, gx, gy, (None, None))
-        mismatch = _disagreement_2d(jumps, px, py, values, gx, gy, (along_x, along_y))
-        warnings, method = [w for w in (patched, mismatch) if w], "autograd"
+        centrals: list[Central | None] = [along_x, along_y]
+        errors_by_axis: list[np.ndarray | None] = [None, None]
+        other = None
+        if half is not None:
+            other, errors_by_axis[missing] = _other_partial(
+                missing, half_reason, evaluate, px, py, (gx, gy)[missing]
+            )
+            centrals[missing] = None
+        jumps = _jumps(evaluate, xs, ys, values, gx, gy, (errors_by_axis[0], errors_by_axis[1]))
+        mismatch = _disagreement_2d(jumps, px, py, values, gx, gy, (centrals[0], centrals[1]))
+        warnings, method = [w for w in (patched, other, mismatch) if w], "autograd"
     f_grid, gx, gy = values.reshape(shape), gx.reshape(shape), gy.reshape(shape)
     null_out(f_grid, [gx, gy], np.array([xs, ys]), warnings, "xy")
     surface = Surface(xs, ys, f_grid, gx, gy, method, warnings)  # type: ignore[arg-type]
@@ -245,6 +258,34 @@ def _jumps(
     )
 
 
+def _other_partial(
+    axis: int,
+    reason: str | None,
+    evaluate: Evaluate2,
+    px: np.ndarray,
+    py: np.ndarray,
+    into: np.ndarray,
+) -> tuple[PlotWarning, np.ndarray]:
+    """The partial autograd has no derivative for, by differences in place (`into`), with
+    the warning that says so and its estimated error per point."""
+    span = _span(px if axis == 0 else py)
+    into[:], error = _partial(evaluate, px, py, axis, span)
+    name = "xy"[axis]
+    estimate = (
+        f"to within about {float(np.nanmax(error)):.1g}"
+        if np.isfinite(error).any()
+        else "with an error that could not be estimated"
+    )
+    why = (reason or "").removeprefix("autograd cannot follow this function (")
+    why = why.removesuffix(")") if why != reason else why or "it cannot follow it"
+    return PlotWarning(
+        WarningKind.FINITE_DIFFERENCE,
+        f"autograd has no derivative of this function with respect to {name} ({why}), so "
+        f"∂f/∂{name} is central finite differences, not exact: {estimate}; ∂f/∂{'yx'[axis]} "
+        "is exact",
+    ), error
+
+
 def _by_differences_where(
     cut: np.ndarray,
     evaluate: Evaluate2,
@@ -301,7 +342,7 @@ def _disagreement_2d(
     values: np.ndarray,
     gx: np.ndarray,
     gy: np.ndarray,
-    centrals: tuple[Central, Central] | None = None,
+    centrals: tuple[Central | None, Central | None] | None = None,
 ) -> PlotWarning | None:
     """One `disagreement` warning: the jumps of f found between grid points, then the grid
     points where autograd's gradient and central differences disagree (`centrals`, for
@@ -309,6 +350,8 @@ def _disagreement_2d(
     parts = [surface_jumps_text(jumps)] if jumps else []
     differs = np.zeros(len(px), dtype=bool)
     for along, slope in zip(centrals or (), (gx, gy), strict=False):
+        if along is None:  # that partial is by differences: nothing to check it against
+            continue
         wrong, kinks = differences.disagreement(along, slope, values)
         differs |= wrong | kinks
     if jumps:  # the grid points beside a jump see that jump
@@ -320,12 +363,15 @@ def _disagreement_2d(
     if differs.any():
         where = np.flatnonzero(differs)
         first = where[0]
-        assert centrals is not None
-        estimate = centrals[0].at(1)[0][first]
+        axis = next(i for i, c in enumerate(centrals or ()) if c is not None)
+        central = (centrals or (None, None))[axis]
+        assert central is not None
+        estimate = central.at(1)[0][first]
+        name, exact = "xy"[axis], (gx, gy)[axis][first]
         parts.append(
             f"autograd and a central difference disagree at {len(where)} grid point"
             f"{'s' if len(where) > 1 else ''} (first at x = {px[first]:.6g}, y = "
-            f"{py[first]:.6g}: ∂f/∂x = {gx[first]:.6g} by autograd, {estimate:.6g} by "
+            f"{py[first]:.6g}: ∂f/∂{name} = {exact:.6g} by autograd, {estimate:.6g} by "
             "differences)"
         )
     if not parts:
