@@ -8,7 +8,8 @@ the file and the re-implementations in step.
 For each entry, a handful of grid points: nine spread over the domain (its ends
 included) and the two samples on either side of every discontinuity. Derivatives are
 `mpmath.diff` at 30 digits, kept only where two step sizes agree (not at a kink or a
-singularity, nor where the function is not defined on both sides of the point).
+singularity, nor where the function is not defined on both sides of the point); at the
+domain's ends, one-sided from inside the domain (f's derivative on the domain).
 """
 
 from __future__ import annotations
