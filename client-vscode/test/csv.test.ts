@@ -66,7 +66,7 @@ describe('resultToCsv', () => {
           [null, null],
         ],
       },
-      critical_points: [], formula: null,
+      critical_points: [], discontinuities: [], formula: null,
     };
     assert.equal(resultToCsv(r), 'x,y,f,df/dx,df/dy\n0,10,1,0.1,1.1\n1,10,2,0.2,1.2\n0,20,3,0.3,\n1,20,,,\n');
   });

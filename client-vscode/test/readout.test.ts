@@ -76,7 +76,7 @@ describe('surface', () => {
     method: 'autograd', x: [0, 1, 2], y: [10, 20, 30],
     f: [[0, 1, 2], [10, 11, 12], [20, 21, 22]],
     gradient: { x: [[1, 1, 1], [1, 1, 1], [1, 1, 1]], y: [[5, 6, 7], [8, 9, 10], [11, 12, 13]] },
-    critical_points: [], formula: null, warnings: [], image: null, sandbox: [], elapsed_ms: 1,
+    critical_points: [], discontinuities: [], formula: null, warnings: [], image: null, sandbox: [], elapsed_ms: 1,
   };
   it('reads x, y, f and both partials at the grid point under the pointer, in any map', () => {
     // In the main map: x = 2 (right edge), y = 30 (top).

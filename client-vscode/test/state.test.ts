@@ -50,7 +50,7 @@ function surface(name = 'bowl', extra: Partial<SurfaceResult> = {}): SurfaceResu
       [0, 1],
     ],
     gradient: { x: [[0, 1], [0, 1], [0, 1]], y: [[0, 0], [0, 0], [0, 0]] },
-    critical_points: [], formula: null,
+    critical_points: [], discontinuities: [], formula: null,
     warnings: [],
     image: { format: 'png', data: 'BBBB', width: 1200, height: 900, scale: 2, axes: [] },
     sandbox: [],

@@ -340,10 +340,12 @@ class ResultBase:
 
 @attrs.frozen
 class Discontinuity:
-    """Where f (order 0), f′ (order 1) or f″ (order 2) jumps (docs/protocol.md, "Result")."""
+    """Where f (order 0), f′ (order 1) or f″ (order 2) jumps (docs/protocol.md, "Result");
+    for two variables a point (x, y) where f jumps between grid points."""
 
     x: float
     order: int = attrs.field(validator=attrs.validators.in_((0, 1, 2)))
+    y: float | None = attrs.field(default=None, metadata=ONLY_WHEN_SET)
 
 
 @attrs.frozen
@@ -401,6 +403,7 @@ class SurfaceResult(ResultBase):
     f: list[Series]
     gradient: Gradient
     critical_points: list[tuple[float, float]]
+    discontinuities: list[Discontinuity] = attrs.field(factory=list)
 
 
 @attrs.frozen(kw_only=True)

@@ -95,6 +95,9 @@ def surface(plan: Plan, s: Any) -> Result:
         f=grid(s.f),
         gradient=model.Gradient(x=grid(s.gradient_x), y=grid(s.gradient_y)),
         critical_points=[(float(x), float(y)) for x, y in s.critical_points],
+        discontinuities=[
+            model.Discontinuity(float(d.x), d.order, y=float(d.y)) for d in s.discontinuities
+        ],
         warnings=(*plan.warnings, *s.warnings),
     )
 

@@ -21,6 +21,7 @@ from derivlens.model import (
     RESULT_KEYS,
     RESULT_TYPES,
     CurvesResult,
+    Discontinuity,
     FixedValue,
     Image,
     ImageFile,
@@ -108,6 +109,10 @@ def _make_converter() -> cattrs.Converter:
     # These two build their members' hooks now, so they come after the hooks above.
     exactly(Image | ImageFile | None, _image_hook(converter))
     exactly(Result, _result_hook(converter))
+    # A curve's discontinuity has no `y` key (model.ONLY_WHEN_SET, one level down).
+    converter.register_unstructure_hook(
+        Discontinuity, lambda d: {"x": d.x, "order": d.order, **({} if d.y is None else {"y": d.y})}
+    )
     return converter
 
 

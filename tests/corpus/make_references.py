@@ -8,7 +8,8 @@ the file and the re-implementations in step.
 For each entry, a handful of grid points: nine spread over the domain (its ends
 included) and the two samples on either side of every discontinuity. Derivatives are
 `mpmath.diff` at 30 digits, kept only where two step sizes agree (not at a kink or a
-singularity, nor where the function is not defined on both sides of the point).
+singularity, nor where the function is not defined on both sides of the point); at the
+domain's ends, one-sided from inside the domain (f's derivative on the domain).
 """
 
 from __future__ import annotations
@@ -52,11 +53,18 @@ def real(value: Any) -> float | None:
     return float(value)
 
 
-def derivative(function: Any, x: Any, order: int) -> float | None:
-    """f⁽ᵏ⁾(x), or None where two step sizes disagree (a kink, a jump, a singularity)."""
+def derivative(function: Any, x: Any, order: int, direction: int = 0) -> float | None:
+    """f⁽ᵏ⁾(x), or None where two step sizes disagree (a kink, a jump, a singularity).
+    At the domain's ends (`direction` +1 at its start, −1 at its end) the derivative of
+    f on the domain: one-sided, from inside it (docs/protocol.md, "Semantics": finite
+    differences never evaluate f outside the requested domain)."""
+    steps = ("1e-9", "1e-12") if direction == 0 else ("1e-16", "1e-18")
     try:
-        coarse = mpmath.diff(function, x, order, h=mpmath.mpf("1e-9"))
-        fine = mpmath.diff(function, x, order, h=mpmath.mpf("1e-12"))
+        # One-sided differences err like h, not h²: tiny steps, at three times the digits.
+        with mpmath.workdps(DIGITS if direction == 0 else 3 * DIGITS):
+            coarse, fine = (
+                mpmath.diff(function, x, order, h=mpmath.mpf(h), direction=direction) for h in steps
+            )
     except (ValueError, ZeroDivisionError):
         return None
     if real(coarse) is None or real(fine) is None:
@@ -81,7 +89,8 @@ def curve_points(entry: Entry) -> list[dict[str, Any]]:
         if near_a_discontinuity(entry, float(x)):
             slopes: list[float | None] = [None] * entry.order
         else:
-            slopes = [derivative(function, x, k) for k in range(1, entry.order + 1)]
+            inward = 1 if i == 0 else -1 if i == entry.samples - 1 else 0
+            slopes = [derivative(function, x, k, inward) for k in range(1, entry.order + 1)]
         points.append({"i": i, "x": float(x), "f": value, "d": slopes})
     return points
 

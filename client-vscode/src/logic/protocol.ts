@@ -50,6 +50,7 @@ export interface Gradient {
 export interface Discontinuity {
   x: number;
   order: number;
+  y?: number;
 }
 
 export interface TaylorRequest {
@@ -113,6 +114,7 @@ export interface SurfaceResult extends ResultBase {
   f: ((number | null)[])[];
   gradient: Gradient;
   critical_points: [number, number][];
+  discontinuities: Discontinuity[];
 }
 
 export interface SweepRequest {

@@ -9,7 +9,12 @@ import numpy as np
 import torch
 from torch.overrides import TorchFunctionMode, resolve_name
 
-from derivlens.calculus.common import FunctionFailed, NotAScalar, reraise_if_fatal
+from derivlens.calculus.common import (
+    FailsEverywhere,
+    FunctionFailed,
+    NotAScalar,
+    reraise_if_fatal,
+)
 from derivlens.calculus.differences import RATIO, Central
 from derivlens.text import shorten
 
@@ -34,6 +39,8 @@ def choose_autograd(
         reraise_if_fatal(error)
     try:
         return pointwise(), False, None
+    except FailsEverywhere as failure:  # on tensors; Python numbers may serve (differences)
+        return None, False, _why_autograd_failed(failure.error)
     except Exception as error:
         reraise_if_fatal(error)
         return None, False, _why_autograd_failed(error)

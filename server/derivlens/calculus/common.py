@@ -39,6 +39,12 @@ class FunctionFailed(Exception):
         self.error = error
 
 
+class FailsEverywhere(FunctionFailed):
+    """f raised at every point it was given as a tensor (numpy's `where` on a 0-d array:
+    ValueError): not a function undefined at a few points, but tensor code it cannot run.
+    Raised by the per-point loops; the differences then try Python numbers."""
+
+
 class NotAScalar(TypeError):
     """The user's function returned something that is not one number."""
 

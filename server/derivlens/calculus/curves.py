@@ -22,6 +22,7 @@ from derivlens.calculus.common import (
     DTYPE,
     EPS,
     POINTWISE_ERRORS,
+    FailsEverywhere,
     FunctionFailed,
     NotAScalar,
     null_out,
@@ -35,6 +36,7 @@ from derivlens.calculus.common import (
 from derivlens.calculus.critical import critical_points
 from derivlens.calculus.differences import Central, Evaluate
 from derivlens.calculus.discontinuities import Discontinuity, name_points, precision
+from derivlens.calculus.fd_discontinuities import discontinuity_warning, find_by_differences
 from derivlens.model import Method, PlotWarning, WarningKind
 
 Exact = tuple[np.ndarray, dict[int, np.ndarray], np.ndarray]
@@ -205,17 +207,21 @@ def exact_loop(f: Callable[..., torch.Tensor], x: np.ndarray, order: int) -> Exa
     """One point at a time with torch.autograd: Python control flow on x is fine here,
     and so are custom autograd.Functions written without torch.func support."""
     rows: list[tuple[np.ndarray, list[np.ndarray]] | None] = []
+    first_error: BaseException | None = None
     connected = np.ones(len(x), dtype=bool)
     for i, value in enumerate(x.tolist()):
         point = torch.tensor(value, dtype=DTYPE).requires_grad_(True)
         try:
             out = f(point.clone())
-        except POINTWISE_ERRORS:
+        except POINTWISE_ERRORS as error:
             rows.append(None)
+            first_error = error
             continue
         connected[i] = out.requires_grad
         grads = [g[0].detach().numpy(force=True).copy() for g in nested_grads(out, (point,), order)]
         rows.append((out.detach().numpy(force=True).copy(), grads))
+    if first_error is not None and all(r is None for r in rows):
+        raise FailsEverywhere(first_error)
     shape = next((r[0].shape for r in rows if r is not None), ())
     blank = np.full(shape, np.nan)
     values = np.stack([blank if r is None else r[0] for r in rows])
@@ -267,12 +273,15 @@ def by_differences(fn: Callable[..., Any], x: np.ndarray, order: int, reason: st
         derivatives[k], errors[k] = stencils.unsettled(*found, _scale(values, x, k))
     warnings = [_finite_difference_warning(reason, derivatives, errors)]
     warnings += _unestimated(x, values, derivatives, errors)
+    jumps = find_by_differences(evaluate, x, values, derivatives[1], errors[1])
+    warnings += [w for w in [discontinuity_warning(jumps)] if w]
     null_out(values, list(derivatives.values()), x, warnings, "x")
 
     def slope_at(points: np.ndarray) -> np.ndarray:
         return stencils.derivative_with_error(evaluate, points, 1, domain)[0]
 
     curves = Curves(x, values, derivatives, "finite-difference", warnings, outputs=_outputs(values))
+    curves.discontinuities = jumps
     curves.critical_points = _critical(curves, slope_at, _noise_floor(x, values, errors[1]))
     if curves.outputs is None:
         bend = (derivatives[2], errors[2]) if order >= 2 else None

@@ -44,6 +44,9 @@ class Discontinuity:
     #: The level's values on either side (the ends of the last interval, per output).
     left: np.ndarray | float = 0.0
     right: np.ndarray | float = 0.0
+    #: For f of two variables: the y of the grid line on which x was located (or, for a
+    #: jump located along a column, that column's x is `x` and the place is `y`).
+    y: float | None = None
 
 
 def precision(values: np.ndarray) -> float:

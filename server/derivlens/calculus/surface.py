@@ -21,6 +21,7 @@ from derivlens.calculus.autograd import choose_autograd, cut_off, disconnection,
 from derivlens.calculus.common import (
     DTYPE,
     POINTWISE_ERRORS,
+    FailsEverywhere,
     FunctionFailed,
     NotAScalar,
     null_out,
@@ -32,6 +33,9 @@ from derivlens.calculus.common import (
 )
 from derivlens.calculus.critical_2d import critical_points_2d, refined_critical_points
 from derivlens.calculus.differences import Central
+from derivlens.calculus.discontinuities import Discontinuity, precision
+from derivlens.calculus.one_partial import one_partial
+from derivlens.calculus.surface_jumps import find_surface_jumps, surface_jumps_text
 from derivlens.model import Method, PlotWarning, WarningKind
 
 #: f at arrays of x and y (NaN where undefined).
@@ -51,6 +55,7 @@ class Surface:
     method: Method
     warnings: list[PlotWarning] = field(default_factory=list)
     critical_points: list[tuple[float, float]] = field(default_factory=list)
+    discontinuities: list[Discontinuity] = field(default_factory=list)
 
 
 def scalar_only(fn: Callable[..., Any]) -> Callable[..., torch.Tensor]:
@@ -87,26 +92,44 @@ def differentiate_2d(
     outcome, vectorized, reason = choose_autograd(
         f, probes, lambda: exact_vmap_2d(f, px, py), lambda: exact_loop_2d(f, px, py)
     )
+    half = None if outcome is not None else one_partial(f, probes, px, py)
+    if half is not None:  # autograd serves one partial: the other by differences below
+        outcome, vectorized, missing = half
+        half_reason = reason
     if outcome is not None:
         values, gx, gy, connected = outcome
         evaluate = evaluator_2d(f, vectorized)
         along_x = Central(lambda a, which: evaluate(a, py[which]), px)
         along_y = Central(lambda b, which: evaluate(px[which], b), py)
+        # float32/float16 code: its rounding is judged at its own precision, as for curves.
+        along_x.eps = along_y.eps = precision(values)
         cut = cut_off(connected, values, along_x) | cut_off(connected, values, along_y)
         reason = disconnection(cut)
+    shape = grid_x.shape
     if outcome is None or reason is not None:
-        values, gx, gy, warning = by_differences_2d(
+        values, gx, gy, warning, evaluate, errors = by_differences_2d(
             fn, px, py, reason or "autograd cannot follow this function"
         )
+        jumps = _jumps(evaluate, xs, ys, values, gx, gy, errors)
         warnings, method = [warning], "finite-difference"
+        warnings += [w for w in [_disagreement_2d(jumps, px, py, values, gx, gy)] if w]
     else:
         patched = _by_differences_where(cut, evaluate, px, py, gx, gy)
-        mismatch = _disagreement_2d(px, py, values, gx, gy, along_x, along_y)
-        warnings, method = [w for w in (patched, mismatch) if w], "autograd"
-    shape = grid_x.shape
+        centrals: list[Central | None] = [along_x, along_y]
+        errors_by_axis: list[np.ndarray | None] = [None, None]
+        other = None
+        if half is not None:
+            other, errors_by_axis[missing] = _other_partial(
+                missing, half_reason, evaluate, px, py, (gx, gy)[missing]
+            )
+            centrals[missing] = None
+        jumps = _jumps(evaluate, xs, ys, values, gx, gy, (errors_by_axis[0], errors_by_axis[1]))
+        mismatch = _disagreement_2d(jumps, px, py, values, gx, gy, (centrals[0], centrals[1]))
+        warnings, method = [w for w in (patched, other, mismatch) if w], "autograd"
     f_grid, gx, gy = values.reshape(shape), gx.reshape(shape), gy.reshape(shape)
     null_out(f_grid, [gx, gy], np.array([xs, ys]), warnings, "xy")
     surface = Surface(xs, ys, f_grid, gx, gy, method, warnings)  # type: ignore[arg-type]
+    surface.discontinuities = jumps
     surface.critical_points = (
         refined_critical_points(f, vectorized, surface)
         if method == "autograd"
@@ -131,17 +154,21 @@ def exact_loop_2d(f: Callable[..., torch.Tensor], px: np.ndarray, py: np.ndarray
     n = len(px)
     values, gx, gy = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     connected = np.ones(n, dtype=bool)
+    failures: list[BaseException] = []
     for i, (u, v) in enumerate(zip(px.tolist(), py.tolist(), strict=True)):
         a = torch.tensor(u, dtype=DTYPE).requires_grad_(True)
         b = torch.tensor(v, dtype=DTYPE).requires_grad_(True)
         try:
             out = f(a.clone(), b.clone())
-        except POINTWISE_ERRORS:
+        except POINTWISE_ERRORS as error:
+            failures.append(error)
             continue
         values[i] = out.item()
         connected[i] = out.requires_grad
         da, db = nested_grads(out, (a, b), 1)[0]
         gx[i], gy[i] = da.item(), db.item()
+    if len(failures) == n:
+        raise FailsEverywhere(failures[0])
     return values, gx, gy, connected
 
 
@@ -184,8 +211,11 @@ def _pairwise(call: Callable[[float, float], float], a: np.ndarray, b: np.ndarra
 
 def by_differences_2d(
     fn: Callable[..., Any], px: np.ndarray, py: np.ndarray, reason: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, PlotWarning]:
-    """f and its gradient by differences (on tensors, or on numbers where tensors fail)."""
+) -> tuple[
+    np.ndarray, np.ndarray, np.ndarray, PlotWarning, Evaluate2, tuple[np.ndarray, np.ndarray]
+]:
+    """f and its gradient by differences (on tensors, or on numbers where tensors fail),
+    the warning, the evaluator used and the partials' estimated errors."""
     f = scalar_only(fn)
     a, b = probe_values(px), probe_values(py)
     evaluate, reason = tensors_else_numbers(
@@ -208,7 +238,57 @@ def by_differences_2d(
         f"{reason}, so the gradient is central finite differences, not exact: estimated from "
         f"two step sizes, {estimate}; use torch functions on x and y for exact ones",
     )
-    return values, gx, gy, warning
+    return values, gx, gy, warning, evaluate, (ex, ey)
+
+
+def _jumps(
+    evaluate: Evaluate2,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    values: np.ndarray,
+    gx: np.ndarray,
+    gy: np.ndarray,
+    errors: tuple[np.ndarray | None, np.ndarray | None],
+) -> list[Discontinuity]:
+    """Where f jumps between grid points (`surface_jumps`), on the grid's shape."""
+    shape = (len(ys), len(xs))
+    grids = [None if e is None else e.reshape(shape) for e in errors]
+    return find_surface_jumps(
+        evaluate,
+        xs,
+        ys,
+        values.reshape(shape),
+        (gx.reshape(shape), gy.reshape(shape)),
+        (grids[0], grids[1]),
+    )
+
+
+def _other_partial(
+    axis: int,
+    reason: str | None,
+    evaluate: Evaluate2,
+    px: np.ndarray,
+    py: np.ndarray,
+    into: np.ndarray,
+) -> tuple[PlotWarning, np.ndarray]:
+    """The partial autograd has no derivative for, by differences in place (`into`), with
+    the warning that says so and its estimated error per point."""
+    span = _span(px if axis == 0 else py)
+    into[:], error = _partial(evaluate, px, py, axis, span)
+    name = "xy"[axis]
+    estimate = (
+        f"to within about {float(np.nanmax(error)):.1g}"
+        if np.isfinite(error).any()
+        else "with an error that could not be estimated"
+    )
+    why = (reason or "").removeprefix("autograd cannot follow this function (")
+    why = why.removesuffix(")") if why != reason else why or "it cannot follow it"
+    return PlotWarning(
+        WarningKind.FINITE_DIFFERENCE,
+        f"autograd has no derivative of this function with respect to {name} ({why}), so "
+        f"∂f/∂{name} is central finite differences, not exact: {estimate}; ∂f/∂{'yx'[axis]} "
+        "is exact",
+    ), error
 
 
 def _by_differences_where(
@@ -261,28 +341,50 @@ def _span(coordinates: np.ndarray) -> tuple[float, float]:
 
 
 def _disagreement_2d(
+    jumps: list[Discontinuity],
     px: np.ndarray,
     py: np.ndarray,
     values: np.ndarray,
     gx: np.ndarray,
     gy: np.ndarray,
-    along_x: Central,
-    along_y: Central,
+    centrals: tuple[Central | None, Central | None] | None = None,
 ) -> PlotWarning | None:
+    """One `disagreement` warning: the jumps of f found between grid points, then the grid
+    points where autograd's gradient and central differences disagree (`centrals`, for
+    autograd's gradient) away from those jumps."""
+    parts = [surface_jumps_text(jumps)] if jumps else []
     differs = np.zeros(len(px), dtype=bool)
-    for along, slope in ((along_x, gx), (along_y, gy)):
+    for along, slope in zip(centrals or (), (gx, gy), strict=False):
+        if along is None:  # that partial is by differences: nothing to check it against
+            continue
         wrong, kinks = differences.disagreement(along, slope, values)
         differs |= wrong | kinks
-    if not differs.any():
+    if jumps:  # the grid points beside a jump see that jump
+        dx = float(np.ptp(px)) / max(1, int(np.sqrt(len(px))) - 1)
+        dy = float(np.ptp(py)) / max(1, int(np.sqrt(len(py))) - 1)
+        for d in jumps:
+            assert d.y is not None
+            differs[(np.abs(px - d.x) <= 2.5 * dx) & (np.abs(py - d.y) <= 2.5 * dy)] = False
+    if differs.any():
+        where = np.flatnonzero(differs)
+        first = where[0]
+        axis = next(i for i, c in enumerate(centrals or ()) if c is not None)
+        central = (centrals or (None, None))[axis]
+        assert central is not None
+        estimate = central.at(1)[0][first]
+        name, exact = "xy"[axis], (gx, gy)[axis][first]
+        parts.append(
+            f"autograd and a central difference disagree at {len(where)} grid point"
+            f"{'s' if len(where) > 1 else ''} (first at x = {px[first]:.6g}, y = "
+            f"{py[first]:.6g}: ∂f/∂{name} = {exact:.6g} by autograd, {estimate:.6g} by "
+            "differences)"
+        )
+    if not parts:
         return None
-    where = np.flatnonzero(differs)
-    first = where[0]
-    estimate = along_x.at(1)[0][first]
-    return PlotWarning(
-        WarningKind.DISAGREEMENT,
-        f"autograd and a central difference disagree at {len(where)} grid point"
-        f"{'s' if len(where) > 1 else ''} (first at x = {px[first]:.6g}, y = {py[first]:.6g}: "
-        f"∂f/∂x = {gx[first]:.6g} by autograd, {estimate:.6g} by differences). "
+    tail = (
         "f may have a kink or a jump there, or a custom backward may be wrong; the values "
-        "shown are autograd's",
+        "shown are autograd's"
+        if centrals is not None
+        else "the finite differences at the grid points beside them may straddle them"
     )
+    return PlotWarning(WarningKind.DISAGREEMENT, "; and ".join(parts) + ". " + tail)
