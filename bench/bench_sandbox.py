@@ -1,10 +1,17 @@
 """Latency of one hover-sized evaluation, request in -> PNG out, four ways.
 
     .venv/bin/python bench/bench_sandbox.py [--runs N]
+    .venv/bin/python bench/bench_sandbox.py --cost [--runs N] [--variant NAME=LAYER,...]
 
 pre-forked (the default Sandbox), fork-per-request, a fresh interpreter per request,
 and the same computation in-process with no sandbox at all. Prints medians and the
 ratio pre-forked / in-process (goal: <= 1.3).
+
+`--cost` measures what a hover costs the worker's process tree instead of its wall
+time (which moves with other people's load on a shared machine): CPU seconds and minor
+page faults (copy-on-write included) from /proc (`proctree`), per hover, over runs
+250 ms apart and back to back, after the worker's background warm-up has finished.
+Variants (workers started `--without` some idle work) run in interleaved rounds.
 """
 
 from __future__ import annotations
@@ -26,6 +33,9 @@ from derivlens import SANDBOX_APP, engine, judge, model, wire
 from derivlens.model import Render
 from derivlens.sandbox import Replied, Sandbox, protocol
 from derivlens.sandbox.env import cache_dir, clean_environment, private_home
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import proctree
 
 CODE = "import torch\n\ndef f(x):\n    return torch.sin(3 * x) * torch.exp(-x * x / 4)\n"
 PREPARED = engine.prepare_source(
@@ -89,11 +99,71 @@ def fresh(runs: int) -> list[float]:
     return times
 
 
+def worker_pid(sandbox: Sandbox) -> int:
+    assert sandbox._worker is not None  # started
+    return sandbox._worker.proc.pid
+
+
+async def hover_cost(sandbox: Sandbox, runs: int, pause: float) -> tuple[float, float, float]:
+    """Per hover: CPU ms and minor faults of the worker's tree (the children the hovers
+    took, their replacements' preparation, the worker), and the median wall ms. Measured
+    from idle to idle, so every child the hovers used has exited and been counted."""
+    pid = worker_pid(sandbox)
+    proctree.wait_idle(pid)
+    before, walls = proctree.usage(pid), []
+    for _ in range(runs):
+        await asyncio.sleep(pause)
+        t = time.perf_counter()
+        outcome = await sandbox.run(JOB)
+        walls.append((time.perf_counter() - t) * 1000)
+        assert isinstance(outcome, Replied), outcome
+        check(outcome.reply)
+    await asyncio.sleep(0.5)
+    proctree.wait_idle(pid)
+    spent = proctree.usage(pid) - before
+    return spent.cpu_s * 1000 / runs, spent.minflt / runs, statistics.median(walls)
+
+
+async def costs(runs: int, variants: dict[str, list[str]], rounds: int) -> None:
+    sandboxes = {name: Sandbox(SANDBOX_APP, without=off) for name, off in variants.items()}
+    await asyncio.gather(*(s.start() for s in sandboxes.values()))
+    rows: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
+    try:
+        for s in sandboxes.values():  # each warm (its idle work done) before any round
+            proctree.wait_idle(worker_pid(s))
+            await hover_cost(s, 3, PAUSE)
+        for _ in range(rounds):
+            for name, s in sandboxes.items():
+                for kind, pause in (("250 ms apart", PAUSE), ("back to back", 0.0)):
+                    rows.setdefault((name, kind), []).append(await hover_cost(s, runs, pause))
+    finally:
+        await asyncio.gather(*(s.close() for s in sandboxes.values()))
+    print(f"per hover, {rounds} rounds of {runs}; load average {os.getloadavg()[0]:.2f}")
+    print(f"{'variant':<16} {'hovers':<14} {'CPU ms':>16} {'minor faults':>20} {'wall ms':>8}")
+    for (name, kind), got in rows.items():
+        cpu, faults, wall = zip(*got, strict=True)
+        span = f"{min(cpu):.0f}–{max(cpu):.0f}"
+        flt = f"{min(faults):.0f}–{max(faults):.0f}"
+        print(f"{name:<16} {kind:<14} {span:>16} {flt:>20} {statistics.median(wall):>8.1f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--fresh-runs", type=int, default=3)
+    parser.add_argument("--cost", action="store_true", help="CPU and page faults per hover")
+    parser.add_argument("--rounds", type=int, default=3, help="with --cost")
+    parser.add_argument(
+        "--variant", action="append", default=[], help="with --cost: NAME=WITHOUT,WITHOUT"
+    )
     args = parser.parse_args()
+    if args.cost:
+        variants = {"default": []}
+        for spec in args.variant:
+            name, _, off = spec.partition("=")
+            variants[name] = [o for o in off.split(",") if o]
+        asyncio.run(costs(args.runs, variants, args.rounds))
+        return 0
     measured = asyncio.run(interleaved(args.runs))
     rows = {
         "pre-forked": measured["pre-forked"],
