@@ -12,6 +12,11 @@ time (which moves with other people's load on a shared machine): CPU seconds and
 page faults (copy-on-write included) from /proc (`proctree`), per hover, over runs
 250 ms apart and back to back, after the worker's background warm-up has finished.
 Variants (workers started `--without` some idle work) run in interleaved rounds.
+
+`--job-cost` measures one job in a child forked from this process once it is warm as
+the worker is (`warm_up`, `warm_later`, `gc.freeze()`): minor page faults and CPU ms of
+the job alone, the hover with its image and the maths alone, in a spare that ran
+`warm_child` first ("warm") and in one that did not ("cold", a spare taken at once).
 """
 
 from __future__ import annotations
@@ -147,16 +152,73 @@ async def costs(runs: int, variants: dict[str, list[str]], rounds: int) -> None:
         print(f"{name:<16} {kind:<14} {span:>16} {flt:>20} {statistics.median(wall):>8.1f}")
 
 
+def job_in_child(request: Any, warm: bool) -> tuple[float, float]:
+    """Minor faults and CPU ms of `runner.run(request)` in a child forked from here."""
+    import resource
+
+    from derivlens import runner
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read)
+        if warm:
+            for _ in runner.warm_child():
+                pass
+        faults, cpu = resource.getrusage(resource.RUSAGE_SELF).ru_minflt, time.process_time()
+        runner.run(request)
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+        os.write(write, f"{faults} {(time.process_time() - cpu) * 1000}".encode())
+        os._exit(0)
+    os.close(write)
+    answer = os.read(read, 100).decode().split()
+    os.close(read)
+    os.waitpid(pid, 0)
+    return float(answer[0]), float(answer[1])
+
+
+def job_costs(runs: int) -> None:
+    import gc
+
+    from derivlens import runner
+
+    runner.warm_up()
+    for _ in runner.warm_later():
+        pass
+    gc.freeze()
+    maths_only = engine.prepare_source(CODE, "/tmp/derivlens_bench.py", name="f", render=None)
+    maths = wire.unstructure(maths_only.request)
+    cases = {
+        ("hover", "warm"): (REQUEST, True),
+        ("hover", "cold"): (REQUEST, False),
+        ("maths only", "warm"): (maths, True),
+        ("maths only", "cold"): (maths, False),
+    }
+    got: dict[tuple[str, str], list[tuple[float, float]]] = {case: [] for case in cases}
+    for _ in range(runs):  # interleaved
+        for case, (request, warm) in cases.items():
+            got[case].append(job_in_child(request, warm))
+    print(f"one job in a forked child, medians of {runs}; load average {os.getloadavg()[0]:.2f}")
+    print(f"{'job':<12} {'spare':<6} {'minor faults':>13} {'CPU ms':>8}")
+    for (job, spare), rows in got.items():
+        faults, cpu = (statistics.median(column) for column in zip(*rows, strict=True))
+        print(f"{job:<12} {spare:<6} {faults:>13.0f} {cpu:>8.1f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--fresh-runs", type=int, default=3)
     parser.add_argument("--cost", action="store_true", help="CPU and page faults per hover")
     parser.add_argument("--rounds", type=int, default=3, help="with --cost")
+    parser.add_argument("--job-cost", action="store_true", help="one job's faults and CPU")
     parser.add_argument(
         "--variant", action="append", default=[], help="with --cost: NAME=WITHOUT,WITHOUT"
     )
     args = parser.parse_args()
+    if args.job_cost:
+        job_costs(args.runs)
+        return 0
     if args.cost:
         variants = {"default": []}
         for spec in args.variant:
