@@ -687,7 +687,96 @@ def test_unused_prespawned_worker_is_stopped_on_close() -> None:
     assert not os.path.exists(early.home)
 
 
-UNPRIVILEGED_CASES = "hostile or capped or layers or ipc or stale or siblings"
+#: f(x) = x × its child's scheduling policy (SCHED_OTHER is 0, SCHED_IDLE 5).
+POLICY = "import os\n\ndef f(x):\n    return x * 0 + os.sched_getscheduler(0)\n"
+
+
+def policy_of(pid: int) -> int | None:
+    """The scheduling policy of `pid` (/proc/PID/stat, field 41); None once it is gone
+    or a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return None if fields[0] in "ZX" else int(fields[38])
+
+
+def children_policies(worker: int) -> set[int | None]:
+    pids = [
+        int(child)
+        for task in Path(f"/proc/{worker}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
+    return {policy_of(pid) for pid in pids} - {None}
+
+
+#: Sleeps 3 s on its first call, then returns its scheduling policy.
+POLICY_AFTER_A_WHILE = (
+    "import os, time\n\nslept = []\n\ndef f(x):\n    if not slept:\n"
+    "        slept.append(time.sleep(3.0))\n    return x * 0 + os.sched_getscheduler(0)\n"
+)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_spares_wait_at_idle_priority_while_a_job_runs(
+    evaluator: Sandbox, scene: Scene
+) -> None:
+    """While a job runs, its spares prepare at idle priority (SCHED_IDLE), where the
+    worker may undo that: they take no CPU time from the job or the server. The job
+    runs at the normal priority, spaced or at once, and the spares are back to it
+    once no job runs (they still copy their pages ahead when the machine is busy)."""
+    from derivlens.sandbox import process
+
+    for _ in range(3):
+        answer = await evaluate(evaluator, POLICY, scene, timeout=10)
+        assert set(answer["f"]) == {float(os.SCHED_OTHER)}
+    answers = await asyncio.gather(
+        *(evaluate(evaluator, POLICY, scene, timeout=10) for _ in range(3))
+    )
+    assert all(set(a["f"]) == {float(os.SCHED_OTHER)} for a in answers)
+    w = evaluator._worker
+    assert w is not None
+
+    async def policies() -> set[int | None]:  # once the children that replied are gone
+        return children_policies(w.proc.pid)
+
+    assert await eventually(policies, lambda found: found == {os.SCHED_OTHER}) == {os.SCHED_OTHER}
+    running = asyncio.ensure_future(evaluate(evaluator, POLICY_AFTER_A_WHILE, scene, timeout=20))
+    expected = {os.SCHED_IDLE, os.SCHED_OTHER} if process.may_leave_idle() else {os.SCHED_OTHER}
+    seen = await eventually(policies, lambda found: found == expected)
+    assert seen == expected  # the job's child at the normal policy, its spares idle
+    assert set((await running)["f"]) == {float(os.SCHED_OTHER)}
+    assert await eventually(policies, lambda found: found == {os.SCHED_OTHER}) == {os.SCHED_OTHER}
+
+
+def test_leaving_idle_priority_is_allowed_exactly_as_the_kernel_says() -> None:
+    """`may_leave_idle` matches what the kernel does when asked (a child of this test)."""
+    from derivlens.sandbox import process
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(write)
+        os.read(read, 1)
+        os._exit(0)
+    os.close(read)
+    try:
+        process.idle_priority(pid)
+        assert policy_of(pid) == os.SCHED_IDLE
+        try:
+            process.normal_priority(pid)
+            allowed = True
+        except PermissionError:
+            allowed = False
+        assert allowed == process.may_leave_idle()
+        assert policy_of(pid) == (os.SCHED_OTHER if allowed else os.SCHED_IDLE)
+    finally:
+        os.close(write)
+        os.waitpid(pid, 0)
+
+
+UNPRIVILEGED_CASES = "hostile or capped or layers or ipc or stale or siblings or priority"
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="root only")

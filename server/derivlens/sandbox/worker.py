@@ -25,7 +25,8 @@ While idle the worker also makes later children cheaper: the app's `warm_later`,
 own memory in huge pages (`hugepages`: forks and exits cost less), the pages a job
 writes measured once (`prefault`: spares copy them while they wait), and after each
 request the app's `warm_for(request)` (texts laid out for what was just plotted).
-`--without prefault|hugepages|learn|idle-exit` turns each off (for measuring them).
+While a job runs, spares wait at idle priority where the worker may undo it (`pace_spares`).
+`--without prefault|hugepages|learn|idle-exit|idle-spares` turns each off (for measuring them).
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ class Slot:
     replied: bool = False  # reported to the parent (or given up on)
     eof: bool = False
     deadline: float | None = None  # when the pipe must be closed, once the reply is in
+    idle: bool = False  # at idle priority (a spare while a job runs)
 
 
 class Worker:
@@ -102,6 +104,7 @@ class Worker:
         self.quiet_since = time.monotonic()
         self.prefork = prefork
         self.target = spares
+        self.idle_spares = config.wants("idle-spares") and process.may_leave_idle()
         self.sel = selectors.DefaultSelector()
         self.slots: dict[int, Slot] = {}  # pid -> slot
         self.spares: deque[Slot] = deque()
@@ -182,6 +185,7 @@ class Worker:
             slot.id = message.id
             self.last_request = message.job.request
             self.send(Started(slot.id, slot.pid))
+            self.set_idle(slot, False)  # the job never runs at idle priority
             exiting = sum(1 for s in self.slots.values() if s.replied)
             idle_exit = exiting < IDLE_EXITS and self.config.wants("idle-exit")
             job = attrs.evolve(message.job, idle_exit=idle_exit)
@@ -192,6 +196,7 @@ class Worker:
             # one forked now has a job's time to prepare (its pages copied, see prefault).
             if self.prefork and len(self.spares) < self.target:
                 self.spares.append(self.fork(spare=True))
+            self.pace_spares()
         elif isinstance(message, Cancel):
             for slot in list(self.slots.values()):
                 if slot.id == message.id:
@@ -257,6 +262,21 @@ class Worker:
             done = Done(slot.id, slot.pid, len(slot.frames), slot.extra, code, sig)
             self.send(done, *slot.frames)
         slot.frames, slot.buf = [], bytearray()
+        self.pace_spares()
+
+    def pace_spares(self) -> None:
+        """Spares at idle priority while a job runs, else normal: what they prepare only
+        speeds their own job up; it must not take CPU time from the job or the server."""
+        busy = bool(self.running())
+        for slot in self.spares:
+            self.set_idle(slot, busy)
+
+    def set_idle(self, slot: Slot, idle: bool) -> None:
+        if not self.idle_spares or slot.idle == idle:
+            return
+        with contextlib.suppress(OSError):  # it may be gone
+            (process.idle_priority if idle else process.normal_priority)(slot.pid)
+            slot.idle = idle
 
     def linger(self) -> float | None:
         """Kill children that keep their pipe open after replying; the next deadline."""
@@ -298,6 +318,7 @@ class Worker:
         elif not slot.replied and slot.id is not None:
             self.report(slot, status)
         self.close_slot(slot)
+        self.pace_spares()
 
     # -- idle work: spares, the later warm-up ------------------------------------------
     def idle_in(self) -> float | None:
