@@ -8,9 +8,11 @@ in tests/conftest.py) unless it names another.
 from __future__ import annotations
 
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
@@ -32,3 +34,15 @@ async def start(
             workspace_folders=[types.WorkspaceFolder(uri=folder.as_uri(), name=name)],
         )
     )
+
+
+def session(folder: str, settings: dict[str, Any] | None = None, *, name: str = "client") -> Any:
+    """A module's fixture `name`: the server started once for the module's tests (`start`,
+    with the module's `workdir` named `folder`), shut down after them."""
+
+    async def started(lsp_client: LanguageClient, workdir: Path) -> AsyncIterator[None]:
+        await start(lsp_client, workdir, folder, settings)
+        yield
+        await lsp_client.shutdown_session()
+
+    return pytest_lsp.fixture(started, config=SERVER, scope="module", name=name)

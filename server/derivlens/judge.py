@@ -56,15 +56,7 @@ def finish(prepared: Prepared, outcome: Outcome, elapsed_ms: float) -> Result:
     """The child's reply as a checked result, with what the server knows filled in."""
     if isinstance(outcome, SandboxFailure):
         raise as_error(outcome)
-    reply = outcome.reply
-    if outcome.unanswered is not None or (isinstance(reply, dict) and "error" in reply):
-        raise _reported_error(prepared, outcome)
-    if not isinstance(reply, dict) or set(reply) != {"result"}:
-        raise _malformed(prepared, "neither a result nor an error")
-    try:
-        result: Result = wire.structure(reply["result"], Result)
-    except wire.Malformed as error:
-        raise _malformed(prepared, str(error)) from None
+    result: Result = _structured(prepared, outcome, Result)
     variables, problem = _variables(prepared, result)
     settled = prepared.settled[len(variables)]
     problem = (
@@ -91,6 +83,20 @@ def finish(prepared: Prepared, outcome: Outcome, elapsed_ms: float) -> Result:
     )
 
 
+def _structured(prepared: Prepared, outcome: Replied, kind: Any) -> Any:
+    """The reply's `result` as a `kind`, strictly; a reported error or anything else than
+    `{"result": ...}` raised as the error derivlens reports."""
+    reply = outcome.reply
+    if outcome.unanswered is not None or (isinstance(reply, dict) and "error" in reply):
+        raise _reported_error(prepared, outcome)
+    if not isinstance(reply, dict) or set(reply) != {"result"}:
+        raise _malformed(prepared, "neither a result nor an error")
+    try:
+        return wire.structure(reply["result"], kind)
+    except wire.Malformed as error:
+        raise _malformed(prepared, str(error)) from None
+
+
 def finish_sweep(
     prepared: Prepared, sweep: model.SweepRequest, outcome: Outcome, elapsed_ms: float
 ) -> model.SweepResult:
@@ -98,15 +104,7 @@ def finish_sweep(
     the schema's finite numbers or null, and exactly the values, samples and orders asked."""
     if isinstance(outcome, SandboxFailure):
         raise as_error(outcome)
-    reply = outcome.reply
-    if outcome.unanswered is not None or (isinstance(reply, dict) and "error" in reply):
-        raise _reported_error(prepared, outcome)
-    if not isinstance(reply, dict) or set(reply) != {"result"}:
-        raise _malformed(prepared, "neither a result nor an error")
-    try:
-        result: model.SweepResult = wire.structure(reply["result"], model.SweepResult)
-    except wire.Malformed as error:
-        raise _malformed(prepared, str(error)) from None
+    result: model.SweepResult = _structured(prepared, outcome, model.SweepResult)
     problem = _sweep_mismatch(prepared.settled.get(1), sweep, result)
     if problem:
         raise _malformed(prepared, problem)

@@ -5,22 +5,18 @@ has found it, never waiting for it, and a command's result carries it then too."
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-import pytest_lsp
-from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient
 
 from tests.e2e.test_cli import json_of, run_cli, write
 from tests.helpers import array
 from tests.lsp.test_lsp import at, hover, open_document, plot, source
+from tests.lsp_session import session
 
-SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "derivlens", "serve"])
 CUBIC = "def cubic(x):\n    return x**3 - 2*x**2 + x - 1\n"
 
 
@@ -50,23 +46,10 @@ def test_cli_json_formula_is_null_for_a_branch(tmp_path: Path) -> None:
     assert result["formula"] is None and len(result["f"]) == 401
 
 
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("formula_lsp")
+SETTINGS = {"derivlens": {"domain": [-2, 2], "hover": {"sparkline": False}}}
 
 
-@pytest_lsp.fixture(config=SERVER, scope="module")
-async def server(lsp_client: LanguageClient, workdir: Path) -> AsyncIterator[None]:
-    lsp_client.set_configuration({"derivlens": {"domain": [-2, 2], "hover": {"sparkline": False}}})
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"),
-            root_uri=workdir.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=workdir.as_uri(), name="formula")],
-        )
-    )
-    yield
-    await lsp_client.shutdown_session()
+server = session("formula", SETTINGS, name="server")
 
 
 lsp_test = pytest.mark.asyncio(loop_scope="module")

@@ -4,17 +4,15 @@ sandbox job, arrays per swept value, no image (docs/protocol.md, "Slider sweeps"
 from __future__ import annotations
 
 import textwrap
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
-from tests.lsp_session import SERVER, start
+from tests.lsp_session import session
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -39,11 +37,7 @@ LINE = {
 }
 
 
-@pytest_lsp.fixture(config=SERVER, scope="module")
-async def client(lsp_client: LanguageClient, workdir: Path) -> AsyncIterator[None]:
-    await start(lsp_client, workdir, "sweep")
-    yield
-    await lsp_client.shutdown_session()
+client = session("sweep")
 
 
 @pytest.fixture(scope="module")

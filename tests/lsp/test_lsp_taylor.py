@@ -5,22 +5,18 @@ against analytic values, and every bad value as `invalid-options` with its messa
 from __future__ import annotations
 
 import math
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import pytest_lsp
-from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient
 
 from tests.e2e.test_cli import json_of, run_cli, write
 from tests.helpers import array
 from tests.lsp.test_lsp import at, expect_error, open_document, plot
+from tests.lsp_session import session
 
-SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "derivlens", "serve"])
 SOURCE = """\
 import torch
 
@@ -95,22 +91,7 @@ def test_cli_bad_taylor_values(tmp_path: Path, args: list[str], message: str) ->
 # --- the language server --------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("taylor_lsp")
-
-
-@pytest_lsp.fixture(config=SERVER, scope="module")
-async def server(lsp_client: LanguageClient, workdir: Path) -> AsyncIterator[None]:
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"),
-            root_uri=workdir.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=workdir.as_uri(), name="taylor")],
-        )
-    )
-    yield
-    await lsp_client.shutdown_session()
+server = session("taylor", name="server")
 
 
 lsp_test = pytest.mark.asyncio(loop_scope="module")

@@ -4,21 +4,17 @@ the hover's summary line names the components, a code lens sits above the functi
 
 from __future__ import annotations
 
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-import pytest_lsp
-from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient
 
 from tests.e2e.test_cli import json_of, run_cli, write
 from tests.helpers import array
 from tests.lsp.test_lsp import at, expect_error, hover, lenses, open_document, plot
+from tests.lsp_session import session
 
-SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "derivlens", "serve"])
 SOURCE = """\
 import torch
 
@@ -66,23 +62,10 @@ def test_cli_refuses_a_component_that_is_not_held(tmp_path: Path) -> None:
     }
 
 
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("vector_lsp")
+SETTINGS = {"derivlens": {"domain": [-2, 2], "hover": {"sparkline": False}}}
 
 
-@pytest_lsp.fixture(config=SERVER, scope="module")
-async def server(lsp_client: LanguageClient, workdir: Path) -> AsyncIterator[None]:
-    lsp_client.set_configuration({"derivlens": {"domain": [-2, 2], "hover": {"sparkline": False}}})
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"),
-            root_uri=workdir.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=workdir.as_uri(), name="vector")],
-        )
-    )
-    yield
-    await lsp_client.shutdown_session()
+server = session("vector", SETTINGS, name="server")
 
 
 lsp_test = pytest.mark.asyncio(loop_scope="module")

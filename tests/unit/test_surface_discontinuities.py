@@ -61,21 +61,18 @@ def assert_on_the_line(surface, c: float, s: float) -> None:
 lines = st.tuples(st.floats(-0.6, 0.6), st.floats(0.2, 0.8))
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.parametrize(
+    ("make", "method"),
+    [(jump_on_tensors, "autograd"), (jump_on_floats, "finite-difference")],
+    ids=["autograd", "finite-differences"],
+)
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lines)
-def test_a_jump_across_a_line_is_found_on_every_row_that_crosses_it(line):
+def test_a_jump_across_a_line_is_found_on_every_row_that_crosses_it(make, method, line):
+    """By autograd, or under finite differences (f computed on Python floats)."""
     c, s = line
-    surface = differentiate_2d(jump_on_tensors(c, s), (LO, HI), (LO, HI), SAMPLES)
-    assert surface.method == "autograd"
-    assert_on_the_line(surface, c, s)
-
-
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(lines)
-def test_a_jump_under_finite_differences_is_found_too(line):
-    c, s = line
-    surface = differentiate_2d(jump_on_floats(c, s), (LO, HI), (LO, HI), SAMPLES)
-    assert surface.method == "finite-difference"
+    surface = differentiate_2d(make(c, s), (LO, HI), (LO, HI), SAMPLES)
+    assert surface.method == method
     assert_on_the_line(surface, c, s)
 
 
