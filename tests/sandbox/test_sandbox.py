@@ -435,9 +435,11 @@ async def test_spares_forked_after_the_warm_up_copy_a_job_s_pages_ahead(
     evaluator: Sandbox, scene: Scene
 ) -> None:
     """Once warm, the worker learns which pages a job writes; every spare forked after
-    that copies them while it waits, so its job does not take those faults itself."""
-    copied = await last_value_once(evaluator, COPIED_AHEAD, scene, lambda v: v > 0) / 2.0
-    assert copied >= 1000  # pages (a hover job writes ~3,000)
+    that copies them while it waits, so its job does not take those faults itself. A
+    job that comes while its spare is still copying stops the copy (on a busy machine it
+    often does): asked again a second apart, a spare that had its second finishes."""
+    copied = await last_value_once(evaluator, COPIED_AHEAD, scene, lambda v: v / 2.0 >= 1000)
+    assert copied / 2.0 >= 1000  # pages (a hover job writes ~3,000)
 
 
 #: f(x) = x if the layout of its own title was made before its child was forked.
