@@ -330,7 +330,9 @@ export class PlotPanel implements vscode.Disposable {
         void this.sweep(m.name, m.values, m.token);
         return;
       case 'param': {
-        if (m.phase === 'release') this.sweeps.cancel();
+        // The webview sends a drag's values only while it has no sweep to draw from: a sweep
+        // still on its way then gives way, so the per-position previews are not queued behind it.
+        this.sweeps.cancel();
         this.dispatch({ type: 'param', name: m.name, value: m.value });
         const kind = m.phase === 'drag' ? 'preview' : 'full';
         if (this.live.submit(kind, Date.now()) === 'send') void this.plot('replot', undefined, kind === 'preview');

@@ -37,7 +37,7 @@ export class PanelSweeps {
     }
   }
 
-  /** The thumb was released: the sharp image goes first. */
+  /** The thumb moves without a sweep, or was released: the plots go first. */
   cancel(): void {
     this.inFlight?.cancel();
   }

@@ -35,7 +35,7 @@ describe('formula entries', () => {
   it('labels a surface by its own variables: f, ∂f/∂u, ∂f/∂v', () => {
     const surface: SurfaceResult = {
       function: 'bowl', file: '/w/a.py', line: 1, variables: ['u', 'v'], fixed: {}, domain: [-1, 1], ydomain: [-1, 1], order: 1,
-      method: 'autograd', x: [0], y: [0], f: [[0]], gradient: { x: [[0]], y: [[0]] }, critical_points: [], warnings: [], image: null,
+      method: 'autograd', x: [0], y: [0], f: [[0]], gradient: { x: [[0]], y: [[0]] }, critical_points: [], discontinuities: [], warnings: [], image: null,
       sandbox: [], elapsed_ms: 1,
       formula: { f: 'u**2 + v**2', x: '2*u', y: '2*v', latex: { f: 'u^{2} + v^{2}', x: '2 u', y: '2 v' } },
     };

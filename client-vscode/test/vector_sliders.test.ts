@@ -13,7 +13,7 @@ function vectorSurface(fixed: SurfaceResult['fixed']): SurfaceResult {
     domain: [-5, 5], ydomain: [-5, 5], order: 1, method: 'autograd',
     x: [0, 1], y: [0, 1], f: [[0, 1], [1, 2]],
     gradient: { x: [[1, 1], [1, 1]], y: [[1, 1], [1, 1]] },
-    critical_points: [], formula: null, warnings: [],
+    critical_points: [], discontinuities: [], formula: null, warnings: [],
     image: { format: 'png', data: 'AAAA', width: 1200, height: 900, scale: 2, axes: [] },
     sandbox: [], elapsed_ms: 10,
   };

@@ -93,6 +93,12 @@ async function clickWord(linePrefix, word) {
 }
 
 /** State of the panel: status, title, image src (prefix + length), natural size, error. */
+/** The panel's closed form settled: rendered, or the quiet "No closed form" line (then it
+ * asks no more). */
+async function formulaSettled(timeout = 60000) {
+  await panel.locator('#formulas .katex, #formulas .formula-note:not(:empty)').first().waitFor({ timeout }).catch(() => undefined);
+}
+
 async function panelInfo() {
   return panel.locator('body').evaluate((body) => {
     const img = document.getElementById('plot');
@@ -451,6 +457,9 @@ async function notebookRun() {
   results.details.shot_notebook_edited = await shot('notebook-panel-edited');
 
   // An edit of a cell below (the training loop) is not something the function sees: no request.
+  // First the closed form of the re-plotted function settles (the panel asks again for it
+  // while it is not known yet: those requests are not re-plots).
+  await formulaSettled();
   const beforeBelow = await panelInfo();
   await cellLine('print(step').click();
   await page.keyboard.press('End');
