@@ -110,7 +110,9 @@ def test_body_line_has_no_hover(report: dict[str, Any]) -> None:
 
 
 def test_code_lens_runs_the_plot_command(report: dict[str, Any]) -> None:
-    assert report["commands"] == ["derivlens.plot"]
+    # the plot command and the panel's two helpers (docs/protocol.md: derivlens.functions, sweep)
+    commands = sorted(report["commands"])
+    assert commands == ["derivlens.functions", "derivlens.plot", "derivlens.sweep"]
     (lens,) = report["lenses"]
     assert lens["range"]["start"]["line"] == DEF_LINE
     assert lens["command"]["title"] == "Plot derivative"
