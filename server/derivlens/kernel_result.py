@@ -132,8 +132,14 @@ def summary_line(result: model.Result) -> str:
 
 
 def summary_html(result: model.Result) -> str:
-    """The warnings, critical and inflection points as an escaped HTML list."""
+    """The formula of f′, the critical and inflection points, the warnings, as an escaped
+    HTML list."""
+    from derivlens.formula_line import hover_line
+
     items = [f"<li><b>{html.escape(summary_line(result))}</b></li>"]
+    formula = hover_line(result)
+    if formula is not None:
+        items.append(f"<li>{html.escape(formula)}</li>")
     points = _points_text(result.critical_points)
     items.append(f"<li>critical points: {html.escape(points)}</li>")
     if isinstance(result, model.CurvesResult):

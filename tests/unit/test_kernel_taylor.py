@@ -73,6 +73,7 @@ def test_the_formula_is_filled_and_matches_the_samples() -> None:
     assert result.formula["f"] == "x**3 - 2*x**2 + x - 1"
     assert result.formula["2"] == "6*x - 4"
     assert result.to_dict()["formula"]["1"] == "3*x**2 - 4*x + 1"
+    assert "<li>f′(x) = 3x² − 4x + 1</li>" in result._repr_html_()  # the display shows it
 
 
 def test_no_formula_for_what_cannot_be_traced() -> None:
