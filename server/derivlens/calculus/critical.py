@@ -1,8 +1,10 @@
 """Critical points: where f′ changes sign, refined to full precision.
 
 The samples bracket each sign change of f′; the root is then found on f′ itself, all
-brackets at once: by Newton's method on autograd's exact f′ and f″ (from the linear
-interpolation, two or three steps reach full precision), or, on a finite-difference f′,
+brackets at once: by Newton's method on autograd's exact f′ and f″ (from the root of
+the cubic that matches f′ and f″ at the bracket's ends, one step and its check reach full
+precision; `together` refines several searches with one evaluation per step), or, on a
+finite-difference f′,
 by the Illinois variant of regula falsi (superlinear like the secant method). Both stay
 inside their bracket, falling back to bisection. A sign change between two values that
 are both below f′'s noise floor (rounding in a flat region) is not a critical point.
@@ -11,6 +13,7 @@ are both below f′'s noise floor (rounding in a flat region) is not a critical 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,8 +23,12 @@ from derivlens.calculus.common import EPS
 Slope = Callable[[np.ndarray], np.ndarray]
 #: f′ and f″ at an array of points.
 SlopeAndBend = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+#: f's derivatives by order (at least the ones a search asks for) at an array of points.
+Derivatives = Callable[[np.ndarray], dict[int, np.ndarray]]
 ITERATIONS = 60
 NEWTON_STEPS = 8
+#: Newton steps on the cubic that gives the first guess (numpy only, cheap).
+HERMITE_STEPS = 4
 
 
 def noise_floor(values: np.ndarray, slope: np.ndarray, x: np.ndarray, error: float = 0.0) -> float:
@@ -134,8 +141,81 @@ def newton(
     astray = np.flatnonzero(last > settle)
     if astray.size:
         left = [(float(a[i]), float(b[i])) for i in astray]
-        x[astray] = refine(left, lambda points: slope_and_bend(points)[0])
+
+        def slope_there(points: np.ndarray) -> np.ndarray:
+            every = x.copy()  # `slope_and_bend` is asked for every root at once, always
+            every[astray] = points
+            return slope_and_bend(every)[0][astray]
+
+        x[astray] = refine(left, slope_there)
     return [float(v) for v in x]
+
+
+def hermite_guess(
+    a: np.ndarray, b: np.ndarray, ends: tuple[np.ndarray, np.ndarray], bends: np.ndarray | None
+) -> np.ndarray:
+    """Where f′ crosses 0 in each [a, b]: the linear interpolation of f′'s values at the
+    ends, or, where f″ is known and finite at both ends (`bends`: the pairs), the root of
+    the cubic that matches f′ and f″ there (error of order h⁴ rather than h²: Newton's
+    method on f′ then settles a step sooner). Always inside the bracket."""
+    lo, hi = ends
+    linear = lo / (lo - hi)  # where the chord crosses 0, as a fraction of b - a
+    if bends is None:
+        return a + linear * (b - a)
+    h = b - a
+    da, db = bends[0] * h, bends[1] * h
+    t = linear.copy()
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for _ in range(HERMITE_STEPS):  # Newton's method on the cubic, in numpy
+            value = (
+                (2 * t**3 - 3 * t**2 + 1) * lo
+                + (t**3 - 2 * t**2 + t) * da
+                + (3 * t**2 - 2 * t**3) * hi
+                + (t**3 - t**2) * db
+            )
+            slope = (
+                (6 * t**2 - 6 * t) * lo
+                + (3 * t**2 - 4 * t + 1) * da
+                + (6 * t - 6 * t**2) * hi
+                + (3 * t**2 - 2 * t) * db
+            )
+            t = t - value / slope
+    t = np.where(np.isfinite(t) & (t > 0) & (t < 1), t, linear)
+    return a + t * (b - a)
+
+
+@dataclass(frozen=True)
+class Bracketed:
+    """One search's sign changes: the brackets, a first guess in each and the sign at
+    its lower end, and the samples where the function is exactly 0 between two signs."""
+
+    intervals: list[tuple[float, float]]
+    guess: np.ndarray
+    lower_sign: np.ndarray
+    exact: list[float]
+
+
+def bracketed(
+    x: np.ndarray,
+    values: np.ndarray,
+    slope: np.ndarray,
+    error: float = 0.0,
+    avoid: Sequence[float] = (),
+    bend: np.ndarray | None = None,
+) -> Bracketed:
+    """The sign changes of f′ (`slope` at the samples) that are not noise and hold no
+    point of `avoid`, with first guesses (closer ones with `bend`, f″ at the samples)."""
+    floor = noise_floor(values, slope, x, error)
+    intervals, exact = away_from(*brackets(x, slope, floor), avoid, x)
+    if not intervals:
+        return Bracketed([], np.zeros(0), np.zeros(0), exact)
+    index = {float(v): i for i, v in enumerate(x)}
+    at_a = np.array([index[a] for a, _ in intervals])
+    at_b = np.array([index[b] for _, b in intervals])
+    lo, hi = slope[at_a], slope[at_b]
+    bends = None if bend is None else np.stack([bend[at_a], bend[at_b]])
+    guess = hermite_guess(x[at_a], x[at_b], (lo, hi), bends)
+    return Bracketed(intervals, guess, np.sign(lo), exact)
 
 
 def critical_points(
@@ -146,20 +226,45 @@ def critical_points(
     error: float = 0.0,
     slope_and_bend: SlopeAndBend | None = None,
     avoid: Sequence[float] = (),
+    bend: np.ndarray | None = None,
 ) -> list[float]:
-    """Where f′ changes sign in the domain, refined on f′ (with f″ when it is exact).
+    """Where f′ changes sign in the domain, refined on f′ (with f″ when it is exact;
+    `bend`: f″ at the samples, if known, for a closer first guess).
 
     A sign change whose bracket holds a point of `avoid` is no root (the same search
     finds inflection points on f″, `inflection`: not across a jump of f or f′)."""
-    floor = noise_floor(values, slope, x, error)
-    intervals, exact = away_from(*brackets(x, slope, floor), avoid, x)
-    if not intervals:
-        return sorted(exact)
+    found = bracketed(x, values, slope, error, avoid, bend)
+    if not found.intervals:
+        return sorted(found.exact)
     if slope_and_bend is None:
-        return sorted([*refine(intervals, slope_at), *exact])
-    index = {float(v): i for i, v in enumerate(x)}
-    lo = np.array([slope[index[a]] for a, _ in intervals])
-    hi = np.array([slope[index[b]] for _, b in intervals])
-    a, b = (np.array(ends) for ends in zip(*intervals, strict=True))
-    guess = a - lo * (b - a) / (hi - lo)  # the linear interpolation
-    return sorted([*newton(intervals, slope_and_bend, guess, np.sign(lo)), *exact])
+        return sorted([*refine(found.intervals, slope_at), *found.exact])
+    roots = newton(found.intervals, slope_and_bend, found.guess, found.lower_sign)
+    return sorted([*roots, *found.exact])
+
+
+def together(
+    searches: Sequence[tuple[Bracketed, int]], derivatives_at: Derivatives
+) -> list[list[float]]:
+    """Several searches refined at once, each (`(found, k)`) on the k-th derivative with
+    the next one (the critical points on f′ and f″, the inflection points on f″ and f‴):
+    one evaluation of f's derivatives at all their points per Newton step."""
+    levels = np.concatenate([np.full(len(found.intervals), k) for found, k in searches])
+    intervals = [pair for found, _ in searches for pair in found.intervals]
+    roots: list[float] = []
+    if intervals:
+
+        def slope_and_bend(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            derivatives = derivatives_at(points)
+            pick = [levels == k for k in set(levels.tolist())]
+            slope = np.select(pick, [derivatives[k] for k in set(levels.tolist())])
+            bend = np.select(pick, [derivatives[k + 1] for k in set(levels.tolist())])
+            return slope, bend
+
+        guess = np.concatenate([found.guess for found, _ in searches])
+        lower = np.concatenate([found.lower_sign for found, _ in searches])
+        roots = newton(intervals, slope_and_bend, guess, lower)
+    split = np.cumsum([len(found.intervals) for found, _ in searches])[:-1]
+    return [
+        sorted([*part.tolist(), *found.exact])
+        for part, (found, _) in zip(np.split(np.array(roots), split), searches, strict=True)
+    ]

@@ -85,28 +85,45 @@ def differentiate_1d(
     exact = exact_vmap if vectorized else exact_loop
     found = _discontinuities(f, exact, x, values, derivatives, order)  # on autograd's own
     patched = _by_differences_where(cut, evaluate, x, derivatives)
-    inflections, unlisted = inflection.of_autograd(f, exact, x, derivatives, found, cut)
     warnings = [
-        w
-        for w in [
-            patched,
-            disagreement_warning(x, values, derivatives[1], central, found),
-            unlisted,
-        ]
-        if w
+        w for w in [patched, disagreement_warning(x, values, derivatives[1], central, found)] if w
     ]
+    full = derivatives  # up to one order more than asked for (`_depth`)
     derivatives = {k: v for k, v in derivatives.items() if k <= order}
     null_out(values, list(derivatives.values()), x, warnings, "x")
+    curves = Curves(x, values, derivatives, "autograd", warnings, outputs=_outputs(values))
+    curves.discontinuities = found
+    unlisted = _turning_points(curves, f, exact, full, cut)
+    if unlisted is not None:
+        warnings.append(unlisted)
+    return curves
+
+
+def _turning_points(
+    curves: Curves,
+    f: Callable[..., torch.Tensor],
+    exact: Callable[[Callable[..., torch.Tensor], np.ndarray, int], Exact],
+    full: dict[int, np.ndarray],
+    cut: np.ndarray,
+) -> PlotWarning | None:
+    """The critical and inflection points of an autograd curve (`full`: its derivatives
+    at the samples, as deep as computed): refined together where they can be; the
+    warning, if inflection points had to be left out."""
+    x, found = curves.x, curves.discontinuities
+    if curves.outputs is None and not cut.any() and 2 in full:
+        both = inflection.with_critical(f, exact, x, curves.f, full, found)
+        if both is not None:
+            curves.critical_points, curves.inflection_points = both
+            return None
 
     def slope_and_bend(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         exact_2 = exact(f, points, 2)[1]
         return exact_2[1], exact_2[2]
 
-    curves = Curves(x, values, derivatives, "autograd", warnings, outputs=_outputs(values))
-    curves.discontinuities = found
-    curves.critical_points = _critical(curves, lambda p: slope_and_bend(p)[0], 0.0, slope_and_bend)
-    curves.inflection_points = inflections
-    return curves
+    slope_at = lambda p: slope_and_bend(p)[0]  # noqa: E731
+    curves.inflection_points, unlisted = inflection.of_autograd(f, exact, x, full, found, cut)
+    curves.critical_points = _critical(curves, slope_at, 0.0, slope_and_bend, full.get(2))
+    return unlisted
 
 
 def _by_differences_where(
@@ -382,10 +399,15 @@ def _critical(
     slope_at: Evaluate,
     floor: float,
     slope_and_bend: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
+    bend: np.ndarray | None = None,
 ) -> list[Any]:
+    """The critical points of f (of each component of a vector f); `bend`: autograd's f″
+    at the samples, for closer first guesses."""
     slope = curves.derivatives[1]
     if curves.outputs is None:
-        return critical_points(curves.x, curves.f, slope, slope_at, floor, slope_and_bend)
+        return critical_points(
+            curves.x, curves.f, slope, slope_at, floor, slope_and_bend, bend=bend
+        )
 
     def component(j: int) -> Evaluate:
         return lambda points: slope_at(points)[:, j]
@@ -396,6 +418,14 @@ def _critical(
         return lambda points: tuple(a[:, j] for a in slope_and_bend(points))  # type: ignore[return-value]
 
     return [
-        critical_points(curves.x, curves.f[:, j], slope[:, j], component(j), floor, both(j))
+        critical_points(
+            curves.x,
+            curves.f[:, j],
+            slope[:, j],
+            component(j),
+            floor,
+            both(j),
+            bend=None if bend is None else bend[:, j],
+        )
         for j in range(curves.outputs)
     ]

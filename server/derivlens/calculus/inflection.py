@@ -20,7 +20,7 @@ import numpy as np
 
 from derivlens.calculus import stencils
 from derivlens.calculus.common import reraise_if_fatal
-from derivlens.calculus.critical import critical_points
+from derivlens.calculus.critical import bracketed, critical_points, together
 from derivlens.calculus.differences import Evaluate
 from derivlens.calculus.discontinuities import Discontinuity, name_points
 from derivlens.model import PlotWarning, WarningKind
@@ -48,18 +48,25 @@ def of_autograd(
         return np.asarray(exact(f, points, k)[1][k])
 
     def bend_and_third(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return level(points, 2), level(points, 3)
+        found = exact(f, points, 3)[1]  # one pass gives both
+        return np.asarray(found[2]), np.asarray(found[3])
+
+    third = _third_for_guesses(x, derivatives)
+
+    def search(refine_with: BendAndThird | None) -> tuple[list[float], PlotWarning | None]:
+        bend_at = lambda p: level(p, 2)  # noqa: E731
+        return by_autograd(
+            x, derivatives[1], derivatives[2], bend_at, refine_with, found, cut, third
+        )
 
     try:
         try:
-            level(x[:1], 3)
-            third: BendAndThird | None = bend_and_third
+            return search(bend_and_third)
         except Exception as error:  # autograd may stop at f″ (hardsigmoid's backward)
             reraise_if_fatal(error)
-            third = None
-        return by_autograd(
-            x, derivatives[1], derivatives[2], lambda p: level(p, 2), third, found, cut
-        )
+            if 3 in derivatives:  # autograd gave f‴ at the samples: f itself failed
+                raise
+            return search(None)
     except Exception as error:  # f fails at a refined point: no verdict, said below
         reraise_if_fatal(error)
         return [], PlotWarning(
@@ -67,6 +74,43 @@ def of_autograd(
             f"inflection points are not listed: f raised {type(error).__name__} while "
             "they were refined",
         )
+
+
+def with_critical(
+    f: Callable[..., Any],
+    exact: Exact,
+    x: np.ndarray,
+    values: np.ndarray,
+    derivatives: dict[int, np.ndarray],
+    found: Sequence[Discontinuity],
+) -> tuple[list[float], list[float]] | None:
+    """(critical points, inflection points) of a scalar f that autograd serves at every
+    sample, refined together (`critical.together`: one evaluation of f′, f″ and f‴ per
+    Newton step for both); None if that fails (autograd may stop at f″), and then each is
+    found alone (`of_autograd`, `critical_points`)."""
+    critical = bracketed(x, values, derivatives[1], bend=derivatives[2])
+    bends = bracketed(
+        x,
+        derivatives[1],
+        derivatives[2],
+        avoid=jumps_of_f_or_slope(found),
+        bend=_third_for_guesses(x, derivatives),
+    )
+    try:
+        roots = together([(critical, 1), (bends, 2)], lambda points: exact(f, points, 3)[1])
+    except Exception as error:
+        reraise_if_fatal(error)
+        return None
+    return roots[0], roots[1]
+
+
+def _third_for_guesses(x: np.ndarray, derivatives: dict[int, np.ndarray]) -> np.ndarray:
+    """f‴ at the samples for first guesses: autograd's, or (order 1: not computed) the
+    differences of f″, which only place the guesses."""
+    if 3 in derivatives:
+        return derivatives[3]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.gradient(derivatives[2], x)
 
 
 def jumps_of_f_or_slope(found: Sequence[Discontinuity]) -> list[float]:
@@ -82,8 +126,10 @@ def by_autograd(
     bend_and_third: BendAndThird | None,
     found: Sequence[Discontinuity],
     cut: np.ndarray,
+    third: np.ndarray | None = None,
 ) -> tuple[list[float], PlotWarning | None]:
-    """Inflection points from autograd's f″ at the samples (`bend`), refined with f‴.
+    """Inflection points from autograd's f″ at the samples (`bend`), refined with f‴
+    (`third`: f‴ at the samples, if known, for closer first guesses).
 
     `cut` marks the samples whose derivatives are finite differences (autograd cannot
     serve there): a sign change beside one is not refined on autograd's f″ there, so it
@@ -91,7 +137,7 @@ def by_autograd(
     avoid = jumps_of_f_or_slope(found)
 
     def search(skip: Sequence[float]) -> list[float]:
-        return critical_points(x, slope, bend, bend_at, 0.0, bend_and_third, avoid=skip)
+        return critical_points(x, slope, bend, bend_at, 0.0, bend_and_third, avoid=skip, bend=third)
 
     points = search(avoid)
     if not cut.any():
