@@ -27,6 +27,8 @@ SlopeAndBend = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 Derivatives = Callable[[np.ndarray], dict[int, np.ndarray]]
 ITERATIONS = 60
 NEWTON_STEPS = 8
+#: How far the estimate of a root's error after a step is trusted (`newton`).
+SAFETY = 4.0
 #: Newton steps on the cubic that gives the first guess (numpy only, cheap).
 HERMITE_STEPS = 4
 
@@ -116,29 +118,42 @@ def newton(
     slope_and_bend: SlopeAndBend,
     guess: np.ndarray,
     lower_sign: np.ndarray,
+    curvature: np.ndarray | None = None,
 ) -> list[float]:
     """Roots of f′ by Newton's method from `guess`, kept inside each interval (f′ has
     the sign `lower_sign` at its lower end, the opposite at its upper end); a root
     where f″ does not lead there (a jump of f′ through 0) is finished by `refine` on
-    what is left of its interval."""
+    what is left of its interval.
+
+    A root is settled when a step is below `settle` (its error is then about the step's
+    square), or, given `curvature` (a bound on |f‴| over each interval), when the step
+    just taken leaves an error below that: Newton's error after a step s is about
+    |f‴ / 2f″|·s², so a close first guess needs no second evaluation to confirm it."""
     a = np.array([lo for lo, _ in intervals])
     b = np.array([hi for _, hi in intervals])
     settle = 1e-7 * (b - a)  # a step this small leaves an error of about its square
+    width = b - a
+    close = 1e-3 * width  # a step this small came from a guess in the quadratic regime
     x = np.clip(guess, a, b)
-    last = np.full(len(x), np.inf)
+    done = np.zeros(len(x), dtype=bool)
     for _ in range(NEWTON_STEPS):
         slope, bend = slope_and_bend(x)
         below = np.sign(slope) == lower_sign
         a, b = np.where(below, x, a), np.where(below, b, x)
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             step = np.where(slope == 0, 0.0, slope / bend)
-        new = x - step
-        new = np.where(np.isfinite(new) & (new >= a) & (new <= b), new, (a + b) / 2)
-        last = np.abs(new - x)
+            new = x - step
+            new = np.where(np.isfinite(new) & (new >= a) & (new <= b), new, (a + b) / 2)
+            last = np.abs(new - x)
+            done = last <= settle
+            if curvature is not None:  # the error left below rounding's: x is final
+                left = SAFETY * curvature / (2 * np.abs(bend)) * last**2
+                rounding = EPS * np.maximum(np.abs(new), width)
+                done |= (last <= close) & np.isfinite(left) & (left <= rounding)
         x = new
-        if (last <= settle).all():
+        if done.all():
             break
-    astray = np.flatnonzero(last > settle)
+    astray = np.flatnonzero(~done)
     if astray.size:
         left = [(float(a[i]), float(b[i])) for i in astray]
 
@@ -193,6 +208,7 @@ class Bracketed:
     guess: np.ndarray
     lower_sign: np.ndarray
     exact: list[float]
+    curvature: np.ndarray | None = None  # a bound on |f‴| over each bracket, if known
 
 
 def bracketed(
@@ -202,9 +218,11 @@ def bracketed(
     error: float = 0.0,
     avoid: Sequence[float] = (),
     bend: np.ndarray | None = None,
+    third: np.ndarray | None = None,
 ) -> Bracketed:
     """The sign changes of f′ (`slope` at the samples) that are not noise and hold no
-    point of `avoid`, with first guesses (closer ones with `bend`, f″ at the samples)."""
+    point of `avoid`, with first guesses (closer ones with `bend`, f″ at the samples) and
+    with `bend`, a bound on |f‴| over each (`third`: f‴ at the samples, if known)."""
     floor = noise_floor(values, slope, x, error)
     intervals, exact = away_from(*brackets(x, slope, floor), avoid, x)
     if not intervals:
@@ -213,9 +231,15 @@ def bracketed(
     at_a = np.array([index[a] for a, _ in intervals])
     at_b = np.array([index[b] for _, b in intervals])
     lo, hi = slope[at_a], slope[at_b]
-    bends = None if bend is None else np.stack([bend[at_a], bend[at_b]])
+    if bend is None:
+        guess = hermite_guess(x[at_a], x[at_b], (lo, hi), None)
+        return Bracketed(intervals, guess, np.sign(lo), exact)
+    bends = np.stack([bend[at_a], bend[at_b]])
     guess = hermite_guess(x[at_a], x[at_b], (lo, hi), bends)
-    return Bracketed(intervals, guess, np.sign(lo), exact)
+    curvature = np.abs(bends[1] - bends[0]) / (x[at_b] - x[at_a])  # f‴ between the ends
+    if third is not None:
+        curvature = np.maximum(curvature, np.maximum(np.abs(third[at_a]), np.abs(third[at_b])))
+    return Bracketed(intervals, guess, np.sign(lo), exact, curvature)
 
 
 def critical_points(
@@ -262,7 +286,10 @@ def together(
 
         guess = np.concatenate([found.guess for found, _ in searches])
         lower = np.concatenate([found.lower_sign for found, _ in searches])
-        roots = newton(intervals, slope_and_bend, guess, lower)
+        bounds = [found.curvature for found, _ in searches if found.intervals]
+        known = [bound for bound in bounds if bound is not None]
+        curvature = np.concatenate(known) if len(known) == len(bounds) else None
+        roots = newton(intervals, slope_and_bend, guess, lower, curvature)
     split = np.cumsum([len(found.intervals) for found, _ in searches])[:-1]
     return [
         sorted([*part.tolist(), *found.exact])

@@ -88,13 +88,14 @@ def with_critical(
     sample, refined together (`critical.together`: one evaluation of f′, f″ and f‴ per
     Newton step for both); None if that fails (autograd may stop at f″), and then each is
     found alone (`of_autograd`, `critical_points`)."""
-    critical = bracketed(x, values, derivatives[1], bend=derivatives[2])
+    third = _third_for_guesses(x, derivatives)
+    critical = bracketed(x, values, derivatives[1], bend=derivatives[2], third=third)
     bends = bracketed(
         x,
         derivatives[1],
         derivatives[2],
         avoid=jumps_of_f_or_slope(found),
-        bend=_third_for_guesses(x, derivatives),
+        bend=third,
     )
     try:
         roots = together([(critical, 1), (bends, 2)], lambda points: exact(f, points, 3)[1])
