@@ -67,14 +67,18 @@ def differentiate_1d(
     x = sample_points(domain, samples)
     f = numeric(fn)
     depth = _depth(order)
+    mids = (x[:-1] + x[1:]) / 2
     outcome, vectorized, reason = choose_autograd(
         f,
         [(torch.tensor(v, dtype=DTYPE),) for v in probe_values(x)],
-        lambda: _deepest(exact_vmap, f, x, depth, order),
-        lambda: _deepest(exact_loop, f, x, depth, order),
+        # All points at once: the midpoints too (`_discontinuities` needs them), and f‴
+        # for the turning points (`_turning_points`), cost less in the same call than
+        # in calls of their own; point by point, they would not.
+        lambda: _and_mids(_deepest(exact_vmap, f, np.concatenate([x, mids]), max(depth, 3), order)),
+        lambda: (_deepest(exact_loop, f, x, depth, order), None),
     )
     if outcome is not None:
-        values, derivatives, connected = outcome
+        (values, derivatives, connected), at_mids = outcome
         evaluate = evaluator(f, vectorized, probe_values(x))
         central = Central.of(evaluate, x)
         central.eps = precision(values)
@@ -83,7 +87,8 @@ def differentiate_1d(
     if outcome is None or reason is not None:
         return by_differences(fn, x, order, reason or "autograd cannot follow this function")
     exact = exact_vmap if vectorized else exact_loop
-    found = _discontinuities(f, exact, x, values, derivatives, order)  # on autograd's own
+    checked = {k: v for k, v in derivatives.items() if k <= depth}  # the levels `_depth` names
+    found = _discontinuities(f, exact, x, values, checked, mids, at_mids)  # autograd's own
     patched = _by_differences_where(cut, evaluate, x, derivatives)
     warnings = [
         w for w in [patched, disagreement_warning(x, values, derivatives[1], central, found)] if w
@@ -154,16 +159,24 @@ def _deepest(
     depth: int,
     order: int,
 ) -> Exact:
-    """`exact` at `depth` (one order more, for the jumps of the highest level), or at the
-    order asked for where autograd has no derivative that high (hardsigmoid's backward
-    has none); then fewer levels are checked for jumps."""
-    try:
-        return exact(f, x, depth)
-    except Exception as error:
-        reraise_if_fatal(error)
-        if depth == order:
-            raise
-        return exact(f, x, order)
+    """`exact` at `depth` (deeper than asked for: for the jumps of the highest level, and
+    the turning points), or as deep as autograd goes, down to the order asked for
+    (hardsigmoid's backward has no derivative); then fewer levels are checked for jumps."""
+    for deep in range(depth, order, -1):
+        try:
+            return exact(f, x, deep)
+        except Exception as error:
+            reraise_if_fatal(error)
+    return exact(f, x, order)
+
+
+def _and_mids(both: Exact) -> tuple[Exact, dict[int, np.ndarray]]:
+    """`exact` at the samples and at the midpoints after them, split: the samples'
+    outcome, and f and its derivatives at the midpoints by order."""
+    values, derivatives, connected = both
+    n = (len(values) + 1) // 2
+    at_mids = {0: values[n:], **{k: d[n:] for k, d in derivatives.items()}}
+    return (values[:n], {k: d[:n] for k, d in derivatives.items()}, connected[:n]), at_mids
 
 
 def _depth(order: int) -> int:
@@ -178,14 +191,14 @@ def _discontinuities(
     x: np.ndarray,
     values: np.ndarray,
     derivatives: dict[int, np.ndarray],
-    order: int,
+    mids: np.ndarray,
+    known: dict[int, np.ndarray] | None,
 ) -> list[Discontinuity]:
-    """Where f, f′ (and f″ for order ≥ 2) jump, between the samples or on them."""
+    """Where f, f′ (and f″ for order ≥ 2) jump, between the samples or on them (`known`:
+    f and its derivatives at the midpoints `mids`, if computed with the samples)."""
     series = {0: values, **derivatives}
     top = max(derivatives) - 1  # autograd may have stopped at the order asked for
-
-    mids = (x[:-1] + x[1:]) / 2
-    at_mids: dict[int, np.ndarray] = {}
+    at_mids: dict[int, np.ndarray] = dict(known or {})
 
     def at(points: np.ndarray, level: int) -> tuple[np.ndarray, np.ndarray]:
         depth = top + 1 if points is mids else level + 1  # the midpoints once, for all levels
