@@ -18,28 +18,7 @@ EVERY_ASPECT = ("values", "method", "discontinuities", "warning")
 REFUSED: dict[str, list[str]] = {}
 
 # --- wrong numbers or warnings ------------------------------------------------------------
-FLOAT32_BACKWARD = (
-    "torch's hardsigmoid backward gives 1/6 in float32 (0.16666667163), off by 3e-8: "
-    "autograd's value is reported (right to float32, no longer flagged), not 1e-9 of it"
-)
-NOT_CHECKED_UNDER_FD = (
-    "its kinks at ±0.5 (the slope drops from 2 to 0) sit beside f″ ≈ −786 on one side and "
-    "0 on the other: at the samples' scale the curvature hides the change of slope, and "
-    "the kink locator, on f's values alone, follows the curvature (the jumps are found)"
-)
-UNDER_FD = [
-    "opfunu:non_continuous_rastrigin_func",
-]
-NO_SECOND_DERIVATIVE = (
-    "autograd has no second derivative of hardsigmoid, so the kinks of f′ (f″ from "
-    "autograd) are not looked for"
-)
-WRONG = {
-    ("values", FLOAT32_BACKWARD): ["torch:hardsigmoid"],
-    ("warning", NOT_CHECKED_UNDER_FD): UNDER_FD,
-    ("discontinuities", NOT_CHECKED_UNDER_FD): UNDER_FD,
-    ("discontinuities", NO_SECOND_DERIVATIVE): ["torch:hardsigmoid"],
-}  # fmt: skip
+WRONG: dict[tuple[str, str], list[str]] = {}
 
 
 def _known() -> dict[tuple[str, str], str]:

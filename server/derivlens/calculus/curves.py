@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch.func import vmap
 
-from derivlens.calculus import discontinuities, inflection, stencils
+from derivlens.calculus import differences, discontinuities, inflection, stencils
 from derivlens.calculus.autograd import choose_autograd, cut_off, disconnection, nested_grads
 from derivlens.calculus.common import (
     DTYPE,
@@ -89,6 +89,8 @@ def differentiate_1d(
     exact = exact_vmap if vectorized else exact_loop
     checked = {k: v for k, v in derivatives.items() if k <= depth}  # the levels `_depth` names
     found = _discontinuities(f, exact, x, values, checked, mids, at_mids)  # autograd's own
+    if 2 not in checked:  # no f″ to find f′'s jumps with: located on f's values instead
+        found = _kinks_by_differences(found, evaluate, x, values, derivatives[1])
     patched = _by_differences_where(cut, evaluate, x, derivatives)
     warnings = [
         w for w in [patched, disagreement_warning(x, values, derivatives[1], central, found)] if w
@@ -125,9 +127,13 @@ def _turning_points(
         exact_2 = exact(f, points, 2)[1]
         return exact_2[1], exact_2[2]
 
-    slope_at = lambda p: slope_and_bend(p)[0]  # noqa: E731
+    def slope_at(points: np.ndarray) -> np.ndarray:
+        return np.asarray(exact(f, points, 1)[1][1])
+
+    # Without f″ from autograd (a backward with no derivative), f′ alone: regula falsi.
+    newton = slope_and_bend if 2 in full else None
     curves.inflection_points, unlisted = inflection.of_autograd(f, exact, x, full, found, cut)
-    curves.critical_points = _critical(curves, slope_at, 0.0, slope_and_bend, full.get(2))
+    curves.critical_points = _critical(curves, slope_at, 0.0, newton, full.get(2))
     return unlisted
 
 
@@ -168,6 +174,23 @@ def _deepest(
         except Exception as error:
             reraise_if_fatal(error)
     return exact(f, x, order)
+
+
+def _kinks_by_differences(
+    found: list[Discontinuity],
+    evaluate: Evaluate,
+    x: np.ndarray,
+    values: np.ndarray,
+    slope: np.ndarray,
+) -> list[Discontinuity]:
+    """`found` with the jumps of f′ located from f's values (`fd_discontinuities`), for
+    an f whose backward autograd cannot differentiate again (hardsigmoid's): autograd's
+    f′ is exact to the precision it was computed in, which is its stated error."""
+    if values.ndim != 1:
+        return found
+    error = 8 * differences.slope_precision(slope) * (1 + np.abs(slope))
+    kinks = find_by_differences(evaluate, x, values, slope, error)
+    return sorted([*found, *(d for d in kinks if d.order == 1)], key=lambda d: d.x)
 
 
 def _and_mids(both: Exact) -> tuple[Exact, dict[int, np.ndarray]]:

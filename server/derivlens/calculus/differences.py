@@ -143,7 +143,7 @@ def _confirmed(
     return confirmed
 
 
-def _precision_of(slope: np.ndarray) -> float:
+def slope_precision(slope: np.ndarray) -> float:
     """The epsilon of the type autograd's f′ was computed in: float32's when every value
     is a float32 number and some need more bits than a float16 has (1/6 rounded to
     float32 does; 0, ±1, 0.5 or a constant slope of a line say nothing)."""
@@ -174,7 +174,7 @@ def disagreement(
         floor = max(floor, 64 * central.eps * largest / float(central.h.min()) / 4)
     # A backward that computes in float32 (torch's hardsigmoid: 1/6 as 0.16666667163)
     # is exact only to float32: its own rounding is no disagreement.
-    relative = max(1e-12, 8 * _precision_of(slope))
+    relative = max(1e-12, 8 * slope_precision(slope))
     tolerance = relative * (1 + np.abs(slope)) + floor
     kink_tolerance = max(1e-9, relative) * (1 + np.abs(slope)) + floor
 

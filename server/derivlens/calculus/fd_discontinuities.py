@@ -39,6 +39,8 @@ from derivlens.model import PlotWarning, WarningKind
 
 #: At most this many suspect intervals are located (the largest residuals first).
 MAX_SUSPECTS = 48
+#: Cells of the fine grid a kink's interval is first looked at on (`_zoomed`).
+ZOOM = 128
 #: A jump or kink must keep at least this share of its size over `MEMORY` halvings...
 SHRINK, MEMORY = 0.25, 16
 #: ... and a kink's size (the change of slope) must not grow more than this over them.
@@ -172,9 +174,12 @@ def locate_jumps(
         lo, hi = np.maximum(lo, start - quarter / 2), np.minimum(hi, start + 1.5 * quarter)
     if len(history) <= MEMORY:
         return np.zeros(0, dtype=int), []
-    last, earlier = history[-1], history[max(0, len(history) - 1 - MEMORY)]
+    # Against the largest change over the last `MEMORY` halvings, not one of them: that
+    # one may be a flat stretch's 0, beside which a smooth slope's change looks lasting.
+    last = history[-1]
     with np.errstate(invalid="ignore"):
-        lasting = ((last >= SHRINK * earlier) & (last > noise)) | ~np.isfinite(last)
+        largest = np.nanmax(np.stack(history[-1 - MEMORY :]), axis=0)
+        lasting = ((last >= SHRINK * largest) & (last > noise)) | ~np.isfinite(last)
     sides = along(_quarters(lo, hi))[:, [0, 4]]
     which = np.flatnonzero(lasting)
     return which, [
@@ -193,8 +198,10 @@ def _locate_kinks(
     """Per interval, the change of slope from the second differences of f at the three
     inner quarter points, less the smallest (the smooth curvature's share): their
     weighted mean is where the slope changes, exactly so for straight pieces. The next
-    interval is half as wide, centred there; the change of slope must keep its size."""
-    lo, hi = a.copy(), b.copy()
+    interval is half as wide, centred there; the change of slope must keep its size.
+    It starts from `_zoomed`: at the samples' scale a strong curvature beside the kink
+    would pull the centre away from it."""
+    lo, hi = _zoomed(evaluate, a, b)
     sizes: list[list[float]] = [[] for _ in range(len(lo))]
     active = np.ones(len(lo), dtype=bool)
     while active.any() and float((hi - lo)[active].max()) > stop:
@@ -229,6 +236,24 @@ def _locate_kinks(
         left, right = _one_sided_slopes(evaluate, where, domain)
         found.append(Discontinuity(where, 1, left, right))
     return found
+
+
+def _zoomed(evaluate: Evaluate, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per interval, the four cells of a fine grid (`ZOOM` cells) around the one where f's
+    second differences stand out from their neighbours' (`b - a` when there is none):
+    at that scale a change of slope (its share shrinks with the cell) outweighs the
+    curvature (its share shrinks with the cell squared), even where the curvature jumps
+    with it (a curved piece beside a flat one)."""
+    grid = a[:, None] + (b - a)[:, None] * np.linspace(0.0, 1.0, ZOOM + 1)
+    f = _at(evaluate, grid)
+    bend = f[:, :-2] - 2 * f[:, 1:-1] + f[:, 2:]  # bend[:, j] is centred on grid[:, j + 1]
+    standing = np.abs(bend[:, 2:-2] - (bend[:, :-4] + bend[:, 4:]) / 2)
+    found = np.isfinite(standing).all(axis=1) & (standing.max(axis=1, initial=0.0) > 0)
+    j = 2 + np.argmax(np.nan_to_num(standing, nan=0.0), axis=1)
+    rows = np.arange(len(a))
+    lo = np.where(found, grid[rows, np.maximum(j - 1, 0)], a)
+    hi = np.where(found, grid[rows, np.minimum(j + 3, ZOOM)], b)
+    return lo, hi
 
 
 def _one_sided_slopes(
