@@ -277,10 +277,16 @@ async function csvRowAt(x) {
 /** A number as the panel formats it (6 significant digits). */
 const fmt6 = (v) => String(Number(v.toPrecision(6)));
 
-/** A screenshot of the panel's webview only. */
+/** A screenshot of the panel's webview only: its page as far as the webview shows it (a
+ * page taller than the webview would otherwise bring the workbench's status bar along). */
 async function panelShot(name) {
   const file = path.join(SHOTS, `${name}.png`);
-  await panel.locator('body').screenshot({ path: file });
+  const body = await panel.locator('body').boundingBox();
+  const view = await page.locator('iframe.webview.ready[src*="extensionId=derivlens.derivlens"]').boundingBox();
+  const x = Math.max(body.x, view.x);
+  const y = Math.max(body.y, view.y);
+  const clip = { x, y, width: Math.min(body.x + body.width, view.x + view.width) - x, height: Math.min(body.y + body.height, view.y + view.height) - y };
+  await page.screenshot({ path: file, clip });
   return file;
 }
 
@@ -652,6 +658,101 @@ async function calculusViews() {
   check('formula_no_csp_violation', cspViolations.length === cspBefore && ok(info), { violations: cspViolations.slice(cspBefore) });
 }
 
+/** Page coordinates of the data point (x, y) in a surface's map `row` (0: the map of f). */
+async function surfacePoint(x, y, row = 0) {
+  const box = await panel.locator('#plot').boundingBox();
+  const p = await panel.locator('#plot').evaluate((img, [x, y, row]) => {
+    const a = JSON.parse(img.dataset.axes)[row];
+    const k = img.getBoundingClientRect().width / img.naturalWidth;
+    const px = a.box[0] + ((x - a.xlim[0]) / (a.xlim[1] - a.xlim[0])) * a.box[2];
+    const py = a.box[1] + ((a.ylim[1] - y) / (a.ylim[1] - a.ylim[0])) * a.box[3];
+    return { cx: px * k, cy: py * k };
+  }, [x, y, row]);
+  return { x: box.x + p.cx, y: box.y + p.cy };
+}
+
+/** Mean luminance of the 3×3 image pixels at each data point (x, y) of the map of f. */
+async function mapLuminance(points) {
+  return panel.locator('#plot').evaluate(async (img, points) => {
+    if (!img.complete) await new Promise((r) => { img.onload = r; img.onerror = r; });
+    const a = JSON.parse(img.dataset.axes)[0];
+    const c = document.createElement('canvas');
+    c.width = img.naturalWidth;
+    c.height = img.naturalHeight;
+    const g = c.getContext('2d');
+    g.drawImage(img, 0, 0);
+    return points.map(([x, y]) => {
+      const px = Math.round(a.box[0] + ((x - a.xlim[0]) / (a.xlim[1] - a.xlim[0])) * a.box[2]);
+      const py = Math.round(a.box[1] + ((a.ylim[1] - y) / (a.ylim[1] - a.ylim[0])) * a.box[3]);
+      const d = g.getImageData(px - 1, py - 1, 3, 3).data;
+      let sum = 0;
+      for (let i = 0; i < d.length; i += 4) sum += 0.2126 * d[i] + 0.7152 * d[i + 1] + 0.0722 * d[i + 2];
+      return Math.round(sum / (d.length / 4));
+    });
+  }, points);
+}
+
+/**
+ * Vector input (docs/protocol.md, "Vector input"): rosenbrock(v) of demo.py, which reads
+ * v[0] and v[1], is a surface over them on the directive's [-1.5, 1.5] × [-0.5, 2]. Checked
+ * as a user would: the title names both components, no error, the critical point listed at
+ * (1, 1) and marked there on the map of f (an open circle, light inside, in the dark valley),
+ * and the readout at a grid point giving f and both partials as the formula says.
+ */
+async function rosenbrockSurface() {
+  const rosen = (a, b) => (1 - a) ** 2 + 100 * (b - a * a) ** 2;
+  const d0 = (a, b) => -2 * (1 - a) - 400 * a * (b - a * a);
+  const d1 = (a, b) => 200 * (b - a * a);
+  const near = (a, b, tol = 1e-9) => typeof a === 'number' && Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
+  await clickWord('def rosenbrock', 'rosenbrock');
+  const before = await panelInfo();
+  await runPaletteCommand('Plot derivative of this function');
+  const info = await waitPanel((i) => ok(i) && /rosenbrock/.test(i.title) && i.seq > before.seq, 'rosenbrock');
+  const shown = await panel.locator('body').evaluate(() => ({
+    critical: document.getElementById('critical').textContent,
+    detailsShown: !document.getElementById('details').hidden,
+    ydomain: [document.getElementById('ydomain-min').value, document.getElementById('ydomain-max').value],
+    ydomainShown: !document.getElementById('ydomain-fields').hidden,
+  }));
+  const axes = info && info.axes;
+  check('rosenbrock_surface', ok(info) && info.title === 'rosenbrock(v[0], v[1])' && !info.error && !info.warnings &&
+    Array.isArray(axes) && axes.length === 3 && axes[0].name === 'f' && axes[0].xlim.join() === '-1.5,1.5' && axes[0].ylim.join() === '-0.5,2' &&
+    Number(info.domain[0]) === -1.5 && Number(info.domain[1]) === 1.5 && shown.ydomainShown && Number(shown.ydomain[0]) === -0.5 && Number(shown.ydomain[1]) === 2,
+    { ...info, ...shown });
+
+  // Listed: the one critical point, (1, 1) as the panel prints it (6 digits); marked: light at (1, 1), the
+  // valley's dark colour a little way off on each side (the arrows there are dots: 3 of 4).
+  const pairs = [...shown.critical.matchAll(/\(([^,()]+), ([^,()]+)\)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+  const lum = ok(info) ? await mapLuminance([[1, 1], [1.12, 1], [0.88, 1], [1, 1.1], [1, 0.9]]) : null;
+  const darkAround = lum ? lum.slice(1).filter((v) => v < 120).length : 0;
+  check('rosenbrock_critical_point', shown.detailsShown && pairs.length === 1 && near(pairs[0][0], 1) && near(pairs[0][1], 1) &&
+    lum && lum[0] > 170 && darkAround >= 3, { critical: shown.critical, pairs, luminance: lum });
+
+  // The readout at the grid point nearest (-1, 0.5): f, ∂f/∂v[0], ∂f/∂v[1] there, to 1e-9.
+  await page.mouse.move(5, 5);
+  const p = await surfacePoint(-1, 0.5);
+  await page.mouse.move(p.x, p.y);
+  await page.waitForTimeout(200);
+  const ro = await panel.locator('body').evaluate(() => {
+    const values = {};
+    for (const s of document.querySelectorAll('[data-testid="readout"] .rv')) values[s.dataset.label] = s.dataset.value === '' ? null : Number(s.dataset.value);
+    return values;
+  });
+  const a = ro['v[0]'];
+  const b = ro['v[1]'];
+  const want = typeof a === 'number' && typeof b === 'number' ? { f: rosen(a, b), d0: d0(a, b), d1: d1(a, b) } : null;
+  check('rosenbrock_readout', want && Math.abs(a + 1) <= 0.05 && Math.abs(b - 0.5) <= 0.05 &&
+    near(ro.f, want.f) && near(ro['∂f/∂v[0]'], want.d0) && near(ro['∂f/∂v[1]'], want.d1), { readout: ro, exact: want });
+
+  // The screenshot: the formulas settled, the mouse off the plot.
+  await page.mouse.move(5, 5);
+  await formulaSettled();
+  await page.waitForTimeout(300);
+  results.details.rosenbrock_formulas = await panel.locator('#formulas').innerText().catch(() => null);
+  results.details.shot_rosenbrock = await shot('panel-rosenbrock');
+  results.details.shot_rosenbrock_panel = await panelShot('vscode-panel-rosenbrock');
+}
+
 /** The full run: every check in one session. */
 async function fullRun() {
     // 1. Workbench with the example workspace, then open demo.py.
@@ -682,6 +783,10 @@ async function fullRun() {
     await calculusViews().catch((e) => {
       log(`calculus views: ${e.stack || e.message}`);
       results.details.calculus_error = String(e.message || e).slice(0, 500);
+    });
+    await rosenbrockSurface().catch((e) => {
+      log(`rosenbrock surface: ${e.stack || e.message}`);
+      results.details.rosenbrock_error = String(e.message || e).slice(0, 500);
     });
 
     // 2b. The interactive panel, on damped(x, a=1.5) = sin(a x) e^(-x²/8) over [-4, 4]

@@ -21,6 +21,11 @@ def bowl(x, y):
     return x**2 + 0.5 * y**2
 
 
+# derivlens: domain=-1.5..1.5 ydomain=-0.5..2
+def rosenbrock(v):
+    return (1 - v[0]) ** 2 + 100 * (v[1] - v[0] ** 2) ** 2
+
+
 def spin(x):
     while True:
         pass
