@@ -189,15 +189,7 @@ async def plot(client: LanguageClient, opened: dict[str, list[str]], target: Tar
     return result
 
 
-NOT_FOUND_THERE = (
-    "a name bound to what a package's factory made is not found at its position (only "
-    "torch-looking values are): not-found"
-)
-FOUND = [
-    pytest.param(t, id=t.id, marks=[pytest.mark.xfail(strict=True, reason=NOT_FOUND_THERE)])
-    if t.function == "update_prob" else pytest.param(t, id=t.id)
-    for t in TARGETS
-]  # fmt: skip
+FOUND = [pytest.param(t, id=t.id) for t in TARGETS]
 
 
 @pytest.mark.asyncio(loop_scope="module")

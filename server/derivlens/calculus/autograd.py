@@ -135,7 +135,7 @@ def nested_grads(
 CUT_OFF = (
     "autograd cannot follow this function: its result does not depend on the variable "
     "through torch operations (it converts the tensor to a Python number, e.g. with "
-    "float(), .item(), math or numpy, or detaches it)"
+    "float(), .item(), math or numpy, copies it with torch.tensor(x), or detaches it)"
 )
 
 
@@ -157,7 +157,24 @@ def cut_off(connected: np.ndarray, values: np.ndarray, central: Central) -> np.n
     scale = 1e-12 * (1 + np.abs(values.reshape(n, -1)))
     with np.errstate(invalid="ignore"):
         settled = np.abs(d2) > RATIO * np.abs(d1 - d2) + noise + scale
-    return ~connected & (np.isfinite(d2) & settled).any(axis=1)
+    return ~connected & (
+        (np.isfinite(d2) & settled).any(axis=1) | _moves(values, connected, central)
+    )
+
+
+def _moves(values: np.ndarray, connected: np.ndarray, central: Central) -> np.ndarray:
+    """The cut-off samples next to another cut-off one with another value of f, beyond
+    rounding: autograd says f′ = 0 over a stretch where f changes. The differences may
+    not settle there (a slow change in float32), but that f′ cannot be right."""
+    flat = values.reshape(len(values), -1)
+    with np.errstate(invalid="ignore"):
+        size = np.maximum(np.abs(flat[:-1]), np.abs(flat[1:]))
+        changed = (np.abs(np.diff(flat, axis=0)) > 16 * central.eps * size).any(axis=1)
+    moves = changed & ~connected[:-1] & ~connected[1:]
+    near = np.zeros(len(values), dtype=bool)
+    near[:-1] |= moves
+    near[1:] |= moves
+    return near
 
 
 def disconnection(cut: np.ndarray) -> str | None:

@@ -45,6 +45,8 @@ ZOOM = 128
 SHRINK, MEMORY = 0.25, 16
 #: ... and a kink's size (the change of slope) must not grow more than this over them.
 GROWTH = 4.0
+#: Where f's rounding ends the halving sooner, over at least this many (`_kept`).
+FEW = 4
 
 
 def find_by_differences(
@@ -77,7 +79,7 @@ def find_by_differences(
         [i for i in range(len(a)) if all(not a[i] <= j <= b[i] for j in jumps)], dtype=int
     )
     if rest.size:
-        found += _locate_kinks(evaluate, a[rest], b[rest], stop, noise, domain)
+        found += _locate_kinks(evaluate, a[rest], b[rest], stop, eps, scale, domain)
     return _distinct(found, max(8 * stop, 1e-5 * width))
 
 
@@ -174,12 +176,12 @@ def locate_jumps(
         lo, hi = np.maximum(lo, start - quarter / 2), np.minimum(hi, start + 1.5 * quarter)
     if len(history) <= MEMORY:
         return np.zeros(0, dtype=int), []
-    # Against the largest change over the last `MEMORY` halvings, not one of them: that
-    # one may be a flat stretch's 0, beside which a smooth slope's change looks lasting.
-    last = history[-1]
+    # The change `MEMORY` halvings earlier must have been above rounding too: a flat
+    # stretch's 0 there would make a smooth slope's shrinking change look lasting.
+    last, earlier = history[-1], history[max(0, len(history) - 1 - MEMORY)]
     with np.errstate(invalid="ignore"):
-        largest = np.nanmax(np.stack(history[-1 - MEMORY :]), axis=0)
-        lasting = ((last >= SHRINK * largest) & (last > noise)) | ~np.isfinite(last)
+        kept = (last >= SHRINK * earlier) & (last > noise) & (earlier > noise)
+        lasting = kept | ~np.isfinite(last)
     sides = along(_quarters(lo, hi))[:, [0, 4]]
     which = np.flatnonzero(lasting)
     return which, [
@@ -192,7 +194,8 @@ def _locate_kinks(
     a: np.ndarray,
     b: np.ndarray,
     stop: float,
-    noise: float,
+    eps: float,
+    scale: float,
     domain: tuple[float, float],
 ) -> list[Discontinuity]:
     """Per interval, the change of slope from the second differences of f at the three
@@ -201,9 +204,11 @@ def _locate_kinks(
     interval is half as wide, centred there; the change of slope must keep its size.
     It starts from `_zoomed`: at the samples' scale a strong curvature beside the kink
     would pull the centre away from it."""
-    lo, hi = _zoomed(evaluate, a, b)
+    noise = 32 * eps * scale + 1e-300
+    lo, hi = _zoomed(evaluate, a, b, noise)
     sizes: list[list[float]] = [[] for _ in range(len(lo))]
     active = np.ones(len(lo), dtype=bool)
+    rounded = np.zeros(len(lo), dtype=bool)  # stopped by f's rounding, not at `stop`
     while active.any() and float((hi - lo)[active].max()) > stop:
         points = _quarters(lo, hi)
         f = _at(evaluate, points)
@@ -215,6 +220,7 @@ def _locate_kinks(
         quarter = (hi - lo) / 4
         # Below f's rounding the second differences say nothing more: located to f's
         # own precision there.
+        rounded |= active & np.isfinite(total) & (total <= noise)
         active &= np.isfinite(total) & (total > noise)
         with np.errstate(invalid="ignore", divide="ignore"):
             centre = (part * points[:, 1:-1]).sum(axis=1) / total
@@ -223,45 +229,59 @@ def _locate_kinks(
         centre = np.where(active, centre, (lo + hi) / 2)
         lo = np.where(active, np.maximum(lo, centre - quarter), lo)
         hi = np.where(active, np.minimum(hi, centre + quarter), hi)
-    lasting = np.array(
-        [
-            len(s) > MEMORY and SHRINK * s[-1 - MEMORY] <= s[-1] <= GROWTH * s[-1 - MEMORY]
-            for s in sizes
-        ],
-        dtype=bool,
-    )
+    lasting = np.array([_kept(s, bool(r)) for s, r in zip(sizes, rounded, strict=True)])
     found = []
     for i in np.flatnonzero(lasting):
         where = _shortest(lo[i], hi[i])
-        left, right = _one_sided_slopes(evaluate, where, domain)
+        left, right = _one_sided_slopes(evaluate, where, domain, eps)
         found.append(Discontinuity(where, 1, left, right))
     return found
 
 
-def _zoomed(evaluate: Evaluate, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per interval, the four cells of a fine grid (`ZOOM` cells) around the one where f's
+def _kept(sizes: list[float], rounded: bool) -> bool:
+    """Whether a change of slope kept its size over the last `MEMORY` halvings, or, where
+    f's rounding stopped the halving sooner (float32 code, a small kink), over all of at
+    least `FEW` of them: a smooth f's share shrinks by half or more at each."""
+    window = MEMORY if len(sizes) > MEMORY or not rounded else len(sizes) - 1
+    if window < FEW or len(sizes) <= window:
+        return False
+    first, last = sizes[-1 - window], sizes[-1]
+    return SHRINK * first <= last <= GROWTH * first
+
+
+def _zoomed(
+    evaluate: Evaluate, a: np.ndarray, b: np.ndarray, noise: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per interval, a few cells of a fine grid (`ZOOM` cells) around the one where f's
     second differences stand out from their neighbours' (`b - a` when there is none):
     at that scale a change of slope (its share shrinks with the cell) outweighs the
     curvature (its share shrinks with the cell squared), even where the curvature jumps
-    with it (a curved piece beside a flat one)."""
+    with it (a curved piece beside a flat one). Four cells, or as many more as it takes
+    for the change to stay above f's rounding (`noise`) over `FEW` halvings (a small
+    kink of float32 code)."""
     grid = a[:, None] + (b - a)[:, None] * np.linspace(0.0, 1.0, ZOOM + 1)
     f = _at(evaluate, grid)
     bend = f[:, :-2] - 2 * f[:, 1:-1] + f[:, 2:]  # bend[:, j] is centred on grid[:, j + 1]
     standing = np.abs(bend[:, 2:-2] - (bend[:, :-4] + bend[:, 4:]) / 2)
-    found = np.isfinite(standing).all(axis=1) & (standing.max(axis=1, initial=0.0) > 0)
-    j = 2 + np.argmax(np.nan_to_num(standing, nan=0.0), axis=1)
+    spike = standing.max(axis=1, initial=0.0)
+    found = np.isfinite(standing).all(axis=1) & (spike > 0)
+    centre = 3 + np.argmax(np.nan_to_num(standing, nan=0.0), axis=1)  # a grid index
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wanted = np.log2(np.maximum(2 ** (FEW + 1) * noise / spike, 1.0))
+    cells = 2 * 2 ** np.clip(np.ceil(np.nan_to_num(wanted)), 0, np.log2(ZOOM // 8))
     rows = np.arange(len(a))
-    lo = np.where(found, grid[rows, np.maximum(j - 1, 0)], a)
-    hi = np.where(found, grid[rows, np.minimum(j + 3, ZOOM)], b)
-    return lo, hi
+    low = np.maximum(centre - cells, 0).astype(int)
+    high = np.minimum(centre + cells, ZOOM).astype(int)
+    return np.where(found, grid[rows, low], a), np.where(found, grid[rows, high], b)
 
 
 def _one_sided_slopes(
-    evaluate: Evaluate, where: float, domain: tuple[float, float]
+    evaluate: Evaluate, where: float, domain: tuple[float, float], eps: float
 ) -> tuple[float, float]:
     """f′ just left and right of a kink, for the warning (one-sided secants, 1e-6 of the
-    domain's width long)."""
-    step = 1e-6 * (domain[1] - domain[0])
+    domain's width long, or √eps of it for code that rounds more: float32's rounding
+    over a shorter secant would be a visible share of the slope)."""
+    step = max(1e-6, float(np.sqrt(eps))) * (domain[1] - domain[0])
     f = evaluate(np.array([max(domain[0], where - step), where, min(domain[1], where + step)]))
     return float((f[1] - f[0]) / step), float((f[2] - f[1]) / step)
 

@@ -119,14 +119,16 @@ def _located(
 
 
 def _distinct_2d(found: list[Discontinuity], xs: np.ndarray, ys: np.ndarray) -> list[Discontinuity]:
-    """One entry per place (a crossing found along both its row and its column)."""
+    """One entry per place (a crossing found along both its row and its column): the
+    row's, as `found` lists the rows' first, so every row that crosses a jump names its
+    point even where the jump passes next to a grid point, sorted by y, then x."""
     near_x, near_y = 1e-5 * float(xs[-1] - xs[0]), 1e-5 * float(ys[-1] - ys[0])
     kept: list[Discontinuity] = []
-    for item in sorted(found, key=lambda d: (d.y or 0.0, d.x)):
+    for item in found:
         assert item.y is not None
         if all(abs(item.x - k.x) > near_x or abs(item.y - (k.y or 0.0)) > near_y for k in kept):
             kept.append(item)
-    return kept
+    return sorted(kept, key=lambda d: (d.y or 0.0, d.x))
 
 
 def surface_jumps_text(found: list[Discontinuity]) -> str:

@@ -99,10 +99,17 @@ class Module:
         return min(candidates, key=lambda f: f.span, default=None)
 
     def require_at(self, line: int, column: int = 0) -> FunctionInfo:
-        """Like `at`, but a miss is a `not-found` error that says what is there instead."""
+        """Like `at`, but a miss is a `not-found` error that says what is there instead.
+
+        Asked for explicitly (a command at `line`, not a hover or a lens), a name bound to
+        any value but a literal is tried (`update = make_schedule(...)`): what the value
+        is shows only when it runs, and one that is no function says what it is."""
         found = self.at(line, column)
         if found is not None:
             return found
+        assigned = [f for f in self.functions if f.kind == "assigned" and f.encloses(line)]
+        if assigned:
+            return min(assigned, key=lambda f: f.span)
         for other in sorted(self.ineligible, key=lambda o: o.end_line - o.start_line):
             if other.start_line <= line <= other.end_line:
                 raise DerivlensError("not-found", other.reason)
