@@ -88,9 +88,10 @@ def draw_surface(page: Page, result: model.SurfaceResult) -> tuple[model.AxesBox
         (f"∂{short(name)}/∂{vx}", "∂f/∂x", gx, g[1]),
         (f"∂{short(name)}/∂{vy}", "∂f/∂y", gy, g[2]),
     ]
-    if g[3] is not None:
-        other = compared.function if len(compared.function) <= 1 else "g"  # type: ignore[union-attr]
-        plots = [*plots, (f"{short(name)} − {other}", "f − g", g[3], None)]
+    if compared is not None:
+        other = compared.function if len(compared.function) <= 1 else "g"
+        difference = scales.array(compared.difference)
+        plots.append((f"{short(name)} − {other}", "f − g", difference, None))
     look = _Look(page.palette.diverging_cmap, 10, (4, 4), symmetric=True)
     size = page.style.text + 0.5
     for i, ((rect, bar_rect), (label, key, values, dashed)) in enumerate(
@@ -107,17 +108,12 @@ def draw_surface(page: Page, result: model.SurfaceResult) -> tuple[model.AxesBox
 
 def _compared_values(
     compared: model.SurfaceComparison | None,
-) -> tuple[FloatArray | None, FloatArray | None, FloatArray | None, FloatArray | None]:
-    """g, its partials and f − g as arrays (None without a comparison)."""
+) -> tuple[FloatArray | None, FloatArray | None, FloatArray | None]:
+    """g and its partials as arrays (None without a comparison)."""
     if compared is None:
-        return None, None, None, None
+        return None, None, None
     partials = compared.derivatives
-    return (
-        scales.array(compared.f),
-        scales.array(partials["x"]),
-        scales.array(partials["y"]),
-        scales.array(compared.difference),
-    )
+    return scales.array(compared.f), scales.array(partials["x"]), scales.array(partials["y"])
 
 
 def _layout(page: Page, count: int = 2) -> tuple[Rect, Rect, list[tuple[Rect, Rect]]]:
