@@ -98,7 +98,7 @@ def draw_surface(page: Page, result: model.SurfaceResult) -> tuple[model.AxesBox
         zip(panels, plots[-len(panels) :] if panels else [], strict=False)
     ):
         pbox, _, own = _contour_box(page, rect, bar_rect, (x, y, values), look, label, dashed)
-        title = fit_text(f"{label}  · dashed{OWN_LEVELS}" if own else label, rect[2] + 40, size)
+        title = fit_text(f"{label}  · dashed: own levels" if own else label, rect[2] + 40, size)
         page.text(rect[0], pbox.top + 4 * PX_PER_PT, title, fontsize=size, va="bottom")
         if i == len(panels) - 1 or rect[1] == panels[-1][0][1]:  # the lowest, or side by side
             pbox.x_title(vx, lower=_CORNER)
