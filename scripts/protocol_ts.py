@@ -40,6 +40,7 @@ INTERFACES: tuple[tuple[str, type], ...] = (
     ("TaylorRequest", model.TaylorRequest),
     ("Taylor", model.Taylor),
     ("Comparison", model.Comparison),
+    ("SurfaceComparison", model.SurfaceComparison),
     ("ResultBase", model.ResultBase),
     ("CurvesResult", model.CurvesResult),
     ("VectorCurvesResult", model.VectorCurvesResult),

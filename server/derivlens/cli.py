@@ -276,20 +276,30 @@ def taylor_lines(result: Result) -> list[str]:
 
 
 def compared_line(result: Result) -> list[str]:
-    """`compared with g: largest |f − g| = 0.00047 at x = -2.7` (docs/protocol.md, "Compare")."""
+    """`compared with g: largest |f − g| = 0.00047 at x = -2.7` (at (x, y) = (…, …) for
+    two variables; docs/protocol.md, "Compare")."""
     compared = getattr(result, "compare", None)
     if compared is None:
         return []
     name = escaped(compared.function)
-    pairs = [
-        (abs(d), x)
-        for d, x in zip(compared.difference, result.x, strict=True)
-        if d is not None and x is not None
-    ]
+    pairs: list[tuple[float, str]]
+    if isinstance(result, model.SurfaceResult):
+        pairs = [
+            (abs(d), f"(x, y) = ({x:.6g}, {y:.6g})")
+            for row, y in zip(compared.difference, result.y, strict=True)
+            for d, x in zip(row, result.x, strict=True)
+            if d is not None and x is not None and y is not None
+        ]
+    else:
+        pairs = [
+            (abs(d), f"x = {x:.6g}")
+            for d, x in zip(compared.difference, result.x, strict=True)
+            if d is not None and x is not None
+        ]
     if not pairs:
         return [f"  compared with {name}: f − g has no finite value"]
     largest, where = max(pairs, key=lambda pair: pair[0])
-    return [f"  compared with {name}: largest |f − g| = {largest:.6g} at x = {where:.6g}"]
+    return [f"  compared with {name}: largest |f − g| = {largest:.6g} at {where}"]
 
 
 def _value(value: model.FixedValue) -> str:

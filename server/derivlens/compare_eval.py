@@ -1,10 +1,11 @@
 """g beside f: the `compare` field of a result (docs/protocol.md, "Compare").
 
 Runs where f is evaluated (the sandboxed child, or the user's kernel): g is sampled on
-f's own x with f's order by the same calculus, so its values and derivatives mean what
-f's do; the difference f − g is taken sample by sample (null where either is). What the
-server could not check from the source is checked here: g's runtime number of
-variables, and that f and g each return one number.
+f's own x with f's order (for two variables, on f's grid with its gradient) by the same
+calculus, so its values and derivatives mean what f's do; the difference f − g is taken
+sample by sample (null where either is). What the server could not check from the
+source is checked here: g's runtime number of variables, and that f and g each return
+one number.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from derivlens import model, results
-from derivlens.comparison import SURFACES, different_counts, refused
+from derivlens.comparison import different_counts, refused
 from derivlens.errors import DerivlensError, ErrorKind
 from derivlens.model import EvaluationRequest, PlotWarning
 
@@ -38,6 +39,7 @@ def in_child(module: Any, request: EvaluationRequest, result: model.Result) -> m
         function=wanted.function,
         kind=wanted.kind,
         variables=wanted.variables,
+        components=wanted.components,
         params={},
         compare=None,
     )
@@ -66,6 +68,8 @@ def with_comparison(
     from derivlens import calculus
 
     check_shapes(result, name, variables)
+    if isinstance(result, model.SurfaceResult):
+        return _with_surface(result, function, name)
     assert isinstance(result, model.CurvesResult)
     try:
         with warnings.catch_warnings():
@@ -84,24 +88,68 @@ def with_comparison(
         },
         difference=difference(result.f, values),
     )
-    notes = tuple(
-        PlotWarning(w.kind, f"compared function {name}: {w.message}") for w in curves.warnings
+    return attrs.evolve(result, compare=compared, warnings=_with_notes(result, name, curves))
+
+
+def _with_surface(result: model.SurfaceResult, function: Any, name: str) -> model.Result:
+    """`result` with g of two variables on f's grid: its values, its partials keyed "x"
+    and "y" as f's gradient is, and f − g cell by cell."""
+    from derivlens import calculus
+
+    assert result.ydomain is not None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            surface = calculus.differentiate_2d(
+                function, result.domain, result.ydomain, len(result.x)
+            )
+    except calculus.NotAScalar:
+        raise refused(
+            f"{name} returns {_several(function, result)} values; {_ONE_NUMBER}"
+        ) from None
+    values = results.grid(surface.f)
+    compared = model.SurfaceComparison(
+        function=name,
+        f=values,
+        derivatives={"x": results.grid(surface.gradient_x), "y": results.grid(surface.gradient_y)},
+        difference=[difference(a, b) for a, b in zip(result.f, values, strict=True)],
     )
-    return attrs.evolve(result, compare=compared, warnings=(*result.warnings, *notes))
+    return attrs.evolve(result, compare=compared, warnings=_with_notes(result, name, surface))
+
+
+def _with_notes(result: model.Result, name: str, evaluated: Any) -> tuple[PlotWarning, ...]:
+    """f's warnings, then g's, each saying it is about g."""
+    notes = (
+        PlotWarning(w.kind, f"compared function {name}: {w.message}") for w in evaluated.warnings
+    )
+    return (*result.warnings, *notes)
+
+
+def _several(function: Any, result: model.SurfaceResult) -> str:
+    """How many values g returned (for the refusal), from one call at the grid's corner;
+    "several" if that call says nothing clearer."""
+    import torch
+
+    from derivlens.calculus.common import to_output
+
+    corner = (torch.tensor(result.domain[0]), torch.tensor(result.ydomain[0]))
+    try:
+        shape = to_output(function(*corner)).shape
+    except Exception:
+        return "several"
+    return str(shape[0]) if len(shape) == 1 else "several"
 
 
 _ONE_NUMBER = "compare works with functions that return one number"
 
 
 def check_shapes(result: model.Result, name: str, variables: tuple[str, ...]) -> None:
-    """Refuse what cannot be compared: a different number of variables, surfaces, and a
+    """Refuse what cannot be compared: a different number of variables, and a
     vector-valued f (its components would each need their own g)."""
     if len(variables) != len(result.variables):
         raise refused(
             different_counts(result.function, len(result.variables), name, len(variables))
         )
-    if isinstance(result, model.SurfaceResult):
-        raise refused(SURFACES)
     if isinstance(result, model.VectorCurvesResult):
         raise refused(f"{result.function} returns {result.outputs} values; {_ONE_NUMBER}")
 

@@ -2,8 +2,8 @@
 
 Pure, like `engine`: it finds g in the module f is found in (for a notebook cell, the
 cells up to f's own, so g is in f's cell or a cell above) and checks what the source
-already tells: g is eligible, is not f, takes as many variables as f, and neither is a
-surface (two variables: not supported yet). What only the child learns (a callable's
+already tells: g is eligible, is not f, and takes as many variables as f (one: curves;
+two, or a vector input read as two: surfaces). What only the child learns (a callable's
 runtime signature, a vector-valued return) the child checks (`compare_eval`). Every
 refusal is `invalid-options`, naming the option.
 """
@@ -15,10 +15,6 @@ from derivlens.locate import FunctionInfo, Module, Signature
 from derivlens.model import MAX_NAME, CompareRequest
 
 OPTION = "compare"
-#: Why two-variable functions are refused (documented in docs/protocol.md, "Compare").
-SURFACES = (
-    "functions of two variables cannot be compared yet (compare draws curves of one variable)"
-)
 
 
 def refused(message: str) -> InvalidOptions:
@@ -53,15 +49,13 @@ def compared_function(
 
 
 def check_variables(function: FunctionInfo, other: FunctionInfo) -> None:
-    """Same number of variables, and one (where the source tells; else the child checks)."""
+    """Same number of variables (where the source tells; else the child checks)."""
     mine, theirs = function.signature, other.signature
     if mine.runtime or theirs.runtime:
         return
     count, other_count = len(mine.variables), len(theirs.variables)
     if count != other_count:
         raise refused(different_counts(function.name, count, other.name, other_count))
-    if count != 1:
-        raise refused(SURFACES)
 
 
 def different_counts(name: str, count: int, other: str, other_count: int) -> str:
@@ -100,4 +94,5 @@ def request_of(other: FunctionInfo) -> CompareRequest:
         function=other.name,
         kind=other.kind,
         variables=None if signature.runtime else signature.variables,
+        components=signature.components,
     )

@@ -18,6 +18,7 @@ Anything off is kind `crashed`, saying what.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -302,22 +303,54 @@ def taylor_problem(asked: model.TaylorRequest | None, result: Result) -> str | N
 
 def _comparison_problem(prepared: Prepared, result: Result) -> str | None:
     """A `compare` that is not g's answer to this request: present when not asked for (or
-    missing when asked), another function's name, series not on f's x, or derivatives
-    of other orders than f's (docs/protocol.md, "Compare")."""
+    missing when asked), another function's name, values not on f's samples (for two
+    variables, f's grid), derivatives other than f's (orders, or the partials "x" and
+    "y"), or a difference that is not f − g (docs/protocol.md, "Compare")."""
     compared = getattr(result, "compare", None)
     asked = prepared.compare.name if prepared.compare else None
     if compared is None:
         return None if asked is None else "no comparison where one was asked for"
     if asked is None or compared.function != asked:
         return "a comparison with a function that was not asked for"
-    assert isinstance(result, model.CurvesResult)  # the only result that has the field
-    want = len(result.x)
-    series = [compared.f, compared.difference, *compared.derivatives.values()]
-    if any(len(s) != want for s in series):
-        return "a comparison whose series are not on f's samples"
-    if sorted(compared.derivatives) != sorted(result.derivatives):
-        return "a comparison with other derivatives than f's"
+    if isinstance(result, model.SurfaceResult):
+        assert isinstance(compared, model.SurfaceComparison)  # the schema's field type
+        grids = [compared.f, compared.difference, *compared.derivatives.values()]
+        want = (len(result.y), len(result.x))
+        if any(len(g) != want[0] or any(len(row) != want[1] for row in g) for g in grids):
+            return "a comparison whose grids are not f's grid"
+        if sorted(compared.derivatives) != ["x", "y"]:
+            return "a comparison with other derivatives than f's partials"
+        pairs = zip(result.f, compared.f, compared.difference, strict=True)
+        rows: Sequence[tuple[model.Series, model.Series, model.Series]] = list(pairs)
+    else:
+        assert isinstance(result, model.CurvesResult)  # the other result with the field
+        assert isinstance(compared, model.Comparison)
+        series = [compared.f, compared.difference, *compared.derivatives.values()]
+        if any(len(s) != len(result.x) for s in series):
+            return "a comparison whose series are not on f's samples"
+        if sorted(compared.derivatives) != sorted(result.derivatives):
+            return "a comparison with other derivatives than f's"
+        rows = [(result.f, compared.f, compared.difference)]
+    if not all(_is_difference(*row) for row in rows):
+        return "a comparison whose difference is not f − g"
     return None
+
+
+#: How far a difference may be from f − g as the judge computes it: rounding, in units
+#: of the larger of |f| and |g| (the child subtracts the same floats, so it is exact).
+_DIFFERENCE_ROUNDING = 4 * sys.float_info.epsilon
+
+
+def _is_difference(f: model.Series, g: model.Series, difference: model.Series) -> bool:
+    """Whether `difference` is f − g at each sample: null exactly where f or g is null or
+    f − g is not finite, else f − g to rounding."""
+    for a, b, d in zip(f, g, difference, strict=True):
+        if a is None or b is None or not math.isfinite(a - b):
+            if d is not None:
+                return False
+        elif d is None or abs(d - (a - b)) > _DIFFERENCE_ROUNDING * max(abs(a), abs(b)):
+            return False
+    return True
 
 
 def _image_problem(

@@ -64,7 +64,12 @@ class KernelResult:
         value = getattr(self.result, name)
         if name == "derivatives":
             return {int(order): values for order, values in value.items()}
-        if name == "compare" and value is not None:  # g's keyed as f's (docs/protocol.md)
+        if (
+            name == "compare"
+            and value is not None
+            and not isinstance(value, model.SurfaceComparison)
+        ):
+            # g's keyed as f's (docs/protocol.md); a surface's partials keep "x" and "y"
             keyed = {int(order): values for order, values in value.derivatives.items()}
             return attrs.evolve(value, derivatives=keyed)
         return value

@@ -39,6 +39,7 @@ __all__ = [
     "Result",
     "ResultBase",
     "Settled",
+    "SurfaceComparison",
     "SurfaceResult",
     "SweepRequest",
     "SweepResult",
@@ -194,6 +195,8 @@ class CompareRequest:
     function: str
     kind: FunctionKind
     variables: tuple[str, ...] | None
+    #: g's vector input, as `EvaluationRequest.components` is f's (0: plain variables).
+    components: int = 0
 
 
 @attrs.frozen
@@ -370,6 +373,17 @@ class Comparison:
     difference: Series
 
 
+@attrs.frozen
+class SurfaceComparison:
+    """`Comparison` for two variables: g on f's grid (one row per y, as f's), its partials
+    keyed "x" and "y" (as f's `gradient`, and the closed form's keys) and f − g."""
+
+    function: str = attrs.field(converter=_name)
+    f: list[Series]
+    derivatives: dict[str, list[Series]]
+    difference: list[Series]
+
+
 @attrs.frozen(kw_only=True)
 class CurvesResult(ResultBase):
     """f of one variable and its derivatives (keys "1".."order") at `x`."""
@@ -404,6 +418,7 @@ class SurfaceResult(ResultBase):
     gradient: Gradient
     critical_points: list[tuple[float, float]]
     discontinuities: list[Discontinuity] = attrs.field(factory=list)
+    compare: SurfaceComparison | None = attrs.field(default=None, metadata=ONLY_WHEN_SET)
 
 
 @attrs.frozen(kw_only=True)

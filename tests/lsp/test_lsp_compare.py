@@ -1,6 +1,7 @@
 """Compare through the command line and the language server (docs/protocol.md, "Compare"):
 `--compare NAME` and the plot command's `compare`, in a file and in a notebook cell (g in
-the same cell or a cell above; a cell below is not visible), g's edits re-plotted."""
+the same cell or a cell above; a cell below is not visible), g's edits re-plotted; two
+surfaces (a vector input among them) on f's grid."""
 
 from __future__ import annotations
 
@@ -39,9 +40,16 @@ POWERS = source(
 
     def bowl(x, y):
         return x**2 + y**2
+
+    def product(x, y):
+        return x * y
+
+    def rosenbrock(v):
+        return (1 - v[0]) ** 2 + 100 * (v[1] - v[0] ** 2) ** 2
     """
 )
 SQUARE_LINE = 4  # 0-based line of `def square`
+BOWL_LINE = POWERS.splitlines().index("def bowl(x, y):")
 
 
 def powers(folder: Path) -> str:
@@ -216,3 +224,84 @@ async def test_a_comparison_drawn_as_svg_passes_the_image_checks(
     assert [a["name"] for a in result["image"]["axes"]] == ["f", "f′", "f − g"]
     svg = base64.b64decode(result["image"]["data"]).decode()
     assert svg.lstrip().startswith("<") and "cube(x)" in svg  # g's legend entry
+
+
+# --- two variables: g on f's grid ---------------------------------------------------------------
+
+
+def grid_of(rows: list[list[float | None]]) -> np.ndarray:
+    return np.array([[np.nan if v is None else v for v in row] for row in rows], dtype=float)
+
+
+def test_cli_compares_two_surfaces(tmp_path: Path) -> None:
+    path = write(tmp_path, powers(tmp_path), "powers.py")
+    out = tmp_path / "surfaces.png"
+    completed = run_cli(
+        "plot", str(path), "--function", "bowl", "--compare", "product", "--domain", "-2", "2",
+        "--y-domain", "-1", "3", "--samples", "21", "--out", str(out), "--json",
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    result = json_of(completed)
+    x, y = np.meshgrid(np.linspace(-2, 2, 21), np.linspace(-1, 3, 21))
+    comparison = result["compare"]
+    np.testing.assert_allclose(grid_of(comparison["f"]), x * y, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(grid_of(comparison["derivatives"]["x"]), y, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(grid_of(comparison["derivatives"]["y"]), x, rtol=0, atol=1e-12)
+    expected = x**2 + y**2 - x * y
+    np.testing.assert_allclose(grid_of(comparison["difference"]), expected, rtol=0, atol=1e-12)
+    image = result["image"]
+    assert [a["name"] for a in image["axes"]] == ["f", "∂f/∂x", "∂f/∂y", "f − g"]
+    with Image.open(out) as png:
+        assert png.size == (image["width"], image["height"])
+    assert not (tmp_path / "ran").exists()
+
+
+def test_cli_summary_of_two_surfaces_names_the_point(tmp_path: Path) -> None:
+    path = write(tmp_path, powers(tmp_path), "powers.py")
+    completed = run_cli(
+        "plot", str(path), "--function", "bowl", "--compare", "product", "--domain", "-2", "2",
+        "--y-domain", "-2", "2", "--samples", "21",
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    # x² + y² − xy on [-2, 2]² is largest at the corners (2, −2) and (−2, 2): 12; the
+    # first in the grid's order (rows by y) is named.
+    assert "  compared with product: largest |f − g| = 12 at (x, y) = (2, -2)\n" in (
+        completed.stdout
+    )
+
+
+def test_cli_a_surface_against_a_curve_is_exit_2(tmp_path: Path) -> None:
+    path = write(tmp_path, POWERS, "powers.py")
+    completed = run_cli("plot", str(path), "--function", "bowl", "--compare", "cube", "--json")
+    assert completed.returncode == 2
+    assert json_of(completed)["error"] == {
+        "kind": "invalid-options",
+        "message": "compare: bowl takes 2 variables and cube takes 1 variable; compare needs "
+        "functions of the same number of variables",
+    }
+
+
+@on_the_server
+async def test_the_plot_command_compares_a_surface_with_a_vector_input_one(
+    client: LanguageClient, workdir: Path
+) -> None:
+    uri = open_document(client, workdir / "surfaces.py", powers(workdir))
+    options: dict[str, Any] = {"domain": [-2, 2], "ydomain": [-1, 3], "samples": 17}
+    result = await plot(client, at(uri, BOWL_LINE, **options, compare="rosenbrock"))
+    x, y = np.meshgrid(np.linspace(-2, 2, 17), np.linspace(-1, 3, 17))
+    g = (1 - x) ** 2 + 100 * (y - x**2) ** 2
+    comparison = result["compare"]
+    assert comparison["function"] == "rosenbrock"
+    np.testing.assert_allclose(grid_of(comparison["f"]), g, atol=1e-10)
+    np.testing.assert_allclose(
+        grid_of(comparison["derivatives"]["y"]), 200 * (y - x**2), atol=1e-10
+    )
+    np.testing.assert_allclose(grid_of(comparison["difference"]), x**2 + y**2 - g, atol=1e-10)
+    assert [a["name"] for a in result["image"]["axes"]] == ["f", "∂f/∂x", "∂f/∂y", "f − g"]
+    error = await expect_error(plot(client, at(uri, BOWL_LINE, compare="square")))
+    assert error.data == {"kind": "invalid-options", "option": "compare"}
+    assert error.message == (
+        "compare: bowl takes 2 variables and square takes 1 variable; compare needs "
+        "functions of the same number of variables"
+    )
+    assert not (workdir / "ran").exists()

@@ -228,19 +228,13 @@ ONE_NUMBER = "compare works with functions that return one number"
             "functions of the same number of variables",
         ),
         ("square", "square", f"compare: square is {BEING_PLOTTED}"),
-        (
-            "bowl",
-            "saddle",
-            "compare: functions of two variables cannot be compared yet (compare draws curves "
-            "of one variable)",
-        ),
         ("square", "pair", f"compare: pair returns 2 values; {ONE_NUMBER}"),
         ("pair", "square", f"compare: pair returns 2 values; {ONE_NUMBER}"),
         ("square", " ", "compare: give the name of another function of this document"),
         ("square", "g" * 5000, "compare: a function name has at most 200 characters, got 5000"),
     ],
-    ids=["unknown", "nested", "no-variable", "variables", "itself", "surfaces", "vector-g",
-         "vector-f", "blank", "long"],
+    ids=["unknown", "nested", "no-variable", "variables", "itself", "vector-g", "vector-f",
+         "blank", "long"],
 )  # fmt: skip
 def test_a_bad_compare_is_invalid_options(tmp_path, name, other, message):
     error = refusal(tmp_path, name, other)
@@ -284,9 +278,13 @@ def forged(tmp_path: Path, change: Any, compare: str | None = "cube") -> Derivle
         (lambda r: r["compare"]["derivatives"].pop("1"), "other derivatives"),
         (lambda r: r.pop("compare"), "no comparison where one was asked for"),
         (lambda r: r["compare"]["f"].__setitem__(0, "x"), "malformed"),
+        (lambda r: r["compare"]["difference"].__setitem__(2, None), "difference is not f − g"),
+        (lambda r: r["compare"]["difference"].__setitem__(8, 0.5), "difference is not f − g"),
+        (lambda r: r["compare"]["f"].__setitem__(4, 7.0), "difference is not f − g"),
     ],
     ids=["name", "short-f", "long-difference", "short-derivative", "extra-order",
-         "missing-order", "missing", "not-a-number"],
+         "missing-order", "missing", "not-a-number", "null-difference", "wrong-difference",
+         "g-not-its-difference"],
 )  # fmt: skip
 def test_a_forged_comparison_is_crashed(tmp_path, change, detail):
     error = forged(tmp_path, change)

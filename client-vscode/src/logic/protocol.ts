@@ -72,6 +72,13 @@ export interface Comparison {
   difference: (number | null)[];
 }
 
+export interface SurfaceComparison {
+  function: string;
+  f: ((number | null)[])[];
+  derivatives: Record<string, ((number | null)[])[]>;
+  difference: ((number | null)[])[];
+}
+
 export interface ResultBase {
   function: string;
   file: string;
@@ -115,6 +122,7 @@ export interface SurfaceResult extends ResultBase {
   gradient: Gradient;
   critical_points: [number, number][];
   discontinuities: Discontinuity[];
+  compare?: SurfaceComparison;
 }
 
 export interface SweepRequest {

@@ -26,8 +26,9 @@ from numpy.typing import NDArray
 
 from derivlens import model
 from derivlens.plotting import scales
+from derivlens.plotting.contour_lines import dashed_contours
 from derivlens.plotting.curves import short, subtitle
-from derivlens.plotting.draw import Box, Page, Rect, fitted_ticks, header
+from derivlens.plotting.draw import Box, Page, Rect, fit_text, fitted_ticks, header
 from derivlens.plotting.scales import FloatArray
 from derivlens.plotting.style import PX_PER_PT
 
@@ -40,6 +41,8 @@ _CORNER = 2.0
 _EXTEND = 0.05
 _LEVEL_STEPS = [1, 2, 2.5, 5, 10]
 C = TypeVar("C", bound=Collection)
+#: Said of a compared function's dashed lines drawn at levels of their own.
+OWN_LEVELS = " at its own levels"
 
 
 @dataclass(frozen=True)
@@ -53,42 +56,70 @@ class _Look:
 
 
 def draw_surface(page: Page, result: model.SurfaceResult) -> tuple[model.AxesBox, ...]:
-    """f's contours and gradient, then the partials where there is room; returns the boxes."""
+    """f's contours and gradient, then the partials where there is room; returns the boxes.
+
+    With a compared g (docs/protocol.md, "Compare"): g's contours dashed over f's and its
+    partials over f's, at the levels of f's bands (which then span both), and a plot of
+    f − g after the partials; the compact style keeps f alone, with g dashed over it.
+    """
     name = result.function or "f"
     vx, vy = result.variables[0], result.variables[1]
-    compact = page.style.compact
-    extra = [] if compact else [f"arrows: gradient ∇{short(name)} (long ones capped)"]
-    header(page, f"{name}({vx}, {vy})", "  ·  ".join(subtitle(result.fixed, result.method) + extra))
+    compact, compared = page.style.compact, result.compare
     x, y, f = scales.array(result.x), scales.array(result.y), scales.array(result.f)
     gx, gy = scales.array(result.gradient.x), scales.array(result.gradient.y)
-    main, bar, partials = _layout(page)
+    main, bar, panels = _layout(page, 2 if compared is None else 3)
+    if compared is not None and not panels:
+        main, bar, panels = _layout(page, 1)  # f − g alone under f, if that fits
     levels, ticks = (9, (6, 4)) if compact else (12, (8, 8))
     look = _Look(page.palette.surface_cmap, levels, ticks)
-    box, y_texts = _contour_box(page, main, bar, (x, y, f), look, name)
+    g = _compared_values(compared)
+    box, y_texts, own = _contour_box(page, main, bar, (x, y, f), look, name, g[0])
+    extra = [] if compact else [f"arrows: gradient ∇{short(name)} (long ones capped)"]
+    if compared is not None:
+        extra.append(f"dashed: {compared.function}{OWN_LEVELS if own else ''}")
+    header(page, f"{name}({vx}, {vy})", "  ·  ".join(subtitle(result.fixed, result.method) + extra))
     box.x_title(vx, lower=_CORNER)
     box.y_title(vy, y_texts)
     if np.isfinite(f).any():
         _arrows(box, x, y, gx, gy)
         _critical(box, result.critical_points)
     boxes = [box.axes_box("f")]
+    plots = [
+        (f"∂{short(name)}/∂{vx}", "∂f/∂x", gx, g[1]),
+        (f"∂{short(name)}/∂{vy}", "∂f/∂y", gy, g[2]),
+    ]
+    if compared is not None:
+        other = compared.function if len(compared.function) <= 1 else "g"
+        difference = scales.array(compared.difference)
+        plots.append((f"{short(name)} − {other}", "f − g", difference, None))
     look = _Look(page.palette.diverging_cmap, 10, (4, 4), symmetric=True)
-    for i, ((rect, bar_rect), values, v) in enumerate(
-        zip(partials, (gx, gy), (vx, vy), strict=False)
+    size = page.style.text + 0.5
+    for i, ((rect, bar_rect), (label, key, values, dashed)) in enumerate(
+        zip(panels, plots[-len(panels) :] if panels else [], strict=False)
     ):
-        label = f"∂{short(name)}/∂{v}"
-        pbox, _ = _contour_box(page, rect, bar_rect, (x, y, values), look, label)
-        page.text(
-            rect[0], pbox.top + 4 * PX_PER_PT, label, fontsize=page.style.text + 0.5, va="bottom"
-        )
-        if i == 1 or rect[1] == partials[1][0][1]:  # the lower one, or both side by side
+        pbox, _, own = _contour_box(page, rect, bar_rect, (x, y, values), look, label, dashed)
+        title = fit_text(f"{label}  · dashed: own levels" if own else label, rect[2] + 40, size)
+        page.text(rect[0], pbox.top + 4 * PX_PER_PT, title, fontsize=size, va="bottom")
+        if i == len(panels) - 1 or rect[1] == panels[-1][0][1]:  # the lowest, or side by side
             pbox.x_title(vx, lower=_CORNER)
-        boxes.append(pbox.axes_box(("∂f/∂x", "∂f/∂y")[i]))
+        boxes.append(pbox.axes_box(key))
     return tuple(boxes)
 
 
-def _layout(page: Page) -> tuple[Rect, Rect, list[tuple[Rect, Rect]]]:
-    """The main plot and its colour bar; the partials and theirs if the width allows
-    (beside f, or under it on a narrow page that is tall enough).
+def _compared_values(
+    compared: model.SurfaceComparison | None,
+) -> tuple[FloatArray | None, FloatArray | None, FloatArray | None]:
+    """g and its partials as arrays (None without a comparison)."""
+    if compared is None:
+        return None, None, None
+    partials = compared.derivatives
+    return scales.array(compared.f), scales.array(partials["x"]), scales.array(partials["y"])
+
+
+def _layout(page: Page, count: int = 2) -> tuple[Rect, Rect, list[tuple[Rect, Rect]]]:
+    """The main plot and its colour bar; `count` smaller plots (the partials, then f − g)
+    and theirs if the width allows (beside f, or under it on a narrow page that is tall
+    enough).
 
     Gaps and colour bars keep their size in CSS px; the plots share the rest 500 : 220.
     """
@@ -99,7 +130,7 @@ def _layout(page: Page) -> tuple[Rect, Rect, list[tuple[Rect, Rect]]]:
     main_w, partial_w = (w - 280) * 500 / 720, (w - 280) * 220 / 720
     if partial_w < 100:
         main_w = w - left - 79
-        stacked = _stacked_partials(w, h, left, bottom)
+        stacked = _stacked_partials(w, h, left, bottom, count)
         if stacked:
             partials, main_bottom = stacked
             main_h = h - 80 - main_bottom
@@ -110,30 +141,31 @@ def _layout(page: Page) -> tuple[Rect, Rect, list[tuple[Rect, Rect]]]:
             )
         return (left, bottom, main_w, height), (left + main_w + 15, bottom, 14.0, height), []
     bar_left = left + main_w + 15
-    p_left, p_height = bar_left + 110, (height - 50) / 2
+    p_left, p_height = bar_left + 110, (height - 50 * (count - 1)) / count
     partials = [
         ((p_left, b, partial_w, p_height), (p_left + partial_w + 10, b, 10.0, p_height))
-        for b in (bottom + p_height + 50, bottom)
+        for b in (bottom + i * (p_height + 50) for i in reversed(range(count)))
     ]
     return (left, bottom, main_w, height), (bar_left, bottom, 14.0, height), partials
 
 
 def _stacked_partials(
-    w: float, h: float, left: float, bottom: float
+    w: float, h: float, left: float, bottom: float, count: int
 ) -> tuple[list[tuple[Rect, Rect]], float] | None:
-    """For a page too narrow for the partials beside f but tall enough (a narrow panel):
-    the two partials side by side under f, and where f's box then starts; else None.
+    """For a page too narrow for the smaller plots beside f but tall enough (a narrow
+    panel): the `count` of them side by side under f, and where f's box then starts; else
+    None.
 
-    Each partial keeps room on its left for its y tick labels and on its right for its
-    colour bar and its labels; above the row go f's x tick labels, its x title and the
-    partials' names.
+    Each keeps room on its left for its y tick labels and on its right for its colour
+    bar and its labels; above the row go f's x tick labels, its x title and their names.
     """
-    p_w = (w - 250) / 2
+    p_w = (w - 145 - 105 * (count - 1)) / count
     p_h = min(0.8 * p_w, 0.4 * (h - 210))
     if p_w < 100 or p_h < 80 or h - 210 - p_h < 150:
         return None
     partials = [
-        ((x, bottom, p_w, p_h), (x + p_w + 10, bottom, 10.0, p_h)) for x in (left, left + p_w + 105)
+        ((x, bottom, p_w, p_h), (x + p_w + 10, bottom, 10.0, p_h))
+        for x in (left + i * (p_w + 105) for i in range(count))
     ]
     return partials, bottom + p_h + 75
 
@@ -145,8 +177,12 @@ def _contour_box(
     xyz: tuple[FloatArray, FloatArray, FloatArray],
     look: _Look,
     what: str,
-) -> tuple[Box, list[str]]:
-    """A box of filled contours of z with its colour bar; returns it and its y tick labels."""
+    dashed: FloatArray | None = None,
+) -> tuple[Box, list[str], bool]:
+    """A box of filled contours of z with its colour bar, and `dashed` (a compared
+    function's values on the grid) as dashed contour lines at the same levels, which then
+    span both; returns the box, its y tick labels, and whether the dashed lines had to be
+    drawn at levels of their own (`_line_levels`)."""
     x, y, z = xyz
     box = Box(page, rect, (float(x[0]), float(x[-1])), (float(y[0]), float(y[-1])))
     box.frame()
@@ -156,8 +192,9 @@ def _contour_box(
     y_texts = box.y_labels(scales.tick_values(y_lo, y_hi, page.nbins(look.ticks[1], "y")))
     if not np.isfinite(z).any():
         box.note(f"{what} has no finite values here")
-        return box, y_texts
-    levels, extend = _levels(z, look.levels, look.symmetric)
+        return box, y_texts, False
+    both = z if dashed is None else np.concatenate([z.ravel(), dashed.ravel()])
+    levels, extend = _levels(both, look.levels, look.symmetric)
     bounds = np.concatenate([[-_FAR] if extend[0] else [], levels, [_FAR] if extend[1] else []])
     layers = 0.5 * (bounds[:-1] + bounds[1:])
     # As contourf: each band takes the colour of its middle value; extended bands get the
@@ -165,7 +202,22 @@ def _contour_box(
     colours = colormaps[look.cmap](Normalize(levels[0], levels[-1])(layers))
     _fill(box, xyz, bounds, colours)
     _colour_bar(page, bar, levels, extend, colours)
-    return box, y_texts
+    own = False
+    if dashed is not None and np.isfinite(dashed).any():
+        line_levels, own = _line_levels(levels, dashed, look)
+        dashed_contours(box, (x, y, dashed), line_levels)
+    return box, y_texts, own
+
+
+def _line_levels(levels: FloatArray, values: FloatArray, look: _Look) -> tuple[FloatArray, bool]:
+    """The levels to draw a compared function's lines at: the bands' own when at least
+    two of them fall inside its range, else (its range lies within a band or two, and
+    those lines would hide its shape) levels of its own, and True."""
+    finite = values[np.isfinite(values)]
+    inside = np.count_nonzero((levels > finite.min()) & (levels < finite.max()))
+    if inside >= 2:
+        return levels, False
+    return _levels(values, look.levels, look.symmetric)[0], True
 
 
 def _levels(
