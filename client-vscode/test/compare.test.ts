@@ -56,10 +56,11 @@ describe('compare state', () => {
     assert.deepEqual(buildPlotArgs(target, {}, { theme: 'dark', taylor: { at: 0.5, order: 2 } }).taylor, { at: 0.5, order: 2 });
     assert.equal('taylor' in buildPlotArgs(target, {}, { theme: 'dark', taylor: null }), false);
   });
-  it('is not offered for a surface', () => {
-    let s = shown();
+  it('offers a surface the other functions of two variables (a vector input too), not curves', () => {
+    let s = reduce(shown(), { type: 'functions', uri, functions: parseFunctions([...listed, { name: 'rosen', line: 12, variables: ['v[0]', 'v[1]'] }]) });
     s = reduce(s, { type: 'request', origin: 'replot' });
-    s = reduce(s, { type: 'result', seq: s.seq, result: { ...curves, variables: ['x', 'y'], ydomain: [-1, 1], y: [0], f: [[0]], gradient: { x: [[0]], y: [[0]] } } as never });
-    assert.equal(toView(s).compare, null);
+    const surface = { ...curves, function: 'bowl', variables: ['x', 'y'], ydomain: [-1, 1], y: [0], f: [[0]], gradient: { x: [[0]], y: [[0]] } } as never;
+    s = reduce(s, { type: 'result', seq: s.seq, result: surface });
+    assert.deepEqual(toView(s).compare, { choices: ['act', 'rosen'], selected: null });
   });
 });

@@ -94,6 +94,16 @@ describe('surface', () => {
     assert.deepEqual([r.marks[1].x, r.marks[1].y], [495, 125]);
     assert.equal(areaAt(boxes, 385, 200, true), null);
   });
+  it('reads g and f − g of a compared surface at the same grid point, after the partials', () => {
+    const g = [[0, 0, 0], [1, 2, 3], [4, 5, 6]];
+    const compared: SurfaceResult = {
+      ...surface,
+      compare: { function: 'h', f: g, derivatives: { x: g, y: g }, difference: surface.f.map((row, j) => row.map((v, i) => (v ?? 0) - g[j][i])) },
+    };
+    const r = readoutAt(compared, boxes, 350, 50)!;
+    assert.deepEqual(r.values.slice(5).map((v) => [v.label, v.value]), [['g', 6], ['f − g', 16]]);
+    assert.equal(readoutAt(surface, boxes, 350, 50)!.values.length, 5); // nothing compared: no g
+  });
 });
 
 describe('beside f: the pinned polynomial, g and f − g', () => {

@@ -24,6 +24,7 @@ import attrs
 from derivlens import model, taylor_options
 from derivlens.errors import DerivlensError, ErrorKind, InvalidOptions
 from derivlens.kernel_result import KernelResult
+from derivlens.kernel_vector import VectorInput, vector_input
 from derivlens.options import Layer, Origin, read_all, resolve
 
 __all__ = ["KernelResult", "evaluate", "plot"]
@@ -78,7 +79,7 @@ def evaluate(
     check_compare(function, compare)
     with own_copy(function) as live:
         holder = types.SimpleNamespace(**{name: live})
-        target = targets.find(holder, _request(name, checked))
+        target = targets.find(holder, _request(name, checked, vector_input(function)))
         options, notes = resolve([Layer(origin, dict(requested))], len(target.variables))
         taylor_options.check(taylor, name, target.variables, options.domain)
         plan = results.Plan(
@@ -139,7 +140,8 @@ def _compared(result: model.Result, compare: Callable[..., Any]) -> model.Result
         name = "g"
     with own_copy(compare) as live:
         holder = types.SimpleNamespace(**{name: live})
-        target = compare_eval.found(lambda: targets.find(holder, _request(name, {})))
+        request = _request(name, {}, vector_input(compare))
+        target = compare_eval.found(lambda: targets.find(holder, request))
         try:
             with float64_by_default():
                 return compare_eval.with_comparison(result, target.function, name, target.variables)
@@ -177,15 +179,18 @@ def with_taylor_and_formula(
     return attrs.evolve(result, formula=formula)
 
 
-def _request(name: str, params: Mapping[str, float]) -> model.EvaluationRequest:
-    """What `targets.find` reads to take an assigned callable: its name and the params
-    (the options are settled here, not in the request)."""
+def _request(
+    name: str, params: Mapping[str, float], vector: VectorInput | None = None
+) -> model.EvaluationRequest:
+    """What `targets.find` reads to take an assigned callable: its name, the params (the
+    options are settled here, not in the request) and its vector input, if any."""
     return model.EvaluationRequest(
         code="",
         filename="<kernel>",
         function=name,
         kind="assigned",
-        variables=None,
+        variables=vector[0] if vector else None,
+        components=vector[1] if vector else 0,
         settled={},
         params=dict(params),
     )

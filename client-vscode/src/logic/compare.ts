@@ -1,7 +1,7 @@
 // The "Compare with…" picker: which functions of the document it offers (from the server's
 // `derivlens.functions`, docs/protocol.md), and what it shows when one is chosen.
 import type { PlotResult } from './protocol';
-import { isCurves } from './results';
+import { isCurves, isSurface } from './results';
 
 /** One eligible function of the document, as `derivlens.functions` lists it. */
 export interface FunctionEntry {
@@ -29,22 +29,28 @@ export function parseFunctions(value: unknown): FunctionEntry[] {
   return out;
 }
 
-/** Whether `result` can be compared (one variable, one output: the server's `compare`). */
+/**
+ * Whether `result` can be compared (the server's `compare`): a curve of one variable and
+ * one output, or a surface (two variables, or a vector input's first two components).
+ */
 export function canCompare(result: PlotResult | null): boolean {
-  return result !== null && isCurves(result) && result.variables.length === 1;
+  if (result === null) return false;
+  return (isCurves(result) && result.variables.length === 1) || isSurface(result);
 }
 
 /**
- * The names the picker offers: the document's other functions of one variable (or of a
- * signature known only at run time: the server says if it does not fit), in source order.
+ * The names the picker offers: the document's other functions with as many variables as
+ * the plot (a vector input counts its first two components; a signature known only at run
+ * time is offered too: the server says if it does not fit), in source order.
  */
 export function compareChoices(functions: readonly FunctionEntry[], result: PlotResult | null): string[] {
   if (!result || !canCompare(result)) return [];
+  const count = isSurface(result) ? 2 : 1;
   const seen = new Set<string>([result.function]);
   const names: string[] = [];
   for (const f of functions) {
     if (seen.has(f.name)) continue;
-    if (f.variables !== null && f.variables.length !== 1) continue;
+    if (f.variables !== null && f.variables.length !== count) continue;
     seen.add(f.name);
     names.push(f.name);
   }

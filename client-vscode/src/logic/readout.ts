@@ -141,6 +141,7 @@ export function readoutAt(result: PlotResult, axes: readonly AxesBox[], px: numb
         value('f', result.f[j]?.[i]),
         value(`∂f/∂${vx}`, result.gradient.x[j]?.[i]),
         value(`∂f/∂${vy}`, result.gradient.y[j]?.[i]),
+        ...besideSurface(result, i, j),
       ],
     };
   }
@@ -182,6 +183,13 @@ function besideF(result: PlotResult, i: number): ReadoutValue[] {
     if (Array.isArray(c.difference) && c.difference.length === result.x.length) out.push(value('f − g', c.difference[i]));
   }
   return out;
+}
+
+/** g and f − g at grid point (i, j) of a compared surface, read like f itself. */
+function besideSurface(result: PlotResult, i: number, j: number): ReadoutValue[] {
+  if (!isSurface(result) || !result.compare) return [];
+  const c = result.compare;
+  return [value('g', c.f[j]?.[i]), value('f − g', c.difference[j]?.[i])];
 }
 
 /** The readout as one line of text: `x = 1 · f = 0.841471 · f′ = 0.540302`. */
