@@ -751,6 +751,34 @@ async function rosenbrockSurface() {
   results.details.rosenbrock_formulas = await panel.locator('#formulas').innerText().catch(() => null);
   results.details.shot_rosenbrock = await shot('panel-rosenbrock');
   results.details.shot_rosenbrock_panel = await panelShot('vscode-panel-rosenbrock');
+
+  // Compare with…: a surface is offered the other functions of two variables (bowl); chosen,
+  // the image gains an f − g map and the readout g and f − g at the same grid point.
+  const choices = await panel.locator('[data-testid="compare"] option').allTextContents();
+  const beforeCompare = await panelInfo();
+  await panel.locator('[data-testid="compare"]').selectOption('bowl');
+  const compared = await waitPanel((i) => ok(i) && i.seq > beforeCompare.seq, 'rosenbrock compared with bowl', 30000);
+  const names = compared && Array.isArray(compared.axes) ? compared.axes.map((x) => x.name) : [];
+  const q = await surfacePoint(-1, 0.5);
+  await page.mouse.move(q.x, q.y);
+  await page.waitForTimeout(200);
+  const rc = await panel.locator('body').evaluate(() => {
+    const values = {};
+    for (const s of document.querySelectorAll('[data-testid="readout"] .rv')) values[s.dataset.label] = s.dataset.value === '' ? null : Number(s.dataset.value);
+    return values;
+  });
+  const ca = rc['v[0]'];
+  const cb = rc['v[1]'];
+  const bowlAt = typeof ca === 'number' && typeof cb === 'number' ? ca * ca + 0.5 * cb * cb : null; // demo.py's bowl
+  check('rosenbrock_compare', choices.join() === 'none,bowl' && ok(compared) && !compared.error && names.includes('f − g') &&
+    bowlAt !== null && near(rc.g, bowlAt) && near(rc['f − g'], rosen(ca, cb) - bowlAt),
+    { choices, axes: names, readout: rc });
+  await page.mouse.move(5, 5);
+  await page.waitForTimeout(200);
+  results.details.shot_rosenbrock_compare = await panelShot('vscode-panel-compare-surface');
+  const beforeNone = await panelInfo();
+  await panel.locator('[data-testid="compare"]').selectOption('');
+  await waitPanel((i) => ok(i) && i.seq > beforeNone.seq, 'rosenbrock compare none', 30000);
 }
 
 /** The full run: every check in one session. */

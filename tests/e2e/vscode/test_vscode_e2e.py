@@ -53,6 +53,7 @@ CHECKS = [
     "rosenbrock_surface",
     "rosenbrock_critical_point",
     "rosenbrock_readout",
+    "rosenbrock_compare",
     "image_pixel_ratio",
     "readout_at_x1",
     "image_pixel_ratio_2",
