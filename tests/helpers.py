@@ -3,6 +3,7 @@ function in a forked child."""
 
 from __future__ import annotations
 
+import io
 import os
 import textwrap
 from collections.abc import Callable
@@ -11,8 +12,9 @@ from typing import Any
 
 import numpy as np
 from lsprotocol import types
+from PIL import Image
 
-from derivlens import engine, judge, runner, wire
+from derivlens import engine, judge, model, plotting, runner, wire
 from derivlens.locate import chunks
 from derivlens.model import Render
 from derivlens.options import Source, read_all
@@ -119,3 +121,32 @@ def in_child(body: Callable[[], object]) -> str:
     os.close(read)
     os.waitpid(pid, 0)
     return answer
+
+
+#: Surfaces the compare tests plot (closed forms worked out in each test): two of plain
+#: variables and one of vector input, as a module's text.
+SURFACE_DEFS = """
+def bowl(x, y):
+    return x**2 + y**2
+
+def product(x, y):
+    return x * y
+
+def rosenbrock(v):
+    return (1 - v[0]) ** 2 + 100 * (v[1] - v[0] ** 2) ** 2
+"""
+
+
+def drawn(result: model.Result, **render: Any) -> tuple[np.ndarray, plotting.RenderedImage]:
+    """`result` drawn as the child draws it (`render`: a model.Render's fields), with its
+    pixels as an RGB array for the tests that look at them."""
+    image = plotting.render(result, model.Render(**render))
+    pixels = np.asarray(Image.open(io.BytesIO(image.data)).convert("RGB"), dtype=float)
+    return pixels, image
+
+
+def assert_refused_option(error: Any, option: str, message: str) -> None:
+    """`error` is `invalid-options` for `option`, with exactly `message`."""
+    assert error.kind.value == "invalid-options"
+    assert error.option == option
+    assert error.message == message

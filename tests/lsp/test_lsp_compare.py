@@ -19,15 +19,16 @@ from PIL import Image
 from pytest_lsp import LanguageClient
 
 from tests.e2e.test_cli import json_of, run_cli, write
-from tests.helpers import array, notebook_opened
+from tests.helpers import SURFACE_DEFS, array, notebook_opened
 from tests.lsp.test_lsp import at, expect_error, open_document, plot, source
 from tests.lsp_session import SERVER, start
 
 #: The language server's tests share one server (the CLI's tests are plain functions).
 on_the_server = pytest.mark.asyncio(loop_scope="module")
 
-POWERS = source(
-    """
+POWERS = (
+    source(
+        """
     import torch
 
     open(MARKER, "w").write("module-level code ran")
@@ -37,19 +38,20 @@ POWERS = source(
 
     def cube(x):
         return x**3
-
-    def bowl(x, y):
-        return x**2 + y**2
-
-    def product(x, y):
-        return x * y
-
-    def rosenbrock(v):
-        return (1 - v[0]) ** 2 + 100 * (v[1] - v[0] ** 2) ** 2
     """
+    )
+    + SURFACE_DEFS
 )
 SQUARE_LINE = 4  # 0-based line of `def square`
 BOWL_LINE = POWERS.splitlines().index("def bowl(x, y):")
+
+
+def drawn_with(result: dict[str, Any], out: Path, axes: list[str]) -> None:
+    """The result's image has these plot areas, and the PNG written is that image's size."""
+    image = result["image"]
+    assert [a["name"] for a in image["axes"]] == axes
+    with Image.open(out) as png:
+        assert png.size == (image["width"], image["height"])
 
 
 def powers(folder: Path) -> str:
@@ -76,21 +78,24 @@ def test_cli_compare_json_and_png(tmp_path: Path) -> None:
     np.testing.assert_allclose(array(comparison["derivatives"]["1"]), 3 * x**2, atol=1e-12)
     np.testing.assert_allclose(array(comparison["derivatives"]["2"]), 6 * x, atol=1e-12)
     np.testing.assert_allclose(array(comparison["difference"]), x**2 - x**3, atol=1e-12)
-    image = result["image"]
-    assert [a["name"] for a in image["axes"]] == ["f", "f′", "f″", "f − g"]
-    with Image.open(out) as png:
-        assert png.size == (image["width"], image["height"])
+    drawn_with(result, out, ["f", "f′", "f″", "f − g"])
     assert not (tmp_path / "ran").exists()
 
 
-def test_cli_compare_with_an_unknown_name_is_exit_2(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("function", "other", "message"),
+    [
+        ("square", "sq", "compare: no function named 'sq' in this document; eligible: cube"),
+        ("bowl", "cube", "compare: bowl takes 2 variables and cube takes 1 variable; compare "
+         "needs functions of the same number of variables"),
+    ],
+    ids=["unknown-name", "surface-against-curve"],
+)  # fmt: skip
+def test_cli_a_bad_compare_is_exit_2(tmp_path: Path, function: str, other: str, message: str):
     path = write(tmp_path, POWERS, "powers.py")
-    completed = run_cli("plot", str(path), "--function", "square", "--compare", "sq", "--json")
+    completed = run_cli("plot", str(path), "--function", function, "--compare", other, "--json")
     assert completed.returncode == 2
-    assert json_of(completed)["error"] == {
-        "kind": "invalid-options",
-        "message": "compare: no function named 'sq' in this document; eligible: cube",
-    }
+    assert json_of(completed)["error"] == {"kind": "invalid-options", "message": message}
 
 
 # --- the language server -------------------------------------------------------------------------
@@ -249,10 +254,7 @@ def test_cli_compares_two_surfaces(tmp_path: Path) -> None:
     np.testing.assert_allclose(grid_of(comparison["derivatives"]["y"]), x, rtol=0, atol=1e-12)
     expected = x**2 + y**2 - x * y
     np.testing.assert_allclose(grid_of(comparison["difference"]), expected, rtol=0, atol=1e-12)
-    image = result["image"]
-    assert [a["name"] for a in image["axes"]] == ["f", "∂f/∂x", "∂f/∂y", "f − g"]
-    with Image.open(out) as png:
-        assert png.size == (image["width"], image["height"])
+    drawn_with(result, out, ["f", "∂f/∂x", "∂f/∂y", "f − g"])
     assert not (tmp_path / "ran").exists()
 
 
@@ -268,17 +270,6 @@ def test_cli_summary_of_two_surfaces_names_the_point(tmp_path: Path) -> None:
     assert "  compared with product: largest |f − g| = 12 at (x, y) = (2, -2)\n" in (
         completed.stdout
     )
-
-
-def test_cli_a_surface_against_a_curve_is_exit_2(tmp_path: Path) -> None:
-    path = write(tmp_path, POWERS, "powers.py")
-    completed = run_cli("plot", str(path), "--function", "bowl", "--compare", "cube", "--json")
-    assert completed.returncode == 2
-    assert json_of(completed)["error"] == {
-        "kind": "invalid-options",
-        "message": "compare: bowl takes 2 variables and cube takes 1 variable; compare needs "
-        "functions of the same number of variables",
-    }
 
 
 @on_the_server

@@ -22,7 +22,7 @@ from derivlens.formula_jobs import formula_key
 from derivlens.locate import parse_module
 from derivlens.options import Source, read_all
 from derivlens.sandbox.outcome import Replied
-from tests.helpers import array
+from tests.helpers import array, assert_refused_option
 
 SOURCE = textwrap.dedent(
     """
@@ -237,10 +237,7 @@ ONE_NUMBER = "compare works with functions that return one number"
          "blank", "long"],
 )  # fmt: skip
 def test_a_bad_compare_is_invalid_options(tmp_path, name, other, message):
-    error = refusal(tmp_path, name, other)
-    assert error.kind.value == "invalid-options"
-    assert error.option == "compare"
-    assert error.message == message
+    assert_refused_option(refusal(tmp_path, name, other), "compare", message)
 
 
 def test_a_runtime_callable_of_two_variables_is_refused_in_the_child(tmp_path):

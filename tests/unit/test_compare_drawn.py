@@ -6,19 +6,17 @@ named so in `image.axes`); `derivlens.plot(f, compare=g)` carries the same field
 
 from __future__ import annotations
 
-import io
 import math
-from typing import Any
 
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 import derivlens
 from derivlens import model, plotting
 from derivlens.errors import DerivlensError
 from derivlens.plotting.style import PALETTES
+from tests.helpers import drawn
 
 X = np.linspace(-1.0, 2.0, 121)
 
@@ -52,12 +50,6 @@ def square_and_cube(order: int = 1, compare: bool = True) -> model.CurvesResult:
         if compare
         else None,
     )
-
-
-def drawn(result: model.CurvesResult, **render: Any) -> tuple[np.ndarray, plotting.RenderedImage]:
-    image = plotting.render(result, model.Render(**render))
-    pixels = np.asarray(Image.open(io.BytesIO(image.data)).convert("RGB"), dtype=float)
-    return pixels, image
 
 
 def near(pixels: np.ndarray, box: model.AxesBox, x: float, y: float, colour: str) -> bool:

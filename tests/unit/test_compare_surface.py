@@ -19,23 +19,16 @@ from derivlens import engine, judge, runner, wire
 from derivlens.errors import DerivlensError
 from derivlens.options import Source, read_all
 from derivlens.sandbox.outcome import Replied
+from tests.helpers import SURFACE_DEFS, assert_refused_option
 
-SOURCE = textwrap.dedent(
-    """
+SOURCE = (
+    textwrap.dedent(
+        """
     import functools
     import math
     import torch
 
     print("module-level statements never run")
-
-    def bowl(x, y):
-        return x**2 + y**2
-
-    def product(x, y):
-        return x * y
-
-    def rosenbrock(v):
-        return (1 - v[0]) ** 2 + 100 * (v[1] - v[0] ** 2) ** 2
 
     def himmelblau(p):
         a, b = p
@@ -64,6 +57,8 @@ SOURCE = textwrap.dedent(
     def broken(x, y):
         return x + undefined_name
     """
+    )
+    + SURFACE_DEFS
 )
 
 
@@ -245,8 +240,8 @@ ONE_NUMBER = "compare works with functions that return one number"
         (
             "bowl",
             "gg",
-            "compare: no function named 'gg' in this document; eligible: product, rosenbrock, "
-            "himmelblau, wave, floats, inverse, pair, three, plane, broken",
+            "compare: no function named 'gg' in this document; eligible: himmelblau, wave, "
+            "floats, inverse, pair, three, plane, broken, product, rosenbrock",
         ),
         ("bowl", "pair", f"compare: pair returns 2 values; {ONE_NUMBER}"),
         ("rosenbrock", "rosenbrock", "compare: rosenbrock is the function being plotted; "
@@ -255,10 +250,7 @@ ONE_NUMBER = "compare works with functions that return one number"
     ids=["two-against-one", "one-against-vector-input", "unknown", "vector-valued-g", "itself"],
 )  # fmt: skip
 def test_a_bad_surface_compare_is_invalid_options(tmp_path, name, other, message):
-    error = refusal(tmp_path, name, other)
-    assert error.kind.value == "invalid-options"
-    assert error.option == "compare"
-    assert error.message == message
+    assert_refused_option(refusal(tmp_path, name, other), "compare", message)
 
 
 def test_a_failing_g_of_two_variables_is_a_user_error_naming_g(tmp_path):

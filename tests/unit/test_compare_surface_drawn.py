@@ -9,16 +9,15 @@ built here from formulas (no evaluation involved) unless the kernel is under tes
 from __future__ import annotations
 
 import base64
-import io
 from typing import Any
 
 import numpy as np
 import pytest
 from matplotlib.collections import LineCollection
-from PIL import Image
 
 import derivlens
 from derivlens import images, model, plotting
+from tests.helpers import drawn
 
 X = np.linspace(-2.0, 2.0, 41)
 Y = np.linspace(-1.0, 2.0, 31)
@@ -29,17 +28,18 @@ def rows(values: np.ndarray) -> list[list[float | None]]:
     return [[float(v) for v in row] for row in values]
 
 
+#: What every surface here shares: autograd's, of x and y, nothing held.
+PLAIN: dict[str, Any] = {"variables": ("x", "y"), "fixed": {}, "order": 1, "method": "autograd"}
+
+
 def bowl_and_product(compare: bool = True) -> model.SurfaceResult:
     """f = x² + y² with g = x·y compared, from the formulas."""
     f, g = GX**2 + GY**2, GX * GY
     return model.SurfaceResult(
         function="bowl",
-        variables=("x", "y"),
-        fixed={},
+        **PLAIN,
         domain=(-2.0, 2.0),
         ydomain=(-1.0, 2.0),
-        order=1,
-        method="autograd",
         x=[float(v) for v in X],
         y=[float(v) for v in Y],
         f=rows(f),
@@ -54,12 +54,6 @@ def bowl_and_product(compare: bool = True) -> model.SurfaceResult:
         if compare
         else None,
     )
-
-
-def drawn(result: model.SurfaceResult, **render: Any) -> tuple[np.ndarray, plotting.RenderedImage]:
-    image = plotting.render(result, model.Render(**render))
-    pixels = np.asarray(Image.open(io.BytesIO(image.data)).convert("RGB"), dtype=float)
-    return pixels, image
 
 
 def pixel(pixels: np.ndarray, box: model.AxesBox, x: float, y: float) -> np.ndarray:
