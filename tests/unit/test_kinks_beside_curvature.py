@@ -33,6 +33,7 @@ def curved_then_flat(c: float, amplitude: float):  # type: ignore[no-untyped-def
     return f
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # numpy's, on cos of a tensor
 @pytest.mark.parametrize("amplitude", [10.0, -10.0])
 @pytest.mark.parametrize("kink", [-0.5, 0.0, 0.5, 1.0])
 def test_under_differences_a_small_kink_beside_strong_curvature_is_located(
@@ -48,6 +49,7 @@ def flat_then_ramp(x: float) -> float:
     return float(np.clip(x / 6 + 0.5, 0.0, 1.0))
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # numpy's, on clip of a tensor
 @pytest.mark.parametrize("samples", [101, 256])
 def test_under_differences_a_ramp_between_flats_has_two_kinks_and_no_jump(samples: int) -> None:
     curves = differentiate_1d(flat_then_ramp, (-5.0, 5.0), samples, 1)
