@@ -5,6 +5,7 @@
 // What happens here, and only here, because it must follow the mouse: the readout and
 // crosshair (logic/readout.ts), the drag-zoom band (logic/zoom.ts), the sliders' values
 // while the thumb moves (logic/sliders.ts), and measuring the panel for its image.
+import { PendingToggle } from '../logic/pending';
 import type { PlotResult, SweepResult } from '../logic/protocol';
 import { areaAt, type Readout, readoutAt } from '../logic/readout';
 import { parseBounds, sweepValues, valueAt } from '../logic/sliders';
@@ -63,6 +64,7 @@ function rawControls(): Record<string, string> {
 let pending: ReturnType<typeof setTimeout> | undefined;
 /** Fields typed in and not sent yet: a view that arrives meanwhile must not overwrite them. */
 const typed = new Set<string>();
+const follow = new PendingToggle();
 // Enter in a field fires both `change` and `submit`: send one request for both.
 function sendControls(): void {
   clearTimeout(pending);
@@ -451,7 +453,7 @@ function render(v: ViewModel): void {
   $('ydomain-fields').hidden = !v.twoVariables;
   $<HTMLInputElement>('order').disabled = v.twoVariables;
   for (const id of inputs) setValue($<HTMLInputElement>(id), (v.controls as Record<string, string>)[rawKeys[id]]);
-  $<HTMLInputElement>('follow').checked = v.follow;
+  $<HTMLInputElement>('follow').checked = follow.shown(v.follow);
 
   renderSliders(v);
   for (const id of ['save-png', 'save-svg', 'copy-csv']) $<HTMLButtonElement>(id).disabled = !v.canExport;
@@ -485,7 +487,8 @@ $('controls').addEventListener('submit', (e) => {
   sendControls();
 });
 $('reset').addEventListener('click', () => vscode.postMessage({ type: 'reset' }));
-$('follow').addEventListener('change', () => vscode.postMessage({ type: 'follow', on: $<HTMLInputElement>('follow').checked }));
+// Shown as the user set it until the extension's view agrees (logic/pending.ts).
+$('follow').addEventListener('change', () => post({ type: 'follow', on: follow.set($<HTMLInputElement>('follow').checked) }));
 $('save-png').addEventListener('click', () => vscode.postMessage({ type: 'savePng' }));
 $('save-svg').addEventListener('click', () => vscode.postMessage({ type: 'saveSvg' }));
 $('copy-csv').addEventListener('click', () => vscode.postMessage({ type: 'copyCsv' }));
