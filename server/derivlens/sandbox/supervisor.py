@@ -74,9 +74,6 @@ class _AdoptedProcess:
     def returncode(self) -> int | None:
         return self._popen.poll()
 
-    def kill(self) -> None:
-        self._popen.kill()
-
     async def wait(self) -> int:
         while self._popen.poll() is None:
             await asyncio.sleep(0.02)
@@ -240,9 +237,9 @@ class Sandbox:
         for p in w.pending.values():
             if p.pid is not None:
                 process.kill_group(p.pid)
+        # Not `w.proc.kill()`: Popen polls before it signals, and that poll could take the
+        # exit status from asyncio's child watcher (it then logs "Unknown child process").
         process.kill_group(w.proc.pid)
-        with contextlib.suppress(ProcessLookupError):
-            w.proc.kill()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(w.proc.wait(), 5)
         for task in w.tasks:
