@@ -3,7 +3,8 @@
 A second `waitpid` on the worker (as `Popen.kill()` does before it signals) takes its
 exit status from the watcher's thread when that thread has not run yet, which a busy
 machine makes likely; asyncio then logs "Unknown child process pid N, will report
-returncode 255" — on the CLI's stderr, after its one-line error (docs/cli.md).
+returncode 255" — on the CLI's stderr, after its one-line error (docs/protocol.md,
+"Command line").
 """
 
 from __future__ import annotations
