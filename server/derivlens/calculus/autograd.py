@@ -10,6 +10,7 @@ import torch
 from torch.overrides import TorchFunctionMode, resolve_name
 
 from derivlens.calculus.common import (
+    PRIMES,
     FailsEverywhere,
     FunctionFailed,
     NotAScalar,
@@ -100,16 +101,24 @@ def find_conversion(
 
 
 def nested_grads(
-    out: torch.Tensor, inputs: tuple[torch.Tensor, ...], order: int
+    out: torch.Tensor,
+    inputs: tuple[torch.Tensor, ...],
+    order: int,
+    free: set[int] | None = None,
 ) -> list[list[torch.Tensor]]:
     """[d¹out, ..., dᵏout] with respect to each input, pointwise (a graph-free result is 0).
 
     `out` is f at one point, or at many points evaluated independently (under vmap), where
     differentiating the sum gives every point's own derivative. A vector-valued f (one
     more dimension than its input) is differentiated component by component.
+
+    `free` collects the levels k ≥ 2 given as 0 because level k − 1 had no graph. That
+    0 is right where level k − 1 is constant (ReLU′), wrong where autograd merely stops
+    (a custom backward that detaches or is once_differentiable): `check_free_levels`
+    tells them apart.
     """
     if out.dim() == inputs[0].dim() + 1:
-        parts = [nested_grads(out[..., j], inputs, order) for j in range(out.shape[-1])]
+        parts = [nested_grads(out[..., j], inputs, order, free) for j in range(out.shape[-1])]
         return [
             [torch.stack([part[k][i] for part in parts], dim=-1) for i in range(len(inputs))]
             for k in range(order)
@@ -127,8 +136,58 @@ def nested_grads(
             ]
         else:
             current = [torch.zeros_like(x) for x in inputs]
+            if free is not None and k >= 2:
+                free.add(k)
         found.append(current)
     return found
+
+
+class DerivativeCutOff(Exception):
+    """Autograd gives 0 for a level whose level below still changes: it stopped there."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__(
+            f"it cannot differentiate {PRIMES[level - 1]} (the function's backward leaves "
+            "the graph, as a custom autograd.Function whose backward detaches its tensors or is "
+            "once_differentiable does)"
+        )
+        self.level = level
+
+
+FLOAT32_EPS = float(np.finfo(np.float32).eps)
+
+#: Fewest neighbouring pairs that changing levels must show before a verdict: the few
+#: points of a refinement may straddle one step of a piecewise constant derivative.
+FEWEST_PAIRS = 4
+
+
+def check_free_levels(
+    x: np.ndarray, derivatives: dict[int, np.ndarray], free: dict[int, np.ndarray]
+) -> None:
+    """Raise `DerivativeCutOff` at the lowest level given as 0 (`free[k]`: at which
+    points) where the level below changes between most neighbouring free points.
+
+    A piecewise constant level below (ReLU′, a step) changes at its steps only; one that
+    autograd merely stopped following changes almost everywhere.
+    """
+    order = np.argsort(x, kind="stable")
+    for k in sorted(free):
+        if changes_almost_everywhere(derivatives[k - 1][order], free[k][order]):
+            raise DerivativeCutOff(k)
+
+
+def changes_almost_everywhere(level: np.ndarray, at: np.ndarray | None = None) -> bool:
+    """Whether `level` (at sorted points) changes between most neighbouring pairs of the
+    points `at` (all if None), beyond float32's rounding (f may compute in float32
+    inside): no piecewise constant level, which changes at its steps only."""
+    below = level.reshape(len(level), -1)
+    both = np.ones(len(level) - 1, dtype=bool) if at is None else at[:-1] & at[1:]
+    if int(both.sum()) < FEWEST_PAIRS:
+        return False
+    with np.errstate(invalid="ignore"):
+        size = np.maximum(np.abs(below[:-1]), np.abs(below[1:]))
+        changed = (np.abs(np.diff(below, axis=0)) > 16 * FLOAT32_EPS * size).any(axis=1)
+    return 2 * int((changed & both).sum()) > int(both.sum())
 
 
 #: Why autograd cannot be trusted where f's graph is cut off and f still changes.
@@ -187,6 +246,8 @@ def _why_autograd_failed(error: BaseException) -> str:
     if isinstance(error, NotAScalar):
         raise FunctionFailed(error) from error
     text = str(error).split("\n", 1)[0]
+    if isinstance(error, DerivativeCutOff):
+        return f"autograd cannot follow this function: {text}"
     if "numpy" in text.lower():
         return "autograd cannot follow this function: it passes the tensor to numpy"
     if "Expected f(*args) to return a Tensor" in text:

@@ -20,6 +20,8 @@ E = TypeVar("E")
 
 
 EPS = float(np.finfo(np.float64).eps)
+#: The levels by name, as warnings write them.
+PRIMES = {0: "f", 1: "f′", 2: "f″", 3: "f‴", 4: "f⁽⁴⁾"}
 
 
 #: Central-difference stencils accurate to O(h⁴): order -> (offsets, weights, divisor).

@@ -17,11 +17,18 @@ import torch
 from torch.func import vmap
 
 from derivlens.calculus import differences, discontinuities, inflection, stencils
-from derivlens.calculus.autograd import choose_autograd, cut_off, disconnection, nested_grads
+from derivlens.calculus.autograd import (
+    check_free_levels,
+    choose_autograd,
+    cut_off,
+    disconnection,
+    nested_grads,
+)
 from derivlens.calculus.common import (
     DTYPE,
     EPS,
     POINTWISE_ERRORS,
+    PRIMES,
     FailsEverywhere,
     FunctionFailed,
     NotAScalar,
@@ -41,7 +48,6 @@ from derivlens.calculus.fd_discontinuities import discontinuity_warning, find_by
 from derivlens.model import Method, PlotWarning, WarningKind
 
 Exact = tuple[np.ndarray, dict[int, np.ndarray], np.ndarray]
-PRIMES = {1: "f′", 2: "f″", 3: "f‴", 4: "f⁽⁴⁾"}
 
 
 @dataclass
@@ -250,10 +256,12 @@ def exact_vmap(f: Callable[..., torch.Tensor], x: np.ndarray, order: int) -> Exa
     traced = torch.tensor(x, dtype=DTYPE).requires_grad_(True)
     out = vmap(lambda t: f(t.clone()))(traced)
     connected = np.full(x.shape, out.requires_grad)
-    nested = nested_grads(out, (traced,), order)
+    free: set[int] = set()
+    nested = nested_grads(out, (traced,), order, free)
     derivatives = {
         k: grads[0].detach().numpy(force=True).copy() for k, grads in enumerate(nested, 1)
     }
+    check_free_levels(x, derivatives, {k: np.ones(len(x), dtype=bool) for k in free})
     return out.detach().numpy(force=True).copy(), derivatives, connected
 
 
@@ -263,6 +271,7 @@ def exact_loop(f: Callable[..., torch.Tensor], x: np.ndarray, order: int) -> Exa
     rows: list[tuple[np.ndarray, list[np.ndarray]] | None] = []
     first_error: BaseException | None = None
     connected = np.ones(len(x), dtype=bool)
+    free = {k: np.zeros(len(x), dtype=bool) for k in range(2, order + 1)}
     for i, value in enumerate(x.tolist()):
         point = torch.tensor(value, dtype=DTYPE).requires_grad_(True)
         try:
@@ -272,7 +281,11 @@ def exact_loop(f: Callable[..., torch.Tensor], x: np.ndarray, order: int) -> Exa
             first_error = error
             continue
         connected[i] = out.requires_grad
-        grads = [g[0].detach().numpy(force=True).copy() for g in nested_grads(out, (point,), order)]
+        stopped: set[int] = set()
+        nested = nested_grads(out, (point,), order, stopped)
+        for k in stopped:
+            free[k][i] = True
+        grads = [g[0].detach().numpy(force=True).copy() for g in nested]
         rows.append((out.detach().numpy(force=True).copy(), grads))
     if first_error is not None and all(r is None for r in rows):
         raise FailsEverywhere(first_error)
@@ -283,6 +296,7 @@ def exact_loop(f: Callable[..., torch.Tensor], x: np.ndarray, order: int) -> Exa
         k: np.stack([blank if r is None else r[1][k - 1] for r in rows])
         for k in range(1, order + 1)
     }
+    check_free_levels(x, derivatives, {k: at for k, at in free.items() if at.any()})
     return values, derivatives, connected
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from derivlens.calculus import stencils
+from derivlens.calculus.autograd import changes_almost_everywhere
 from derivlens.calculus.common import reraise_if_fatal
 from derivlens.calculus.critical import bracketed, critical_points, together
 from derivlens.calculus.differences import Evaluate
@@ -41,6 +42,8 @@ def of_autograd(
 ) -> tuple[list[float], PlotWarning | None]:
     """`by_autograd` for a scalar f whose f″ autograd gave at the samples (none for a
     vector-valued f); refined with f‴ where autograd has it, else on f″ alone."""
+    if 2 not in derivatives and derivatives[1].ndim == 1:
+        return [], _without_bend(derivatives[1])
     if 2 not in derivatives or derivatives[2].ndim != 1:
         return [], None
 
@@ -74,6 +77,18 @@ def of_autograd(
             f"inflection points are not listed: f raised {type(error).__name__} while "
             "they were refined",
         )
+
+
+def _without_bend(slope: np.ndarray) -> PlotWarning | None:
+    """Why no inflection points are listed where autograd gave f′ but no f″: said when
+    f′ changes almost everywhere (a piecewise linear f, hardsigmoid, has none to list)."""
+    if not changes_almost_everywhere(slope):
+        return None
+    return PlotWarning(
+        WarningKind.FINITE_DIFFERENCE,
+        "inflection points are not listed: autograd cannot differentiate f′ (the "
+        "function's backward leaves the graph); plot order 2 for f″ by finite differences",
+    )
 
 
 def with_critical(

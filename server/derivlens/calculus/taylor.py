@@ -20,7 +20,7 @@ import torch
 
 from derivlens import model
 from derivlens.calculus import stencils
-from derivlens.calculus.autograd import nested_grads
+from derivlens.calculus.autograd import FLOAT32_EPS, nested_grads
 from derivlens.calculus.common import DTYPE, numeric, reraise_if_fatal
 from derivlens.calculus.curves import finite_evaluator
 from derivlens.errors import InvalidOptions
@@ -92,15 +92,33 @@ def _by_autograd(f: Callable[..., torch.Tensor], at: float, order: int) -> list[
     """f(x0) and its derivatives up to `order` by autograd at x0 alone, or None where
     autograd cannot serve there (f fails on a tensor, or does not depend on it)."""
     point = torch.tensor(at, dtype=DTYPE).requires_grad_(True)
+    free: set[int] = set()
     try:
         out = f(point.clone())
         if out.dim() != 0 or not out.requires_grad:
             return None
-        grads = nested_grads(out, (point,), order)
+        grads = nested_grads(out, (point,), order, free)
+        levels = [float(out.detach())] + [float(g[0].detach()) for g in grads]
+        if free and _stops_at(f, at, min(free), levels[min(free) - 1]):
+            return None
     except Exception as error:
         reraise_if_fatal(error)
         return None
-    return [float(out.detach())] + [float(g[0].detach()) for g in grads]
+    return levels
+
+
+def _stops_at(f: Callable[..., torch.Tensor], at: float, level: int, below: float) -> bool:
+    """Whether autograd's 0 for `level` at x0 (the level below had no graph) is autograd
+    stopping, not that level being 0: the level below changes within a small step of x0
+    (ReLU′ does not, away from its kink). Near a kink it changes too; the differences
+    then serve, which is the safe side."""
+    step = 1e-3 * max(1.0, abs(at))
+    for x in (at - step, at + step):
+        point = torch.tensor(x, dtype=DTYPE).requires_grad_(True)
+        value = float(nested_grads(f(point.clone()), (point,), level - 1)[-1][0].detach())
+        if abs(value - below) > 16 * FLOAT32_EPS * max(abs(value), abs(below)):
+            return True
+    return False
 
 
 def _by_differences(
