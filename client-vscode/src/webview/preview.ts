@@ -15,7 +15,11 @@ import type { AxesBox, SweepResult } from '../logic/protocol';
 export interface PreviewRecord {
   frames: number[];
   values: number[];
+  /** When each thumb position came while a sweep was there (performance.now()). */
+  inputs: number[];
   release: number | null;
+  /** When the view with the sharp image came, and when that image had loaded. */
+  sharpViewed: number | null;
   sharp: number | null;
   sweeps: number;
   /** Sweeps asked for, and replies (used or not: a newer drag's token, none, a failure). */
@@ -29,7 +33,7 @@ export interface PreviewRecord {
   pressed: number | null;
 }
 
-const record: PreviewRecord = { frames: [], values: [], release: null, sharp: null, sweeps: 0, asked: 0, replies: 0, lastReply: null, sweepElapsedMs: null, sweepArrived: null, pressed: null };
+const record: PreviewRecord = { frames: [], values: [], inputs: [], release: null, sharpViewed: null, sharp: null, sweeps: 0, asked: 0, replies: 0, lastReply: null, sweepElapsedMs: null, sweepArrived: null, pressed: null };
 (window as unknown as { derivlensPreview: PreviewRecord }).derivlensPreview = record;
 
 const ROW_COLOURS: [string, string][] = [
@@ -116,6 +120,7 @@ export class Preview {
   /** The thumb is at `value`: drawn at the next frame if there is a sweep (true), else false. */
   move(value: number): boolean {
     if (!this.drag?.sweep) return false;
+    record.inputs.push(performance.now());
     this.next = value;
     if (!this.frame) this.frame = requestAnimationFrame((t) => this.paint(t));
     return true;
@@ -128,6 +133,7 @@ export class Preview {
     this.next = null;
     if (!shown) return;
     record.release = performance.now();
+    record.sharpViewed = null;
     record.sharp = null;
     this.released = { seq, waiting: false };
   }
@@ -137,6 +143,7 @@ export class Preview {
   viewed(seq: number, loading: boolean, newImage: boolean): void {
     const r = this.released;
     if (!r || seq <= r.seq || loading) return;
+    record.sharpViewed = performance.now();
     if (newImage) r.waiting = true;
     else this.end();
   }

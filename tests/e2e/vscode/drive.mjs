@@ -147,6 +147,7 @@ async function sliderPreviews() {
     Object.assign(r, { release: null, sharp: null, pressed: null, sweepArrived: null, asked: 0, replies: 0, sweeps: 0 });
     r.frames.length = 0;
     r.values.length = 0;
+    r.inputs.length = 0;
   });
   const y = sb.y + sb.height / 2;
   const x0 = sb.x + 2;
@@ -162,14 +163,28 @@ async function sliderPreviews() {
     else await page.waitForTimeout(50);
   }
   await page.mouse.down();
+  // The moves go out as a mouse sends them: at 125 Hz, on the mouse's clock, none waiting
+  // for the one before to be handled (the browser hands them to the page once per display
+  // frame). Awaiting each (page.mouse.move) paced them by the round trip instead, ~21 ms,
+  // so the frame intervals measured the harness, not the drawing.
+  const cdp = await context.newCDPSession(page);
   const start = Date.now();
   let moves = 0;
-  for (let t = 0; t < 2000; t = Date.now() - start) {
-    await page.mouse.move(x0 + ((x1 - x0) * t) / 2000, y);
-    moves++;
-    const spare = 16 - (Date.now() - start - t); // a move per display frame, no slower than the harness can
-    if (spare > 0) await page.waitForTimeout(spare);
-  }
+  const sent = [];
+  await new Promise((resolve) => {
+    const timer = setInterval(() => {
+      const t = Math.min(Date.now() - start, 2000);
+      const event = { type: 'mouseMoved', x: x0 + ((x1 - x0) * t) / 2000, y, button: 'left', buttons: 1 };
+      sent.push(cdp.send('Input.dispatchMouseEvent', event).catch(() => {}));
+      moves++;
+      if (t >= 2000) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 8);
+  });
+  await Promise.all(sent);
+  await cdp.detach();
   await page.mouse.move(x1, y);
   await page.mouse.up();
   const value = Number(await panel.locator('[data-name="a"] output').textContent());
@@ -178,10 +193,13 @@ async function sliderPreviews() {
   const rec = await panel.locator('body').evaluate(() => {
     const r = window.derivlensPreview;
     const canvas = document.querySelector('canvas[data-testid="preview"]');
-    return { ...r, frames: [...r.frames], values: [...r.values], canvasHidden: canvas ? canvas.hidden : null };
+    return { ...r, frames: [...r.frames], values: [...r.values], inputs: [...r.inputs], canvasHidden: canvas ? canvas.hidden : null };
   });
-  const gaps = rec.frames.slice(1).map((t, i) => t - rec.frames[i]).sort((a, b) => a - b);
-  const pct = (p) => (gaps.length ? Number(gaps[Math.min(gaps.length - 1, Math.floor((p / 100) * gaps.length))].toFixed(1)) : null);
+  const intervals = (times) => times.slice(1).map((t, i) => t - times[i]).sort((a, b) => a - b);
+  const percentile = (sorted, p) => (sorted.length ? Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))].toFixed(1)) : null);
+  const gaps = intervals(rec.frames);
+  const pct = (p) => percentile(gaps, p);
+  const inputGaps = intervals(rec.inputs);
   const during = rec.release === null ? rec.frames : rec.frames.filter((t) => t <= rec.release);
   return {
     moves,
@@ -195,9 +213,14 @@ async function sliderPreviews() {
     valueRange: rec.values.length ? [Math.min(...rec.values), Math.max(...rec.values)] : null,
     p50FrameMs: pct(50),
     p90FrameMs: pct(90),
+    inputs: rec.inputs.length,
+    p50InputMs: percentile(inputGaps, 50),
+    p90InputMs: percentile(inputGaps, 90),
     sweepAfterPressMs: rec.sweepArrived !== null && rec.pressed !== null ? Number((rec.sweepArrived - rec.pressed).toFixed(1)) : null,
     firstFrameAfterPressMs: rec.frames.length && rec.pressed !== null ? Number((rec.frames[0] - rec.pressed).toFixed(1)) : null,
     releaseToSharpMs: rec.release !== null && rec.sharp !== null ? Number((rec.sharp - rec.release).toFixed(1)) : null,
+    releaseToViewMs: rec.release !== null && rec.sharpViewed !== null ? Number((rec.sharpViewed - rec.release).toFixed(1)) : null,
+    sharpFooter: released && released.footer,
     canvasHiddenAfter: rec.canvasHidden,
     sharpImage: !!released && released.src !== before.src && released.naturalWidth > 0,
     value,

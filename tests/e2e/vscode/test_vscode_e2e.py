@@ -446,7 +446,8 @@ def _report_slider_previews(results: dict[str, object]) -> None:
     assert isinstance(details, dict)
     figures = details["slider_previews"]
     keys = ("sweepReadyMs", "sweepServerMs", "framesDuringDrag", "p50FrameMs", "p90FrameMs",
-            "firstFrameAfterPressMs", "releaseToSharpMs")  # fmt: skip
+            "inputs", "p50InputMs", "p90InputMs", "firstFrameAfterPressMs",
+            "releaseToSharpMs")  # fmt: skip
     print("slider previews: " + ", ".join(f"{k}={figures.get(k)}" for k in keys))
 
 
