@@ -21,6 +21,8 @@ export interface PreviewRecord {
   /** When the view with the sharp image came, and when that image had loaded. */
   sharpViewed: number | null;
   sharp: number | null;
+  /** The sharp image's opacity a frame after it replaced the preview (1: shown at full strength). */
+  sharpOpacity: number | null;
   sweeps: number;
   /** Sweeps asked for, and replies (used or not: a newer drag's token, none, a failure). */
   asked: number;
@@ -33,7 +35,7 @@ export interface PreviewRecord {
   pressed: number | null;
 }
 
-const record: PreviewRecord = { frames: [], values: [], inputs: [], release: null, sharpViewed: null, sharp: null, sweeps: 0, asked: 0, replies: 0, lastReply: null, sweepElapsedMs: null, sweepArrived: null, pressed: null };
+const record: PreviewRecord = { frames: [], values: [], inputs: [], release: null, sharpViewed: null, sharp: null, sharpOpacity: null, sweeps: 0, asked: 0, replies: 0, lastReply: null, sweepElapsedMs: null, sweepArrived: null, pressed: null };
 (window as unknown as { derivlensPreview: PreviewRecord }).derivlensPreview = record;
 
 const ROW_COLOURS: [string, string][] = [
@@ -83,7 +85,6 @@ export class Preview {
 
   /** A drag is about to start: the token its sweep's reply must carry. */
   begin(name: string, values: number[], axes: AxesBox[]): number {
-    this.released = null;
     const rows = ROW_COLOURS.map(([v, f]) => cssVar(v, f));
     const colours = {
       background: cssVar('--vscode-editor-background', '#ffffff'),
@@ -112,9 +113,12 @@ export class Preview {
     record.sweepArrived = performance.now();
   }
 
-  /** The thumb was pressed (for the record). */
+  /** The thumb was pressed: a new drag, whose previews the sharp image of an earlier
+   * release no longer ends. (Not on `begin`: the pointer coming back to the slider while a
+   * released drag's sharp image is on its way must not leave the preview over that image.) */
   press(): void {
     record.pressed = performance.now();
+    this.released = null;
   }
 
   /** The thumb is at `value`: drawn at the next frame if there is a sweep (true), else false. */
@@ -135,6 +139,7 @@ export class Preview {
     record.release = performance.now();
     record.sharpViewed = null;
     record.sharp = null;
+    record.sharpOpacity = null;
     this.released = { seq, waiting: false };
   }
 
@@ -156,7 +161,17 @@ export class Preview {
   private end(): void {
     record.sharp = performance.now();
     this.released = null;
-    this.canvas.hidden = true;
+    this.show(false);
+    requestAnimationFrame(() => (record.sharpOpacity = Number(getComputedStyle(this.img).opacity)));
+  }
+
+  /** The canvas over the image, or not. While it covers the image (opaque, the same box),
+   * the image is not drawn at all: not dimmed while the sharp one is on its way (that fade
+   * was 150 ms of compositing beside the plot's job, and the new image then faded in from
+   * the dimmed one). */
+  private show(shown: boolean): void {
+    this.canvas.hidden = !shown;
+    this.img.classList.toggle('covered', shown);
   }
 
   private paint(time: number): void {
@@ -179,7 +194,7 @@ export class Preview {
       this.canvas.width = w;
       this.canvas.height = h;
     }
-    this.canvas.hidden = false;
+    this.show(true);
     const g = this.canvas.getContext('2d');
     if (!g) return;
     const k = w / (this.img.naturalWidth || 1);
