@@ -129,13 +129,40 @@ async function panelInfo() {
 }
 
 /**
+ * The pointer (pressed) moves from x0 to x1 at height y in `ms`, as a mouse sends its moves:
+ * at 125 Hz on the mouse's clock, none waiting for the one before to be handled (the
+ * browser hands them to the page once per display frame). Awaiting each (page.mouse.move)
+ * paced them by the round trip instead, ~21 ms, so frame intervals measured the harness.
+ */
+async function moveLikeAMouse(x0, x1, y, ms) {
+  const cdp = await context.newCDPSession(page);
+  const start = Date.now();
+  const sent = [];
+  await new Promise((resolve) => {
+    const timer = setInterval(() => {
+      const t = Math.min(Date.now() - start, ms);
+      const event = { type: 'mouseMoved', x: x0 + ((x1 - x0) * t) / ms, y, button: 'left', buttons: 1 };
+      sent.push(cdp.send('Input.dispatchMouseEvent', event).catch(() => {}));
+      if (t >= ms) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 8);
+  });
+  await Promise.all(sent);
+  await cdp.detach();
+  await page.mouse.move(x1, y);
+}
+
+/**
  * Slider previews from a sweep (docs/protocol.md, "Slider sweeps"): the pointer comes to the
  * `a` slider (the panel asks for the sweep), and once the sweep is there presses at its
- * left end and moves the thumb across its whole range in 2 s, a move per ~16 ms, then lets go. The
- * webview records each preview's requestAnimationFrame time (`window.derivlensPreview`).
- * Checked: previews were drawn during the drag (more than 30, at changing values) and the
- * sharp image arrived after release; the frame intervals and release→image time are
- * reported (measured, not asserted: they depend on the machine's load).
+ * left end and moves the thumb across its whole range in 2 s, then lets go; then six short
+ * drags (0.4 s each), each let go. The webview records each preview's requestAnimationFrame
+ * time (`window.derivlensPreview`). Checked: previews were drawn during the drag (more than
+ * 30, at changing values), the sharp image arrived after every release and was shown at
+ * full strength (not faded in from a dimmed image); the frame intervals and release→image
+ * times are reported (measured, not asserted: they depend on the machine's load).
  */
 async function sliderPreviews() {
   const slider = panel.locator('input[data-param="a"]');
@@ -163,29 +190,7 @@ async function sliderPreviews() {
     else await page.waitForTimeout(50);
   }
   await page.mouse.down();
-  // The moves go out as a mouse sends them: at 125 Hz, on the mouse's clock, none waiting
-  // for the one before to be handled (the browser hands them to the page once per display
-  // frame). Awaiting each (page.mouse.move) paced them by the round trip instead, ~21 ms,
-  // so the frame intervals measured the harness, not the drawing.
-  const cdp = await context.newCDPSession(page);
-  const start = Date.now();
-  let moves = 0;
-  const sent = [];
-  await new Promise((resolve) => {
-    const timer = setInterval(() => {
-      const t = Math.min(Date.now() - start, 2000);
-      const event = { type: 'mouseMoved', x: x0 + ((x1 - x0) * t) / 2000, y, button: 'left', buttons: 1 };
-      sent.push(cdp.send('Input.dispatchMouseEvent', event).catch(() => {}));
-      moves++;
-      if (t >= 2000) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 8);
-  });
-  await Promise.all(sent);
-  await cdp.detach();
-  await page.mouse.move(x1, y);
+  await moveLikeAMouse(x0, x1, y, 2000);
   await page.mouse.up();
   const value = Number(await panel.locator('[data-name="a"] output').textContent());
   const released = await waitPanel((i) => ok(i) && i.seq > before.seq && i.fixed.includes(`a = ${value}`), 'sharp image after the sweep drag', 30000);
@@ -195,6 +200,58 @@ async function sliderPreviews() {
     const canvas = document.querySelector('canvas[data-testid="preview"]');
     return { ...r, frames: [...r.frames], values: [...r.values], inputs: [...r.inputs], canvasHidden: canvas ? canvas.hidden : null };
   });
+  // More releases, each after a short drag from where the thumb was let go (the sweep is
+  // kept: each press has it back before the thumb moves): one release is one sample of a
+  // figure that moves with the machine's load, so the median of all of them is reported.
+  const releases = [rec.release !== null && rec.sharp !== null ? rec.sharp - rec.release : null];
+  const opacities = [rec.sharpOpacity];
+  // The server's time for each (the footer's first figure).
+  const serverMs = [released ? parseFloat(released.footer) : null];
+  // Previews drawn in each short drag (a drag without any measures no release: the sharp
+  // image then replaced the plot itself, not a preview).
+  const framesPerDrag = [];
+  const canvasHidden = [];
+  let from = x1;
+  for (const to of [0.3, 0.8, 0.45, 0.9, 0.15, 0.6]) {
+    // Where the slider is once the panel has settled (the formulas come after the image and
+    // move what is below them).
+    let box = await slider.boundingBox();
+    for (let k = 0; k < 20; k++) {
+      await page.waitForTimeout(150);
+      const again = await slider.boundingBox();
+      if (again.y === box.y) break;
+      box = again;
+    }
+    const y = box.y + box.height / 2;
+    const x = x0 + (x1 - x0) * to;
+    const seq = (await panelInfo()).seq;
+    const sweeps = await panel.locator('body').evaluate(() => window.derivlensPreview.sweeps);
+    const framesBefore = await panel.locator('body').evaluate(() => window.derivlensPreview.frames.length);
+    await page.mouse.move(from, y);
+    await page.mouse.down();
+    for (let k = 0; k < 200; k++) {
+      if (await panel.locator('body').evaluate((n) => window.derivlensPreview.sweeps > n, sweeps)) break;
+      await page.waitForTimeout(10);
+    }
+    await moveLikeAMouse(from, x, y, 400);
+    await page.mouse.up();
+    // The pointer leaves the slider's row and comes back at once (as a hand does), before
+    // the sharp image is there: coming back asks for the sweep again, and the preview must
+    // still give way to the sharp image.
+    await page.mouse.move(x, y - 3 * box.height);
+    await page.mouse.move(x, y);
+    const v = Number(await panel.locator('[data-name="a"] output').textContent());
+    const shown = await waitPanel((i) => ok(i) && i.seq > seq && i.fixed.includes(`a = ${v}`), `sharp image after release ${releases.length + 1}`, 30000);
+    serverMs.push(shown ? parseFloat(shown.footer) : null);
+    await page.waitForTimeout(300);
+    const r = await panel.locator('body').evaluate(() => ({ ...window.derivlensPreview, frameCount: window.derivlensPreview.frames.length }));
+    framesPerDrag.push(r.frameCount - framesBefore);
+    canvasHidden.push(await panel.locator('canvas[data-testid="preview"]').evaluate((c) => c.hidden));
+    releases.push(r.release !== null && r.sharp !== null ? r.sharp - r.release : null);
+    opacities.push(r.sharpOpacity);
+    from = x;
+  }
+  const measured = releases.filter((t) => t !== null).sort((a, b) => a - b);
   const intervals = (times) => times.slice(1).map((t, i) => t - times[i]).sort((a, b) => a - b);
   const percentile = (sorted, p) => (sorted.length ? Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))].toFixed(1)) : null);
   const gaps = intervals(rec.frames);
@@ -202,7 +259,6 @@ async function sliderPreviews() {
   const inputGaps = intervals(rec.inputs);
   const during = rec.release === null ? rec.frames : rec.frames.filter((t) => t <= rec.release);
   return {
-    moves,
     sweepReadyMs,
     sweepServerMs: rec.sweepElapsedMs,
     sweepsAsked: rec.asked,
@@ -219,6 +275,12 @@ async function sliderPreviews() {
     sweepAfterPressMs: rec.sweepArrived !== null && rec.pressed !== null ? Number((rec.sweepArrived - rec.pressed).toFixed(1)) : null,
     firstFrameAfterPressMs: rec.frames.length && rec.pressed !== null ? Number((rec.frames[0] - rec.pressed).toFixed(1)) : null,
     releaseToSharpMs: rec.release !== null && rec.sharp !== null ? Number((rec.sharp - rec.release).toFixed(1)) : null,
+    releasesToSharpMs: releases.map((t) => (t === null ? null : Number(t.toFixed(1)))),
+    medianReleaseToSharpMs: measured.length ? Number(measured[Math.floor(measured.length / 2)].toFixed(1)) : null,
+    sharpOpacities: opacities,
+    framesPerShortDrag: framesPerDrag,
+    canvasHiddenAfterShortDrags: canvasHidden,
+    releasesServerMs: serverMs,
     releaseToViewMs: rec.release !== null && rec.sharpViewed !== null ? Number((rec.sharpViewed - rec.release).toFixed(1)) : null,
     sharpFooter: released && released.footer,
     canvasHiddenAfter: rec.canvasHidden,
@@ -947,7 +1009,9 @@ async function fullRun() {
     const sweepDrag = await sliderPreviews();
     results.details.slider_previews = sweepDrag;
     check('slider_previews', !sweepDrag.error && sweepDrag.framesDuringDrag > 30 && sweepDrag.distinctValues > 10 &&
-      sweepDrag.sharpImage && sweepDrag.releaseToSharpMs !== null && sweepDrag.canvasHiddenAfter === true, sweepDrag);
+      sweepDrag.sharpImage && sweepDrag.releaseToSharpMs !== null && sweepDrag.canvasHiddenAfter === true &&
+      sweepDrag.canvasHiddenAfterShortDrags.every((h) => h === true) &&
+      sweepDrag.sharpOpacities.every((o, i) => o === 1 || sweepDrag.releasesToSharpMs[i] === null), sweepDrag);
     log(`slider previews: ${JSON.stringify(sweepDrag)}`);
     // Reset: the slider and `fixed` back to the default a = 1.5.
     const beforeReset = await panelInfo();
