@@ -351,15 +351,15 @@ wrap.addEventListener('pointerup', (e) => {
   const minPx = MIN_DRAG_PX * (img.naturalWidth / (img.getBoundingClientRect().width || 1));
   const zoom = area ? zoomOf(area, [from.x, from.y], [to.x, to.y], last.surface, minPx) : null;
   if (zoom) vscode.postMessage({ type: 'zoom', zoom });
-  else if (area && Math.hypot(to.x - from.x, to.y - from.y) < minPx) plotClicked(area, from.x, last, post);
+  else if (area && Math.hypot(to.x - from.x, to.y - from.y) < minPx) plotClicked(area, from.x, e.timeStamp, last, post);
   renderReadout();
 });
 wrap.addEventListener('pointercancel', () => {
   drag = null;
   renderReadout();
 });
-wrap.addEventListener('dblclick', () => {
-  doubleClicked();
+wrap.addEventListener('dblclick', (e) => {
+  doubleClicked(e.timeStamp, post);
   vscode.postMessage({ type: 'unzoom' });
 });
 

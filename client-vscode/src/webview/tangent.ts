@@ -7,19 +7,34 @@ import type { ViewModel } from '../logic/view';
 
 /** A second click within this many ms is a double-click (zoom out), not two pins. */
 const DOUBLE_CLICK_MS = 300;
+/** The browser calls two clicks up to this far apart a double-click (Chromium's default). */
+const LATE_DOUBLE_CLICK_MS = 500;
 let pending: ReturnType<typeof setTimeout> | undefined;
+/** The last pin a click sent: the click's time (event clock) and the tangent's x0 before it (null: none). */
+let sent: { clicked: number; before: number | null } | null = null;
 
-/** A click (no drag) at image pixel column `px` of plot area `area`: pins x0 there, unless a double-click follows. */
-export function plotClicked(area: AxesBox, px: number, v: ViewModel | null, post: (message: unknown) => void): void {
+/** A click (no drag) at `clicked` (the event's timeStamp) at image pixel column `px` of plot
+ * area `area`: pins x0 there, unless a double-click follows. */
+export function plotClicked(area: AxesBox, px: number, clicked: number, v: ViewModel | null, post: (message: unknown) => void): void {
   clearTimeout(pending);
+  if (sent && clicked - sent.clicked > LATE_DOUBLE_CLICK_MS) sent = null; // not this click's double-click
   if (!v?.canPin) return;
   const at = pinX(xOfPixel(area, px), area.xlim);
-  pending = setTimeout(() => post({ type: 'pin', at }), DOUBLE_CLICK_MS);
+  const before = v.tangent?.at ?? null;
+  pending = setTimeout(() => {
+    sent = { clicked, before };
+    post({ type: 'pin', at });
+  }, DOUBLE_CLICK_MS);
 }
 
-/** A double-click: the clicks that made it pin nothing. */
-export function doubleClicked(): void {
+/** A double-click at `time` (the event's timeStamp): the clicks that made it pin nothing. On
+ * a busy machine its second click can be handled after the first one's pin went out: that
+ * pin is taken back (the tangent goes back to where it was). */
+export function doubleClicked(time: number, post: (message: unknown) => void): void {
   clearTimeout(pending);
+  const s = sent;
+  sent = null;
+  if (s && time - s.clicked <= LATE_DOUBLE_CLICK_MS) post(s.before === null ? { type: 'unpin' } : { type: 'pin', at: s.before });
 }
 
 /** The order picker's options, once. */
