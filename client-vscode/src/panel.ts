@@ -434,15 +434,17 @@ export class PlotPanel implements vscode.Disposable {
   </div>
   <figcaption id="readout" class="readout idle" data-testid="readout"></figcaption>
 </figure>
+<!-- The sliders right under the plot: what comes later below it (the formulas, the critical
+     points) changes with each value and must not move the slider away from the pointer. -->
+<section id="params" class="params option" data-option="params" hidden aria-label="Held parameters">
+  <div id="sliders" class="sliders"></div>
+  <div id="params-message" class="option-message" hidden></div>
+</section>
 ${CALCULUS_HTML}
 <dl id="details" class="details" hidden>
   <dt>Fixed</dt><dd id="fixed"></dd>
   <dt>Critical points</dt><dd id="critical"></dd>
 </dl>
-<section id="params" class="params option" data-option="params" hidden aria-label="Held parameters">
-  <div id="sliders" class="sliders"></div>
-  <div id="params-message" class="option-message" hidden></div>
-</section>
 <form id="controls" class="controls" autocomplete="off" novalidate>
   <fieldset>
     <div class="option" data-option="domain">
