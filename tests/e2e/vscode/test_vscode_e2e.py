@@ -61,6 +61,7 @@ CHECKS = [
     "slider_previews",
     "drag_zoom",
     "double_click_unzoom",
+    "slow_double_click_pins_nothing",
     "reset_params",
     "resize_redraw",
     "hover_image",
