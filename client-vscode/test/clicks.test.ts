@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import type { AxesBox, CurvesResult } from '../src/logic/protocol';
+import type { AxesBox } from '../src/logic/protocol';
 import { initialState, reduce } from '../src/logic/state';
 import { toView, type ViewModel } from '../src/logic/view';
 import { doubleClicked, plotClicked } from '../src/webview/tangent';
+import { curvesResult } from './fixtures';
 
+// sin on [0, 2]: the plot a click pins a tangent on (one variable, one output).
 const xs = [0, 0.5, 1, 1.5, 2];
-const curves: CurvesResult = {
-  function: 'wave', file: '/w/a.py', line: 1, variables: ['x'], fixed: {}, domain: [0, 2], order: 1,
-  method: 'autograd', x: xs, f: xs.map(Math.sin), derivatives: { '1': xs.map(Math.cos) },
-  critical_points: [], inflection_points: [], discontinuities: [], formula: null, warnings: [], image: null, sandbox: [], elapsed_ms: 1,
-};
+const curves = curvesResult({ function: 'wave', line: 1, domain: [0, 2], x: xs, f: xs.map(Math.sin), derivatives: { '1': xs.map(Math.cos) } });
 const target = { uri: 'file:///w/a.py', position: { line: 0, character: 4 } };
 // Pixel column 100 + 50k is x = k/2 on this plot area.
 const area: AxesBox = { name: 'f', box: [100, 10, 200, 100], xlim: [0, 2], ylim: [-1, 1] };
