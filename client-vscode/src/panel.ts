@@ -7,6 +7,7 @@ import { toPlotError } from './logic/errors';
 import { boxChanged, type ImageBox, type Measure } from './logic/layout';
 import { CLIENT_LENS_COMMAND, SERVER_PLOT_COMMAND, scanDefLines, targetFromCommandArgs } from './logic/lenses';
 import { LiveRequests } from './logic/live';
+import { type Pending, Prefetch } from './logic/prefetch';
 import { type CellInfo, isCellUri, structureConcernsTarget } from './logic/notebook';
 import type { PlotArgs, PlotResult, SweepRequest, SweepResult } from './logic/protocol';
 import { isSurface } from './logic/results';
@@ -54,10 +55,17 @@ type FromWebview =
   | { type: 'measure'; measure: Measure }
   | { type: 'param'; name: string; value: number; phase: 'drag' | 'release' }
   | { type: 'sweep'; name: string; values: number[]; token: number }
+  | { type: 'settle'; name: string; value: number }
   | { type: 'bounds'; name: string; bounds: Bounds }
   | { type: 'zoom'; zoom: ZoomResult }
   | { type: 'unzoom' }
   | CalculusMessage;
+
+/** The arguments of the plot of `target` in `state` (`live`: a slider's per-position preview). */
+function plotArgsOf(state: PanelState, target: PlotTarget, live: boolean): PlotArgs {
+  const { tangent, compare } = state;
+  return buildPlotArgs(target, state.overrides, { theme: currentTheme(), box: imageBoxOf(state), preview: live, taylor: tangent && taylorRequest(tangent), compare });
+}
 
 /** Which cell of which open notebook the document `uri` is (undefined: not a cell of one). */
 function cellOf(uri: string): CellInfo | undefined {
@@ -108,6 +116,8 @@ export class PlotPanel implements vscode.Disposable {
   private postedSrc: string | undefined;
   private postedResult: PlotResult | null | undefined;
   private readonly sweeps = new PanelSweeps();
+  /** The sharp image of where the thumb rests mid-drag, asked for before the release. */
+  private readonly prefetch = new Prefetch<PlotResult>();
 
   private constructor(
     private readonly extensionUri: vscode.Uri,
@@ -139,6 +149,9 @@ export class PlotPanel implements vscode.Disposable {
       this.panel.webview.onDidReceiveMessage((m: FromWebview) => void this.onMessage(m)),
       vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)),
       vscode.workspace.onDidChangeNotebookDocument((e) => this.onNotebookChange(e)),
+      // A plot asked for ahead may no longer be what the release would get.
+      vscode.workspace.onDidChangeTextDocument(() => this.prefetch.forget()),
+      vscode.workspace.onDidChangeNotebookDocument(() => this.prefetch.forget()),
       vscode.window.onDidChangeTextEditorSelection((e) => this.onSelection(e)),
       vscode.window.onDidChangeActiveColorTheme(() => this.replotNow()),
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -150,6 +163,7 @@ export class PlotPanel implements vscode.Disposable {
   dispose(): void {
     if (PlotPanel.current === this) PlotPanel.current = undefined;
     this.cts?.cancel();
+    this.prefetch.forget();
     clearTimeout(this.editTimer);
     clearTimeout(this.followTimer);
     clearTimeout(this.formulaTimer);
@@ -159,6 +173,7 @@ export class PlotPanel implements vscode.Disposable {
 
   /** Re-plots the current function (after a server restart, a theme or settings change). */
   replotNow(): void {
+    this.prefetch.forget();
     if (this.state.target) void this.plot('replot');
   }
 
@@ -202,10 +217,13 @@ export class PlotPanel implements vscode.Disposable {
     this.requestedBox = box;
     // The box's shape follows the plot shown (curves or a surface): a guess for a new function.
     const guessedSurface = this.state.result !== null && isSurface(this.state.result);
-    const { tangent, compare } = this.state;
-    const args = buildPlotArgs(current, this.state.overrides, { theme: currentTheme(), box, preview: live, taylor: tangent && taylorRequest(tangent), compare });
+    const args = plotArgsOf(this.state, current, live);
+    // Where the thumb rested before this release: that request (done or on its way) is this
+    // plot. (A formula's retry, for the value shown, leaves a drag's request alone.)
+    const ahead = origin === 'formula' ? undefined : this.prefetch.take(JSON.stringify(args));
+    if (ahead) cts.token.onCancellationRequested(() => ahead.cancel());
     try {
-      const result = await this.plotter.plot(args, cts.token);
+      const result = await (ahead ? ahead.result : this.plotter.plot(args, cts.token));
       this.dispatch({ type: 'result', seq, result, integers: this.integersOf(current, result) });
       if (!live) this.afterResult(seq, current.uri);
       // A surface drawn in a box meant for curves (or the other way round): draw it again
@@ -245,6 +263,27 @@ export class PlotPanel implements vscode.Disposable {
       result = await this.sweeps.get(args, (a, token) => this.plotter.sweep!(a, token));
     }
     void this.panel.webview.postMessage({ type: 'sweep', token, sweep: result });
+  }
+
+  /**
+   * The thumb rests mid-drag at `value` of `name`: the plot a release there would ask for is
+   * asked for now (docs/protocol.md, "Slider sweeps"), so that the release has it sooner.
+   */
+  private settle(name: string, value: number): void {
+    const released = reduce(reduce(this.state, { type: 'param', name, value }), { type: 'request', origin: 'replot' });
+    const target = released.target;
+    if (!target) return;
+    const args = plotArgsOf(released, target, false);
+    this.prefetch.ask(JSON.stringify(args), (): Pending<PlotResult> => {
+      const cts = new vscode.CancellationTokenSource();
+      const result = this.plotter.plot(args, cts.token);
+      let done = false;
+      void result.finally(() => {
+        done = true;
+        cts.dispose();
+      }).catch(() => undefined);
+      return { result, cancel: () => done || cts.cancel() };
+    });
   }
 
   /** Held parameters with an integer default, read from the function's source. */
@@ -329,13 +368,18 @@ export class PlotPanel implements vscode.Disposable {
       case 'sweep':
         void this.sweep(m.name, m.values, m.token);
         return;
+      case 'settle':
+        this.settle(m.name, m.value);
+        return;
       case 'param': {
         // The webview sends a drag's values only while it has no sweep to draw from: a sweep
         // still on its way then gives way, so the per-position previews are not queued behind it.
         this.sweeps.cancel();
-        this.dispatch({ type: 'param', name: m.name, value: m.value });
+        this.state = reduce(this.state, { type: 'param', name: m.name, value: m.value });
         const kind = m.phase === 'drag' ? 'preview' : 'full';
+        // The plot's request shows the new value: one view to the webview, not two.
         if (this.live.submit(kind, Date.now()) === 'send') void this.plot('replot', undefined, kind === 'preview');
+        else this.render();
         return;
       }
       case 'bounds':

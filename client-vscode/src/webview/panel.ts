@@ -8,6 +8,7 @@
 import { PendingToggle } from '../logic/pending';
 import type { PlotResult, SweepResult } from '../logic/protocol';
 import { areaAt, type Readout, readoutAt } from '../logic/readout';
+import { THUMB_REST_MS, ThumbRest } from '../logic/rest';
 import { parseBounds, sweepValues, valueAt } from '../logic/sliders';
 import type { SliderView, ViewError, ViewModel } from '../logic/view';
 import { bandOf, MIN_DRAG_PX, zoomOf } from '../logic/zoom';
@@ -151,10 +152,13 @@ function sliderRow(s: SliderView): HTMLElement {
   });
   range.addEventListener('input', () => {
     const value = valueAt(spec(), range.value);
-    if (dragging === s.name && preview.move(value)) out.textContent = String(value);
-    else send('drag');
+    if (dragging === s.name && preview.move(value)) {
+      out.textContent = String(value);
+      rest.moved(s.name, value);
+    } else send('drag');
   });
   range.addEventListener('change', () => {
+    rest.stop();
     send('release');
     preview.release(last?.seq ?? 0);
     dragging = null;
@@ -183,8 +187,15 @@ function startSweep(s: SliderView): void {
   vscode.postMessage({ type: 'sweep', name: s.name, values, token });
 }
 
-// A press on a slider that moves nothing fires no `change`: the drag ends with the button.
-window.addEventListener('pointerup', () => setTimeout(() => (dragging = null), 0));
+// A drag that ends where it started (or a press that moves nothing) fires no `change`: the
+// drag ends with the button (`change`, when there is one, comes before this timeout).
+window.addEventListener('pointerup', () =>
+  setTimeout(() => {
+    rest.stop();
+    if (dragging) preview.letGoUnchanged();
+    dragging = null;
+  }, 0),
+);
 
 function renderSliders(v: ViewModel): void {
   const section = $('params');
@@ -219,6 +230,11 @@ const img = $<HTMLImageElement>('plot');
 const overlay = $<HTMLCanvasElement>('overlay');
 const readoutEl = $('readout');
 const preview = new Preview(img, $('plot-wrap'), overlay);
+// The thumb rests mid-drag: the sharp image of that value is asked for before the release.
+const rest = new ThumbRest(THUMB_REST_MS, (name, value) => {
+  preview.rested(value);
+  vscode.postMessage({ type: 'settle', name, value });
+});
 let pointer: { x: number; y: number } | null = null; // image pixels
 let drag: { x: number; y: number; id: number } | null = null;
 

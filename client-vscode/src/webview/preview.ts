@@ -18,12 +18,17 @@ export interface PreviewRecord {
   /** When each thumb position came while a sweep was there (performance.now()). */
   inputs: number[];
   release: number | null;
-  /** When the view with the sharp image came, and when that image had loaded. */
+  /** When the extension's first view after the release came (the plot asked for, not yet
+   * back: the webview -> extension -> webview way alone), when the view with the sharp
+   * image came, and when that image had loaded. */
+  releaseEchoed: number | null;
   sharpViewed: number | null;
   sharp: number | null;
   /** The sharp image's opacity a frame after it replaced the preview (1: shown at full strength). */
   sharpOpacity: number | null;
   sweeps: number;
+  /** The values the thumb rested at mid-drag (each asked for before its release). */
+  rests: number[];
   /** Sweeps asked for, and replies (used or not: a newer drag's token, none, a failure). */
   asked: number;
   replies: number;
@@ -35,7 +40,7 @@ export interface PreviewRecord {
   pressed: number | null;
 }
 
-const record: PreviewRecord = { frames: [], values: [], inputs: [], release: null, sharpViewed: null, sharp: null, sharpOpacity: null, sweeps: 0, asked: 0, replies: 0, lastReply: null, sweepElapsedMs: null, sweepArrived: null, pressed: null };
+const record: PreviewRecord = { frames: [], values: [], inputs: [], release: null, releaseEchoed: null, sharpViewed: null, sharp: null, sharpOpacity: null, sweeps: 0, rests: [], asked: 0, replies: 0, lastReply: null, sweepElapsedMs: null, sweepArrived: null, pressed: null };
 (window as unknown as { derivlensPreview: PreviewRecord }).derivlensPreview = record;
 
 const ROW_COLOURS: [string, string][] = [
@@ -130,6 +135,11 @@ export class Preview {
     return true;
   }
 
+  /** The thumb rests at `value` mid-drag (its sharp image is asked for). */
+  rested(value: number): void {
+    record.rests.push(value);
+  }
+
   /** The thumb was let go; the view shown then had `seq`. */
   release(seq: number): void {
     const shown = !this.canvas.hidden;
@@ -137,16 +147,26 @@ export class Preview {
     this.next = null;
     if (!shown) return;
     record.release = performance.now();
+    record.releaseEchoed = null;
     record.sharpViewed = null;
     record.sharp = null;
     record.sharpOpacity = null;
     this.released = { seq, waiting: false };
   }
 
+  /** The thumb was let go at the value it was pressed at (no `change`, no new plot): the
+   * image under the preview is that value's already, so the preview ends now. */
+  letGoUnchanged(): void {
+    this.drag = null;
+    this.next = null;
+    if (!this.released) this.show(false);
+  }
+
   /** A view was rendered: after a release, the first settled newer one ends the preview
    * (at once, or when its new image has loaded). */
   viewed(seq: number, loading: boolean, newImage: boolean): void {
     const r = this.released;
+    if (r && seq > r.seq && record.releaseEchoed === null) record.releaseEchoed = performance.now();
     if (!r || seq <= r.seq || loading) return;
     record.sharpViewed = performance.now();
     if (newImage) r.waiting = true;

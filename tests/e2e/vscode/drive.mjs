@@ -205,6 +205,13 @@ async function sliderPreviews() {
   // figure that moves with the machine's load, so the median of all of them is reported.
   const releases = [rec.release !== null && rec.sharp !== null ? rec.sharp - rec.release : null];
   const opacities = [rec.sharpOpacity];
+  // Each flick's hops from the release (ms): the extension's first view back (the way there
+  // and back without the plot), the view with the sharp image, that image loaded.
+  const hopsOf = (r) => {
+    const at = (t) => (r.release !== null && t !== null ? Number((t - r.release).toFixed(1)) : null);
+    return [at(r.releaseEchoed), at(r.sharpViewed), at(r.sharp)];
+  };
+  const hops = [hopsOf(rec)];
   // The server's time for each (the footer's first figure).
   const serverMs = [released ? parseFloat(released.footer) : null];
   // Previews drawn in each short drag (a drag without any measures no release: the sharp
@@ -216,7 +223,15 @@ async function sliderPreviews() {
   // each value are below it).
   const sliderYs = [sb.y];
   let from = x1;
-  for (const to of [0.3, 0.8, 0.45, 0.9, 0.15, 0.6]) {
+  // Six flicks (let go while the thumb moves), then three drags let go after the thumb
+  // rested 250 ms where it stopped (as a hand settling on a value does): the panel asks
+  // for that value's image while it rests, so the release should find it there or on its way.
+  const restReleases = [];
+  const restServerMs = [];
+  const restsBefore = await panel.locator('body').evaluate(() => window.derivlensPreview.rests.length);
+  const drags = [0.3, 0.8, 0.45, 0.9, 0.15, 0.6].map((to) => ({ to, restMs: 0 }));
+  drags.push(...[0.35, 0.7, 0.2].map((to) => ({ to, restMs: 250 })));
+  for (const { to, restMs } of drags) {
     // Where the slider is once the panel has settled (the formulas come after the image and
     // move what is below them).
     let box = await slider.boundingBox();
@@ -239,6 +254,7 @@ async function sliderPreviews() {
       await page.waitForTimeout(10);
     }
     await moveLikeAMouse(from, x, y, 400);
+    if (restMs) await page.waitForTimeout(restMs);
     await page.mouse.up();
     // The pointer leaves the slider's row and comes back at once (as a hand does), before
     // the sharp image is there: coming back asks for the sweep again, and the preview must
@@ -247,16 +263,60 @@ async function sliderPreviews() {
     await page.mouse.move(x, y);
     const v = Number(await panel.locator('[data-name="a"] output').textContent());
     const shown = await waitPanel((i) => ok(i) && i.seq > seq && i.fixed.includes(`a = ${v}`), `sharp image after release ${releases.length + 1}`, 30000);
-    serverMs.push(shown ? parseFloat(shown.footer) : null);
+    (restMs ? restServerMs : serverMs).push(shown ? parseFloat(shown.footer) : null);
     await page.waitForTimeout(300);
     const r = await panel.locator('body').evaluate(() => ({ ...window.derivlensPreview, frameCount: window.derivlensPreview.frames.length }));
     framesPerDrag.push(r.frameCount - framesBefore);
     canvasHidden.push(await panel.locator('canvas[data-testid="preview"]').evaluate((c) => c.hidden));
-    releases.push(r.release !== null && r.sharp !== null ? r.sharp - r.release : null);
-    opacities.push(r.sharpOpacity);
+    (restMs ? restReleases : releases).push(r.release !== null && r.sharp !== null ? r.sharp - r.release : null);
+    if (!restMs) hops.push(hopsOf(r));
+    opacities.push(r.release !== null && r.sharp !== null ? r.sharpOpacity : null);
     from = x;
   }
-  const measured = releases.filter((t) => t !== null).sort((a, b) => a - b);
+  // A drag that comes back to where it started: no new value, no new plot; the preview
+  // must give way to the image at once (it stayed over it). A press on the thumb keeps its
+  // value while a drag sets the pointer's own, which may differ by a step (the thumb's
+  // centre is not exactly where the last drag ended): a short drag ending at the press
+  // point first, and its plot, so that the measured drag's release brings no new value.
+  const boxBack = await slider.boundingBox();
+  const yBack = boxBack.y + boxBack.height / 2;
+  await page.mouse.move(from, yBack);
+  await page.mouse.down();
+  await moveLikeAMouse(from, from + 4, yBack, 50);
+  await moveLikeAMouse(from + 4, from, yBack, 50);
+  await page.mouse.up();
+  await page.waitForTimeout(1000);
+  const vSet = Number(await panel.locator('[data-name="a"] output').textContent());
+  await waitPanel((i) => ok(i) && i.fixed.includes(`a = ${vSet}`), 'the plot after the short drag back to the press point', 30000);
+  await page.waitForTimeout(300);
+  const seqBack = (await panelInfo()).seq;
+  const { framesFrom, releaseFrom } = await panel.locator('body').evaluate(() => ({ framesFrom: window.derivlensPreview.frames.length, releaseFrom: window.derivlensPreview.release }));
+  const restsAfter = await panel.locator('body').evaluate(() => window.derivlensPreview.rests.length);
+  await panel.locator('input[data-param="a"]').evaluate((r) => {
+    window.backEvents = [`at ${r.value}`];
+    for (const t of ['pointerdown', 'change']) r.addEventListener(t, () => window.backEvents.push(`${t} ${r.value}`));
+  });
+  await page.mouse.move(from, yBack);
+  await page.mouse.down();
+  await page.waitForTimeout(100); // the sweep's round trip (kept by the extension)
+  await moveLikeAMouse(from, from - (x1 - x0) * 0.2, yBack, 200);
+  await moveLikeAMouse(from - (x1 - x0) * 0.2, from, yBack, 200);
+  const framesBack = (await panel.locator('body').evaluate(() => window.derivlensPreview.frames.length)) - framesFrom;
+  await page.mouse.up();
+  await page.waitForTimeout(300);
+  const back = await panel.locator('body').evaluate((_, from) => ({
+    hidden: document.querySelector('canvas[data-testid="preview"]').hidden,
+    covered: document.getElementById('plot').classList.contains('covered'),
+    // A `change` (a release with a new value) would make this another case: none came.
+    changed: window.derivlensPreview.release !== from,
+    events: window.backEvents,
+  }), releaseFrom);
+  const infoBack = await panelInfo();
+  const cameBack = { ...back, framesDrawn: framesBack, newPlot: infoBack.seq !== seqBack };
+  const median = (xs) => {
+    const m = xs.filter((t) => t !== null).sort((a, b) => a - b);
+    return m.length ? Number(m[Math.floor(m.length / 2)].toFixed(1)) : null;
+  };
   const intervals = (times) => times.slice(1).map((t, i) => t - times[i]).sort((a, b) => a - b);
   const percentile = (sorted, p) => (sorted.length ? Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))].toFixed(1)) : null);
   const gaps = intervals(rec.frames);
@@ -281,12 +341,18 @@ async function sliderPreviews() {
     firstFrameAfterPressMs: rec.frames.length && rec.pressed !== null ? Number((rec.frames[0] - rec.pressed).toFixed(1)) : null,
     releaseToSharpMs: rec.release !== null && rec.sharp !== null ? Number((rec.sharp - rec.release).toFixed(1)) : null,
     releasesToSharpMs: releases.map((t) => (t === null ? null : Number(t.toFixed(1)))),
-    medianReleaseToSharpMs: measured.length ? Number(measured[Math.floor(measured.length / 2)].toFixed(1)) : null,
+    medianReleaseToSharpMs: median(releases),
+    releaseHopsMs: hops,
+    restReleasesToSharpMs: restReleases.map((t) => (t === null ? null : Number(t.toFixed(1)))),
+    medianRestReleaseToSharpMs: median(restReleases),
+    restReleasesServerMs: restServerMs,
+    restsAsked: restsAfter - restsBefore,
     sharpOpacities: opacities,
     framesPerShortDrag: framesPerDrag,
     canvasHiddenAfterShortDrags: canvasHidden,
     sliderYs,
     sliderHeight: sb.height,
+    cameBack,
     releasesServerMs: serverMs,
     releaseToViewMs: rec.release !== null && rec.sharpViewed !== null ? Number((rec.sharpViewed - rec.release).toFixed(1)) : null,
     sharpFooter: released && released.footer,
@@ -1034,8 +1100,10 @@ async function fullRun() {
     results.details.slider_previews = sweepDrag;
     check('slider_previews', !sweepDrag.error && sweepDrag.framesDuringDrag > 30 && sweepDrag.distinctValues > 10 &&
       sweepDrag.sharpImage && sweepDrag.releaseToSharpMs !== null && sweepDrag.canvasHiddenAfter === true &&
-      sweepDrag.canvasHiddenAfterShortDrags.every((h) => h === true) && Math.max(...sweepDrag.sliderYs) - Math.min(...sweepDrag.sliderYs) < sweepDrag.sliderHeight / 2 &&
-      sweepDrag.sharpOpacities.every((o, i) => o === 1 || sweepDrag.releasesToSharpMs[i] === null), sweepDrag);
+      sweepDrag.canvasHiddenAfterShortDrags.every((h) => h === true) &&
+      sweepDrag.cameBack.framesDrawn > 0 && !sweepDrag.cameBack.changed && sweepDrag.cameBack.hidden && !sweepDrag.cameBack.covered &&
+      sweepDrag.restsAsked >= 3 && sweepDrag.restReleasesToSharpMs.every((t) => t !== null) && Math.max(...sweepDrag.sliderYs) - Math.min(...sweepDrag.sliderYs) < sweepDrag.sliderHeight / 2 &&
+      sweepDrag.sharpOpacities.every((o) => o === 1 || o === null), sweepDrag);
     log(`slider previews: ${JSON.stringify(sweepDrag)}`);
     // Reset: the slider and `fixed` back to the default a = 1.5.
     const beforeReset = await panelInfo();
