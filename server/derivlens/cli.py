@@ -29,12 +29,11 @@ from derivlens import SANDBOX_APP, __version__, defaults, model, taylor_options,
 from derivlens.errors import DerivlensError, ErrorKind, InvalidOptions
 from derivlens.model import ImageFile, Render, Result
 from derivlens.options import (
-    HELD_NAME,
     Origin,
     add_cli_arguments,
     cli_values,
     from_cli,
-    parse_number,
+    read_params,
 )
 from derivlens.text import escaped
 
@@ -172,24 +171,6 @@ def read_source(path: str) -> str:
         raise DerivlensError("not-found", f"no such file: {path}") from None
     except (OSError, UnicodeDecodeError) as error:
         raise DerivlensError("not-found", f"cannot read {path}: {error}") from None
-
-
-def read_params(items: list[str]) -> dict[str, float]:
-    """`--param a=2.5`, `--param 'Swish(beta)=2'` for a module constructor's value, and
-    `--param 'x[2]=1.5'` for a held component of vector input."""
-    params = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        try:
-            if not (sep and HELD_NAME.fullmatch(name.strip())):
-                raise ValueError(
-                    f"write it as NAME=VALUE (or 'Class(name)=VALUE' for a module's "
-                    f"constructor, 'x[2]=VALUE' for a vector's component), got {item!r}"
-                )
-            params[name.strip()] = parse_number(value)
-        except ValueError as problem:
-            raise InvalidOptions(f"--param: {problem}", option="params") from None
-    return params
 
 
 def render_for(args: argparse.Namespace) -> Render | None:

@@ -66,11 +66,12 @@ def evaluate(
     taylor: model.TaylorRequest | None = None,
     *,
     compare: Callable[..., Any] | None = None,
+    compare_name: str | None = None,
 ) -> KernelResult:
     """`function` evaluated with options already read from `origin` (a call or the magic);
     `name` is what the user called it (default: its own name); with its closed form
     (bounded in time, as in the sandbox), the Taylor polynomial if asked for, and
-    `compare`, a callable to evaluate beside it."""
+    `compare`, a callable to evaluate beside it (called `compare_name`, default its own)."""
     from derivlens import calculus, results, targets
 
     started = time.perf_counter()
@@ -102,14 +103,23 @@ def evaluate(
         except calculus.NotAScalar as error:
             raise DerivlensError(ErrorKind.USER_ERROR, f"{name}: {error}") from None
     if compare is not None:
-        result = _compared(result, compare)
+        result = _compared(result, compare, compare_name)
     file, line = where(function)
     elapsed = (time.perf_counter() - started) * 1000
     shown = attrs.evolve(result, file=file, line=line, elapsed_ms=elapsed)
 
     def replot(new_params: dict[str, float]) -> KernelResult:
         new = {**checked, **new_params}
-        return evaluate(function, requested, new, origin, name, taylor, compare=compare)
+        return evaluate(
+            function,
+            requested,
+            new,
+            origin,
+            name,
+            taylor,
+            compare=compare,
+            compare_name=compare_name,
+        )
 
     return KernelResult(shown, replot)
 
@@ -131,11 +141,13 @@ def check_compare(function: Any, compare: Any) -> None:
         )
 
 
-def _compared(result: model.Result, compare: Callable[..., Any]) -> model.Result:
+def _compared(
+    result: model.Result, compare: Callable[..., Any], name: str | None = None
+) -> model.Result:
     """`result` with `compare` (its held parameters at their defaults) beside it."""
     from derivlens import calculus, compare_eval, targets
 
-    name = name_of(compare)
+    name = name or name_of(compare)
     if name == result.function:  # two lambdas are both `f`
         name = "g"
     with own_copy(compare) as live:

@@ -434,3 +434,21 @@ def _decide(
 def _arity(counts: tuple[int, ...]) -> str:
     words = {1: "one variable", 2: "two variables"}
     return " or ".join(words.get(n, f"{n} variables") for n in counts)
+
+
+def read_params(items: list[str]) -> dict[str, float]:
+    """`--param a=2.5`, `--param 'Swish(beta)=2'` for a module constructor's value, and
+    `--param 'x[2]=1.5'` for a held component of vector input."""
+    params = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            if not (sep and HELD_NAME.fullmatch(name.strip())):
+                raise ValueError(
+                    f"write it as NAME=VALUE (or 'Class(name)=VALUE' for a module's "
+                    f"constructor, 'x[2]=VALUE' for a vector's component), got {item!r}"
+                )
+            params[name.strip()] = parse_number(value)
+        except ValueError as problem:
+            raise InvalidOptions(f"--param: {problem}", option="params") from None
+    return params

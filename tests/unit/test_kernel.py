@@ -8,9 +8,11 @@ import base64
 import copy
 import math
 import pickle
+import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -213,6 +215,45 @@ def test_the_line_magic_reads_the_cli_flags() -> None:
         derivlens_magic("g", {"f": f})
     with pytest.raises(DerivlensError, match="unrecognized arguments: --colour"):
         derivlens_magic("f --colour red", {"f": f})
+
+
+def test_the_line_magic_holds_params_draws_taylor_and_compares_as_the_cli_does() -> None:
+    def scaled(x, a=1.0):
+        return a * torch.sin(x)
+
+    g = lambda x: torch.cos(x)  # noqa: E731 - a lambda: its notebook name is what shows
+    line = "scaled --param a=2 --domain 0 pi --samples 5 --taylor pi/2 2 --compare g"
+    result = derivlens_magic(line, {"scaled": scaled, "g": g})
+    for i, x in enumerate(result.x):
+        assert close(result.f[i], 2 * math.sin(x))
+        assert close(result.derivatives[1][i], 2 * math.cos(x))
+        assert close(result.compare.f[i], math.cos(x))
+        assert close(result.compare.difference[i], 2 * math.sin(x) - math.cos(x))
+    # f(pi/2) = 2, f'(pi/2) = 0, f''(pi/2)/2 = -1.
+    assert result.taylor.at == pytest.approx(math.pi / 2) and result.taylor.order == 2
+    np.testing.assert_allclose(result.taylor.coefficients, [2.0, 0.0, -1.0], atol=1e-12)
+    assert result.compare.function == "g"
+    assert result.fixed == {"a": 2.0}
+    # A negative x0 is a value, not a flag; the order defaults to 1 (the tangent line).
+    tangent = derivlens_magic("scaled --taylor -pi/2", {"scaled": scaled})
+    np.testing.assert_allclose(tangent.taylor.coefficients, [-1.0, 0.0], atol=1e-12)
+
+
+def test_the_line_magic_says_what_is_wrong_with_its_new_flags() -> None:
+    def f(x, a=1.0):
+        return a * x
+
+    cases = {
+        "f --compare h": "--compare: 'h' is not defined in the notebook",
+        "f --param a": "--param: write it as NAME=VALUE",
+        "f --param a=lots": "--param: ",
+        "f --taylor 0 7": "--taylor",
+        "f --taylor 0 1 2": "--taylor takes X0 and an optional order K",
+    }
+    for line, message in cases.items():
+        with pytest.raises(DerivlensError, match=re.escape(message)) as caught:
+            derivlens_magic(line, {"f": f})
+        assert caught.value.kind is ErrorKind.INVALID_OPTIONS, line
 
 
 def test_sliders_move_the_held_parameters_and_the_plot_follows() -> None:

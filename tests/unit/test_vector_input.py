@@ -293,8 +293,8 @@ def test_the_formula_of_a_held_component_is_its_value(tmp_path):
 
 
 def test_cli_param_reads_a_component_name():
-    from derivlens.cli import read_params
     from derivlens.errors import InvalidOptions
+    from derivlens.options import read_params
 
     assert read_params(["x[2]=1.5", "p[7]=-pi"]) == {"x[2]": 1.5, "p[7]": -np.pi}
     for item in ("x[8]=1", "x[-1]=1", "x[]=1", "x[2=1", "[2]=1"):
