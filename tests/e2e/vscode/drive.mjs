@@ -219,8 +219,9 @@ async function sliderPreviews() {
   const framesPerDrag = [];
   const canvasHidden = [];
   // Where the slider was before each short drag, the panel settled: it stays under the
-  // pointer (within half its height; the formulas and critical points that change with
-  // each value are below it).
+  // pointer (within a pixel: the formulas and critical points that change with each value
+  // are below it, and the readout above it keeps one height with the pointer over the plot
+  // or not).
   const sliderYs = [sb.y];
   let from = x1;
   // Six flicks (let go while the thumb moves), then three drags let go after the thumb
@@ -1102,7 +1103,7 @@ async function fullRun() {
       sweepDrag.sharpImage && sweepDrag.releaseToSharpMs !== null && sweepDrag.canvasHiddenAfter === true &&
       sweepDrag.canvasHiddenAfterShortDrags.every((h) => h === true) &&
       sweepDrag.cameBack.framesDrawn > 0 && !sweepDrag.cameBack.changed && sweepDrag.cameBack.hidden && !sweepDrag.cameBack.covered &&
-      sweepDrag.restsAsked >= 3 && sweepDrag.restReleasesToSharpMs.every((t) => t !== null) && Math.max(...sweepDrag.sliderYs) - Math.min(...sweepDrag.sliderYs) < sweepDrag.sliderHeight / 2 &&
+      sweepDrag.restsAsked >= 3 && sweepDrag.restReleasesToSharpMs.every((t) => t !== null) && Math.max(...sweepDrag.sliderYs) - Math.min(...sweepDrag.sliderYs) <= 1 &&
       sweepDrag.sharpOpacities.every((o) => o === 1 || o === null), sweepDrag);
     log(`slider previews: ${JSON.stringify(sweepDrag)}`);
     // Reset: the slider and `fixed` back to the default a = 1.5.
