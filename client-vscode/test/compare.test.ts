@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { buildPlotArgs } from '../src/logic/args';
 import { compareChoices, parseFunctions } from '../src/logic/compare';
 import type { CurvesResult } from '../src/logic/protocol';
-import { initialState, type PanelState, reduce } from '../src/logic/state';
+import { imageBoxOf, initialState, type PanelState, reduce } from '../src/logic/state';
 import { toView } from '../src/logic/view';
 
 const curves: CurvesResult = {
@@ -62,5 +62,17 @@ describe('compare state', () => {
     const surface = { ...curves, function: 'bowl', variables: ['x', 'y'], ydomain: [-1, 1], y: [0], f: [[0]], gradient: { x: [[0]], y: [[0]] } } as never;
     s = reduce(s, { type: 'result', seq: s.seq, result: surface });
     assert.deepEqual(toView(s).compare, { choices: ['act', 'rosen'], selected: null });
+  });
+  it('asks a taller image of a surface compared in a narrow panel (f − g gets a row of its own)', () => {
+    let s = reduce(shown(), { type: 'functions', uri, functions: parseFunctions([...listed, { name: 'rosen', line: 12, variables: ['v[0]', 'v[1]'] }]) });
+    s = reduce(s, { type: 'request', origin: 'replot' });
+    const surface = { ...curves, function: 'bowl', variables: ['x', 'y'], ydomain: [-1, 1], y: [0], f: [[0]], gradient: { x: [[0]], y: [[0]] } } as never;
+    s = reduce(s, { type: 'result', seq: s.seq, result: surface });
+    s = reduce(s, { type: 'measure', measure: { width: 589, viewHeight: 1200, ratio: 1 } });
+    assert.equal(imageBoxOf(s)?.height, 589); // as tall as wide
+    s = reduce(s, { type: 'compare', name: 'rosen' });
+    assert.equal(imageBoxOf(s)?.height, Math.round(589 * 1.3));
+    s = reduce(s, { type: 'measure', measure: { width: 900, viewHeight: 1200, ratio: 1 } });
+    assert.equal(imageBoxOf(s)?.height, 540); // wide: the partials and f − g beside f, 0.6
   });
 });

@@ -20,6 +20,10 @@ describe('imageBox', () => {
     assert.equal(imageBox(1000, 1000, 1, 1, true).height, 600);
     assert.equal(imageBox(589, 1000, 1, 1, true).height, 589);
     assert.equal(imageBox(589, 500, 1, 1, true).height, 425);
+    // Compared in a narrow panel: taller, for f − g's row under the partials; not when wide.
+    assert.equal(imageBox(589, 1000, 1, 1, true, true).height, Math.round(589 * 1.3));
+    assert.equal(imageBox(589, 800, 1, 1, true, true).height, 680);
+    assert.equal(imageBox(1000, 1000, 1, 1, true, true).height, 600);
   });
   it('boxFor a measure', () => {
     assert.deepEqual(boxFor({ width: 600, viewHeight: 900, ratio: 1 }, 2), { width: 600, height: 330, scale: 1 });

@@ -154,8 +154,20 @@ def _fields(result: model.SurfaceResult) -> dict[str, Any]:
     return {a.name: getattr(result, a.name) for a in attrs.fields(type(result))}
 
 
-def test_a_narrow_panel_keeps_f_minus_g_under_f():
+def test_a_narrow_tall_panel_puts_the_partials_under_f_and_f_minus_g_under_them():
+    # Too narrow for three plots side by side (the panel asks a taller image for this).
     _pixels, image = drawn(bowl_and_product(), width=600, height=700, scale=1)
+    assert [a.name for a in image.axes] == ["f", "∂f/∂x", "∂f/∂y", "f − g"]
+    f_box, dx, dy, difference = (a.box for a in image.axes)
+    # Boxes are (left, top, width, height) in image pixels, y downwards.
+    assert dx[1] == dy[1] > f_box[1] + f_box[3]  # side by side, under f
+    assert dx[0] + dx[2] < dy[0]
+    assert difference[1] > dx[1] + dx[3] and difference[0] == dx[0]  # under ∂f/∂x
+    assert f_box[3] >= 150 and min(dx[3], difference[3]) >= 80
+
+
+def test_a_narrow_short_panel_keeps_f_minus_g_alone_under_f():
+    _pixels, image = drawn(bowl_and_product(), width=600, height=560, scale=1)
     assert [a.name for a in image.axes] == ["f", "f − g"]
     f_box, difference = image.axes
     assert difference.box[1] > f_box.box[1] + f_box.box[3]  # under f

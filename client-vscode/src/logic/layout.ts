@@ -22,15 +22,20 @@ export interface ImageBox {
 /** A surface narrower than this gets a taller image: its partials go under f, not beside it. */
 export const NARROW_SURFACE = 640;
 
+/** A compared surface in a narrow panel: its partials go under f and f − g under them. */
+export const NARROW_COMPARED_ASPECT = 1.3;
+
 /**
  * The image box for a plot area `width` CSS px wide in a view `viewHeight` tall, showing
  * `rows` rows of curves: about 0.55 of the width for f and f′, taller for more rows; a
- * surface 0.6, or as tall as wide in a narrow panel; at most 85 % of the view's height.
+ * surface 0.6, or as tall as wide in a narrow panel (1.3 times with a compared function,
+ * whose f − g map needs a row of its own); at most 85 % of the view's height.
  * `ratio` is window.devicePixelRatio, kept within the server's 1–4.
  */
-export function imageBox(width: number, viewHeight: number, rows: number, ratio: number, surface = false): ImageBox {
+export function imageBox(width: number, viewHeight: number, rows: number, ratio: number, surface = false, compared = false): ImageBox {
   const w = Math.max(MIN_WIDTH, Math.floor(width));
-  const aspect = surface ? (w < NARROW_SURFACE ? 1 : 0.6) : 0.55 + 0.09 * Math.max(0, rows - 2);
+  const narrow = compared ? NARROW_COMPARED_ASPECT : 1;
+  const aspect = surface ? (w < NARROW_SURFACE ? narrow : 0.6) : 0.55 + 0.09 * Math.max(0, rows - 2);
   const cap = Math.max(MIN_HEIGHT + 100, Math.floor(viewHeight * 0.85));
   const h = Math.max(MIN_HEIGHT, Math.min(Math.round(w * aspect), cap));
   const scale = Number.isFinite(ratio) && ratio > 0 ? Math.min(Math.max(ratio, 1), 4) : 1;
@@ -42,9 +47,9 @@ export function boxChanged(a: ImageBox | null, b: ImageBox): boolean {
   return !a || Math.abs(a.width - b.width) >= 1 || Math.abs(a.height - b.height) >= 1 || a.scale !== b.scale;
 }
 
-/** The image box of a measured panel for a plot of `rows` rows (or a surface). */
-export function boxFor(m: Measure, rows: number, surface = false): ImageBox {
-  return imageBox(m.width, m.viewHeight, rows, m.ratio, surface);
+/** The image box of a measured panel for a plot of `rows` rows (or a surface, compared or not). */
+export function boxFor(m: Measure, rows: number, surface = false, compared = false): ImageBox {
+  return imageBox(m.width, m.viewHeight, rows, m.ratio, surface, compared);
 }
 
 /**

@@ -321,5 +321,5 @@ export function imageBoxOf(state: PanelState): ImageBox | null {
   if (!state.measure) return null;
   const r = state.result;
   const surface = r !== null && isSurface(r);
-  return boxFor(state.measure, rowsFor(surface, state.overrides.order ?? r?.order), surface);
+  return boxFor(state.measure, rowsFor(surface, state.overrides.order ?? r?.order), surface, surface && state.compare !== null);
 }

@@ -130,7 +130,9 @@ def _layout(page: Page, count: int = 2) -> tuple[Rect, Rect, list[tuple[Rect, Re
     main_w, partial_w = (w - 280) * 500 / 720, (w - 280) * 220 / 720
     if partial_w < 100:
         main_w = w - left - 79
-        stacked = _stacked_partials(w, h, left, bottom, count)
+        stacked = _stacked_partials(w, h, left, bottom, count) or _two_rows(
+            w, h, left, bottom, count
+        )
         if stacked:
             partials, main_bottom = stacked
             main_h = h - 80 - main_bottom
@@ -168,6 +170,36 @@ def _stacked_partials(
         for x in (left + i * (p_w + 105) for i in range(count))
     ]
     return partials, bottom + p_h + 75
+
+
+def _two_rows(
+    w: float, h: float, left: float, bottom: float, count: int
+) -> tuple[list[tuple[Rect, Rect]], float] | None:
+    """For a narrow page too narrow for `count` (3: the partials and f − g) side by side
+    but tall enough (a narrow panel asks a compared surface for a taller image): two of
+    them side by side under f, the rest in a row under those; else None."""
+    if count < 3:
+        return None
+    p_w = (w - 145 - 105) / 2
+    p_h = min(0.8 * p_w, 0.25 * (h - 270))
+    if p_w < 100 or p_h < 80 or h - 270 - 2 * p_h < 150:
+        return None
+    upper = bottom + p_h + 60
+    partials = [
+        (
+            (left + i * (p_w + 105), upper, p_w, p_h),
+            (left + i * (p_w + 105) + p_w + 10, upper, 10.0, p_h),
+        )
+        for i in range(2)
+    ]
+    partials += [
+        (
+            (left + i * (p_w + 105), bottom, p_w, p_h),
+            (left + i * (p_w + 105) + p_w + 10, bottom, 10.0, p_h),
+        )
+        for i in range(count - 2)
+    ]
+    return partials, upper + p_h + 75
 
 
 def _contour_box(
