@@ -8,6 +8,7 @@ import { boxChanged, type ImageBox, type Measure } from './logic/layout';
 import { CLIENT_LENS_COMMAND, SERVER_PLOT_COMMAND, scanDefLines, targetFromCommandArgs } from './logic/lenses';
 import { LiveRequests } from './logic/live';
 import { type Pending, Prefetch } from './logic/prefetch';
+import { SweepCache } from './logic/sweeps';
 import { type CellInfo, isCellUri, structureConcernsTarget } from './logic/notebook';
 import type { PlotArgs, PlotResult, SweepRequest, SweepResult } from './logic/protocol';
 import { isSurface } from './logic/results';
@@ -16,7 +17,6 @@ import { type Action, followTarget, imageBoxOf, initialState, type Origin, type 
 import { formulaRetryDelay } from './logic/formulas';
 import { taylorRequest } from './logic/tangent';
 import { plotTheme } from './logic/theme';
-import { PanelSweeps } from './panelSweeps';
 import { saveImage } from './saveImage';
 import { CALCULUS_HTML, type CalculusMessage, functionsAction, katexStylesheet, onCalculusMessage } from './panelCalculus';
 import type { PlotTarget, Theme } from './logic/types';
@@ -67,6 +67,20 @@ function plotArgsOf(state: PanelState, target: PlotTarget, live: boolean): PlotA
   return buildPlotArgs(target, state.overrides, { theme: currentTheme(), box: imageBoxOf(state), preview: live, taylor: tangent && taylorRequest(tangent), compare });
 }
 
+/** A request made cancellable: `ask` gets the token that cancels it; cancelling an answered one does nothing. */
+function pendingOf<T>(ask: (token: vscode.CancellationToken) => Promise<T>): Pending<T> {
+  const cts = new vscode.CancellationTokenSource();
+  const result = ask(cts.token);
+  let done = false;
+  void result
+    .finally(() => {
+      done = true;
+      cts.dispose();
+    })
+    .catch(() => undefined);
+  return { result, cancel: () => done || cts.cancel() };
+}
+
 /** Which cell of which open notebook the document `uri` is (undefined: not a cell of one). */
 function cellOf(uri: string): CellInfo | undefined {
   for (const nb of vscode.workspace.notebookDocuments) {
@@ -115,7 +129,8 @@ export class PlotPanel implements vscode.Disposable {
   /** What the webview already has: not sent again with every view (it is large). */
   private postedSrc: string | undefined;
   private postedResult: PlotResult | null | undefined;
-  private readonly sweeps = new PanelSweeps();
+  /** The last slider sweep asked for, and which one the webview holds. */
+  private readonly sweeps = new SweepCache<SweepResult>();
   /** The sharp image of where the thumb rests mid-drag, asked for before the release. */
   private readonly prefetch = new Prefetch<PlotResult>();
 
@@ -149,9 +164,11 @@ export class PlotPanel implements vscode.Disposable {
       this.panel.webview.onDidReceiveMessage((m: FromWebview) => void this.onMessage(m)),
       vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)),
       vscode.workspace.onDidChangeNotebookDocument((e) => this.onNotebookChange(e)),
-      // A plot asked for ahead may no longer be what the release would get.
-      vscode.workspace.onDidChangeTextDocument(() => this.prefetch.forget()),
-      vscode.workspace.onDidChangeNotebookDocument(() => this.prefetch.forget()),
+      // A plot asked for ahead, or a sweep kept, may no longer be what the code gives.
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.contentChanges.length && e.document.uri.scheme !== 'output') this.forgetAhead();
+      }),
+      vscode.workspace.onDidChangeNotebookDocument(() => this.forgetAhead()),
       vscode.window.onDidChangeTextEditorSelection((e) => this.onSelection(e)),
       vscode.window.onDidChangeActiveColorTheme(() => this.replotNow()),
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -164,6 +181,7 @@ export class PlotPanel implements vscode.Disposable {
     if (PlotPanel.current === this) PlotPanel.current = undefined;
     this.cts?.cancel();
     this.prefetch.forget();
+    this.sweeps.forget();
     clearTimeout(this.editTimer);
     clearTimeout(this.followTimer);
     clearTimeout(this.formulaTimer);
@@ -173,8 +191,16 @@ export class PlotPanel implements vscode.Disposable {
 
   /** Re-plots the current function (after a server restart, a theme or settings change). */
   replotNow(): void {
-    this.prefetch.forget();
+    this.forgetAhead();
     if (this.state.target) void this.plot('replot');
+  }
+
+  /** What was asked for ahead of the user (a rest's plot, a slider's sweep): dropped, in
+   * the webview too (its previews would show the code before the edit). */
+  private forgetAhead(): void {
+    this.prefetch.forget();
+    this.sweeps.forget();
+    void this.panel.webview.postMessage({ type: 'forgetSweep' });
   }
 
   private dispatch(action: Action): void {
@@ -260,9 +286,14 @@ export class PlotPanel implements vscode.Disposable {
       // Without the swept parameter's own value (the sweep sets it): the same sweep whatever the thumb's value.
       const { [name]: _swept, ...held } = this.state.overrides.params ?? {};
       const args = { ...buildPlotArgs(target, { ...this.state.overrides, params: held }, { theme: currentTheme() }), sweep: { param: name, values } };
-      result = await this.sweeps.get(args, (a, token) => this.plotter.sweep!(a, token));
+      const sweep = this.plotter.sweep.bind(this.plotter);
+      const generation = this.sweeps.generation;
+      result = await this.sweeps.get(JSON.stringify(args), () => pendingOf((t) => sweep(args, t))).catch(() => null);
+      if (generation !== this.sweeps.generation) result = null; // answered after an edit: the old code's
     }
-    void this.panel.webview.postMessage({ type: 'sweep', token, sweep: result });
+    // The arrays go once: a sweep the webview holds already is named, not sent again.
+    if (result && this.sweeps.sent(result)) void this.panel.webview.postMessage({ type: 'sweep', token, same: true });
+    else void this.panel.webview.postMessage({ type: 'sweep', token, sweep: result });
   }
 
   /**
@@ -274,16 +305,7 @@ export class PlotPanel implements vscode.Disposable {
     const target = released.target;
     if (!target) return;
     const args = plotArgsOf(released, target, false);
-    this.prefetch.ask(JSON.stringify(args), (): Pending<PlotResult> => {
-      const cts = new vscode.CancellationTokenSource();
-      const result = this.plotter.plot(args, cts.token);
-      let done = false;
-      void result.finally(() => {
-        done = true;
-        cts.dispose();
-      }).catch(() => undefined);
-      return { result, cancel: () => done || cts.cancel() };
-    });
+    this.prefetch.ask(JSON.stringify(args), () => pendingOf((t) => this.plotter.plot(args, t)));
   }
 
   /** Held parameters with an integer default, read from the function's source. */
@@ -353,6 +375,7 @@ export class PlotPanel implements vscode.Disposable {
         // A new webview (first shown, or shown again after being hidden): it has nothing yet.
         this.postedSrc = undefined;
         this.postedResult = undefined;
+        this.sweeps.webviewReset();
         this.render();
         return;
       case 'measure': {

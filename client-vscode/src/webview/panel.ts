@@ -482,8 +482,9 @@ function render(v: ViewModel): void {
 }
 
 window.addEventListener('message', (event: MessageEvent) => {
-  const msg = event.data as { type?: string; view?: ViewModel; data?: PlotResult | null; persist?: unknown; token?: number; sweep?: SweepResult | null };
-  if (msg?.type === 'sweep') return preview.accept(msg.token ?? -1, msg.sweep ?? null);
+  const msg = event.data as { type?: string; view?: ViewModel; data?: PlotResult | null; persist?: unknown; token?: number; sweep?: SweepResult | null; same?: boolean };
+  if (msg?.type === 'sweep') return preview.accept(msg.token ?? -1, msg.same === true ? 'same' : (msg.sweep ?? null));
+  if (msg?.type === 'forgetSweep') return preview.forget();
   if (msg?.type !== 'view' || !msg.view) return;
   if (msg.data !== undefined) data = msg.data;
   render(msg.view);

@@ -29,9 +29,14 @@ export interface PreviewRecord {
   sweeps: number;
   /** The values the thumb rested at mid-drag (each asked for before its release). */
   rests: number[];
-  /** Sweeps asked for, and replies (used or not: a newer drag's token, none, a failure). */
+  /** Sweeps asked for, and replies (used or not: a newer drag's token, none, a failure),
+   * of which `arrays` brought a sweep's arrays and `same` named the one the webview holds. */
   asked: number;
   replies: number;
+  arrays: number;
+  same: number;
+  /** The sweep held (for tests: its numbers are checked against f). */
+  held: SweepResult | null;
   /** When the last reply came, and the server's time for that sweep. */
   lastReply: number | null;
   sweepElapsedMs: number | null;
@@ -40,7 +45,7 @@ export interface PreviewRecord {
   pressed: number | null;
 }
 
-const record: PreviewRecord = { frames: [], values: [], inputs: [], release: null, releaseEchoed: null, sharpViewed: null, sharp: null, sharpOpacity: null, sweeps: 0, rests: [], asked: 0, replies: 0, lastReply: null, sweepElapsedMs: null, sweepArrived: null, pressed: null };
+const record: PreviewRecord = { frames: [], values: [], inputs: [], release: null, releaseEchoed: null, sharpViewed: null, sharp: null, sharpOpacity: null, sweeps: 0, rests: [], asked: 0, replies: 0, arrays: 0, same: 0, held: null, lastReply: null, sweepElapsedMs: null, sweepArrived: null, pressed: null };
 (window as unknown as { derivlensPreview: PreviewRecord }).derivlensPreview = record;
 
 const ROW_COLOURS: [string, string][] = [
@@ -68,6 +73,8 @@ interface Drag {
 export class Preview {
   private readonly canvas: HTMLCanvasElement;
   private drag: Drag | null = null;
+  /** The last sweep the extension sent (it names it again rather than send it twice). */
+  private held: SweepResult | null = null;
   private tokens = 0;
   private next: number | null = null;
   private frame = 0;
@@ -102,13 +109,20 @@ export class Preview {
     return this.tokens;
   }
 
-  /** The sweep for drag `token` (null: none, the panel re-plots per position). */
-  accept(token: number, sweep: SweepResult | null): void {
+  /**
+   * The sweep for drag `token` (null: none, the panel re-plots per position; 'same': the
+   * last sweep the extension sent, which it does not send again).
+   */
+  accept(token: number, reply: SweepResult | null | 'same'): void {
+    if (reply !== 'same' && reply) this.held = record.held = reply; // whatever its token: 'same' may name it later
+    const sweep = reply === 'same' ? this.held : reply;
     record.replies++;
     record.lastReply = performance.now();
     record.sweepElapsedMs = sweep?.elapsed_ms ?? null;
+    if (reply === 'same') record.same++;
+    else if (reply) record.arrays++;
     const d = this.drag;
-    if (!d || d.token !== token || !sweep || sweep.param !== d.name) return;
+    if (!d || d.token !== token || !sweep || sweep.param !== d.name || sweep.values.length !== d.values.length) return;
     d.sweep = sweep;
     for (const a of d.axes) {
       const key = rowKey(a.name);
@@ -116,6 +130,15 @@ export class Preview {
     }
     record.sweeps++;
     record.sweepArrived = performance.now();
+  }
+
+  /** The code or a setting changed: the sweep held (and a drag's) may be wrong; the next
+   * pointer on a slider asks again. A drag under way goes on without previews. */
+  forget(): void {
+    this.held = null;
+    record.held = null;
+    this.drag = null;
+    this.next = null;
   }
 
   /** The thumb was pressed: a new drag, whose previews the sharp image of an earlier

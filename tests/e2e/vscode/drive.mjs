@@ -171,7 +171,7 @@ async function sliderPreviews() {
   const before = await panelInfo();
   await panel.locator('body').evaluate(() => {
     const r = window.derivlensPreview;
-    Object.assign(r, { release: null, sharp: null, pressed: null, sweepArrived: null, asked: 0, replies: 0, sweeps: 0 });
+    Object.assign(r, { release: null, sharp: null, pressed: null, sweepArrived: null, asked: 0, replies: 0, arrays: 0, same: 0, sweeps: 0 });
     r.frames.length = 0;
     r.values.length = 0;
     r.inputs.length = 0;
@@ -314,6 +314,13 @@ async function sliderPreviews() {
   }), releaseFrom);
   const infoBack = await panelInfo();
   const cameBack = { ...back, framesDrawn: framesBack, newPlot: infoBack.seq !== seqBack };
+  // Over the whole step: how the sweeps asked for again (each press, each return of the
+  // pointer) came back. The sweep is the same throughout (the swept value is not part of
+  // it), so its arrays come at most once; after that the extension names it.
+  const sweepReplies = await panel.locator('body').evaluate(() => {
+    const r = window.derivlensPreview;
+    return { asked: r.asked, replies: r.replies, arrays: r.arrays, same: r.same };
+  });
   const median = (xs) => {
     const m = xs.filter((t) => t !== null).sort((a, b) => a - b);
     return m.length ? Number(m[Math.floor(m.length / 2)].toFixed(1)) : null;
@@ -329,6 +336,7 @@ async function sliderPreviews() {
     sweepServerMs: rec.sweepElapsedMs,
     sweepsAsked: rec.asked,
     sweepReplies: rec.replies,
+    sweepRepliesOverStep: sweepReplies,
     frames: rec.frames.length,
     framesDuringDrag: during.length,
     distinctValues: new Set(rec.values).size,
@@ -1104,7 +1112,8 @@ async function fullRun() {
       sweepDrag.canvasHiddenAfterShortDrags.every((h) => h === true) &&
       sweepDrag.cameBack.framesDrawn > 0 && !sweepDrag.cameBack.changed && sweepDrag.cameBack.hidden && !sweepDrag.cameBack.covered &&
       sweepDrag.restsAsked >= 3 && sweepDrag.restReleasesToSharpMs.every((t) => t !== null) && Math.max(...sweepDrag.sliderYs) - Math.min(...sweepDrag.sliderYs) <= 1 &&
-      sweepDrag.sharpOpacities.every((o) => o === 1 || o === null), sweepDrag);
+      sweepDrag.sharpOpacities.every((o) => o === 1 || o === null) &&
+      sweepDrag.sweepRepliesOverStep.arrays <= 1 && sweepDrag.sweepRepliesOverStep.same >= 6, sweepDrag);
     log(`slider previews: ${JSON.stringify(sweepDrag)}`);
     // Reset: the slider and `fixed` back to the default a = 1.5.
     const beforeReset = await panelInfo();
@@ -1170,7 +1179,28 @@ async function fullRun() {
     check('code_lens_plot', clicked && ok(info) && /cubic/.test(info.title) && info.src !== before.src, { clicked, ...info });
     await shot('panel-lens');
 
-    // 5. Edit the function: the panel re-plots (the image changes).
+    // 5. Edit the function: the panel re-plots (the image changes). The pointer first comes
+    // to the `a` slider, so that the panel holds cubic's sweep from before the edit: after
+    // it, coming back must bring the edited cubic's sweep, not that one again.
+    const heldSweep = () => panel.locator('body').evaluate(() => {
+      const h = window.derivlensPreview.held;
+      return h && { param: h.param, values: h.values, x: h.x, f: h.f };
+    });
+    // Whether sweep `h` is `fn(x, a)` at every swept a and sample (to 1e-9 of its size).
+    const sweepIs = (h, fn) => !!h && h.param === 'a' && h.values.length > 1 && h.values.every((a, i) =>
+      h.x.every((x, j) => h.f[i][j] !== null && Math.abs(h.f[i][j] - fn(x, a)) <= 1e-9 * (1 + Math.abs(fn(x, a)))));
+    const cubicBefore = (x, a) => a * x ** 3 - 3 * x;
+    const cubicAfter = (x, a) => a * x ** 3 - 3 * x + 2 * x ** 2;
+    const sweepFor = async (fn) => {
+      await page.mouse.move(5, 5);
+      await panel.locator('.slider[data-name="a"]').hover();
+      for (let k = 0; k < 100; k++) {
+        if (sweepIs(await heldSweep(), fn)) return true;
+        await page.waitForTimeout(100);
+      }
+      return false;
+    };
+    const sweptBefore = await sweepFor(cubicBefore);
     const beforeEdit = await panelInfo();
     const ret = lineStarting('return a * x**3');
     await ret.click();
@@ -1178,6 +1208,9 @@ async function fullRun() {
     await page.keyboard.type(' + 2 * x**2', { delay: 30 });
     info = await waitPanel((i) => ok(i) && i.src !== beforeEdit.src && i.seq > beforeEdit.seq, 're-plot after edit');
     check('edit_replot', ok(info) && info.src !== beforeEdit.src && /cubic/.test(info.title), info);
+    const sweptAfter = await sweepFor(cubicAfter);
+    const held = await heldSweep();
+    check('edit_sweep_again', sweptBefore && sweptAfter, { sweptBefore, sweptAfter, stillTheOld: sweepIs(held, cubicBefore) });
     await shot('panel-edited');
 
     // 6. Dark theme: the plot's background turns dark.

@@ -69,6 +69,7 @@ CHECKS = [
     "hover_no_scrollbar",
     "code_lens_plot",
     "edit_replot",
+    "edit_sweep_again",
     "dark_theme",
     "infinite_loop_error",
     "next_plot_after_error",
