@@ -53,7 +53,7 @@ type FromWebview =
   | { type: 'saveSvg' }
   | { type: 'copyCsv' }
   | { type: 'measure'; measure: Measure }
-  | { type: 'param'; name: string; value: number; phase: 'drag' | 'release' }
+  | { type: 'param'; name: string; value: number; phase: 'drag' | 'release'; previewed?: boolean }
   | { type: 'sweep'; name: string; values: number[]; token: number }
   | { type: 'settle'; name: string; value: number }
   | { type: 'bounds'; name: string; bounds: Bounds }
@@ -226,12 +226,14 @@ export class PlotPanel implements vscode.Disposable {
 
   /**
    * Plots the current function (or `target`). `live`: a slider's preview, drawn at pixel
-   * ratio 1 and not dimming the plot while it is drawn.
+   * ratio 1 and not dimming the plot while it is drawn. `unseen`: no view until the answer
+   * (a slider let go over a preview: the webview shows the status itself).
    */
-  async plot(origin: Origin, target?: PlotTarget, live = false): Promise<void> {
+  async plot(origin: Origin, target?: PlotTarget, live = false, unseen = false): Promise<void> {
     await this.measured;
     clearTimeout(this.formulaTimer);
-    this.dispatch({ type: 'request', origin, target, live });
+    if (unseen) this.state = reduce(this.state, { type: 'request', origin, target, live });
+    else this.dispatch({ type: 'request', origin, target, live });
     const seq = this.state.seq;
     const current = this.state.target;
     if (!current) return;
@@ -401,7 +403,9 @@ export class PlotPanel implements vscode.Disposable {
         this.state = reduce(this.state, { type: 'param', name: m.name, value: m.value });
         const kind = m.phase === 'drag' ? 'preview' : 'full';
         // The plot's request shows the new value: one view to the webview, not two.
-        if (this.live.submit(kind, Date.now()) === 'send') void this.plot('replot', undefined, kind === 'preview');
+        // Let go over a preview: the webview shows it and the status until the sharp image.
+        const unseen = m.phase === 'release' && m.previewed === true;
+        if (this.live.submit(kind, Date.now()) === 'send') void this.plot('replot', undefined, kind === 'preview', unseen);
         else this.render();
         return;
       }

@@ -137,10 +137,10 @@ function sliderRow(s: SliderView): HTMLElement {
   row.append(label, lo, range, hi, out);
 
   const spec = () => last?.sliders.find((x) => x.name === s.name) ?? s;
-  const send = (phase: 'drag' | 'release') => {
+  const send = (phase: 'drag' | 'release', previewed = false) => {
     const value = valueAt(spec(), range.value);
     out.textContent = String(value);
-    vscode.postMessage({ type: 'param', name: s.name, value, phase });
+    vscode.postMessage({ type: 'param', name: s.name, value, phase, previewed });
   };
   // The sweep is asked for as the pointer comes to the slider's row, so that it is there (or
   // nearly) when the thumb is pressed; pressing asks again only if the range changed.
@@ -159,8 +159,11 @@ function sliderRow(s: SliderView): HTMLElement {
   });
   range.addEventListener('change', () => {
     rest.stop();
-    send('release');
-    preview.release(last?.seq ?? 0);
+    // Let go over a preview: the extension sends no view before the sharp one (that view's
+    // way through the editor, and drawing it, slowed the sharp image); the status is shown here.
+    const previewed = preview.release(last?.seq ?? 0);
+    send('release', previewed);
+    if (previewed) showPlotting();
     dragging = null;
   });
   const bounds = () => {
@@ -408,6 +411,12 @@ setInterval(() => {
 }, 1000);
 
 // --- rendering the view -----------------------------------------------------------------
+
+/** The status of a plot on its way, without a view from the extension (a slider's release). */
+function showPlotting(): void {
+  document.body.dataset.status = 'loading';
+  setText('status', 'Plotting…');
+}
 
 function render(v: ViewModel): void {
   last = v;

@@ -163,18 +163,20 @@ export class Preview {
     record.rests.push(value);
   }
 
-  /** The thumb was let go; the view shown then had `seq`. */
-  release(seq: number): void {
+  /** The thumb was let go; the view shown then had `seq`. Whether a preview is shown (it
+   * stays until the sharp image has come). */
+  release(seq: number): boolean {
     const shown = !this.canvas.hidden;
     this.drag = null;
     this.next = null;
-    if (!shown) return;
+    if (!shown) return false;
     record.release = performance.now();
     record.releaseEchoed = null;
     record.sharpViewed = null;
     record.sharp = null;
     record.sharpOpacity = null;
     this.released = { seq, waiting: false };
+    return true;
   }
 
   /** The thumb was let go at the value it was pressed at (no `change`, no new plot): the
