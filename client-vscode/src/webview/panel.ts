@@ -412,15 +412,19 @@ setInterval(() => {
 
 // --- rendering the view -----------------------------------------------------------------
 
-/** The status of a plot on its way, without a view from the extension (a slider's release). */
+/** The status of a plot on its way, without a view from the extension (a slider let go over
+ * its preview): the words, not the spinner, whose animation kept the renderer and the
+ * compositor drawing beside the plot's job (bench/README.md, "Slider previews"). */
 function showPlotting(): void {
   document.body.dataset.status = 'loading';
+  document.body.classList.add('still');
   setText('status', 'Plotting…');
 }
 
 function render(v: ViewModel): void {
   last = v;
   document.body.dataset.status = v.status;
+  document.body.classList.remove('still');
   document.body.dataset.seq = String(v.seq);
   document.body.classList.toggle('stale', v.stale);
   setText('title', v.title);

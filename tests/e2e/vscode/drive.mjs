@@ -157,7 +157,7 @@ async function moveLikeAMouse(x0, x1, y, ms) {
 /**
  * Slider previews from a sweep (docs/protocol.md, "Slider sweeps"): the pointer comes to the
  * `a` slider (the panel asks for the sweep), and once the sweep is there presses at its
- * left end and moves the thumb across its whole range in 2 s, then lets go; then six short
+ * left end and moves the thumb across its whole range in 2 s, then lets go; then fourteen short
  * drags (0.4 s each), each let go. The webview records each preview's requestAnimationFrame
  * time (`window.derivlensPreview`). Checked: previews were drawn during the drag (more than
  * 30, at changing values), the sharp image arrived after every release and was shown at
@@ -224,13 +224,15 @@ async function sliderPreviews() {
   // or not).
   const sliderYs = [sb.y];
   let from = x1;
-  // Six flicks (let go while the thumb moves), then three drags let go after the thumb
+  // Fourteen flicks (let go while the thumb moves: with the 2 s drag's, 15 releases, each at a
+  // value not plotted before), then three drags let go after the thumb
   // rested 250 ms where it stopped (as a hand settling on a value does): the panel asks
   // for that value's image while it rests, so the release should find it there or on its way.
   const restReleases = [];
   const restServerMs = [];
+  const waitingStatus = [];
   const restsBefore = await panel.locator('body').evaluate(() => window.derivlensPreview.rests.length);
-  const drags = [0.3, 0.8, 0.45, 0.9, 0.15, 0.6].map((to) => ({ to, restMs: 0 }));
+  const drags = [0.3, 0.8, 0.45, 0.9, 0.15, 0.6, 0.27, 0.77, 0.52, 0.93, 0.08, 0.66, 0.4, 0.86].map((to) => ({ to, restMs: 0 }));
   drags.push(...[0.35, 0.7, 0.2].map((to) => ({ to, restMs: 250 })));
   for (const { to, restMs } of drags) {
     // Where the slider is once the panel has settled (the formulas come after the image and
@@ -257,6 +259,14 @@ async function sliderPreviews() {
     await moveLikeAMouse(from, x, y, 400);
     if (restMs) await page.waitForTimeout(restMs);
     await page.mouse.up();
+    // While the sharp image is on its way: the status in words, no spinner (the preview is
+    // the feedback; an animation would draw beside the plot's job).
+    if (!restMs) {
+      waitingStatus.push(await panel.locator('body').evaluate((body) => {
+        const status = document.getElementById('status');
+        return { status: body.dataset.status, text: status.textContent, spinner: getComputedStyle(status, '::before').display };
+      }));
+    }
     // The pointer leaves the slider's row and comes back at once (as a hand does), before
     // the sharp image is there: coming back asks for the sweep again, and the preview must
     // still give way to the sharp image.
@@ -352,6 +362,7 @@ async function sliderPreviews() {
     releasesToSharpMs: releases.map((t) => (t === null ? null : Number(t.toFixed(1)))),
     medianReleaseToSharpMs: median(releases),
     releaseHopsMs: hops,
+    waitingStatus,
     restReleasesToSharpMs: restReleases.map((t) => (t === null ? null : Number(t.toFixed(1)))),
     medianRestReleaseToSharpMs: median(restReleases),
     restReleasesServerMs: restServerMs,
@@ -1113,7 +1124,9 @@ async function fullRun() {
       sweepDrag.cameBack.framesDrawn > 0 && !sweepDrag.cameBack.changed && sweepDrag.cameBack.hidden && !sweepDrag.cameBack.covered &&
       sweepDrag.restsAsked >= 3 && sweepDrag.restReleasesToSharpMs.every((t) => t !== null) && Math.max(...sweepDrag.sliderYs) - Math.min(...sweepDrag.sliderYs) <= 1 &&
       sweepDrag.sharpOpacities.every((o) => o === 1 || o === null) &&
-      sweepDrag.sweepRepliesOverStep.arrays <= 1 && sweepDrag.sweepRepliesOverStep.same >= 6, sweepDrag);
+      sweepDrag.sweepRepliesOverStep.arrays <= 1 && sweepDrag.sweepRepliesOverStep.same >= 14 &&
+      sweepDrag.waitingStatus.some((w) => w.status === 'loading') &&
+      sweepDrag.waitingStatus.every((w) => w.status === 'result' || (w.status === 'loading' && w.text === 'Plotting…' && w.spinner === 'none')), sweepDrag);
     log(`slider previews: ${JSON.stringify(sweepDrag)}`);
     // Reset: the slider and `fixed` back to the default a = 1.5.
     const beforeReset = await panelInfo();
