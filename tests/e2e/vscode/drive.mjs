@@ -1083,7 +1083,10 @@ async function fullRun() {
     for (let k = 1; k <= 8; k++) await page.mouse.move(z0.x + ((z1.x - z0.x) * k) / 8, z0.y + 10);
     results.details.shot_zoom_drag_panel = await panelShot('panel-zoom-drag-crop');
     await page.mouse.up();
-    info = await waitPanel((i) => ok(i) && i.seq > beforeZoom.seq && i.domain[0] !== '-4', 'zoomed');
+    // The zoomed image (not only the zoomed controls: a view with them and the image before
+    // comes first, and a formula's quiet request in flight can give it a newer seq).
+    const zoomedImage = (i) => !!i && !!i.axes && !!i.axes[0] && i.axes[0].xlim[0] > -3;
+    info = await waitPanel((i) => ok(i) && i.seq > beforeZoom.seq && i.domain[0] !== '-4' && zoomedImage(i), 'zoomed');
     const zoomAxes = await panel.locator('#plot').evaluate((img) => JSON.parse(img.dataset.axes || '[]'));
     const zx = zoomAxes[0] && zoomAxes[0].xlim;
     // Within a CSS pixel of where the drag started and ended (the ends are rounded to 1/1000).
