@@ -1276,7 +1276,8 @@ async function fullRun() {
     const beforeOrder = await panelInfo();
     await panel.locator('#order').fill('3');
     await panel.locator('#order').press('Enter');
-    info = await waitPanel((i) => ok(i) && i.seq > beforeOrder.seq, 'order 3');
+    // A new image (a newer seq alone may be a formula's quiet request showing the old one).
+    info = await waitPanel((i) => ok(i) && i.seq > beforeOrder.seq && i.src !== beforeOrder.src, 'order 3');
     check('order_control', ok(info) && info.src !== beforeOrder.src, info);
 
     // 9. Copy CSV: the clipboard holds the sampled data (header x,f,f',f'',f''').
@@ -1362,7 +1363,7 @@ async function fullRun() {
     await panel.locator('#domain-max').fill('pi');
     await panel.locator('#domain-max').press('Enter');
     await page.waitForTimeout(1000); // the blur of the first field may have sent a request too
-    info = await waitPanel((i) => ok(i) && i.seq > beforePi.seq, 'domain -pi..pi');
+    info = await waitPanel((i) => ok(i) && i.seq > beforePi.seq && i.src !== beforePi.src, 'domain -pi..pi');
     const piFields = await panel.locator('body').evaluate(() => ({
       min: document.getElementById('domain-min').value,
       max: document.getElementById('domain-max').value,
