@@ -704,13 +704,18 @@ def policy_of(pid: int) -> int | None:
     return None if fields[0] in "ZX" else int(fields[38])
 
 
-def children_policies(worker: int) -> set[int | None]:
+def children_pids(worker: int) -> list[int]:
+    """The worker's children that are alive (not zombies)."""
     pids = [
         int(child)
         for task in Path(f"/proc/{worker}/task").iterdir()
         for child in (task / "children").read_text().split()
     ]
-    return {policy_of(pid) for pid in pids} - {None}
+    return [pid for pid in pids if policy_of(pid) is not None]
+
+
+def children_policies(worker: int) -> set[int | None]:
+    return {policy_of(pid) for pid in children_pids(worker)}
 
 
 #: Sleeps 3 s on its first call, then returns its scheduling policy.
@@ -750,6 +755,30 @@ async def test_spares_wait_at_idle_priority_while_a_job_runs(
     assert seen == expected  # the job's child at the normal policy, its spares idle
     assert set((await running)["f"]) == {float(os.SCHED_OTHER)}
     assert await eventually(policies, lambda found: found == {os.SCHED_OTHER}) == {os.SCHED_OTHER}
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_job_forks_a_replacement_spare_only_when_it_took_the_last(
+    evaluator: Sandbox, scene: Scene
+) -> None:
+    """A fork takes a core for ~5–20 ms. While a job runs and another spare waits, the
+    worker forks nothing (the job keeps that core); the spare it took is replaced once it
+    is done. A job that takes the last spare forks the next one as it starts, so that a
+    request right after it does not fork for itself."""
+    w = evaluator._worker
+    assert w is not None
+
+    async def children() -> int:  # alive: a job's child, or a spare
+        return len(children_pids(w.proc.pid))
+
+    assert await eventually(children, lambda n: n == 2) == 2  # the two spares, no job
+    first = asyncio.ensure_future(evaluate(evaluator, POLICY_AFTER_A_WHILE, scene, timeout=20))
+    await asyncio.sleep(1.0)  # the first job sleeps 3 s
+    assert await children() == 2  # its child and the spare still waiting: no fork
+    second = asyncio.ensure_future(evaluate(evaluator, POLICY_AFTER_A_WHILE, scene, timeout=20))
+    assert await eventually(children, lambda n: n == 3) == 3  # both jobs, and a new spare
+    await asyncio.gather(first, second)
+    assert await eventually(children, lambda n: n == 2) == 2  # back to two spares
 
 
 def test_leaving_idle_priority_is_allowed_exactly_as_the_kernel_says() -> None:

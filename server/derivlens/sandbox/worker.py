@@ -192,9 +192,12 @@ class Worker:
             # if the child is already dead, its exit status tells the parent
             with contextlib.suppress(OSError):
                 protocol.write_all(slot.req_w, channel.encode(job))
-            # The next request must not fork itself, nor take a spare forked this moment:
-            # one forked now has a job's time to prepare (its pages copied, see prefault).
-            if self.prefork and len(self.spares) < self.target:
+            # The next request must not fork itself: when this job took the last spare, the
+            # next one is forked now and has a job's time to prepare (its pages copied, see
+            # prefault). While another spare waits, the replacement is forked once the job
+            # is done (`idle_in`): a fork takes ~5–20 ms of a core, and on a machine busy
+            # with the editor's drawing it took that time from the job (a slider let go).
+            if self.prefork and not self.spares:
                 self.spares.append(self.fork(spare=True))
             self.pace_spares()
         elif isinstance(message, Cancel):
@@ -327,8 +330,8 @@ class Worker:
         learning from the last request (`learn`). All wait until no job runs and no
         request came for a moment: a fork blocks the worker and a spare's preparation
         takes a core, so right after a reply they would slow the next request of a
-        quick sequence (a cursor moving, a slider dragged). The spare that replaces the
-        one a job takes is forked right after the job is handed over instead."""
+        quick sequence (a cursor moving, a slider dragged). A job that takes the last
+        spare forks its replacement as it is handed over instead (see `handle`)."""
         if self.prefork and (len(self.spares) < self.target or self.replacing()):
             quiet = IDLE_BEFORE_REFILL
         elif self.later is not None or self.learning():
