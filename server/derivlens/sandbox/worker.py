@@ -192,11 +192,8 @@ class Worker:
             # if the child is already dead, its exit status tells the parent
             with contextlib.suppress(OSError):
                 protocol.write_all(slot.req_w, channel.encode(job))
-            # The next request must not fork itself: when this job took the last spare, the
-            # next one is forked now and has a job's time to prepare (its pages copied, see
-            # prefault). While another spare waits, the replacement is forked once the job
-            # is done (`idle_in`): a fork takes ~5–20 ms of a core, and on a machine busy
-            # with the editor's drawing it took that time from the job (a slider let go).
+            # Took the last spare: the next is forked now, to prepare while this job runs.
+            # Else once it is done (`idle_in`): a fork's 5–20 ms of a core slowed the job.
             if self.prefork and not self.spares:
                 self.spares.append(self.fork(spare=True))
             self.pace_spares()
